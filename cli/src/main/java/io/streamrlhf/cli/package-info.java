@@ -1,0 +1,4 @@
+/**
+ * The {@code rlhf} command line (picocli).
+ */
+package io.streamrlhf.cli;
