@@ -1,0 +1,73 @@
+package io.streamrlhf.models.policy;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import io.streamrlhf.models.transformer.TransformerConfig;
+
+/*
+ * CONTRACT: the learner, the policy workers, the sampler, checkpoints and the TorchScript adapter all code
+ * against this interface. Keep it stable.
+ */
+
+/**
+ * A trainable causal language model with a value head.
+ *
+ * <table>
+ *   <caption>Dimension letters</caption>
+ *   <tr><td>B</td><td>batch</td></tr>
+ *   <tr><td>T</td><td>sequence length of this call</td></tr>
+ *   <tr><td>V</td><td>vocabulary size</td></tr>
+ * </table>
+ *
+ * <p>Padding: a row may be left-padded (prompts of different lengths in one batch) and/or
+ * right-padded (rows that ended early). {@code attentionMask} is 1 at real tokens, 0 at padding;
+ * positions count real tokens only, so a left-padded row gives exactly the outputs of the same row
+ * without its padding. Outputs at padded positions are meaningless and must be masked by callers.
+ *
+ * <p>Native memory: the returned arrays belong to the manager of {@code tokens}; run each step in
+ * its own sub-manager of {@link #manager()} and close it.
+ */
+public interface PolicyModel extends AutoCloseable {
+
+    /** Architecture name stored in checkpoints ("transformer" for ours, "torchscript" for adapters). */
+    String architecture();
+
+    /** Model shape (vocabulary, context, widths). */
+    TransformerConfig config();
+
+    /** The DJL block; {@code block().getParameters()} are the trainable parameters. */
+    Block block();
+
+    /** Manager owning the parameters; per-step sub-managers hang off it. */
+    NDManager manager();
+
+    /** Device the parameters live on. */
+    default Device device() {
+        return manager().getDevice();
+    }
+
+    /**
+     * Full forward pass.
+     *
+     * @param tokens        (B, T) int token ids
+     * @param attentionMask (B, T) 1 for real tokens, 0 for padding; {@code null} means all real
+     * @param training      true inside a {@code GradientCollector} (enables gradients through it)
+     * @return logits (B, T, V) and values (B, T), in the manager of {@code tokens}
+     */
+    PolicyOutput forward(NDArray tokens, NDArray attentionMask, boolean training);
+
+    /**
+     * A frozen copy with the same weights and its own manager (the PPO reference policy). Its
+     * parameters do not require gradients and are not affected by later training of this model.
+     */
+    PolicyModel referenceCopy();
+
+    /** Sets whether parameters take gradients ({@code false} to train; see DJL's freezeParameters). */
+    void freeze(boolean frozen);
+
+    /** Releases the parameters' native memory. */
+    @Override
+    void close();
+}

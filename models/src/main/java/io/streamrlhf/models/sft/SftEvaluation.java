@@ -1,0 +1,39 @@
+package io.streamrlhf.models.sft;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.streamrlhf.models.policy.LogProbs;
+import io.streamrlhf.models.policy.PolicyModel;
+import io.streamrlhf.models.world.SftExample;
+import io.streamrlhf.models.world.Vocabulary;
+import java.util.List;
+
+/** Held-out perplexity of a policy on corpus examples. */
+public final class SftEvaluation {
+
+    private SftEvaluation() {
+    }
+
+    /**
+     * exp(mean negative log-likelihood per response token, {@code <eos>} included), prompts given.
+     * A uniform model over the vocabulary scores the vocabulary size.
+     */
+    public static double perplexity(PolicyModel policy, Vocabulary vocabulary, List<SftExample> examples,
+                                    int batchSize) {
+        double nll = 0;
+        long count = 0;
+        int context = policy.config().contextLength();
+        for (int start = 0; start < examples.size(); start += batchSize) {
+            SftBatch batch = SftBatch.of(examples.subList(start, Math.min(examples.size(), start + batchSize)),
+                    vocabulary, context);
+            try (NDManager step = policy.manager().newSubManager()) {
+                NDArray tokens = batch.tokens(step);  // (B, T)
+                NDArray logits = policy.forward(tokens, batch.attention(step), false).logits();  // (B, T, V)
+                NDArray logp = LogProbs.ofSequence(logits, tokens);  // (B, T-1)
+                nll -= logp.mul(batch.lossMask(step)).sum().getFloat();
+                count += batch.targetCount();
+            }
+        }
+        return Math.exp(nll / count);
+    }
+}

@@ -1,0 +1,201 @@
+package io.streamrlhf.models.transformer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * One pre-LayerNorm transformer layer: causal multi-head self-attention, then a 4x GELU MLP, each
+ * added to the residual stream. Same arithmetic as PyTorch's {@code nn.LayerNorm}, {@code nn.Linear}
+ * and exact {@code nn.GELU}.
+ *
+ * <table>
+ *   <caption>Dimension letters</caption>
+ *   <tr><td>B</td><td>batch</td></tr>
+ *   <tr><td>T</td><td>query positions in this call</td></tr>
+ *   <tr><td>S</td><td>key positions attended to (T for a full forward, cache length when decoding)</td></tr>
+ *   <tr><td>D</td><td>model width</td></tr>
+ *   <tr><td>H</td><td>heads</td></tr>
+ *   <tr><td>K</td><td>head width, D / H</td></tr>
+ * </table>
+ *
+ * <p>Inputs of {@link #forward}: {@code x (B, T, D)} and an additive attention bias
+ * {@code (B or 1, 1, T, T)} holding 0 where attention is allowed and -inf elsewhere. Output:
+ * {@code (B, T, D)}. {@link #forwardCached} is the incremental form used by the sampler.
+ */
+public final class TransformerLayer extends AbstractBlock {
+
+    private static final byte VERSION = 1;
+    private static final float LN_EPS = 1e-5f;
+
+    private final int dModel;
+    private final int heads;
+    private final Parameter ln1Gamma;
+    private final Parameter ln1Beta;
+    private final Parameter qkvWeight;
+    private final Parameter qkvBias;
+    private final Parameter projWeight;
+    private final Parameter projBias;
+    private final Parameter ln2Gamma;
+    private final Parameter ln2Beta;
+    private final Parameter fc1Weight;
+    private final Parameter fc1Bias;
+    private final Parameter fc2Weight;
+    private final Parameter fc2Bias;
+
+    private TransformerLayer(Builder b) {
+        super(VERSION);
+        this.dModel = b.dModel;
+        this.heads = b.heads;
+        int d = dModel;
+        ln1Gamma = addParameter(param("ln1_gamma", Parameter.Type.GAMMA, new Shape(d)));
+        ln1Beta = addParameter(param("ln1_beta", Parameter.Type.BETA, new Shape(d)));
+        qkvWeight = addParameter(param("qkv_weight", Parameter.Type.WEIGHT, new Shape(3L * d, d)));
+        qkvBias = addParameter(param("qkv_bias", Parameter.Type.BIAS, new Shape(3L * d)));
+        projWeight = addParameter(param("proj_weight", Parameter.Type.WEIGHT, new Shape(d, d)));
+        projBias = addParameter(param("proj_bias", Parameter.Type.BIAS, new Shape(d)));
+        ln2Gamma = addParameter(param("ln2_gamma", Parameter.Type.GAMMA, new Shape(d)));
+        ln2Beta = addParameter(param("ln2_beta", Parameter.Type.BETA, new Shape(d)));
+        fc1Weight = addParameter(param("fc1_weight", Parameter.Type.WEIGHT, new Shape(4L * d, d)));
+        fc1Bias = addParameter(param("fc1_bias", Parameter.Type.BIAS, new Shape(4L * d)));
+        fc2Weight = addParameter(param("fc2_weight", Parameter.Type.WEIGHT, new Shape(d, 4L * d)));
+        fc2Bias = addParameter(param("fc2_bias", Parameter.Type.BIAS, new Shape(d)));
+    }
+
+    static Parameter param(String name, Parameter.Type type, Shape shape) {
+        return Parameter.builder().setName(name).setType(type).optShape(shape).build();
+    }
+
+    /** A builder; {@code setDModel} and {@code setHeads} are required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+                                     PairList<String, Object> params) {
+        NDArray x = inputs.get(0);  // (B, T, D)
+        NDArray bias = inputs.size() > 1 ? inputs.get(1) : null;  // (B|1, 1, T, T)
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long t = s.get(1);
+        NDArray[] qkv = projectQkv(ps, x, training, b, t);  // 3 x (B, H, T, K)
+        NDArray attended = attend(qkv[0], qkv[1], qkv[2], bias);  // (B, H, T, K)
+        return new NDList(finish(ps, x, attended, training, b, t));  // (B, T, D)
+    }
+
+    /**
+     * Incremental forward: writes this call's keys and values into the caches at
+     * {@code [pos, pos + T)} and attends over {@code [0, pos + T)}.
+     *
+     * @param x      (B, T, D)
+     * @param bias   (B|1, 1, T, pos + T) additive mask, or {@code null} when every cached key is visible
+     *               to every query (no padding and T = 1)
+     * @param cacheK (B, H, Smax, K) preallocated keys, written in place
+     * @param cacheV (B, H, Smax, K) preallocated values, written in place
+     * @param pos    first position written
+     * @return (B, T, D)
+     */
+    public NDArray forwardCached(ParameterStore ps, NDArray x, NDArray bias, NDArray cacheK, NDArray cacheV,
+                                 int pos) {
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long t = s.get(1);
+        NDArray[] qkv = projectQkv(ps, x, false, b, t);  // 3 x (B, H, T, K)
+        NDIndex write = new NDIndex(":, :, {}:{}", pos, pos + t);
+        cacheK.set(write, qkv[1]);
+        cacheV.set(write, qkv[2]);
+        NDIndex read = new NDIndex(":, :, :{}", pos + t);
+        NDArray k = cacheK.get(read);  // (B, H, S, K)
+        NDArray v = cacheV.get(read);  // (B, H, S, K)
+        NDArray attended = attend(qkv[0], k, v, bias);  // (B, H, T, K)
+        return finish(ps, x, attended, false, b, t);  // (B, T, D)
+    }
+
+    private NDArray[] projectQkv(ParameterStore ps, NDArray x, boolean training, long b, long t) {
+        NDArray h = layerNorm(ps, x, ln1Gamma, ln1Beta, training);  // (B, T, D)
+        NDArray qkv = Linear.linear(h, value(ps, qkvWeight, x, training), value(ps, qkvBias, x, training))
+                .singletonOrThrow();  // (B, T, 3D)
+        qkv = qkv.reshape(b, t, 3, heads, dModel / heads).transpose(2, 0, 3, 1, 4);  // (3, B, H, T, K)
+        // Scale queries, not scores: T*K multiplies instead of T*S.
+        NDArray q = qkv.get(0).mul(1.0 / Math.sqrt((double) dModel / heads));  // (B, H, T, K)
+        return new NDArray[] {q, qkv.get(1), qkv.get(2)};
+    }
+
+    private static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias) {
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2));  // (B, H, T, S)
+        if (bias != null) {
+            scores = scores.add(bias);  // (B, H, T, S)
+        }
+        return scores.softmax(-1).matMul(v);  // (B, H, T, K)
+    }
+
+    private NDArray finish(ParameterStore ps, NDArray x, NDArray attended, boolean training, long b, long t) {
+        NDArray merged = attended.transpose(0, 2, 1, 3).reshape(b, t, dModel);  // (B, T, D)
+        NDArray proj = Linear.linear(merged, value(ps, projWeight, x, training), value(ps, projBias, x, training))
+                .singletonOrThrow();  // (B, T, D)
+        NDArray y = x.add(proj);  // (B, T, D)
+        NDArray h = layerNorm(ps, y, ln2Gamma, ln2Beta, training);  // (B, T, D)
+        NDArray up = Linear.linear(h, value(ps, fc1Weight, x, training), value(ps, fc1Bias, x, training))
+                .singletonOrThrow();  // (B, T, 4D)
+        NDArray down = Linear.linear(Activation.gelu(up), value(ps, fc2Weight, x, training),
+                value(ps, fc2Bias, x, training)).singletonOrThrow();  // (B, T, D)
+        return y.add(down);  // (B, T, D)
+    }
+
+    private NDArray layerNorm(ParameterStore ps, NDArray x, Parameter gamma, Parameter beta, boolean training) {
+        return LayerNorm.layerNorm(x, new Shape(dModel), value(ps, gamma, x, training), value(ps, beta, x, training),
+                LN_EPS).singletonOrThrow();
+    }
+
+    static NDArray value(ParameterStore ps, Parameter p, NDArray like, boolean training) {
+        return ps.getValue(p, like.getDevice(), training);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+
+    /** Builds a {@link TransformerLayer}. */
+    public static final class Builder {
+        private int dModel;
+        private int heads;
+
+        private Builder() {
+        }
+
+        /** Model width D (required). */
+        public Builder setDModel(int dModel) {
+            this.dModel = dModel;
+            return this;
+        }
+
+        /** Number of heads H (required; must divide D). */
+        public Builder setHeads(int heads) {
+            this.heads = heads;
+            return this;
+        }
+
+        /** Checks the settings and builds the layer. */
+        public TransformerLayer build() {
+            if (dModel <= 0) {
+                throw new IllegalArgumentException("TransformerLayer: setDModel(...) is required and must be > 0");
+            }
+            if (heads <= 0 || dModel % heads != 0) {
+                throw new IllegalArgumentException("TransformerLayer: setHeads(...) is required and must divide dModel "
+                        + dModel + ", got " + heads);
+            }
+            return new TransformerLayer(this);
+        }
+    }
+
+}

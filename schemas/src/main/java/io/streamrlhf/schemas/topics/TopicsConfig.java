@@ -1,0 +1,98 @@
+package io.streamrlhf.schemas.topics;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * Settings of the topic catalog: the name prefix, the default partition count, the replication factor and
+ * the retention of the high-volume, metrics and dead-letter topics. Every key is declared once here with its
+ * default, validator and doc. The serde keys ({@code schema.registry.url}, ...) live in
+ * {@code AvroSerdeConfig}; one map may carry both.
+ */
+public final class TopicsConfig extends AbstractConfig {
+    public static final String PREFIX = "topic.prefix";
+    public static final String PARTITIONS = "topic.partitions";
+    public static final String REPLICATION_FACTOR = "topic.replication.factor";
+    public static final String STREAM_RETENTION_MS = "topic.stream.retention.ms";
+    public static final String METRICS_RETENTION_MS = "topic.metrics.retention.ms";
+    public static final String DLQ_RETENTION_MS = "topic.dlq.retention.ms";
+
+    public static final String DEFAULT_PREFIX = "rlhf.";
+    public static final int DEFAULT_PARTITIONS = 3;
+    /** Broker default replication factor. */
+    public static final short BROKER_DEFAULT_REPLICATION = -1;
+
+    private static final Pattern LEGAL_PREFIX = Pattern.compile("[a-zA-Z0-9._-]{0,200}");
+
+    private static final ConfigDef.Validator PREFIX_VALIDATOR = (name, value) -> {
+        if (value == null || !LEGAL_PREFIX.matcher((String) value).matches()) {
+            throw new ConfigException(name, value,
+                    "a topic prefix may hold only letters, digits, '.', '_' and '-' (at most 200 characters)");
+        }
+    };
+
+    private static final ConfigDef.Validator REPLICATION_VALIDATOR = (name, value) -> {
+        short r = ((Number) value).shortValue();
+        if (r != BROKER_DEFAULT_REPLICATION && r < 1) {
+            throw new ConfigException(name, value, "must be -1 (the broker's default) or at least 1");
+        }
+    };
+
+    private static final ConfigDef DEFINITION = new ConfigDef()
+            .define(PREFIX, Type.STRING, DEFAULT_PREFIX, PREFIX_VALIDATOR, Importance.HIGH,
+                    "Prefix of every topic name, e.g. 'rlhf.' gives rlhf.prompts, rlhf.generations, ... "
+                            + "Several loops can share a cluster under different prefixes.")
+            .define(PARTITIONS, Type.INT, DEFAULT_PARTITIONS, ConfigDef.Range.atLeast(1), Importance.HIGH,
+                    "Partitions of the data topics (prompts, generations, scored, feedback, preferences, metrics) "
+                            + "and their dead-letter topics; the *.versions and checkpoints topics have one.")
+            .define(REPLICATION_FACTOR, Type.SHORT, BROKER_DEFAULT_REPLICATION, REPLICATION_VALIDATOR,
+                    Importance.MEDIUM, "Replication factor of every topic; -1 takes the broker's default.")
+            .define(STREAM_RETENTION_MS, Type.LONG, Duration.ofDays(7).toMillis(), ConfigDef.Range.atLeast(-1),
+                    Importance.MEDIUM, "retention.ms of the high-volume generations and scored topics (-1: forever).")
+            .define(METRICS_RETENTION_MS, Type.LONG, Duration.ofDays(30).toMillis(), ConfigDef.Range.atLeast(-1),
+                    Importance.LOW, "retention.ms of the metrics topic (-1: forever).")
+            .define(DLQ_RETENTION_MS, Type.LONG, Duration.ofDays(30).toMillis(), ConfigDef.Range.atLeast(-1),
+                    Importance.LOW, "retention.ms of the dead-letter topics (-1: forever).");
+
+    public TopicsConfig(Map<String, ?> props) {
+        super(DEFINITION, props, false);
+    }
+
+    /** Every key with default and doc. */
+    public static ConfigDef definition() {
+        return new ConfigDef(DEFINITION);
+    }
+
+    public String prefix() {
+        return getString(PREFIX);
+    }
+
+    public int partitions() {
+        return getInt(PARTITIONS);
+    }
+
+    /** Empty for the broker's default. */
+    public Optional<Short> replicationFactor() {
+        short r = getShort(REPLICATION_FACTOR);
+        return r == BROKER_DEFAULT_REPLICATION ? Optional.empty() : Optional.of(r);
+    }
+
+    public long streamRetentionMs() {
+        return getLong(STREAM_RETENTION_MS);
+    }
+
+    public long metricsRetentionMs() {
+        return getLong(METRICS_RETENTION_MS);
+    }
+
+    public long dlqRetentionMs() {
+        return getLong(DLQ_RETENTION_MS);
+    }
+}
