@@ -1,4 +1,4 @@
 /**
- * The {@code rlhf} command line (picocli).
- */
+  * The {@code rlhf} command line (picocli).
+  */
 package io.streamrlhf.cli;

@@ -37,119 +37,119 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code rlhf cluster up} as a user runs it: a separate JVM started from the runnable jar. Reads the announced
- * addresses, round-trips a Prompt through the real broker and registry, sends SIGTERM, and checks that the process
- * and its registry child are gone and both ports are free.
- */
+  * {@code rlhf cluster up} as a user runs it: a separate JVM started from the runnable jar. Reads the announced
+  * addresses, round-trips a Prompt through the real broker and registry, sends SIGTERM, and checks that the process
+  * and its registry child are gone and both ports are free.
+  */
 class ClusterUpIT {
 
-  private static final Pattern ANNOUNCE = Pattern.compile("bootstrap=(\\S+) registry=(\\S+)");
+    private static final Pattern ANNOUNCE = Pattern.compile("bootstrap=(\\S+) registry=(\\S+)");
 
-  @TempDir Path dataDir;
-  private Process process;
+    @TempDir Path dataDir;
+    private Process process;
 
-  @AfterEach
-  void killLeftovers() {
-    if (process != null && process.isAlive()) {
-      process.descendants().forEach(ProcessHandle::destroyForcibly);
-      process.destroyForcibly();
-    }
-  }
-
-  @Test
-  void startsAnnouncesServesAndStopsCleanlyOnSigterm() throws Exception {
-    Path jar = Path.of("target", "rlhf.jar").toAbsolutePath();
-    assertThat(jar).as("the runnable jar built by 'package'").exists();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    process = new ProcessBuilder(java, "-Xmx512m", "-jar", jar.toString(), "cluster", "up",
-        "--kafka-port", "0", "--registry-port", "0", "--data-dir", dataDir.toString())
-        .redirectError(ProcessBuilder.Redirect.appendTo(Path.of("target", "cluster-up-it.log").toFile()))
-        .start();
-
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(
-          new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = in.readLine()) != null; ) {
-          lines.add(line);
+    @AfterEach
+    void killLeftovers() {
+        if (process != null && process.isAlive()) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
         }
-      } catch (IOException ignored) {
-        // the process ended
-      }
-    }, "cluster-up-stdout");
-    reader.setDaemon(true);
-    reader.start();
-
-    Instant started = Instant.now();
-    String announce = lines.poll(180, TimeUnit.SECONDS);
-    assertThat(announce).as("announce line (stderr in target/cluster-up-it.log)").isNotNull();
-    Matcher m = ANNOUNCE.matcher(announce);
-    assertThat(m.matches()).as("announce line: " + announce).isTrue();
-    assertThat(lines.poll(30, TimeUnit.SECONDS)).isEqualTo("ready");
-    Duration startup = Duration.between(started, Instant.now());
-    System.out.printf("rlhf cluster up: ready after %d ms%n", startup.toMillis());
-
-    String bootstrap = m.group(1);
-    String registry = m.group(2);
-    assertThat(registry).endsWith("/apis/ccompat/v7");
-    int kafkaPort = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
-    int registryPort = URI.create(registry).getPort();
-
-    roundTripOnePrompt(bootstrap, registry);
-
-    List<ProcessHandle> children = new ArrayList<>(process.descendants().toList());
-    assertThat(children).as("the registry runs as a child process").isNotEmpty();
-
-    process.destroy(); // SIGTERM
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exits within 60 s of SIGTERM").isTrue();
-    for (ProcessHandle child : children) {
-      assertThat(child.isAlive()).as("child process " + child.pid() + " is gone").isFalse();
     }
-    assertThat(canBind(kafkaPort)).as("Kafka port " + kafkaPort + " is free").isTrue();
-    assertThat(canBind(registryPort)).as("registry port " + registryPort + " is free").isTrue();
-    assertThat(Files.list(dataDir)).as("data kept in --data-dir").isNotEmpty();
-  }
 
-  private static void roundTripOnePrompt(String bootstrap, String registry) {
-    Topics topics = Topics.builder().registryUrl(registry).build();
-    TopicSpec<String, Prompt> prompts = topics.prompts();
-    Prompt prompt = Prompt.newBuilder()
-        .setPromptId("p-1")
-        .setConversation(List.of(ConversationTurn.newBuilder().setRole(Role.USER).setContent("write about rivers")
-            .build()))
-        .setCategory("synthetic/rivers")
-        .setCreatedAt(Instant.ofEpochMilli(1_764_000_000_000L))
-        .build();
-    try (KafkaProducer<String, Prompt> producer = new KafkaProducer<>(
-        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), prompts.keySerde().serializer(),
-        prompts.valueSerde().serializer())) {
-      producer.send(new ProducerRecord<>(prompts.name(), prompt.getPromptId(), prompt));
-    }
-    try (KafkaConsumer<String, Prompt> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.GROUP_ID_CONFIG, "cluster-up-it",
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-        prompts.keySerde().deserializer(), prompts.valueSerde().deserializer())) {
-      consumer.subscribe(List.of(prompts.name()));
-      List<ConsumerRecord<String, Prompt>> received = new ArrayList<>();
-      Instant deadline = Instant.now().plusSeconds(60);
-      while (received.isEmpty() && Instant.now().isBefore(deadline)) {
-        consumer.poll(Duration.ofMillis(500)).forEach(received::add);
-      }
-      assertThat(received).hasSize(1);
-      assertThat(received.get(0).key()).isEqualTo("p-1");
-      assertThat(received.get(0).value()).isEqualTo(prompt);
-    }
-  }
+    @Test
+    void startsAnnouncesServesAndStopsCleanlyOnSigterm() throws Exception {
+        Path jar = Path.of("target", "rlhf.jar").toAbsolutePath();
+        assertThat(jar).as("the runnable jar built by 'package'").exists();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        process = new ProcessBuilder(java, "-Xmx512m", "-jar", jar.toString(), "cluster", "up",
+                "--kafka-port", "0", "--registry-port", "0", "--data-dir", dataDir.toString())
+                .redirectError(ProcessBuilder.Redirect.appendTo(Path.of("target", "cluster-up-it.log").toFile()))
+                .start();
 
-  private static boolean canBind(int port) {
-    try (ServerSocket socket = new ServerSocket()) {
-      socket.setReuseAddress(false);
-      socket.bind(new InetSocketAddress("localhost", port));
-      return true;
-    } catch (IOException e) {
-      return false;
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    lines.add(line);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        }, "cluster-up-stdout");
+        reader.setDaemon(true);
+        reader.start();
+
+        Instant started = Instant.now();
+        String announce = lines.poll(180, TimeUnit.SECONDS);
+        assertThat(announce).as("announce line (stderr in target/cluster-up-it.log)").isNotNull();
+        Matcher m = ANNOUNCE.matcher(announce);
+        assertThat(m.matches()).as("announce line: " + announce).isTrue();
+        assertThat(lines.poll(30, TimeUnit.SECONDS)).isEqualTo("ready");
+        Duration startup = Duration.between(started, Instant.now());
+        System.out.printf("rlhf cluster up: ready after %d ms%n", startup.toMillis());
+
+        String bootstrap = m.group(1);
+        String registry = m.group(2);
+        assertThat(registry).endsWith("/apis/ccompat/v7");
+        int kafkaPort = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+        int registryPort = URI.create(registry).getPort();
+
+        roundTripOnePrompt(bootstrap, registry);
+
+        List<ProcessHandle> children = new ArrayList<>(process.descendants().toList());
+        assertThat(children).as("the registry runs as a child process").isNotEmpty();
+
+        process.destroy(); // SIGTERM
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("exits within 60 s of SIGTERM").isTrue();
+        for (ProcessHandle child : children) {
+            assertThat(child.isAlive()).as("child process " + child.pid() + " is gone").isFalse();
+        }
+        assertThat(canBind(kafkaPort)).as("Kafka port " + kafkaPort + " is free").isTrue();
+        assertThat(canBind(registryPort)).as("registry port " + registryPort + " is free").isTrue();
+        assertThat(Files.list(dataDir)).as("data kept in --data-dir").isNotEmpty();
     }
-  }
+
+    private static void roundTripOnePrompt(String bootstrap, String registry) {
+        Topics topics = Topics.builder().registryUrl(registry).build();
+        TopicSpec<String, Prompt> prompts = topics.prompts();
+        Prompt prompt = Prompt.newBuilder()
+                .setPromptId("p-1")
+                .setConversation(List.of(ConversationTurn.newBuilder().setRole(Role.USER).setContent("write about rivers")
+                        .build()))
+                .setCategory("synthetic/rivers")
+                .setCreatedAt(Instant.ofEpochMilli(1_764_000_000_000L))
+                .build();
+        try (KafkaProducer<String, Prompt> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), prompts.keySerde().serializer(),
+                prompts.valueSerde().serializer())) {
+            producer.send(new ProducerRecord<>(prompts.name(), prompt.getPromptId(), prompt));
+        }
+        try (KafkaConsumer<String, Prompt> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "cluster-up-it",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                prompts.keySerde().deserializer(), prompts.valueSerde().deserializer())) {
+            consumer.subscribe(List.of(prompts.name()));
+            List<ConsumerRecord<String, Prompt>> received = new ArrayList<>();
+            Instant deadline = Instant.now().plusSeconds(60);
+            while (received.isEmpty() && Instant.now().isBefore(deadline)) {
+                consumer.poll(Duration.ofMillis(500)).forEach(received::add);
+            }
+            assertThat(received).hasSize(1);
+            assertThat(received.get(0).key()).isEqualTo("p-1");
+            assertThat(received.get(0).value()).isEqualTo(prompt);
+        }
+    }
+
+    private static boolean canBind(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress("localhost", port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
 }

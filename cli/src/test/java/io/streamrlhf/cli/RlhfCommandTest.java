@@ -11,77 +11,77 @@ import picocli.CommandLine;
 
 class RlhfCommandTest {
 
-  /** Runs the CLI in-process and captures what it prints. */
-  record Run(int exit, String out, String err) { }
+    /** Runs the CLI in-process and captures what it prints. */
+    record Run(int exit, String out, String err) { }
 
-  static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = Rlhf.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
-
-  @Test
-  void everyCommandHasHelpThatExitsZero() {
-    List<String[]> paths = new ArrayList<>();
-    collect(Rlhf.commandLine(), new ArrayList<>(), paths);
-    assertThat(paths).extracting(p -> String.join(" ", p))
-        .contains("", "demo", "cluster", "cluster up", "topics", "topics create", "topics list", "bench");
-    for (String[] path : paths) {
-      String[] args = append(path, "--help");
-      Run run = run(args);
-      assertThat(run.exit()).as(String.join(" ", args)).isZero();
-      assertThat(run.out()).as(String.join(" ", args)).contains("Usage:").contains("--help");
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = Rlhf.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
     }
-  }
 
-  @Test
-  void topLevelHelpListsTheCommandsAndThePrecedence() {
-    Run run = run("--help");
-    assertThat(run.out()).contains("cluster", "topics", "demo", "bench")
-        .contains("flags > RLHF_* environment variables > config file > defaults");
-  }
+    @Test
+    void everyCommandHasHelpThatExitsZero() {
+        List<String[]> paths = new ArrayList<>();
+        collect(Rlhf.commandLine(), new ArrayList<>(), paths);
+        assertThat(paths).extracting(p -> String.join(" ", p))
+                .contains("", "demo", "cluster", "cluster up", "topics", "topics create", "topics list", "bench");
+        for (String[] path : paths) {
+            String[] args = append(path, "--help");
+            Run run = run(args);
+            assertThat(run.exit()).as(String.join(" ", args)).isZero();
+            assertThat(run.out()).as(String.join(" ", args)).contains("Usage:").contains("--help");
+        }
+    }
 
-  @Test
-  void demoSaysItIsNotBuiltAndFails() {
-    Run run = run("demo");
-    assertThat(run.exit()).isEqualTo(DemoCommand.NOT_BUILT);
-    assertThat(run.err()).contains("not built yet").contains("nothing was run");
-    assertThat(run.out()).isEmpty();
-  }
+    @Test
+    void topLevelHelpListsTheCommandsAndThePrecedence() {
+        Run run = run("--help");
+        assertThat(run.out()).contains("cluster", "topics", "demo", "bench")
+                .contains("flags > RLHF_* environment variables > config file > defaults");
+    }
 
-  @Test
-  void unknownOptionIsAUsageError() {
-    Run run = run("cluster", "up", "--kafka-prot", "1");
-    assertThat(run.exit()).isEqualTo(2);
-    assertThat(run.err()).contains("Unknown options: '--kafka-prot'").contains("Possible solutions: --kafka-port");
-  }
+    @Test
+    void demoSaysItIsNotBuiltAndFails() {
+        Run run = run("demo");
+        assertThat(run.exit()).isEqualTo(DemoCommand.NOT_BUILT);
+        assertThat(run.err()).contains("not built yet").contains("nothing was run");
+        assertThat(run.out()).isEmpty();
+    }
 
-  @Test
-  void badConfigFileExitsWithConfigErrorAndNamesTheFile() {
-    Run run = run("topics", "list", "--config", "/nonexistent/rlhf.properties");
-    assertThat(run.exit()).isEqualTo(CliErrors.CONFIG_ERROR);
-    assertThat(run.err()).contains("rlhf topics list: config file /nonexistent/rlhf.properties does not exist");
-  }
+    @Test
+    void unknownOptionIsAUsageError() {
+        Run run = run("cluster", "up", "--kafka-prot", "1");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("Unknown options: '--kafka-prot'").contains("Possible solutions: --kafka-port");
+    }
 
-  private static void collect(CommandLine cmd, List<String> prefix, List<String[]> out) {
-    out.add(prefix.toArray(String[]::new));
-    cmd.getSubcommands().forEach((name, sub) -> {
-      if (name.equals("help")) {
-        return;
-      }
-      List<String> next = new ArrayList<>(prefix);
-      next.add(name);
-      collect(sub, next, out);
-    });
-  }
+    @Test
+    void badConfigFileExitsWithConfigErrorAndNamesTheFile() {
+        Run run = run("topics", "list", "--config", "/nonexistent/rlhf.properties");
+        assertThat(run.exit()).isEqualTo(CliErrors.CONFIG_ERROR);
+        assertThat(run.err()).contains("rlhf topics list: config file /nonexistent/rlhf.properties does not exist");
+    }
 
-  private static String[] append(String[] path, String last) {
-    String[] args = java.util.Arrays.copyOf(path, path.length + 1);
-    args[path.length] = last;
-    return args;
-  }
+    private static void collect(CommandLine cmd, List<String> prefix, List<String[]> out) {
+        out.add(prefix.toArray(String[]::new));
+        cmd.getSubcommands().forEach((name, sub) -> {
+            if (name.equals("help")) {
+                return;
+            }
+            List<String> next = new ArrayList<>(prefix);
+            next.add(name);
+            collect(sub, next, out);
+        });
+    }
+
+    private static String[] append(String[] path, String last) {
+        String[] args = java.util.Arrays.copyOf(path, path.length + 1);
+        args[path.length] = last;
+        return args;
+    }
 }

@@ -5,18 +5,18 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code rlhf bench}: benchmark commands. Each prints progress for people and, as its last line, one JSON object
- * that other tools read; the keys are part of the interface.
- */
+  * {@code rlhf bench}: benchmark commands. Each prints progress for people and, as its last line, one JSON object
+  * that other tools read; the keys are part of the interface.
+  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmarks. Each prints one JSON object as its last line.",
-    subcommands = {})
+        description = "Benchmarks. Each prints one JSON object as its last line.",
+        subcommands = {})
 public final class BenchCommand implements Runnable {
 
-  @Spec CommandSpec spec;
+    @Spec CommandSpec spec;
 
-  @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
-  }
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
 }
