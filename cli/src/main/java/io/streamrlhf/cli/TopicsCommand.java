@@ -50,12 +50,22 @@ final class TopicsCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** Creates every topic of the catalog described by {@code settings}; idempotent. */
-    static TopicCreationReport createTopics(Map<String, Object> settings) {
+    /** What {@code topics create} did: the topics, and the subjects registered under BACKWARD compatibility. */
+    record Setup(TopicCreationReport topics, Map<String, Integer> subjects) {
+    }
+
+    /**
+     * Creates every topic of the catalog described by {@code settings} and registers every contract's schema with
+     * BACKWARD compatibility on its subject (registries such as Apicurio enforce no rule until one is set); both
+     * steps are idempotent.
+     */
+    static Setup createTopics(Map<String, Object> settings) {
         Topics topics = Topics.create(settings);
+        TopicCreationReport report;
         try (Admin admin = Admin.create(adminProperties(settings))) {
-            return new TopicCreator(admin, ADMIN_TIMEOUT).create(topics.all());
+            report = new TopicCreator(admin, ADMIN_TIMEOUT).create(topics.all());
         }
+        return new Setup(report, topics.registerSchemas());
     }
 
     /** The Admin client's share of the settings (registry and topic keys dropped), with timeouts that fail fast. */
@@ -73,16 +83,19 @@ final class TopicsCommand implements Runnable {
         return props;
     }
 
-    /** Prints the report as a table of topic, status and partitions, for people. */
-    static void print(TopicCreationReport report, PrintWriter out) {
+    /** Prints what was set up as a table of topic and status, for people. */
+    static void print(Setup setup, PrintWriter out) {
+        TopicCreationReport report = setup.topics();
         Map<String, String> status = new TreeMap<>();
         report.created().forEach(t -> status.put(t, "created"));
         report.existing().forEach(t -> status.put(t, "exists"));
         report.partitionMismatches().forEach((t, m) ->
-                status.put(t, "exists, " + m.actual() + " partitions (catalog says " + m.expected() + "; left unchanged)"));
+                status.put(t, "exists, " + m.actual() + " partitions (catalog says " + m.expected()
+                        + "; left unchanged)"));
         int width = status.keySet().stream().mapToInt(String::length).max().orElse(5);
         status.forEach((t, s) -> out.printf("  %-" + width + "s  %s%n", t, s));
-        out.println(report.summary());
+        out.println(report.summary() + "; " + setup.subjects().size()
+                + " schema subject(s) registered with BACKWARD compatibility");
         out.flush();
     }
 

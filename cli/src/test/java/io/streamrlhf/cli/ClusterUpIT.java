@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.streamrlhf.schemas.avro.ConversationTurn;
 import io.streamrlhf.schemas.avro.Prompt;
 import io.streamrlhf.schemas.avro.Role;
+import io.streamrlhf.schemas.registry.CompatibilityLevel;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.io.BufferedReader;
@@ -141,6 +142,9 @@ class ClusterUpIT {
             assertThat(received.get(0).key()).isEqualTo("p-1");
             assertThat(received.get(0).value()).isEqualTo(prompt);
         }
+        // cluster up set the compatibility rule; the registry itself enforces none by default
+        assertThat(topics.registryClient().compatibility(prompts.name() + "-value"))
+                .isEqualTo(CompatibilityLevel.BACKWARD);
     }
 
     private static boolean canBind(int port) {

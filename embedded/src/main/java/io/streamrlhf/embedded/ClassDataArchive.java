@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Most of the registry's start-up is loading and verifying a few thousand Quarkus classes. The
  * first run records them ({@code -XX:ArchiveClassesAtExit}, written when the child exits); later
- * runs map the archive ({@code -XX:SharedArchiveFile}) and start in roughly a third of the time on
- * two cores. The archive is only valid for the same JVM and the same class path, so its name is a
+ * runs map the archive ({@code -XX:SharedArchiveFile}) and start in about half the time on two
+ * cores. The archive is only valid for the same JVM and the same class path, so its name is a
  * fingerprint of both; a mismatching archive is ignored by the JVM itself, never fatal.
  *
  * <p>The child writes its recording to a private temporary name; the parent publishes it under the

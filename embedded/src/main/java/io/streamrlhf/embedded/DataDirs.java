@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.stream.Stream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,13 +21,47 @@ final class DataDirs {
     private DataDirs() {
     }
 
-    /** A new directory under the system temporary directory. */
+    /** File in each temporary directory naming the process that owns it. */
+    static final String OWNER_FILE = "owner.pid";
+
+    /**
+     * A new directory under the system temporary directory, marked with this JVM's pid. Directories
+     * with the same prefix whose owner is gone (a JVM killed before it could clean up) are removed
+     * first, so killed test forks do not fill the disk.
+     */
     static Path createTemp(String prefix) {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        sweepOrphans(tmp, prefix);
         try {
-            return Files.createTempDirectory(prefix);
+            Path dir = Files.createTempDirectory(tmp, prefix);
+            Files.writeString(dir.resolve(OWNER_FILE), ProcessHandle.current().pid() + "\n");
+            return dir;
         } catch (IOException e) {
-            throw new UncheckedIOException("could not create a temporary directory in "
-                    + System.getProperty("java.io.tmpdir"), e);
+            throw new UncheckedIOException("could not create a temporary directory in " + tmp, e);
+        }
+    }
+
+    /** Deletes {@code prefix*} directories in {@code parent} whose owner process is no longer alive. */
+    static void sweepOrphans(Path parent, String prefix) {
+        try (Stream<Path> dirs = Files.list(parent)) {
+            dirs.filter(d -> d.getFileName().toString().startsWith(prefix) && Files.isDirectory(d))
+                    .filter(DataDirs::ownerIsGone)
+                    .forEach(d -> {
+                        LOG.debug("Removing {}, left behind by a process that no longer runs", d);
+                        deleteRecursively(d);
+                    });
+        } catch (IOException e) {
+            LOG.debug("Could not list {}: {}", parent, e.toString());
+        }
+    }
+
+    /** True only when the directory names an owner and that process is gone (unknown owner: keep). */
+    private static boolean ownerIsGone(Path dir) {
+        try {
+            String pid = Files.readString(dir.resolve(OWNER_FILE)).trim();
+            return ProcessHandle.of(Long.parseLong(pid)).map(p -> !p.isAlive()).orElse(true);
+        } catch (IOException | NumberFormatException e) {
+            return false;
         }
     }
 

@@ -103,6 +103,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final boolean formattedNow;
     private final long startupMillis;
     private final KafkaRaftServer server;
+    private final Thread shutdownHook;
     private boolean closed;
 
     private EmbeddedKafkaBroker(Path logDir, boolean ephemeral, int port, int controllerPort, String clusterId,
@@ -115,6 +116,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         this.formattedNow = formattedNow;
         this.startupMillis = startupMillis;
         this.server = server;
+        // A safety net for callers that never close: stop cleanly and leave no temporary data behind.
+        this.shutdownHook = new Thread(this::close, "embedded-kafka-stop-" + port);
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     /** A builder with the defaults: ephemeral data, free ports, 60 s readiness timeout. */
@@ -164,7 +168,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /**
      * Shuts the broker down, waits until its threads and sockets are gone, and deletes the data
-     * directory when it is ephemeral. Calling it again does nothing.
+     * directory when it is ephemeral. Calling it again does nothing. A JVM shutdown hook calls it
+     * too, for callers that do not.
      */
     @Override
     public synchronized void close() {
@@ -172,6 +177,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             return;
         }
         closed = true;
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException shuttingDown) {
+                // The JVM is exiting; the hook will find the broker closed.
+            }
+        }
         long begin = System.nanoTime();
         try {
             server.shutdown();
@@ -319,9 +331,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 formattedNow = true;
             }
 
+            long formatted = System.nanoTime();
             KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
+            long started;
             try {
                 server.startup();
+                started = System.nanoTime();
                 awaitReady("localhost:" + brokerPort, startTimeout, begin);
             } catch (RuntimeException | Error e) {
                 shutdownQuietly(server);
@@ -332,8 +347,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                         + " (controller port " + raftPort + ", data " + logDir + "): " + e, e);
             }
             long millis = millisSince(begin);
-            LOG.info("Kafka broker ready on localhost:{} in {} ms (cluster {}, {} data in {})", brokerPort, millis,
-                    clusterId, ephemeral ? "ephemeral" : "persistent", logDir);
+            LOG.info("Kafka broker ready on localhost:{} in {} ms (config and storage {} ms, server start {} ms, "
+                            + "readiness {} ms; cluster {}, {} data in {})", brokerPort, millis,
+                    TimeUnit.NANOSECONDS.toMillis(formatted - begin), TimeUnit.NANOSECONDS.toMillis(started - formatted),
+                    millisSince(started), clusterId, ephemeral ? "ephemeral" : "persistent", logDir);
             return new EmbeddedKafkaBroker(logDir, ephemeral, brokerPort, raftPort, clusterId, formattedNow, millis,
                     server);
         }

@@ -5,8 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -270,7 +268,14 @@ public final class RegistryDistribution {
             Files.writeString(temp.resolve(COMPLETE_MARKER), zip + "\n");
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
+            } catch (AtomicMoveNotSupportedException e) {
+                throw e;
+            } catch (IOException raced) {
+                // Linux reports a lost race as a plain "Directory not empty"; what matters is
+                // whether a complete copy is now in place.
+                if (!Files.isRegularFile(target.resolve(COMPLETE_MARKER))) {
+                    throw raced;
+                }
                 LOG.debug("Another process unpacked {} first; using its copy", target);
                 DataDirs.deleteRecursively(temp);
                 return fromDirectory(target, what, false);

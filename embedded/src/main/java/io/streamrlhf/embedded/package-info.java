@@ -1,5 +1,17 @@
 /**
- * The single-machine default: a real in-process KRaft broker and a real Apicurio schema registry child
- * process, started together by {@code EmbeddedCluster}.
+ * The single-machine default: a real in-process KRaft broker and a real Apicurio schema registry
+ * child process, started together by {@link io.streamrlhf.embedded.EmbeddedCluster}.
+ *
+ * <ul>
+ *   <li>{@link io.streamrlhf.embedded.EmbeddedKafkaBroker} — the only class that uses Kafka's
+ *       internal server APIs (storage formatting, {@code KafkaRaftServer}).</li>
+ *   <li>{@link io.streamrlhf.embedded.EmbeddedRegistry} — the registry child process: launch,
+ *       readiness, stop (also on JVM exit, and by itself when its parent dies, through
+ *       {@link io.streamrlhf.embedded.RegistryLauncher}); {@code ClassDataArchive} makes its
+ *       later starts fast.</li>
+ *   <li>{@link io.streamrlhf.embedded.RegistryDistribution} — finding and unpacking the registry
+ *       server the build downloaded.</li>
+ *   <li>{@link io.streamrlhf.embedded.LocalPorts} — free and busy loopback ports.</li>
+ * </ul>
  */
 package io.streamrlhf.embedded;

@@ -2,7 +2,6 @@ package io.streamrlhf.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -210,9 +209,5 @@ class EmbeddedKafkaBrokerIT {
             }
         }
         return records;
-    }
-
-    static boolean exists(Path p) {
-        return Files.exists(p);
     }
 }

@@ -1,6 +1,6 @@
 /**
- * The PPO-max learner (continuous updates on {@code scored}, off-policy correction, exactly-once
- * checkpoints, {@code policy.versions} publication) and the reward-model trainer (Secrets of RLHF II).
- * Built by the learner and reward-model issues; nothing here yet.
+ * The learner module: the PPO-max learner ({@code ppo}), its exactly-once checkpoints
+ * ({@code checkpoint}), the Kafka service around them ({@code app}) and its benchmark
+ * ({@code bench}); the reward-model trainer lives in {@code rm}.
  */
 package io.streamrlhf.learner;

@@ -78,7 +78,9 @@ public final class TransformerPolicy implements PolicyModel {
 
     /**
      * Hot swap: copies a checkpoint's weights into this running policy in place. Refused (and
-     * nothing changed) if the checkpoint is not a policy of the same shape.
+     * nothing changed) if the checkpoint is not a policy of the same shape. Call it between
+     * batches: a forward running on another thread during the copy would read a mix of old and
+     * new weights.
      */
     public void loadWeights(Checkpoint checkpoint) {
         check(checkpoint, config);

@@ -2,6 +2,7 @@ package io.streamrlhf.models.sampling;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.policy.TransformerPolicy;
@@ -151,7 +152,8 @@ public final class Sampler {
         private final int[][] prompts;
         private final boolean ragged;
         private final int padId;
-        private final long[] positions;
+        private final NDArray stepPositions;
+        private final NDArray keyBias;
 
         CachedDecoder(TransformerPolicy policy, int[][] prompts, int[] lens, int p, int steps, boolean ragged,
                       int padId) {
@@ -164,7 +166,25 @@ public final class Sampler {
             this.padId = padId;
             this.call = policy.manager().newSubManager();
             this.cache = new KvCache(call, policy.config(), b, p + steps);
-            this.positions = new long[b];
+            // Everything a decoding step needs besides its tokens is known now: build it once and
+            // slice views per step instead of copying from Java every step.
+            long[] pos = new long[b * steps];
+            for (int i = 0; i < b; i++) {
+                for (int t = 0; t < steps; t++) {
+                    pos[i * steps + t] = lens[i] + t;
+                }
+            }
+            this.stepPositions = call.create(pos, new Shape(b, steps));  // (B, N)
+            if (ragged) {
+                int s = p + steps;
+                float[] kb = new float[b * s];
+                for (int i = 0; i < b; i++) {
+                    Arrays.fill(kb, i * s, i * s + (p - lens[i]), Float.NEGATIVE_INFINITY);
+                }
+                this.keyBias = call.create(kb, new Shape(b, 1, 1, s));  // (B, 1, 1, P + N)
+            } else {
+                this.keyBias = null;
+            }
         }
 
         @Override
@@ -207,21 +227,16 @@ public final class Sampler {
         public float[] step(int[] next, int t) {
             int pos = p + t;  // cache slot written this step
             try (NDManager step = call.newSubManager()) {
-                for (int i = 0; i < b; i++) {
-                    positions[i] = lens[i] + t;
-                }
                 NDArray tokens = step.create(next, new Shape(b, 1));  // (B, 1)
-                NDArray posArr = step.create(positions, new Shape(b, 1));  // (B, 1)
-                NDArray bias = null;
-                if (ragged) {
-                    int s = pos + 1;
-                    float[] keyBias = new float[b * s];
-                    for (int i = 0; i < b; i++) {
-                        Arrays.fill(keyBias, i * s, i * s + (p - lens[i]), Float.NEGATIVE_INFINITY);
-                    }
-                    bias = step.create(keyBias, new Shape(b, 1, 1, s));  // (B, 1, 1, S)
+                NDArray posArr = stepPositions.get(new NDIndex().addAllDim().addSliceDim(t, t + 1));  // (B, 1)
+                NDArray bias = keyBias == null ? null
+                        : keyBias.get(new NDIndex().addAllDim(3).addSliceDim(0, pos + 1));  // (B, 1, 1, S)
+                NDArray logits = policy.decodeLastLogits(tokens, posArr, bias, cache, pos);  // (B, V)
+                posArr.attach(step);
+                if (bias != null) {
+                    bias.attach(step);
                 }
-                return policy.decodeLastLogits(tokens, posArr, bias, cache, pos).toFloatArray();  // (B, V)
+                return logits.toFloatArray();
             }
         }
 

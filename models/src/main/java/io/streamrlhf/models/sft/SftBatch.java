@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.streamrlhf.models.world.SftExample;
 import io.streamrlhf.models.world.Vocabulary;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -41,7 +42,7 @@ record SftBatch(int[] tokens, float[] attention, float[] lossMask, int rows, int
         int[] tokens = new int[b * t];
         float[] attention = new float[b * t];
         float[] lossMask = new float[b * (t - 1)];
-        java.util.Arrays.fill(tokens, vocabulary.padId());
+        Arrays.fill(tokens, vocabulary.padId());
         for (int i = 0; i < b; i++) {
             for (int j = 0; j < seqs[i].length; j++) {
                 tokens[i * t + j] = seqs[i][j];

@@ -3,6 +3,7 @@ package io.streamrlhf.models.sft;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
@@ -12,7 +13,10 @@ import io.streamrlhf.models.policy.LogProbs;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.world.SftExample;
 import io.streamrlhf.models.world.SyntheticWorld;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -37,6 +41,7 @@ public final class SftTrainer {
     private static final Logger LOG = LoggerFactory.getLogger(SftTrainer.class);
     private static final float MAX_GRAD_NORM = 1f;
     private static final int EVAL_BATCH = 64;
+    private static final int POOL_BATCHES = 8;
 
     private final SyntheticWorld world;
     private final SftConfig config;
@@ -82,20 +87,13 @@ public final class SftTrainer {
                 .optWeightDecays((float) config.weightDecay())
                 .build();
         SplittableRandom random = new SplittableRandom(config.seed() ^ 0x5f7L);
-        int[] order = shuffled(corpus.size(), random);
-        int cursor = 0;
+        BatchOrder batches = new BatchOrder(random);
         double[] recentLoss = new double[20];
         long start = System.nanoTime();
+        long cpuStart = processCpuNanos();
         try (ProgressBar bar = showProgress ? progressBar() : null) {
             for (int s = 0; s < config.steps(); s++) {
-                List<SftExample> examples = new ArrayList<>(config.batchSize());
-                for (int i = 0; i < config.batchSize(); i++) {
-                    if (cursor == order.length) {
-                        order = shuffled(corpus.size(), random);
-                        cursor = 0;
-                    }
-                    examples.add(corpus.get(order[cursor++]));
-                }
+                List<SftExample> examples = batches.next();
                 double loss = step(policy, adamW, SftBatch.of(examples, world.vocabulary(), policy.config().contextLength()));
                 recentLoss[s % recentLoss.length] = loss;
                 if (bar != null) {
@@ -108,15 +106,18 @@ public final class SftTrainer {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
         double meanLoss = 0;
         int window = Math.min(recentLoss.length, config.steps());
         for (int i = 0; i < window; i++) {
             meanLoss += recentLoss[i] / window;
         }
         double finalPerplexity = heldOutPerplexity(policy);
-        LOG.info("SFT: {} steps in {}s, held-out perplexity {} -> {}", config.steps(), String.format("%.1f", seconds),
+        LOG.info("SFT: {} steps in {} s ({} CPU s), held-out perplexity {} -> {}", config.steps(),
+                String.format("%.1f", seconds), String.format("%.1f", cpuSeconds),
                 String.format("%.2f", initial), String.format("%.2f", finalPerplexity));
-        return new SftResult(config.steps(), initial, finalPerplexity, window == 0 ? Double.NaN : meanLoss, seconds);
+        return new SftResult(config.steps(), initial, finalPerplexity, window == 0 ? Double.NaN : meanLoss, seconds,
+                cpuSeconds);
     }
 
     private double step(PolicyModel policy, Optimizer optimizer, SftBatch batch) {
@@ -132,7 +133,7 @@ public final class SftTrainer {
                 loss = nll.getFloat();
             }
             List<Pair<String, NDArray>> grads = new ArrayList<>();
-            NDArray sumSquares = step.zeros(new ai.djl.ndarray.types.Shape());
+            NDArray sumSquares = step.zeros(new Shape());
             for (Pair<String, Parameter> p : policy.block().getParameters()) {
                 NDArray w = p.getValue().getArray();
                 if (!w.hasGradient()) {
@@ -164,6 +165,45 @@ public final class SftTrainer {
         }
     }
 
+    /**
+     * Shuffled epochs over the corpus, cut into batches of similar length: a pool of
+     * {@value #POOL_BATCHES} batches is sorted by sequence length, cut, and the batches are shuffled,
+     * so padding (wasted compute) stays small while every example is still seen once per epoch.
+     */
+    private final class BatchOrder {
+        private final SplittableRandom random;
+        private final ArrayDeque<List<SftExample>> ready = new ArrayDeque<>();
+        private int[] order;
+        private int cursor;
+
+        BatchOrder(SplittableRandom random) {
+            this.random = random;
+            this.order = shuffled(corpus.size(), random);
+        }
+
+        List<SftExample> next() {
+            if (ready.isEmpty()) {
+                List<SftExample> pool = new ArrayList<>(POOL_BATCHES * config.batchSize());
+                for (int i = 0; i < POOL_BATCHES * config.batchSize(); i++) {
+                    if (cursor == order.length) {
+                        order = shuffled(corpus.size(), random);
+                        cursor = 0;
+                    }
+                    pool.add(corpus.get(order[cursor++]));
+                }
+                pool.sort(Comparator.comparingInt(e -> e.prompt().words().size() + e.response().size()));
+                List<List<SftExample>> cut = new ArrayList<>();
+                for (int i = 0; i < pool.size(); i += config.batchSize()) {
+                    cut.add(pool.subList(i, i + config.batchSize()));
+                }
+                for (int i : shuffled(cut.size(), random)) {
+                    ready.add(cut.get(i));
+                }
+            }
+            return ready.poll();
+        }
+    }
+
     private Tracker schedule() {
         int warmup = Math.max(1, config.warmupSteps());
         int total = Math.max(warmup + 1, config.steps());
@@ -187,6 +227,14 @@ public final class SftTrainer {
                 .setUpdateIntervalMillis(500)
                 .showSpeed()
                 .build();
+    }
+
+    /** CPU time of the whole process (every thread, native ones included), or 0 where unavailable. */
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return Math.max(0, os.getProcessCpuTime());
+        }
+        return 0;
     }
 
     private static int[] shuffled(int n, SplittableRandom random) {

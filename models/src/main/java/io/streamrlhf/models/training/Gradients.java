@@ -1,11 +1,15 @@
 package io.streamrlhf.models.training;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Gradient bookkeeping for a training step over one block's parameters, with the native-memory
@@ -19,7 +23,7 @@ import ai.djl.util.Pair;
  *     NDArray loss = ...;                         // forward with training=true
  *     gc.backward(loss);
  *     Gradients.clipGlobalNorm(block, step, 1.0); // optional
- *     Gradients.update(block, optimizer, step);   // optimiser step, then zero the gradients
+ *     Gradients.update(block, optimizer, step);   // optimiser step (also zeroes the gradients)
  * }
  * }</pre>
  */
@@ -35,34 +39,39 @@ public final class Gradients {
      * @return the norm before clipping
      */
     public static double clipGlobalNorm(Block block, NDManager step, double maxNorm) {
-        double sumSq = 0;
+        List<NDArray> grads = new ArrayList<>();
+        NDList squares = new NDList();
         for (Pair<String, Parameter> p : block.getParameters()) {
             NDArray g = gradient(p.getValue(), step);
             if (g != null) {
-                sumSq += g.pow(2).sum().getFloat();
+                grads.add(g);
+                squares.add(g.square().sum());  // ()
             }
         }
-        double norm = Math.sqrt(sumSq);
+        if (grads.isEmpty()) {
+            return 0;
+        }
+        // One host read for the whole norm, not one per parameter.
+        double norm = Math.sqrt(NDArrays.stack(squares).sum().getFloat());
         double scale = maxNorm / (norm + 1e-6);
         if (scale < 1.0) {
-            for (Pair<String, Parameter> p : block.getParameters()) {
-                NDArray g = gradient(p.getValue(), step);
-                if (g != null) {
-                    g.muli(scale);
-                }
+            for (NDArray g : grads) {
+                g.muli(scale);
             }
         }
         return norm;
     }
 
-    /** Applies the optimiser to every trainable parameter, then zeroes the gradients. */
+    /**
+     * Applies the optimiser to every trainable parameter. DJL's PyTorch optimiser kernels (Adam,
+     * AdamW, SGD) zero each gradient after using it, so the next backward starts from zero.
+     */
     public static void update(Block block, Optimizer optimizer, NDManager step) {
         for (Pair<String, Parameter> p : block.getParameters()) {
             Parameter param = p.getValue();
             NDArray g = gradient(param, step);
             if (g != null) {
                 optimizer.update(param.getId(), param.getArray(), g);
-                g.subi(g);  // zero in place: PyTorch accumulates into .grad across backward calls
             }
         }
     }

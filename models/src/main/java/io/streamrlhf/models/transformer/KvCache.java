@@ -6,7 +6,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Preallocated keys and values for every layer, (B, H, Smax, K) each, written in place as decoding
+ * Preallocated keys (B, H, K, Smax), stored transposed, and values (B, H, Smax, K) for every layer,
+ * written in place as decoding
  * advances. Allocated once per sampling call in the caller's manager, so decoding steps allocate
  * only their own small temporaries.
  */
@@ -21,14 +22,15 @@ public final class KvCache {
         this.capacity = capacity;
         this.keys = new NDArray[config.layers()];
         this.values = new NDArray[config.layers()];
-        Shape shape = new Shape(batch, config.heads(), capacity, config.headDim());
+        Shape keyShape = new Shape(batch, config.heads(), config.headDim(), capacity);
+        Shape valueShape = new Shape(batch, config.heads(), capacity, config.headDim());
         for (int l = 0; l < config.layers(); l++) {
-            keys[l] = manager.zeros(shape, DataType.FLOAT32);
-            values[l] = manager.zeros(shape, DataType.FLOAT32);
+            keys[l] = manager.zeros(keyShape, DataType.FLOAT32);
+            values[l] = manager.zeros(valueShape, DataType.FLOAT32);
         }
     }
 
-    /** Keys of layer {@code l}, (B, H, Smax, K). */
+    /** Keys of layer {@code l}, transposed: (B, H, K, Smax). */
     public NDArray keys(int l) {
         return keys[l];
     }

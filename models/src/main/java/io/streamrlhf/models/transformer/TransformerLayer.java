@@ -99,7 +99,7 @@ public final class TransformerLayer extends AbstractBlock {
      * @param x      (B, T, D)
      * @param bias   (B|1, 1, T, pos + T) additive mask, or {@code null} when every cached key is visible
      *               to every query (no padding and T = 1)
-     * @param cacheK (B, H, Smax, K) preallocated keys, written in place
+     * @param cacheK (B, H, K, Smax) preallocated keys, transposed, written in place
      * @param cacheV (B, H, Smax, K) preallocated values, written in place
      * @param pos    first position written
      * @return (B, T, D)
@@ -110,13 +110,17 @@ public final class TransformerLayer extends AbstractBlock {
         long b = s.get(0);
         long t = s.get(1);
         NDArray[] qkv = projectQkv(ps, x, false, b, t);  // 3 x (B, H, T, K)
-        NDIndex write = new NDIndex(":, :, {}:{}", pos, pos + t);
-        cacheK.set(write, qkv[1]);
-        cacheV.set(write, qkv[2]);
-        NDIndex read = new NDIndex(":, :, :{}", pos + t);
-        NDArray k = cacheK.get(read);  // (B, H, S, K)
-        NDArray v = cacheV.get(read);  // (B, H, S, K)
-        NDArray attended = attend(qkv[0], k, v, bias);  // (B, H, T, K)
+        // Keys are cached transposed, (B, H, K, Smax): the score product then reads a plain
+        // row-major slice, which the batched GEMM handles faster than a transposed view.
+        cacheK.set(new NDIndex().addAllDim(3).addSliceDim(pos, pos + t), qkv[1].transpose(0, 1, 3, 2));
+        cacheV.set(new NDIndex().addAllDim(2).addSliceDim(pos, pos + t), qkv[2]);
+        NDArray kt = cacheK.get(new NDIndex().addAllDim(3).addSliceDim(0, pos + t));  // (B, H, K, S)
+        NDArray v = cacheV.get(new NDIndex().addAllDim(2).addSliceDim(0, pos + t));  // (B, H, S, K)
+        NDArray scores = qkv[0].matMul(kt);  // (B, H, T, S)
+        if (bias != null) {
+            scores = scores.add(bias);  // (B, H, T, S)
+        }
+        NDArray attended = scores.softmax(-1).matMul(v);  // (B, H, T, K)
         return finish(ps, x, attended, false, b, t);  // (B, T, D)
     }
 

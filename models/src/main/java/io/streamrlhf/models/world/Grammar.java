@@ -28,7 +28,7 @@ public final class Grammar {
             "D N C I A E",                // the sand is very warm .
             "P V D N E",                  // i love the waves .
             "P V D A N E",                // we enjoy the bright reef .
-            "D N makes me feel A E",      // the storm makes me feel gloomy .
+            "D N makes me feel A E",      // the tide makes me feel gloomy .
             "P R V D N X D N E",          // they happily watch the boats in the harbor .
             "D A N C A E",                // the old boat is lovely .
             "D N C A J A E",              // the tide is strong and beautiful .
@@ -53,7 +53,7 @@ public final class Grammar {
         this.vocabulary = vocabulary;
         List<List<String>> parsed = new ArrayList<>();
         for (String pattern : PATTERNS) {
-            List<String> slots = Vocabulary.split(pattern);
+            List<String> slots = List.of(pattern.split(" "));
             for (String slot : slots) {
                 if (!SLOTS.containsKey(slot) && !vocabulary.contains(slot)) {
                     throw new IllegalStateException("grammar pattern '" + pattern + "' uses '" + slot

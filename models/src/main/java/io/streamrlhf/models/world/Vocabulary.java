@@ -1,13 +1,16 @@
 package io.streamrlhf.models.world;
 
+import io.streamrlhf.models.tokenizer.WordLevelTokenizer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The synthetic world's fixed vocabulary. Ids are dense and stable: the four special tokens come
@@ -30,6 +33,10 @@ public final class Vocabulary {
     /** Unknown word. */
     public static final String UNK = "<unk>";
 
+    // Special tokens whole, then words (inner apostrophes allowed), then single punctuation marks:
+    // the same split as the word-level tokenizer, plus the special tokens.
+    private static final Pattern PIECE =
+            Pattern.compile("<[a-z]+>|[\\p{L}\\p{N}_]+(?:'[\\p{L}\\p{N}_]+)*|[^\\p{L}\\p{N}_\\s]");
     private static final Vocabulary STANDARD = buildStandard();
 
     private final List<Word> words;
@@ -65,6 +72,14 @@ public final class Vocabulary {
     /** Every word's surface form in id order (what a word-level tokenizer takes). */
     public List<String> wordList() {
         return words.stream().map(Word::text).toList();
+    }
+
+    /**
+     * The word-level tokenizer of this vocabulary: same ids (its special tokens come first in the
+     * same order, then these words), so policies trained on the world read its output directly.
+     */
+    public WordLevelTokenizer tokenizer() {
+        return WordLevelTokenizer.of(wordList().subList(4, words.size()));
     }
 
     /** Every word in id order. */
@@ -136,10 +151,18 @@ public final class Vocabulary {
         return words.stream().filter(w -> w.wordClass() == wordClass && w.polarity() == polarity).map(Word::text).toList();
     }
 
-    /** Splits text into words on whitespace. */
+    /**
+     * Splits text into the world's words: lower-cased, each punctuation mark a word of its own, and
+     * special tokens ({@code <eos>}) kept whole, so both {@code "the ocean is calm ."} and the
+     * word-level tokenizer's decoding {@code "The ocean is calm."} give the same words.
+     */
     public static List<String> split(String text) {
-        String trimmed = text.strip();
-        return trimmed.isEmpty() ? List.of() : Arrays.asList(trimmed.split("\\s+"));
+        List<String> out = new ArrayList<>();
+        Matcher m = PIECE.matcher(text.toLowerCase(Locale.ROOT));
+        while (m.find()) {
+            out.add(m.group());
+        }
+        return out;
     }
 
     /** Joins words with single spaces. */

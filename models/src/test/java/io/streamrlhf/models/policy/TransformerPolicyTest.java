@@ -19,7 +19,7 @@ class TransformerPolicyTest {
 
     @BeforeAll
     static void start() {
-        ModelRuntime.init(2);
+        ModelRuntime.init(1);
         policy = TransformerPolicy.create(CONFIG, 7);
     }
 

@@ -36,7 +36,7 @@ class SamplerTest {
 
     @BeforeAll
     static void start() {
-        ModelRuntime.init(2);
+        ModelRuntime.init(1);
         policy = TransformerPolicy.create(CONFIG, 11);
     }
 

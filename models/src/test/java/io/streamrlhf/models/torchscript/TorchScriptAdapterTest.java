@@ -44,7 +44,7 @@ class TorchScriptAdapterTest {
 
     @BeforeAll
     static void readFixture() throws Exception {
-        ModelRuntime.init(2);
+        ModelRuntime.init(1);
         dir = resource("torchscript/expected.json").getParent();
         expected = new ObjectMapper().readTree(Files.readString(dir.resolve("expected.json")));
         config = new ObjectMapper().treeToValue(expected.get("config"), TransformerConfig.class);

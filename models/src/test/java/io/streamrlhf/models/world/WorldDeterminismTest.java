@@ -31,6 +31,23 @@ class WorldDeterminismTest {
     }
 
     @Test
+    void tokenizerSharesTheVocabularyIdsAndItsTextReadsBack() {
+        Vocabulary v = world.vocabulary();
+        var tokenizer = v.tokenizer();
+        assertThat(tokenizer.vocabSize()).isEqualTo(v.size());
+        for (int id = 0; id < v.size(); id++) {
+            assertThat(tokenizer.token(id)).isEqualTo(v.word(id).text());
+        }
+        List<String> words = Vocabulary.split("the reef is bright , but the tide is harsh !");
+        String decoded = tokenizer.decode(v.encode(words));   // "the reef is bright, but the tide is harsh!"
+        assertThat(Vocabulary.split(decoded)).isEqualTo(words);
+        assertThat(world.gold().scoreText("Write about the OCEAN:", decoded).total())
+                .isEqualTo(world.gold().score("ocean", words).total());
+        assertThat(tokenizer.encode(Vocabulary.join(words))).isEqualTo(v.encode(words));
+        assertThat(Vocabulary.split("calm.<eos><pad>")).containsExactly("calm", ".", "<eos>", "<pad>");
+    }
+
+    @Test
     void promptsAreDeterministicBySeed() {
         List<WorldPrompt> a = world.prompts(5).next(100);
         List<WorldPrompt> b = world.prompts(5).next(100);

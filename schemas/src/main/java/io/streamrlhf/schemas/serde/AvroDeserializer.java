@@ -33,6 +33,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * @param <T> the type returned
  */
 public class AvroDeserializer<T> implements Deserializer<T> {
+    private static final ThreadLocal<BinaryDecoder> DECODERS = new ThreadLocal<>();
+
     private final Class<? extends SpecificRecord> boundType;
     private SchemaRegistryClient client;
     private boolean isKey;
@@ -142,7 +144,8 @@ public class AvroDeserializer<T> implements Deserializer<T> {
         }
         int bodyStart = start + WireFormat.HEADER_SIZE;
         int bodyLength = length - WireFormat.HEADER_SIZE;
-        BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(bytes, bodyStart, bodyLength, null);
+        BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(bytes, bodyStart, bodyLength, DECODERS.get());
+        DECODERS.set(decoder); // reused per thread: decoding allocates nothing else per record
         Object value;
         try {
             value = reader.read(null, decoder);

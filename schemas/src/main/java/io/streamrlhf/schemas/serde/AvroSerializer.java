@@ -31,7 +31,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * @param <T> the record type
  */
 public class AvroSerializer<T extends GenericContainer> implements Serializer<T> {
-    private static final int INITIAL_BUFFER = 256;
+    private static final int INITIAL_BUFFER = 512;
+    private static final ThreadLocal<BinaryEncoder> ENCODERS = new ThreadLocal<>();
 
     private SchemaRegistryClient client;
     private SubjectNameStrategy subjectNames;
@@ -90,7 +91,9 @@ public class AvroSerializer<T extends GenericContainer> implements Serializer<T>
             byte[] header = new byte[WireFormat.HEADER_SIZE];
             WireFormat.writeHeader(header, 0, id);
             out.write(header);
-            BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+            // A buffered encoder, reused per thread: several times faster than the direct one on small records.
+            BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, ENCODERS.get());
+            ENCODERS.set(encoder);
             writer(schema, record).write(record, encoder);
             encoder.flush();
             return out.toByteArray();

@@ -15,6 +15,7 @@ import org.apache.kafka.common.serialization.Serializer;
  * @param <T> the generated record class
  */
 public class SpecificAvroSerde<T extends SpecificRecord> implements Serde<T> {
+    private boolean preconfigured;
     private final Class<T> type;
     private SpecificAvroSerializer<T> serializer;
     private SpecificAvroDeserializer<T> deserializer;
@@ -31,6 +32,12 @@ public class SpecificAvroSerde<T extends SpecificRecord> implements Serde<T> {
         this.type = type;
         this.serializer = new SpecificAvroSerializer<>(client, config, isKey);
         this.deserializer = new SpecificAvroDeserializer<>(type, client, config, isKey);
+        this.preconfigured = true;
+    }
+
+    /** The schema of the record class (what the serializer registers). */
+    public org.apache.avro.Schema schema() {
+        return org.apache.avro.specific.SpecificData.getForClass(type).getSchema(type);
     }
 
     /** The record class this serde reads and writes. */
@@ -38,8 +45,16 @@ public class SpecificAvroSerde<T extends SpecificRecord> implements Serde<T> {
         return type;
     }
 
+    /**
+     * Configures a serde made with the no-configuration constructor. A serde built configured (as the topic
+     * catalog's are) ignores this, so a framework configuring every serde it is handed cannot replace its
+     * registry client with one built from a map that may not even name the registry.
+     */
     @Override
     public void configure(Map<String, ?> configs, boolean isKey) {
+        if (preconfigured) {
+            return;
+        }
         AvroSerdeConfig config = new AvroSerdeConfig(configs);
         SchemaRegistryClient client = config.registryClient();
         this.serializer = new SpecificAvroSerializer<>(client, configs, isKey);

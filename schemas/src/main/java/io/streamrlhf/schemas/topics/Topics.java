@@ -8,15 +8,19 @@ import io.streamrlhf.schemas.avro.PreferencePair;
 import io.streamrlhf.schemas.avro.Prompt;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
 import io.streamrlhf.schemas.avro.ScoredGeneration;
+import io.streamrlhf.schemas.registry.CompatibilityLevel;
 import io.streamrlhf.schemas.registry.SchemaRegistryClient;
 import io.streamrlhf.schemas.serde.AvroSerdeConfig;
 import io.streamrlhf.schemas.serde.SpecificAvroSerde;
+import io.streamrlhf.schemas.serde.SubjectNameStrategy;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serde;
@@ -50,6 +54,7 @@ public final class Topics {
 
     private final TopicsConfig config;
     private final SchemaRegistryClient registryClient;
+    private final SubjectNameStrategy subjectNames;
     private final TopicSpec<String, Prompt> prompts;
     private final TopicSpec<String, Generation> generations;
     private final TopicSpec<String, ScoredGeneration> scored;
@@ -63,6 +68,7 @@ public final class Topics {
     private Topics(TopicsConfig config, SchemaRegistryClient client, Map<String, ?> serdeConfig) {
         this.config = config;
         this.registryClient = client;
+        this.subjectNames = new AvroSerdeConfig(serdeConfig).subjectNameStrategy(false);
         String retentionForever = "-1";
         String streamRetention = Long.toString(config.streamRetentionMs());
         Map<String, String> keep = Map.of(TopicConfig.RETENTION_MS_CONFIG, retentionForever);
@@ -185,6 +191,33 @@ public final class Topics {
                         source.replicationFactor(),
                         Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(config.dlqRetentionMs())))
                 .withPrefix(source.prefix());
+    }
+
+    /** The Avro topics: every topic whose value is one of the contracts. */
+    public List<TopicSpec<String, ? extends SpecificRecord>> avroTopics() {
+        return List.of(prompts, generations, scored, feedback, preferences, policyVersions, rmVersions, metrics);
+    }
+
+    /**
+     * Registers every contract's value schema under its subject and puts each subject under the
+     * {@link CompatibilityLevel#BACKWARD} rule, so the registry refuses incompatible changes from then on (a
+     * registry's own default may be NONE, as Apicurio's is). Idempotent; meant for {@code rlhf topics create}
+     * next to {@link TopicCreator}.
+     *
+     * @return subject → schema id, in catalog order
+     * @throws io.streamrlhf.schemas.registry.SchemaRegistryException when the registry refuses or is unreachable
+     */
+    public Map<String, Integer> registerSchemas() {
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        for (TopicSpec<String, ? extends SpecificRecord> topic : avroTopics()) {
+            Schema schema = ((SpecificAvroSerde<?>) topic.valueSerde()).schema();
+            String subject = subjectNames.subjectName(topic.name(), false, schema);
+            ids.put(subject, registryClient.register(subject, schema));
+            if (registryClient.compatibility(subject) != CompatibilityLevel.BACKWARD) {
+                registryClient.setCompatibility(subject, CompatibilityLevel.BACKWARD);
+            }
+        }
+        return ids;
     }
 
     /** The topics whose consumers dead-letter records they cannot read or process, and so have a DLQ. */

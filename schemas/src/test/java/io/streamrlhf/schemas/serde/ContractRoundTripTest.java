@@ -74,6 +74,18 @@ class ContractRoundTripTest {
     }
 
     @Test
+    void aPreconfiguredSerdeIgnoresALaterConfigure() {
+        SchemaRegistryClient registry = new InMemorySchemaRegistryClient();
+        SpecificAvroSerde<Prompt> serde = AvroSerdes.specific(Prompt.class, registry, Map.of(), false);
+        serde.configure(Map.of("application.id", "streams-app"), false); // no registry URL in there
+
+        byte[] bytes = serde.serializer().serialize("p", ContractSamples.prompt());
+
+        assertThat(serde.deserializer().deserialize("p", bytes)).isEqualTo(ContractSamples.prompt());
+        assertThat(registry.subjects()).containsExactly("p-value");
+    }
+
+    @Test
     void keySerdeRegistersUnderTheKeySubject() {
         SchemaRegistryClient registry = new InMemorySchemaRegistryClient();
         Generation generation = ContractSamples.generation();

@@ -1,0 +1,64 @@
+package io.streamrlhf.cli;
+
+import io.streamrlhf.cli.config.CommonConfig;
+import io.streamrlhf.cli.config.CommonOptions;
+import io.streamrlhf.learner.app.LearnerConfig;
+import io.streamrlhf.learner.app.LearnerMain;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code rlhf learn}: the PPO-max learner as a service. Reads {@code scored} (read_committed), trains, checkpoints
+ * and publishes {@code PolicyVersion}s until stopped (Ctrl-C / SIGTERM stop it after the current update).
+ *
+ * <p>Every learner ({@code learner.*}) and PPO ({@code ppo.*}) setting can be given in the {@code --config} file;
+ * the flags below override the file.
+ */
+@Command(name = "learn", mixinStandardHelpOptions = true,
+        description = {"Run the PPO-max learner: consume scored generations, train, checkpoint and publish policy "
+                + "versions (exactly once across restarts).",
+                "learner.* and ppo.* settings come from the --config file (see docs/learner.md); these flags override it."})
+final class LearnCommand implements Callable<Integer> {
+
+    @Mixin CommonOptions common;
+
+    @Option(names = "--init-checkpoint", paramLabel = "DIR",
+            description = "Policy checkpoint to start from and keep as the KL reference (normally the SFT policy).")
+    Path initCheckpoint;
+
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Directory of learner checkpoints.")
+    Path checkpointDir;
+
+    @Option(names = "--policy-name", paramLabel = "NAME", description = "Name of the policy on policy.versions.")
+    String policyName;
+
+    @Option(names = "--max-updates", paramLabel = "N", description = "Stop after N updates in total (0: run until stopped).")
+    Long maxUpdates;
+
+    @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (0: all cores).")
+    Integer threads;
+
+    @Override
+    public Integer call() {
+        CommonConfig config = common.resolve();
+        Map<String, Object> settings = config.settings();
+        settings.putAll(config.clientProperties());
+        put(settings, LearnerConfig.INIT_CHECKPOINT, initCheckpoint);
+        put(settings, LearnerConfig.CHECKPOINT_DIR, checkpointDir);
+        put(settings, LearnerConfig.POLICY_NAME, policyName);
+        put(settings, LearnerConfig.MAX_UPDATES, maxUpdates);
+        put(settings, LearnerConfig.THREADS, threads);
+        LearnerMain.run(settings);
+        return 0;
+    }
+
+    private static void put(Map<String, Object> settings, String key, Object value) {
+        if (value != null) {
+            settings.put(key, value.toString());
+        }
+    }
+}

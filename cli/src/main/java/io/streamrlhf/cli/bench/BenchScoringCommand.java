@@ -1,0 +1,282 @@
+package io.streamrlhf.cli.bench;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.streamrlhf.embedded.EmbeddedKafkaBroker;
+import io.streamrlhf.models.checkpoint.CheckpointStore;
+import io.streamrlhf.models.reward.TransformerRewardModel;
+import io.streamrlhf.models.transformer.TransformerConfig;
+import io.streamrlhf.rewardstream.app.RewardStreamConfig;
+import io.streamrlhf.rewardstream.app.ScoringApp;
+import io.streamrlhf.rewardstream.scoring.NormalizationState;
+import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
+import io.streamrlhf.rewardstream.scoring.RewardSource;
+import io.streamrlhf.rewardstream.scoring.RewardSources;
+import io.streamrlhf.rewardstream.scoring.RewardSpec;
+import io.streamrlhf.rewardstream.scoring.ScoringInput;
+import io.streamrlhf.schemas.avro.FinishReason;
+import io.streamrlhf.schemas.avro.Generation;
+import io.streamrlhf.schemas.avro.SamplingParams;
+import io.streamrlhf.schemas.avro.ScoredGeneration;
+import io.streamrlhf.schemas.topics.TopicCreator;
+import io.streamrlhf.schemas.topics.TopicSpec;
+import io.streamrlhf.schemas.topics.Topics;
+import io.streamrlhf.schemas.topics.TopicsConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code rlhf bench scoring}: the reward stream's throughput against the same ensemble's batched throughput
+ * in-process, same batch size, same run. Last line:
+ * {@code {"stream_records_per_s":..., "raw_records_per_s":..., "ratio":..., "batch":..., "sources":[...]}}.
+ *
+ * <p>Raw: the ensemble scores the generations in batches of B in this thread, no Kafka. Stream: the same
+ * generations, already on {@code generations}, go through the running {@code ScoringApp} (exactly-once v2,
+ * changelogged buffer) on an embedded broker; the rate counts records committed to {@code scored} after the first
+ * committed chunk, so start-up is not counted.
+ */
+@Command(name = "scoring", mixinStandardHelpOptions = true,
+        description = "Reward-stream throughput vs in-process batched scoring of the same ensemble (goal: ratio >= 0.9).")
+public final class BenchScoringCommand implements Callable<Integer> {
+
+    @Option(names = "--records", defaultValue = "3000", description = "Generations to score (default ${DEFAULT-VALUE}).")
+    int records;
+
+    @Option(names = "--batch", defaultValue = "32", description = "Micro-batch size B (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--sources", paramLabel = "SPECS",
+            description = "The ensemble as reward specs; default: a built-in transformer reward model "
+                    + "(d=128, 2 layers, context 64, random weights) and rule:length.")
+    String sources;
+
+    @Option(names = "--json", description = "Print only the JSON line.")
+    boolean json;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Path work = Files.createTempDirectory("rlhf-bench-scoring");
+        try {
+            String specs = sources != null ? sources : defaultSpecs(work);
+            List<RewardSource> built = RewardSources.createAll(RewardSpec.parseList(specs));
+            RewardEnsemble ensemble = RewardEnsemble.builder().addAll(built).build();
+            List<String> names = built.stream().map(RewardSource::name).toList();
+            List<Generation> generations = generations(records);
+            List<ScoringInput> inputs = generations.stream().map(ScoringInput::of).toList();
+
+            say(out, "scoring %d generations with %s, batch %d%n", records, names, batch);
+            // Raw throughput is measured before and after the stream and averaged: on a shared machine the load
+            // drifts, and bracketing the stream run keeps the two figures comparable.
+            double rawBefore = rawThroughput(ensemble, inputs);
+            say(out, "in-process batched: %.0f records/s%n", rawBefore);
+            double stream = streamThroughput(ensemble, generations, work, out);
+            say(out, "through the stream: %.0f records/s%n", stream);
+            // The app closed its ensemble; the same specs give the same models again.
+            double rawAfter;
+            try (RewardEnsemble again = RewardEnsemble.builder()
+                    .addAll(RewardSources.createAll(RewardSpec.parseList(specs))).build()) {
+                rawAfter = rawThroughput(again, inputs);
+            }
+            say(out, "in-process batched again: %.0f records/s%n", rawAfter);
+            double raw = (rawBefore + rawAfter) / 2;
+            out.printf(Locale.ROOT, "{\"stream_records_per_s\":%.1f, \"raw_records_per_s\":%.1f, \"ratio\":%.3f, "
+                            + "\"batch\":%d, \"sources\":[%s]}%n", stream, raw, stream / raw, batch,
+                    names.stream().map(n -> "\"" + n.replace("\"", "\\\"") + "\"").collect(Collectors.joining(",")));
+            out.flush();
+            return 0;
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    private void say(PrintWriter out, String format, Object... args) {
+        if (!json) {
+            out.printf(Locale.ROOT, format, args);
+            out.flush();
+        }
+    }
+
+    private static String defaultSpecs(Path work) {
+        try (TransformerRewardModel rm = TransformerRewardModel.create(new TransformerConfig(64, 64, 128, 2, 4), 7)) {
+            Path dir = CheckpointStore.save(rm.toCheckpoint(Map.of("name", "rm-bench", "version", "1"), null),
+                    work.resolve("rm-bench"));
+            return "rm:" + dir + ",rule:length";
+        }
+    }
+
+    private double rawThroughput(RewardEnsemble ensemble, List<ScoringInput> inputs) {
+        NormalizationState warm = new NormalizationState();
+        for (int i = 0; i < Math.min(5, inputs.size() / batch); i++) {
+            ensemble.score(inputs.subList(i * batch, (i + 1) * batch), warm);
+        }
+        NormalizationState state = new NormalizationState();
+        long start = System.nanoTime();
+        for (int from = 0; from < inputs.size(); from += batch) {
+            for (var outcome : ensemble.score(inputs.subList(from, Math.min(inputs.size(), from + batch)), state)) {
+                if (!outcome.scored()) {
+                    throw new IllegalStateException("the ensemble could not score the benchmark's input: "
+                            + outcome.error().getMessage(), outcome.error());
+                }
+            }
+        }
+        return inputs.size() / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private double streamThroughput(RewardEnsemble ensemble, List<Generation> generations, Path work,
+                                    PrintWriter out) throws Exception {
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().dataDir(work.resolve("kafka")).start()) {
+            Map<String, Object> settings = new HashMap<>();
+            settings.put("bootstrap.servers", broker.bootstrapServers());
+            // An in-process registry: the benchmark measures the stream, not registry round trips (which are cached).
+            settings.put("schema.registry.url", "mock://bench-" + UUID.randomUUID());
+            settings.put(TopicsConfig.PREFIX, "bench.");
+            settings.put(TopicsConfig.PARTITIONS, 1);
+            settings.put(RewardStreamConfig.APPLICATION_ID, "bench-scoring-" + UUID.randomUUID());
+            settings.put(RewardStreamConfig.BATCH_SIZE, batch);
+            settings.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, 50L);
+            settings.put(RewardStreamConfig.STATE_DIR, work.resolve("state").toString());
+            Topics topics = Topics.create(settings);
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    broker.bootstrapServers()))) {
+                new TopicCreator(admin, Duration.ofSeconds(30)).create(topics.all());
+            }
+            produce(broker.bootstrapServers(), topics.generations(), generations);
+            say(out, "produced %d generations to %s%n", generations.size(), topics.generations().name());
+
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            try (ScoringApp app = ScoringApp.create(settings, ensemble, meters);
+                 KafkaConsumer<String, ScoredGeneration> reader = reader(broker.bootstrapServers(), topics)) {
+                app.start();
+                if (!app.awaitReady(Duration.ofMinutes(2))) {
+                    throw new IllegalStateException("the reward stream did not start (state " + app.state() + ")");
+                }
+                int seen = 0;
+                int firstChunk = -1;
+                long firstAt = 0;
+                long lastAt = 0;
+                long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+                while (seen < generations.size() && System.nanoTime() < deadline) {
+                    ConsumerRecords<String, ScoredGeneration> polled = reader.poll(Duration.ofMillis(100));
+                    if (polled.isEmpty()) {
+                        continue;
+                    }
+                    seen += polled.count();
+                    lastAt = System.nanoTime();
+                    if (firstChunk < 0) {
+                        firstChunk = seen;
+                        firstAt = lastAt;
+                    }
+                }
+                if (seen < generations.size()) {
+                    throw new IllegalStateException("only " + seen + " of " + generations.size()
+                            + " records were scored within 10 minutes");
+                }
+                if (seen == firstChunk) {
+                    throw new IllegalStateException("every record arrived in one chunk; use more --records");
+                }
+                double seconds = (lastAt - firstAt) / 1e9;
+                var scoring = meters.find("rlhf.scoring.ensemble.time").timer();
+                say(out, "stream: %d records in %.2f s after the first chunk; the ensemble scored for %.2f s of the "
+                                + "whole run (%d batches)%n", seen - firstChunk, seconds,
+                        scoring == null ? 0.0 : scoring.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS) / 1e9,
+                        scoring == null ? 0 : scoring.count());
+                return (seen - firstChunk) / seconds;
+            }
+        }
+    }
+
+    private static void produce(String bootstrap, TopicSpec<String, Generation> spec, List<Generation> generations) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        try (KafkaProducer<String, Generation> producer = new KafkaProducer<>(p, spec.keySerializer(),
+                spec.valueSerializer())) {
+            for (Generation g : generations) {
+                producer.send(new ProducerRecord<>(spec.name(), g.getPromptId(), g));
+            }
+            producer.flush();
+        }
+    }
+
+    private static KafkaConsumer<String, ScoredGeneration> reader(String bootstrap, Topics topics) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-reader-" + UUID.randomUUID());
+        KafkaConsumer<String, ScoredGeneration> consumer = new KafkaConsumer<>(p, topics.scored().keyDeserializer(),
+                topics.scored().valueDeserializer());
+        consumer.subscribe(List.of(topics.scored().name()));
+        return consumer;
+    }
+
+    /** Synthetic generations: 24 prompt and 32 response tokens from a vocabulary of 64, seeded. */
+    static List<Generation> generations(int n) {
+        Random random = new Random(42);
+        List<Generation> out = new ArrayList<>(n);
+        Instant now = Instant.now();
+        for (int i = 0; i < n; i++) {
+            List<Integer> prompt = new ArrayList<>();
+            List<Integer> response = new ArrayList<>();
+            List<Float> logprobs = new ArrayList<>();
+            StringBuilder text = new StringBuilder();
+            for (int t = 0; t < 24; t++) {
+                prompt.add(4 + random.nextInt(60));
+            }
+            for (int t = 0; t < 32; t++) {
+                int id = 4 + random.nextInt(60);
+                response.add(id);
+                logprobs.add(-1f);
+                text.append(t == 0 ? "" : " ").append("w").append(id);
+            }
+            out.add(Generation.newBuilder().setGenerationId("bench-" + i).setPromptId("prompt-" + (i % 97))
+                    .setGroupSize(1).setGroupIndex(0).setPromptTokens(prompt).setResponseTokens(response)
+                    .setPromptText("prompt " + i).setResponseText(text.toString()).setBehaviourLogprobs(logprobs)
+                    .setPolicyName("bench").setPolicyVersion(1L).setWorkerId("bench").setFinishReason(FinishReason.EOS)
+                    .setSampling(SamplingParams.newBuilder().setTemperature(1f).setMaxNewTokens(32).build())
+                    .setCategory(null).setStartedAt(now).setCreatedAt(now).build());
+        }
+        return out;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

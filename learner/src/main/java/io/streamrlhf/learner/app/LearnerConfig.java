@@ -1,0 +1,141 @@
+package io.streamrlhf.learner.app;
+
+import io.streamrlhf.learner.ppo.PpoConfig;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * The learner service's settings (consumption, checkpoints, publication), each declared once with
+ * default, validator and doc; the PPO settings are {@link PpoConfig}'s {@code ppo.*} keys, read
+ * from the same map.
+ */
+public final class LearnerConfig extends AbstractConfig {
+
+    /** Name of the policy (key of its {@code policy.versions} records). */
+    public static final String POLICY_NAME = "learner.policy.name";
+    /** Directory of learner checkpoints. */
+    public static final String CHECKPOINT_DIR = "learner.checkpoint.dir";
+    /** Policy checkpoint (SFT) the learner starts from and keeps as its frozen reference. */
+    public static final String INIT_CHECKPOINT = "learner.init.checkpoint";
+    /** Sequences per rollout batch. */
+    public static final String BATCH_SEQUENCES = "learner.batch.sequences";
+    /** Response tokens per rollout batch (0 = by sequences only). */
+    public static final String BATCH_TOKENS = "learner.batch.tokens";
+    /** Updates between checkpoints and publications. */
+    public static final String PUBLISH_EVERY = "learner.publish.every.updates";
+    /** Checkpoints kept on disk. */
+    public static final String CHECKPOINTS_KEPT = "learner.checkpoints.kept";
+    /** Also write weights in chunks to the checkpoints topic. */
+    public static final String CHECKPOINT_TOPIC = "learner.checkpoint.topic.enabled";
+    /** Consumer group of the learner. */
+    public static final String GROUP_ID = "learner.group.id";
+    /** Stop after this many updates (0 = run until stopped). */
+    public static final String MAX_UPDATES = "learner.max.updates";
+    /** PyTorch intra-op threads. */
+    public static final String THREADS = "learner.threads";
+    /** Examples of the synthetic-world corpus for PPO-ptx. */
+    public static final String PTX_CORPUS_SIZE = "learner.ptx.corpus.size";
+
+    /** Our keys. */
+    public static final ConfigDef DEFINITION = new ConfigDef()
+            .define(POLICY_NAME, Type.STRING, "policy", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Name of the trained policy: the key of its policy.versions records and the policy_name workers "
+                            + "stamp on generations.")
+            .define(CHECKPOINT_DIR, Type.STRING, "./checkpoints/learner", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Directory of learner checkpoints (one sub-directory per version); shared storage when workers "
+                            + "load weights from it.")
+            .define(INIT_CHECKPOINT, Type.STRING, "", Importance.HIGH,
+                    "Policy checkpoint directory to start from when no learner checkpoint exists (normally the SFT "
+                            + "policy, 'rlhf sft'); always loaded as the frozen KL reference.")
+            .define(BATCH_SEQUENCES, Type.INT, 64, Range.atLeast(1), Importance.HIGH,
+                    "Sequences per rollout batch (one PPO update).")
+            .define(BATCH_TOKENS, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,
+                    "Close a batch early once it holds this many response tokens; 0 batches by sequences only.")
+            .define(PUBLISH_EVERY, Type.INT, 1, Range.atLeast(1), Importance.HIGH,
+                    "Updates per checkpoint and PolicyVersion publication. Records trained after the newest "
+                            + "checkpoint are trained again after a crash, so this also bounds the work a crash loses.")
+            .define(CHECKPOINTS_KEPT, Type.INT, 5, Range.atLeast(1), Importance.LOW,
+                    "Checkpoints kept on disk; older ones are deleted (workers must have moved on).")
+            .define(CHECKPOINT_TOPIC, Type.BOOLEAN, false, Importance.LOW,
+                    "Also write each published policy checkpoint in chunks to the checkpoints topic, for deployments "
+                            + "without shared storage.")
+            .define(GROUP_ID, Type.STRING, "rlhf-learner", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+                    "Consumer group of the learner (one active member; offsets of record are the checkpoint's).")
+            .define(MAX_UPDATES, Type.LONG, 0L, Range.atLeast(0), Importance.LOW,
+                    "Stop after this many updates in total (0 runs until stopped).")
+            .define(THREADS, Type.INT, 0, Range.atLeast(0), Importance.LOW,
+                    "PyTorch intra-op threads; 0 uses PyTorch's default (all cores).")
+            .define(PTX_CORPUS_SIZE, Type.INT, 20_000, Range.atLeast(1), Importance.LOW,
+                    "Examples of the synthetic world's SFT corpus used for PPO-ptx when ppo.ptx.coef > 0.");
+
+    private final PpoConfig ppo;
+
+    /** Validates the learner keys and the {@code ppo.*} keys of {@code values}; other keys are ignored. */
+    public LearnerConfig(Map<?, ?> values) {
+        super(DEFINITION, values, false);
+        this.ppo = new PpoConfig(values);
+        if (getString(INIT_CHECKPOINT).isBlank()) {
+            throw new ConfigException(INIT_CHECKPOINT + " is required: the policy checkpoint (normally the SFT policy) "
+                    + "the learner starts from and keeps as its KL reference");
+        }
+    }
+
+    /** The PPO settings. */
+    public PpoConfig ppo() {
+        return ppo;
+    }
+
+    public String policyName() {
+        return getString(POLICY_NAME);
+    }
+
+    public Path checkpointDir() {
+        return Path.of(getString(CHECKPOINT_DIR));
+    }
+
+    public Path initCheckpoint() {
+        return Path.of(getString(INIT_CHECKPOINT));
+    }
+
+    public int batchSequences() {
+        return getInt(BATCH_SEQUENCES);
+    }
+
+    public int batchTokens() {
+        return getInt(BATCH_TOKENS);
+    }
+
+    public int publishEvery() {
+        return getInt(PUBLISH_EVERY);
+    }
+
+    public int checkpointsKept() {
+        return getInt(CHECKPOINTS_KEPT);
+    }
+
+    public boolean checkpointTopic() {
+        return getBoolean(CHECKPOINT_TOPIC);
+    }
+
+    public String groupId() {
+        return getString(GROUP_ID);
+    }
+
+    public long maxUpdates() {
+        return getLong(MAX_UPDATES);
+    }
+
+    public int threads() {
+        return getInt(THREADS);
+    }
+
+    public int ptxCorpusSize() {
+        return getInt(PTX_CORPUS_SIZE);
+    }
+}

@@ -1,0 +1,317 @@
+package io.streamrlhf.learner.app;
+
+import io.streamrlhf.learner.checkpoint.LearnerCheckpoint;
+import io.streamrlhf.learner.checkpoint.LearnerCheckpointStore;
+import io.streamrlhf.learner.checkpoint.LedgerEntry;
+import io.streamrlhf.learner.ppo.PpoConfig;
+import io.streamrlhf.learner.ppo.PpoStats;
+import io.streamrlhf.learner.ppo.PpoUpdate;
+import io.streamrlhf.learner.ppo.RolloutSample;
+import io.streamrlhf.learner.ppo.SyntheticCorpusPtx;
+import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.checkpoint.CheckpointStore;
+import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.policy.TransformerPolicy;
+import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.schemas.avro.ScoredGeneration;
+import io.streamrlhf.schemas.topics.DlqHeaders;
+import io.streamrlhf.schemas.topics.TopicSpec;
+import io.streamrlhf.schemas.topics.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The streaming learner: consumes {@code scored} with {@code read_committed}, assembles batches,
+ * runs {@link PpoUpdate}, and every {@code learner.publish.every.updates} updates writes a
+ * checkpoint and publishes the new {@code PolicyVersion}.
+ *
+ * <p>Exactly once (DESIGN §4): a checkpoint holds the weights, optimiser and reward-scaler state,
+ * the policy version, the offsets trained up to and the ledger of consumed generation ids. On start
+ * the learner loads the newest complete checkpoint, seeks to its offsets and skips records already
+ * in its ledger (records of incomplete groups can sit before a checkpoint's offset while later ones
+ * were trained). Updates after the newest checkpoint are lost in a crash and redone from the same
+ * records, so every record contributes to exactly one committed update.
+ */
+public final class LearnerService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LearnerService.class);
+    private static final Duration POLL = Duration.ofMillis(500);
+
+    private final LearnerConfig config;
+    private final Topics topics;
+    private final Map<String, Object> clientProperties;
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private final LearnerCheckpointStore store;
+    private final TransformerPolicy reference;
+    private final TransformerPolicy policy;
+    private final PpoUpdate ppo;
+    private final List<LedgerEntry> ledger = new ArrayList<>();
+    private final Set<String> ledgerIds = new HashSet<>();
+    private final Map<String, Long> startOffsets = new HashMap<>();
+    private final ScoredBatcher batcher;
+    private KafkaConsumer<byte[], byte[]> consumer;
+    private long version;
+    private int sinceCheckpoint;
+    private Map<String, Double> lastMetrics = Map.of();
+
+    /**
+     * Loads the newest checkpoint (or the initial policy) and the reference; connects nothing yet.
+     *
+     * @param clientProperties Kafka client and serde settings (bootstrap, security, registry)
+     */
+    public LearnerService(LearnerConfig config, Topics topics, Map<String, Object> clientProperties) {
+        this.config = config;
+        this.topics = topics;
+        this.clientProperties = clientProperties;
+        ModelRuntime.init(config.threads());
+        this.store = new LearnerCheckpointStore(config.checkpointDir());
+        Checkpoint init = CheckpointStore.load(config.initCheckpoint());
+        this.reference = TransformerPolicy.fromCheckpoint(init);
+        reference.freeze(true);
+        Optional<LearnerCheckpoint> newest = store.loadNewest();
+        this.policy = TransformerPolicy.fromCheckpoint(newest.map(LearnerCheckpoint::policy).orElse(init));
+        PpoConfig ppoConfig = config.ppo();
+        this.ppo = new PpoUpdate(ppoConfig, policy, reference, ppoConfig.ptxCoef() > 0
+                ? new SyntheticCorpusPtx(SyntheticWorld.standard(), config.ptxCorpusSize(), ppoConfig.seed()) : null);
+        if (newest.isPresent()) {
+            LearnerCheckpoint c = newest.get();
+            ppo.restore(new PpoUpdate.State(c.updates(), c.optimizerSteps(), c.scoreMoments(),
+                    c.policy().optimizerState()));
+            version = c.version();
+            ledger.addAll(c.ledger());
+            c.ledger().forEach(e -> ledgerIds.add(e.generationId()));
+            startOffsets.putAll(c.offsets());
+            lastMetrics = c.metrics();
+            LOG.info("resumed from checkpoint version {} ({} updates, {} ledger entries, offsets {})", version,
+                    c.updates(), ledger.size(), c.offsets());
+        } else {
+            version = Long.parseLong(init.metadata().getOrDefault("version", "0"));
+            LOG.info("no learner checkpoint in {}; starting from {} as version {}", store.root(),
+                    config.initCheckpoint(), version);
+        }
+        boolean groups = ppoConfig.estimator() != PpoConfig.Estimator.GAE;
+        this.batcher = new ScoredBatcher(config.batchSequences(), config.batchTokens(), groups);
+    }
+
+    /** The policy version the weights currently are. */
+    public long version() {
+        return version;
+    }
+
+    /** Completed updates (committed or not). */
+    public long updates() {
+        return ppo.updates();
+    }
+
+    /** Asks {@link #run()} to return after the current update (safe from any thread). */
+    public void stop() {
+        stopped.set(true);
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+    }
+
+    /** Consumes and trains until {@link #stop()} or {@code learner.max.updates}. */
+    public void run() {
+        TopicSpec<String, ScoredGeneration> scored = topics.scored();
+        try (PolicyPublisher publisher = new PolicyPublisher(topics, clientProperties, config.policyName());
+             MetricsReporter metrics = new MetricsReporter(topics, clientProperties);
+             KafkaProducer<byte[], byte[]> dlq = new KafkaProducer<>(PolicyPublisher.producerProperties(clientProperties),
+                     new ByteArraySerializer(), new ByteArraySerializer());
+             KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(consumerProperties(),
+                     new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            this.consumer = kafka;
+            if (publisher.lastPublished() < version && !store.versions().isEmpty()) {
+                // The previous run saved this checkpoint but died before publishing it.
+                publish(publisher, version);
+            }
+            kafka.subscribe(List.of(scored.name()), new Seeker());
+            while (!stopped.get() && !maxUpdatesReached()) {
+                Iterable<ConsumerRecord<byte[], byte[]>> records;
+                try {
+                    records = kafka.poll(POLL);
+                } catch (WakeupException e) {
+                    break;
+                }
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    accept(r, scored, dlq);
+                }
+                Optional<List<ScoredBatcher.Positioned>> batch;
+                while (!stopped.get() && !maxUpdatesReached() && (batch = batcher.nextBatch()).isPresent()) {
+                    train(batch.get(), metrics);
+                    if (++sinceCheckpoint >= config.publishEvery()) {
+                        commit(publisher, kafka);
+                    }
+                }
+            }
+            LOG.info("learner stopping at version {} after {} updates ({} uncommitted)", version, ppo.updates(),
+                    sinceCheckpoint);
+        } finally {
+            consumer = null;
+        }
+    }
+
+    private boolean maxUpdatesReached() {
+        return config.maxUpdates() > 0 && ppo.updates() >= config.maxUpdates();
+    }
+
+    private void accept(ConsumerRecord<byte[], byte[]> r, TopicSpec<String, ScoredGeneration> scored,
+                        KafkaProducer<byte[], byte[]> dlq) {
+        String partition = new TopicPartition(r.topic(), r.partition()).toString();
+        RolloutSample sample;
+        try {
+            sample = RolloutSample.fromScored(scored.valueDeserializer().deserialize(r.topic(), r.headers(), r.value()));
+        } catch (RuntimeException e) {
+            // A record we cannot read goes to the DLQ with headers naming where it came from; never dropped silently.
+            LOG.warn("scored record {}@{} cannot be trained on ({}); sent to the DLQ", partition, r.offset(),
+                    e.getMessage());
+            dlq.send(new ProducerRecord<>(topics.dlq(scored).name(), null, r.key(), r.value(),
+                    DlqHeaders.describe(r.topic(), r.partition(), r.offset(), e, MetricsReporter.COMPONENT,
+                            Instant.now())));
+            batcher.skip(partition, r.offset());
+            return;
+        }
+        if (ledgerIds.contains(sample.generationId())) {
+            batcher.skip(partition, r.offset());  // trained by a committed update before a restart
+        } else {
+            batcher.add(sample, partition, r.offset());
+        }
+    }
+
+    private void train(List<ScoredBatcher.Positioned> batch, MetricsReporter metrics) {
+        List<RolloutSample> samples = batch.stream().map(ScoredBatcher.Positioned::sample).toList();
+        long update = ppo.updates() + 1;
+        LOG.info("update {} start: {} samples at version {}", update, samples.size(), version);
+        PpoStats stats = ppo.update(samples, version);
+        for (String id : stats.trainedIds()) {
+            ledger.add(new LedgerEntry(id, update, LedgerEntry.Outcome.TRAINED));
+        }
+        for (String id : stats.droppedStale()) {
+            ledger.add(new LedgerEntry(id, update, LedgerEntry.Outcome.DROPPED_STALE));
+        }
+        for (String id : stats.droppedTooLong()) {
+            ledger.add(new LedgerEntry(id, update, LedgerEntry.Outcome.DROPPED_TOO_LONG));
+        }
+        samples.forEach(s -> ledgerIds.add(s.generationId()));
+        lastMetrics = stats.metrics();
+        metrics.report(update, version, stats.metrics());
+    }
+
+    private void commit(PolicyPublisher publisher, KafkaConsumer<byte[], byte[]> kafka) {
+        long parent = version;
+        long next = version + 1;
+        PpoUpdate.State state = ppo.state();
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("source", "ppo");
+        meta.put("version", Long.toString(next));
+        meta.put("parent_version", Long.toString(parent));
+        meta.put("policy_name", config.policyName());
+        meta.put("updates", Long.toString(state.updates()));
+        Checkpoint weights = policy.toCheckpoint(meta, state.optimizer());
+        Map<String, Long> offsets = batcher.checkpointOffsets();
+        store.save(new LearnerCheckpoint(next, parent, state.updates(), state.optimizerSteps(), state.scoreMoments(),
+                weights, offsets, ledger, lastMetrics));
+        version = next;
+        sinceCheckpoint = 0;
+        startOffsets.clear();
+        startOffsets.putAll(offsets);
+        LOG.info("committed version {}: {} updates, {} ledger entries, offsets {}", version, state.updates(),
+                ledger.size(), offsets);
+        publish(publisher, version);
+        store.prune(config.checkpointsKept());
+        // For monitoring only (lag dashboards): the checkpoint, not the group, is the source of truth.
+        Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+        offsets.forEach((tp, offset) -> commit.put(parse(tp), new OffsetAndMetadata(offset)));
+        try {
+            kafka.commitAsync(commit, null);
+        } catch (RuntimeException e) {
+            LOG.debug("group offset commit failed: {}", e.getMessage());
+        }
+    }
+
+    private void publish(PolicyPublisher publisher, long v) {
+        LearnerCheckpoint c = store.load(v);
+        byte[] chunks = config.checkpointTopic() ? CheckpointStore.toBytes(c.policy()) : null;
+        String uri = config.checkpointTopic() ? publisher.chunkUri(v) : store.policyDir(v).toUri().toString();
+        if (publisher.publish(PolicyPublisher.record(config.policyName(), v, c.parentVersion(), c.updates(), uri,
+                store.manifestSha256(v), store.policySize(v), c.metrics()), chunks)) {
+            LOG.info("published {} version {} at {}", config.policyName(), v, uri);
+        }
+    }
+
+    private Map<String, Object> consumerProperties() {
+        Map<String, Object> props = new HashMap<>(KafkaClients.only(clientProperties, ConsumerConfig.configNames()));
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // An update can take longer than the default 5 minutes on a slow CPU.
+        props.putIfAbsent(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 30 * 60 * 1000);
+        return props;
+    }
+
+    private static TopicPartition parse(String tp) {
+        int dash = tp.lastIndexOf('-');
+        return new TopicPartition(tp.substring(0, dash), Integer.parseInt(tp.substring(dash + 1)));
+    }
+
+    /** Seeks each assigned partition to the checkpoint's offset (or keeps the group's/earliest position). */
+    private final class Seeker implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            for (TopicPartition tp : partitions) {
+                Long offset = startOffsets.get(tp.toString());
+                if (offset != null) {
+                    consumer.seek(tp, offset);
+                } else {
+                    // No checkpoint knows this partition: start at its beginning, or the retention's.
+                    consumer.seekToBeginning(List.of(tp));
+                    offset = consumer.position(tp);
+                }
+                batcher.start(tp.toString(), offset);
+                LOG.info("reading {} from offset {}", tp, offset);
+            }
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // One active learner per group; a standby taking over starts from the shared checkpoint.
+        }
+    }
+
+    @Override
+    public void close() {
+        policy.close();
+        reference.close();
+    }
+
+    /** Where the checkpoints are. */
+    public Path checkpointDir() {
+        return store.root();
+    }
+}

@@ -1,0 +1,206 @@
+package io.streamrlhf.learner.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrlhf.learner.ppo.PpoConfig;
+import io.streamrlhf.learner.ppo.PpoUpdate;
+import io.streamrlhf.learner.ppo.RolloutSample;
+import io.streamrlhf.models.bench.ModelBench;
+import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.policy.TransformerPolicy;
+import io.streamrlhf.models.sampling.SampleResult;
+import io.streamrlhf.models.sampling.Sampler;
+import io.streamrlhf.models.sampling.SamplingParams;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * The learner benchmark. One timed step is one {@link PpoUpdate#update} with one epoch and one
+ * minibatch over a batch of B sampled sequences: the rollout-statistics forwards (policy, frozen
+ * reference), KL-shaped rewards, GAE, whitening, then policy forward and backward, clipped policy
+ * and value losses, entropy bonus, global grad-norm clip and AdamW. That is the work of
+ * {@code ppo_sequences_per_s} of {@code shared/tools/torch-baseline} plus one extra no-gradient
+ * policy forward (the proximal log-probs and old values PPO-max needs before its loss).
+ *
+ * <p>FLOPs are counted as the baseline counts them (the extra forward is not counted):
+ * policy {@code 6·N·B·T + 3·(4·L·T²·d)·B}, reference {@code 2·N·B·T + 4·L·T²·d·B}. {@code ratio}
+ * is achieved FLOP/s over the FLOP/s of a 2048² DJL matrix multiply on the same threads.
+ * {@code rss_growth} is the relative growth of the process's resident set over {@code rssUpdates}
+ * further updates.
+ */
+public final class LearnerBench {
+
+    /**
+     * Figures of one run.
+     *
+     * @param updateSeqPerSecond sequences per second through an update
+     * @param achievedGflops     counted GFLOP per second of the update
+     * @param peakGflops         GFLOP/s of a large DJL matrix multiply
+     * @param rssGrowth          relative RSS growth over {@code rssUpdates} updates
+     * @param msPerUpdate        milliseconds per update
+     * @param parameters         N
+     * @param rssUpdates         updates the RSS was watched over
+     * @param device             where it ran
+     * @param config             the workload
+     */
+    public record Result(double updateSeqPerSecond, double achievedGflops, double peakGflops, double rssGrowth,
+                         double msPerUpdate, long parameters, int rssUpdates, String device, ModelBench.Config config) {
+
+        /** achieved / peak. */
+        public double ratio() {
+            return achievedGflops / peakGflops;
+        }
+
+        /** The JSON line: the issue's five figures first, then extras and the config. */
+        public String toJson() {
+            ObjectNode root = new ObjectMapper().createObjectNode();
+            root.put("update_seq_per_s", round(updateSeqPerSecond, 1));
+            root.put("achieved_gflops", round(achievedGflops, 2));
+            root.put("peak_gflops", round(peakGflops, 2));
+            root.put("ratio", round(ratio(), 3));
+            root.put("rss_growth", round(rssGrowth, 4));
+            root.put("ms_per_update", round(msPerUpdate, 3));
+            root.put("n_params", parameters);
+            root.put("rss_updates", rssUpdates);
+            root.put("device", device);
+            ObjectNode c = root.putObject("config");
+            c.put("vocab", config.vocab());
+            c.put("d_model", config.dModel());
+            c.put("layers", config.layers());
+            c.put("heads", config.heads());
+            c.put("context", config.context());
+            c.put("batch", config.batch());
+            c.put("prompt", config.prompt());
+            c.put("new_tokens", config.newTokens());
+            c.put("threads", config.threads());
+            c.put("seconds", config.seconds());
+            c.put("seed", config.seed());
+            return root.toString();
+        }
+
+        private static double round(double v, int digits) {
+            double f = Math.pow(10, digits);
+            return Math.round(v * f) / f;
+        }
+    }
+
+    private LearnerBench() {
+    }
+
+    /**
+     * Runs the benchmark.
+     *
+     * @param rssUpdates updates over which RSS growth is measured (the issue asks for 1,000)
+     * @param progress   receives one line per phase, for people
+     */
+    public static Result run(ModelBench.Config cfg, int rssUpdates, Consumer<String> progress) {
+        ModelRuntime.init(cfg.threads());
+        try (TransformerPolicy policy = TransformerPolicy.create(cfg.model(), cfg.seed());
+             TransformerPolicy reference = policy.referenceCopy()) {
+            long n = policy.block().getParameters().stream().mapToLong(p -> p.getValue().getArray().size()).sum();
+            List<RolloutSample> batch = batch(policy, cfg);
+            // The baseline's ppo_step: clip 0.2, value clip 0.2, vf 0.5, KL 0.05, entropy 0.01, AdamW lr 1e-4 wd 0.01.
+            PpoConfig ppoConfig = PpoConfig.defaults().with(Map.of(
+                    PpoConfig.EPOCHS, 1, PpoConfig.MINIBATCH_SIZE, cfg.batch(), PpoConfig.TARGET_KL, 0.0,
+                    PpoConfig.ENTROPY_COEF, 0.01, PpoConfig.KL_COEF, 0.05, PpoConfig.LEARNING_RATE, 1e-4,
+                    PpoConfig.WEIGHT_DECAY, 0.01, PpoConfig.WARMUP_STEPS, 0, PpoConfig.MAX_STALENESS, Integer.MAX_VALUE));
+            PpoUpdate ppo = new PpoUpdate(ppoConfig, policy, reference, null);
+            progress.accept(String.format("PPO-max update: batch %d x %d tokens, d %d, %d layers, %d threads, %s ...",
+                    cfg.batch(), cfg.prompt() + cfg.newTokens(), cfg.dModel(), cfg.layers(), cfg.threads(),
+                    policy.device()));
+            Runnable update = () -> ppo.update(batch, 0);
+            for (int i = 0; i < 3; i++) {
+                update.run();
+            }
+            long start = System.nanoTime();
+            long calls = 0;
+            double elapsed;
+            do {
+                update.run();
+                calls++;
+                elapsed = (System.nanoTime() - start) / 1e9;
+            } while (elapsed < cfg.seconds());
+            double stepSeconds = elapsed / calls;
+            long t = cfg.prompt() + cfg.newTokens();
+            double attention = 4.0 * cfg.layers() * t * t * cfg.dModel() * cfg.batch();
+            double flops = 6.0 * n * cfg.batch() * t + 3 * attention + 2.0 * n * cfg.batch() * t + attention;
+            double achieved = flops / stepSeconds / 1e9;
+            progress.accept(String.format("  %.0f sequences/s (%.2f ms per update), %.1f GFLOP/s counted",
+                    cfg.batch() / stepSeconds, stepSeconds * 1e3, achieved));
+
+            double peak = matmulGflops(policy.manager(), 2048, Math.min(cfg.seconds(), 3.0));
+            progress.accept(String.format("  DJL 2048x2048 matmul peak: %.1f GFLOP/s (ratio %.2f)", peak,
+                    achieved / peak));
+
+            progress.accept(String.format("RSS over %d updates ...", rssUpdates));
+            long rssBefore = rssBytes();
+            for (int i = 0; i < rssUpdates; i++) {
+                update.run();
+            }
+            long rssAfter = rssBytes();
+            double growth = rssBefore > 0 ? (double) (rssAfter - rssBefore) / rssBefore : Double.NaN;
+            progress.accept(String.format("  RSS %d MiB -> %d MiB (%+.2f %%)", rssBefore >> 20, rssAfter >> 20,
+                    growth * 100));
+            return new Result(cfg.batch() / stepSeconds, achieved, peak, growth, stepSeconds * 1e3, n, rssUpdates,
+                    policy.device().toString(), cfg);
+        }
+    }
+
+    private static List<RolloutSample> batch(TransformerPolicy policy, ModelBench.Config cfg) {
+        Random random = new Random(cfg.seed());
+        int[][] prompts = new int[cfg.batch()][cfg.prompt()];
+        for (int[] row : prompts) {
+            for (int j = 0; j < row.length; j++) {
+                row[j] = random.nextInt(cfg.vocab());
+            }
+        }
+        SampleResult r = new Sampler(policy).sample(prompts, SamplingParams.of(cfg.newTokens(), -1, 0, cfg.seed()));
+        List<RolloutSample> out = new ArrayList<>();
+        for (int i = 0; i < r.batchSize(); i++) {
+            out.add(new RolloutSample("bench-" + i, "bench-p" + i, 1, 0, prompts[i], r.tokens()[i], r.logProbs()[i], 0,
+                    random.nextGaussian(), 0.0));
+        }
+        return out;
+    }
+
+    /** FLOP/s of repeated n x n float32 matrix products on the current threads. */
+    static double matmulGflops(NDManager parent, int n, double seconds) {
+        try (NDManager m = parent.newSubManager()) {
+            NDArray a = m.randomNormal(new Shape(n, n));
+            NDArray b = m.randomNormal(new Shape(n, n));
+            a.matMul(b).close();
+            long start = System.nanoTime();
+            long calls = 0;
+            double elapsed;
+            do {
+                a.matMul(b).close();  // PyTorch on the CPU returns when the product is done
+                calls++;
+                elapsed = (System.nanoTime() - start) / 1e9;
+            } while (elapsed < seconds);
+            return 2.0 * n * n * n * calls / elapsed / 1e9;
+        }
+    }
+
+    /** VmRSS of this process in bytes, from /proc (0 where there is none). */
+    static long rssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
+    }
+}

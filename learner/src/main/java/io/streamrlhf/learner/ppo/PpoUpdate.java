@@ -1,0 +1,763 @@
+package io.streamrlhf.learner.ppo;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.util.Pair;
+import io.streamrlhf.learner.ppo.PpoConfig.Estimator;
+import io.streamrlhf.models.policy.PolicyModel;
+import io.streamrlhf.models.policy.PolicyOutput;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * PPO-max: one update of the policy (and its value head) on a batch of scored samples, read top
+ * to bottom. Every trick is a named {@link PpoConfig} setting read where it is used, with a
+ * comment citing where it comes from. "Secrets I" is Zheng et al. 2023, <i>Secrets of RLHF in
+ * Large Language Models Part I: PPO</i>, whose PPO-max recipe and MOSS-RLHF release set the
+ * defaults.
+ *
+ * <pre>
+ *   update(samples, version)
+ *     1. off-policy filter      drop samples more than max_staleness versions old
+ *     2. pack                   right-padded (B, T) tokens; the action frame is (B, F = T − 1)
+ *     3. rollout statistics     proximal log-probs and values (current policy), reference log-probs
+ *     4. importance weights     min(π_prox / π_behaviour, c)            decoupled PPO
+ *     5. reward scaling         score / running std, clipped           Secrets I 5.3.1
+ *     6. KL-shaped rewards      r_t = −β(log π_prox − log π_ref), score at the last token
+ *     7. advantages             GAE(γ, λ) over values, or GRPO / RLOO over prompt groups
+ *     8. whitening              advantages to zero mean, unit variance
+ *     9. epochs × minibatches   clipped policy loss, clipped value loss, entropy, ptx,
+ *                               gradient-norm clip, AdamW with warm-up, critic warm-up,
+ *                               early stop on approx-KL
+ * </pre>
+ *
+ * <table>
+ *   <caption>Dimension letters</caption>
+ *   <tr><td>B</td><td>sequences in the batch (minibatch inside a step)</td></tr>
+ *   <tr><td>T</td><td>longest prompt + response in the batch</td></tr>
+ *   <tr><td>F</td><td>T − 1, the action frame: entry t scores the token at t + 1</td></tr>
+ *   <tr><td>V</td><td>vocabulary</td></tr>
+ * </table>
+ *
+ * <p>Uses the JVM's one {@code GradientCollector}: one {@code PpoUpdate} trains at a time per
+ * process. Not thread-safe.
+ */
+public final class PpoUpdate {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PpoUpdate.class);
+    private static final double EPS = 1e-8;
+
+    private final PpoConfig config;
+    private final PolicyModel policy;
+    private final PolicyModel reference;
+    private final PtxSource ptx;
+    private final CheckpointableAdamW optimizer = new CheckpointableAdamW();
+    private final SplittableRandom random;
+    private RunningMoments scoreMoments = new RunningMoments();
+    private long updates;
+    private long optimizerSteps;
+
+    /**
+     * @param config    the settings
+     * @param policy    the policy to train (its value head is the critic); unfrozen here
+     * @param reference the frozen reference (the SFT policy); never trained
+     * @param ptx       pre-training batches for PPO-ptx, or {@code null} when {@code ppo.ptx.coef} is 0
+     */
+    public PpoUpdate(PpoConfig config, PolicyModel policy, PolicyModel reference, PtxSource ptx) {
+        if (config.ptxCoef() > 0 && ptx == null) {
+            throw new IllegalArgumentException(PpoConfig.PTX_COEF + " is " + config.ptxCoef()
+                    + " but no PPO-ptx source was given");
+        }
+        if (!policy.config().equals(reference.config())) {
+            throw new IllegalArgumentException("policy " + policy.config() + " and reference " + reference.config()
+                    + " differ in shape");
+        }
+        this.config = config;
+        this.policy = policy;
+        this.reference = reference;
+        this.ptx = ptx;
+        this.random = new SplittableRandom(config.seed());
+        policy.freeze(false);
+    }
+
+    /** The settings. */
+    public PpoConfig config() {
+        return config;
+    }
+
+    /** Completed updates (restored from checkpoints). */
+    public long updates() {
+        return updates;
+    }
+
+    /**
+     * One PPO-max update on {@code samples}.
+     *
+     * @param currentVersion the version of the policy being trained (staleness is measured against it)
+     */
+    public PpoStats update(List<RolloutSample> samples, long currentVersion) {
+        Rollout rollout = prepare(samples, currentVersion);
+        Map<String, Double> metrics = new LinkedHashMap<>(rollout.metrics);
+        if (rollout.rows > 0) {
+            optimise(rollout, metrics);
+        }
+        updates++;
+        return new PpoStats(metrics, rollout.trainedIds(), rollout.droppedStale, rollout.droppedTooLong);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Steps 1–8: from samples to advantages, all on the host except the two forwards.
+    // ---------------------------------------------------------------------------------------------
+
+    /** Steps 1–8 on their own (tests read the importance weights and advantages they produce). */
+    Rollout prepare(List<RolloutSample> samples, long currentVersion) {
+        Rollout r = new Rollout();
+
+        // 1. Off-policy filter. Streaming makes data off-policy: a sample carries the version that
+        //    generated it, and anything older than max_staleness versions is dropped (DESIGN §5).
+        List<RolloutSample> kept = new ArrayList<>();
+        double stalenessSum = 0;
+        int context = policy.config().contextLength();
+        for (RolloutSample s : samples) {
+            long staleness = currentVersion - s.policyVersion();
+            stalenessSum += Math.max(0, staleness);
+            if (staleness > config.maxStaleness()) {
+                r.droppedStale.add(s.generationId());
+            } else if (s.promptTokens().length >= context) {
+                r.droppedTooLong.add(s.generationId());
+            } else {
+                kept.add(s);
+            }
+        }
+        r.metrics.put("data/staleness", samples.isEmpty() ? 0.0 : stalenessSum / samples.size());
+        r.metrics.put("data/dropped_stale", (double) r.droppedStale.size());
+        r.metrics.put("data/sequences", (double) kept.size());
+        if (!r.droppedStale.isEmpty()) {
+            LOG.info("dropped {} sample(s) more than {} versions behind version {}", r.droppedStale.size(),
+                    config.maxStaleness(), currentVersion);
+        }
+        if (!r.droppedTooLong.isEmpty()) {
+            LOG.warn("dropped {} sample(s) whose prompt fills the context of {} tokens", r.droppedTooLong.size(),
+                    context);
+        }
+        r.samples = kept;
+        r.rows = kept.size();
+        if (r.rows == 0) {
+            return r;
+        }
+
+        // 2. Pack right-padded rows; responses that overflow the context are cut at it.
+        r.pack(kept, context);
+        r.metrics.put("data/tokens", (double) r.maskCount);
+
+        // 3. Rollout statistics under the current (proximal) policy and the frozen reference.
+        try (NDManager m = policy.manager().newSubManager()) {
+            NDArray tokens = m.create(r.tokens, new Shape(r.rows, r.t));  // (B, T)
+            NDArray attention = m.create(r.attention, new Shape(r.rows, r.t));  // (B, T)
+            NDArray actions = m.create(r.actions, new Shape(r.rows, r.f)).toType(DataType.INT64, false);  // (B, F)
+            PolicyOutput out = policy.forward(tokens, attention, false);
+            NDArray logpAll = out.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
+            r.proxLogp = gather(logpAll, actions).toFloatArray();  // (B, F)
+            r.oldValues = out.values().get(":, :-1").toFloatArray();  // (B, F)
+            NDArray mask = m.create(r.mask, new Shape(r.rows, r.f));  // (B, F)
+            r.metrics.put("policy/entropy", (double) entropy(logpAll, mask, r.maskCount).getFloat());
+            NDArray refLogits = reference.forward(tokens, attention, false).logits();  // (B, T, V)
+            r.refLogp = gather(refLogits.get(":, :-1, :").logSoftmax(-1), actions).toFloatArray();  // (B, F)
+            out.logits().attach(m);
+            out.values().attach(m);
+        }
+
+        // 4. Decoupled PPO (Hilton et al. 2022, "Batch size-invariance for policy optimization"):
+        //    the clipped objective is taken around the proximal policy (the current weights), and the
+        //    behaviour/proximal mismatch of stale samples is corrected by an importance weight
+        //    truncated at c, as V-trace truncates (Espeholt et al. 2018).
+        r.isWeights = new float[r.rows * r.f];
+        double weightSum = 0;
+        int truncated = 0;
+        for (int k = 0; k < r.isWeights.length; k++) {
+            if (r.mask[k] > 0) {
+                double raw = Math.exp(r.proxLogp[k] - r.behaviourLogp[k]);
+                double w = truncatedWeight(r.proxLogp[k], r.behaviourLogp[k], config.isTruncation());
+                truncated += raw > w ? 1 : 0;
+                r.isWeights[k] = (float) w;
+                weightSum += w;
+            }
+        }
+        r.metrics.put("offpolicy/is_weight_mean", weightSum / r.maskCount);
+        r.metrics.put("offpolicy/is_truncated_frac", (double) truncated / r.maskCount);
+
+        // 5. Reward scaling (Secrets I, 5.3.1 "score reparameterisation"): divide by the running std
+        //    of all scores seen, optionally subtract the running mean, clip to ±δ.
+        double[] scores = new double[r.rows];
+        double ensembleStd = 0;
+        for (int i = 0; i < r.rows; i++) {
+            scores[i] = kept.get(i).score();
+            ensembleStd += kept.get(i).ensembleStd() / r.rows;
+        }
+        r.metrics.put("reward/mean", mean(scores));
+        r.metrics.put("reward/ensemble_std", ensembleStd);
+        if (config.rewardScaling() || config.rewardNormalizeMean()) {
+            scoreMoments.update(scores);
+        }
+        double[] scaled = new double[r.rows];
+        for (int i = 0; i < r.rows; i++) {
+            double s = scores[i];
+            if (config.rewardNormalizeMean()) {
+                s -= scoreMoments.mean();
+            }
+            if (config.rewardScaling()) {
+                s /= scoreMoments.std();
+            }
+            if (config.rewardClip() > 0) {
+                s = Math.max(-config.rewardClip(), Math.min(config.rewardClip(), s));
+            }
+            scaled[i] = s;
+        }
+        r.metrics.put("reward/scaled_mean", mean(scaled));
+
+        // 6–7. Advantages and returns.
+        r.advantages = new float[r.rows * r.f];
+        r.returns = new float[r.rows * r.f];
+        double klSum = 0;
+        Estimator estimator = config.estimator();
+        double[] groupAdvantages = estimator == Estimator.GAE ? null
+                : groupAdvantages(estimator, scaled, kept.stream().map(RolloutSample::promptId).toArray(String[]::new));
+        for (int i = 0; i < r.rows; i++) {
+            int start = r.rowStart[i];
+            int n = r.rowLength[i];
+            double[] logp = new double[n];
+            double[] refLogp = new double[n];
+            double[] values = new double[n];
+            for (int j = 0; j < n; j++) {
+                int k = i * r.f + start + j;
+                logp[j] = r.proxLogp[k];
+                refLogp[j] = r.refLogp[k];
+                values[j] = r.oldValues[k];
+                klSum += logp[j] - refLogp[j];
+            }
+            double[] advantages = new double[n];
+            double[] returns = new double[n];
+            if (estimator == Estimator.GAE) {
+                // 6. Token-level KL penalty to the frozen SFT reference (Secrets I, eq. 9; Ziegler et al.
+                //    2019): r_t = −β·(log π − log π_ref), the reward model's score added at the last token.
+                double[] rewards = shapeRewards(logp, refLogp, config.klCoef(), scaled[i]);
+                // 7. GAE (Schulman et al. 2016) with γ and λ; returns = advantages + values (Secrets I 5.3.2).
+                gae(rewards, values, config.gamma(), config.lambda(), advantages, returns);
+            } else {
+                // 7'. Critic-free group baselines: every token of a response gets its group advantage.
+                Arrays.fill(advantages, groupAdvantages[i]);
+                Arrays.fill(returns, groupAdvantages[i]);
+            }
+            for (int j = 0; j < n; j++) {
+                int k = i * r.f + start + j;
+                r.advantages[k] = (float) advantages[j];
+                r.returns[k] = (float) returns[j];
+            }
+        }
+        // KL of the sampled sequences to the reference, summed over tokens, averaged over sequences.
+        r.metrics.put("policy/kl_ref", klSum / r.rows);
+        r.metrics.put("losses/explained_variance", explainedVariance(r.oldValues, r.returns, r.mask));
+
+        // 8. Advantage whitening (Secrets I 5.3.2 "advantage normalisation"; cleanrl's norm_adv).
+        if (config.whitenAdvantages()) {
+            whiten(r.advantages, r.mask);
+        }
+        return r;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Step 9: epochs of minibatches.
+    // ---------------------------------------------------------------------------------------------
+
+    private void optimise(Rollout r, Map<String, Double> metrics) {
+        // Critic warm-up (Secrets I 5.3.3, "critic model initialisation" / pre-training): for the
+        // first updates only the value head learns, so the actor does not follow a random critic.
+        boolean actorMoves = updates >= config.criticWarmupUpdates();
+        int minibatch = Math.min(config.minibatchSize(), r.rows);
+        Map<String, Double> sums = new LinkedHashMap<>();
+        int steps = 0;
+        int epochsRun = 0;
+        boolean earlyStopped = false;
+        for (int epoch = 0; epoch < config.epochs() && !earlyStopped; epoch++) {
+            int[] order = permutation(r.rows);
+            for (int from = 0; from < r.rows; from += minibatch) {
+                int[] rows = Arrays.copyOfRange(order, from, Math.min(r.rows, from + minibatch));
+                Map<String, Double> step = step(r, rows, actorMoves);
+                if (steps == 0) {
+                    metrics.put("ppo/first_ratio_mean", step.get("ppo/ratio_mean"));
+                    metrics.put("ppo/first_ratio_max_dev", step.get("ppo/ratio_max_dev"));
+                    metrics.put("ppo/first_approx_kl", step.get("losses/approx_kl"));
+                }
+                step.forEach((k, v) -> sums.merge(k, v, Double::sum));
+                steps++;
+                // Early stop on approx-KL (cleanrl's target_kl): the remaining epochs would move the
+                // policy too far from the one that produced the advantages.
+                if (config.targetKl() > 0 && step.get("losses/approx_kl") > config.targetKl()) {
+                    earlyStopped = true;
+                    break;
+                }
+            }
+            epochsRun++;
+        }
+        for (Map.Entry<String, Double> e : sums.entrySet()) {
+            if (!e.getKey().equals("ppo/ratio_max_dev")) {
+                metrics.put(e.getKey(), e.getValue() / steps);
+            }
+        }
+        metrics.put("ppo/epochs", (double) epochsRun);
+        metrics.put("ppo/early_stopped", earlyStopped ? 1.0 : 0.0);
+        metrics.put("ppo/actor_moves", actorMoves ? 1.0 : 0.0);
+        metrics.put("ppo/minibatch_steps", (double) steps);
+    }
+
+    /** One minibatch: forward with gradients, the PPO-max loss, backward, clip, AdamW. */
+    private Map<String, Double> step(Rollout r, int[] rows, boolean actorMoves) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        int b = rows.length;
+        Engine engine = policy.manager().getEngine();
+        try (NDManager m = policy.manager().newSubManager()) {
+            NDArray tokens = m.create(Rollout.rowsOf(r.tokens, rows, r.t), new Shape(b, r.t));  // (B, T)
+            NDArray attention = m.create(Rollout.rowsOf(r.attention, rows, r.t), new Shape(b, r.t));  // (B, T)
+            NDArray actions = m.create(Rollout.rowsOf(r.actions, rows, r.f), new Shape(b, r.f))
+                    .toType(DataType.INT64, false);  // (B, F)
+            float[] maskHost = Rollout.rowsOf(r.mask, rows, r.f);
+            float maskSum = 0;
+            for (float v : maskHost) {
+                maskSum += v;
+            }
+            NDArray mask = m.create(maskHost, new Shape(b, r.f));  // (B, F)
+            NDArray proxLogp = m.create(Rollout.rowsOf(r.proxLogp, rows, r.f), new Shape(b, r.f));  // (B, F)
+            NDArray oldValues = m.create(Rollout.rowsOf(r.oldValues, rows, r.f), new Shape(b, r.f));  // (B, F)
+            NDArray advantages = m.create(Rollout.rowsOf(r.advantages, rows, r.f), new Shape(b, r.f));  // (B, F)
+            NDArray returns = m.create(Rollout.rowsOf(r.returns, rows, r.f), new Shape(b, r.f));  // (B, F)
+            NDArray isWeights = m.create(Rollout.rowsOf(r.isWeights, rows, r.f), new Shape(b, r.f));  // (B, F)
+            NDArray refLogp = m.create(Rollout.rowsOf(r.refLogp, rows, r.f), new Shape(b, r.f));  // (B, F)
+
+            NDArray loss;
+            NDArray ratio;
+            NDArray logratio;
+            try (GradientCollector gc = engine.newGradientCollector()) {
+                PolicyOutput forward = policy.forward(tokens, attention, true);
+                NDArray logpAll = forward.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
+                NDArray newLogp = gather(logpAll, actions);  // (B, F)
+                NDArray newValues = forward.values().get(":, :-1");  // (B, F)
+                logratio = newLogp.sub(proxLogp);  // (B, F)
+                ratio = logratio.exp();  // (B, F)
+
+                // Clipped value loss (Secrets I 5.3.2 "value function loss clipping"): 0.5·max(vf1, vf2).
+                NDArray vLoss = valueLoss(newValues, oldValues, returns, mask, maskSum, config.valueClip());
+                out.put("losses/value_loss", (double) vLoss.getFloat());
+                // Critic-free estimators (GRPO, RLOO) leave the value head untrained.
+                loss = vLoss.mul((float) (config.estimator() == Estimator.GAE ? config.vfCoef() : 0.0));
+                if (actorMoves) {
+                    // Clipped surrogate (Schulman et al. 2017), weighted per token by the truncated
+                    // importance weights of step 4.
+                    NDArray pgLoss = policyLoss(advantages, ratio, isWeights, mask, maskSum, config.clipRange());
+                    loss = loss.add(pgLoss);
+                    out.put("losses/policy_loss", (double) pgLoss.getFloat());
+                    if (config.entropyCoef() > 0) {
+                        // Entropy bonus (Secrets I 5.3.2; off in PPO-max by default).
+                        loss = loss.sub(entropy(logpAll, mask, maskSum).mul((float) config.entropyCoef()));
+                    }
+                    if (config.estimator() != Estimator.GAE && config.klCoef() > 0) {
+                        // GRPO puts the KL to the reference in the loss (k3 estimator, Shao et al. 2024).
+                        NDArray kl = klK3(newLogp, refLogp, mask, maskSum);
+                        loss = loss.add(kl.mul((float) config.klCoef()));
+                        out.put("losses/kl_loss", (double) kl.getFloat());
+                    }
+                    if (config.ptxCoef() > 0) {
+                        // PPO-ptx (Ouyang et al. 2022; Secrets I 5.3.3): keep the pre-training likelihood.
+                        NDArray ptxLoss = ptxLoss(m, ptx.next(b, policy.config().contextLength()));
+                        loss = loss.add(ptxLoss.mul((float) config.ptxCoef()));
+                        out.put("losses/ptx_loss", (double) ptxLoss.getFloat());
+                    }
+                }
+                gc.backward(loss);
+            }
+
+            // Diagnostics, cleanrl's formulas: approx-KL k3 = mean((r − 1) − log r), clip fraction.
+            NDArray maskBool = mask.gt(0);
+            out.put("losses/approx_kl", (double) ratio.sub(1f).sub(logratio).mul(mask).sum().getFloat() / maskSum);
+            out.put("losses/old_approx_kl", (double) logratio.neg().mul(mask).sum().getFloat() / maskSum);
+            out.put("losses/clipfrac", (double) ratio.sub(1f).abs().gt(config.clipRange()).logicalAnd(maskBool)
+                    .toType(DataType.FLOAT32, false).sum().getFloat() / maskSum);
+            out.put("ppo/ratio_mean", (double) ratio.mul(mask).sum().getFloat() / maskSum);
+            out.put("ppo/ratio_max_dev", (double) ratio.sub(1f).abs().mul(mask).max().getFloat());
+            out.put("losses/loss", (double) loss.getFloat());
+
+            // Global gradient-norm clipping (Secrets I 5.3.2; PyTorch's clip_grad_norm_).
+            double gradNorm = clipGradients(m, config.maxGradNorm());
+            out.put("charts/grad_norm", gradNorm);
+
+            // AdamW with linear learning-rate warm-up; during critic warm-up only the value head moves.
+            double lr = config.learningRate() * (config.warmupSteps() == 0 ? 1.0
+                    : Math.min(1.0, (optimizerSteps + 1.0) / config.warmupSteps()));
+            optimizer.step(policy.block(), m, (float) lr, (float) config.weightDecay(),
+                    actorMoves ? name -> true : PpoUpdate::isValueHead);
+            optimizerSteps++;
+            out.put("charts/learning_rate", lr);
+            loss.attach(m);
+        }
+        return out;
+    }
+
+    private double clipGradients(NDManager m, double maxNorm) {
+        List<NDArray> grads = new ArrayList<>();
+        NDArray sumSquares = null;
+        for (Pair<String, Parameter> p : policy.block().getParameters()) {
+            NDArray w = p.getValue().getArray();
+            if (!p.getValue().requiresGradient() || !w.hasGradient()) {
+                continue;
+            }
+            NDArray g = w.getGradient();
+            g.attach(m);
+            grads.add(g);
+            NDArray s = g.square().sum();
+            sumSquares = sumSquares == null ? s : sumSquares.add(s);
+        }
+        if (sumSquares == null) {
+            return 0.0;
+        }
+        sumSquares.attach(m);
+        double norm = Math.sqrt(sumSquares.getFloat());  // one device sync for all parameters
+        if (maxNorm > 0 && norm > maxNorm) {
+            float scale = (float) (maxNorm / (norm + 1e-6));
+            grads.forEach(g -> g.muli(scale));
+        }
+        return norm;
+    }
+
+    private NDArray ptxLoss(NDManager m, PtxSource.PtxBatch batch) {
+        NDArray tokens = m.create(batch.tokens(), new Shape(batch.rows(), batch.length()));  // (B, T)
+        NDArray attention = m.create(batch.attention(), new Shape(batch.rows(), batch.length()));  // (B, T)
+        NDArray lossMask = m.create(batch.lossMask(), new Shape(batch.rows(), batch.length() - 1));  // (B, F)
+        NDArray logits = policy.forward(tokens, attention, true).logits();  // (B, T, V)
+        NDArray logp = gather(logits.get(":, :-1, :").logSoftmax(-1), tokens.get(":, 1:")
+                .toType(DataType.INT64, false));  // (B, F)
+        return logp.mul(lossMask).sum().neg().div(lossMask.sum());
+    }
+
+    private static boolean isValueHead(String parameterName) {
+        return parameterName.contains("value");
+    }
+
+    private int[] permutation(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int tmp = a[i];
+            a[i] = a[j];
+            a[j] = tmp;
+        }
+        return a;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The formulas, each on its own so tests check them against hand-computed values.
+    // ---------------------------------------------------------------------------------------------
+
+    /** Truncated importance weight min(exp(log π_prox − log π_behaviour), c). */
+    static double truncatedWeight(double proxLogp, double behaviourLogp, double c) {
+        return Math.min(Math.exp(proxLogp - behaviourLogp), c);
+    }
+
+    /**
+     * Per-token rewards of one response: {@code −β·(logp_t − refLogp_t)}, plus {@code score} at the
+     * last token.
+     */
+    static double[] shapeRewards(double[] logp, double[] refLogp, double beta, double score) {
+        double[] rewards = new double[logp.length];
+        for (int t = 0; t < logp.length; t++) {
+            rewards[t] = -beta * (logp[t] - refLogp[t]);
+        }
+        rewards[rewards.length - 1] += score;
+        return rewards;
+    }
+
+    /**
+     * GAE over one response (cleanrl's loop): {@code delta = r_t + γ·V_{t+1} − V_t},
+     * {@code A_t = delta + γλ·A_{t+1}}, the value after the last token 0 (the episode ends);
+     * {@code returns = advantages + values}.
+     */
+    static void gae(double[] rewards, double[] values, double gamma, double lambda, double[] advantages,
+                    double[] returns) {
+        double lastGaeLam = 0;
+        for (int t = rewards.length - 1; t >= 0; t--) {
+            double nextValues = t == rewards.length - 1 ? 0.0 : values[t + 1];
+            double delta = rewards[t] + gamma * nextValues - values[t];
+            lastGaeLam = delta + gamma * lambda * lastGaeLam;
+            advantages[t] = lastGaeLam;
+        }
+        for (int t = 0; t < rewards.length; t++) {
+            returns[t] = advantages[t] + values[t];
+        }
+    }
+
+    /**
+     * Critic-free advantages of each sample from the scores of its prompt's group.
+     * GRPO: {@code (s − mean_g) / (std_g + 1e-8)}, std with n − 1; RLOO: {@code s − mean of the
+     * group's other scores}. A sample alone in its group gets 0.
+     */
+    static double[] groupAdvantages(Estimator estimator, double[] scores, String[] groups) {
+        Map<String, List<Integer>> members = new HashMap<>();
+        for (int i = 0; i < groups.length; i++) {
+            members.computeIfAbsent(groups[i], k -> new ArrayList<>()).add(i);
+        }
+        double[] adv = new double[scores.length];
+        for (List<Integer> group : members.values()) {
+            int n = group.size();
+            if (n < 2) {
+                continue;
+            }
+            double sum = 0;
+            for (int i : group) {
+                sum += scores[i];
+            }
+            double mean = sum / n;
+            double var = 0;
+            for (int i : group) {
+                var += (scores[i] - mean) * (scores[i] - mean) / (n - 1);
+            }
+            double std = Math.sqrt(var);
+            for (int i : group) {
+                adv[i] = switch (estimator) {
+                    case GRPO -> (scores[i] - mean) / (std + EPS);
+                    case RLOO -> scores[i] - (sum - scores[i]) / (n - 1);
+                    case GAE -> throw new IllegalArgumentException("GAE is not a group estimator");
+                };
+            }
+        }
+        return adv;
+    }
+
+    /** Whitens the masked entries in place: zero mean, unit std (n − 1, as torch.std). */
+    static void whiten(float[] values, float[] mask) {
+        double n = 0;
+        double sum = 0;
+        for (int k = 0; k < values.length; k++) {
+            if (mask[k] > 0) {
+                n++;
+                sum += values[k];
+            }
+        }
+        if (n < 2) {
+            return;
+        }
+        double mean = sum / n;
+        double var = 0;
+        for (int k = 0; k < values.length; k++) {
+            if (mask[k] > 0) {
+                var += (values[k] - mean) * (values[k] - mean);
+            }
+        }
+        double std = Math.sqrt(var / (n - 1));
+        for (int k = 0; k < values.length; k++) {
+            if (mask[k] > 0) {
+                values[k] = (float) ((values[k] - mean) / (std + EPS));
+            }
+        }
+    }
+
+    /** 1 − Var(returns − values) / Var(returns) over the masked entries (NaN when returns are constant). */
+    static double explainedVariance(float[] values, float[] returns, float[] mask) {
+        double n = 0;
+        double sr = 0;
+        double sd = 0;
+        for (int k = 0; k < mask.length; k++) {
+            if (mask[k] > 0) {
+                n++;
+                sr += returns[k];
+                sd += returns[k] - values[k];
+            }
+        }
+        double mr = sr / n;
+        double md = sd / n;
+        double vr = 0;
+        double vd = 0;
+        for (int k = 0; k < mask.length; k++) {
+            if (mask[k] > 0) {
+                vr += (returns[k] - mr) * (returns[k] - mr);
+                double d = returns[k] - values[k] - md;
+                vd += d * d;
+            }
+        }
+        return vr == 0 ? Double.NaN : 1 - vd / vr;
+    }
+
+    /**
+     * Clipped policy loss: mean over masked tokens of {@code w·max(pgLoss1, pgLoss2)},
+     * {@code pgLoss1 = −A·ratio}, {@code pgLoss2 = −A·clip(ratio, 1 − ε, 1 + ε)}.
+     */
+    static NDArray policyLoss(NDArray advantages, NDArray ratio, NDArray isWeights, NDArray mask, float maskSum,
+                              double clip) {
+        NDArray pgLoss1 = advantages.neg().mul(ratio);  // (B, F)
+        NDArray pgLoss2 = advantages.neg().mul(ratio.clip(1 - clip, 1 + clip));  // (B, F)
+        return NDArrays.maximum(pgLoss1, pgLoss2).mul(isWeights).mul(mask).sum().div(maskSum);
+    }
+
+    /**
+     * Clipped value loss {@code 0.5·mean(max(vf1, vf2))}, {@code vf1 = (V − R)²},
+     * {@code vf2 = (V_old + clip(V − V_old, −c, c) − R)²}; {@code c = 0} means unclipped.
+     */
+    static NDArray valueLoss(NDArray newValues, NDArray oldValues, NDArray returns, NDArray mask, float maskSum,
+                             double valueClip) {
+        NDArray vf1 = newValues.sub(returns).square();  // (B, F)
+        NDArray vf = vf1;
+        if (valueClip > 0) {
+            NDArray clipped = oldValues.add(newValues.sub(oldValues).clip(-valueClip, valueClip));  // (B, F)
+            vf = NDArrays.maximum(vf1, clipped.sub(returns).square());
+        }
+        return vf.mul(mask).sum().div(maskSum).mul(0.5f);
+    }
+
+    /** Mean entropy −Σ_v p log p of the masked positions. */
+    static NDArray entropy(NDArray logpAll, NDArray mask, float maskSum) {
+        NDArray perToken = logpAll.exp().mul(logpAll).sum(new int[] {-1}).neg();  // (B, F)
+        return perToken.mul(mask).sum().div(maskSum);
+    }
+
+    /** k3 estimator of KL(π ‖ π_ref) per token, masked mean: {@code exp(ref − logp) − (ref − logp) − 1}. */
+    static NDArray klK3(NDArray logp, NDArray refLogp, NDArray mask, float maskSum) {
+        NDArray logR = refLogp.sub(logp);  // (B, F)
+        return logR.exp().sub(logR).sub(1f).mul(mask).sum().div(maskSum);
+    }
+
+    private static NDArray gather(NDArray logpAll, NDArray actions) {
+        return logpAll.gather(actions.expandDims(-1), -1).squeeze(-1);  // (B, F)
+    }
+
+    private static double mean(double[] xs) {
+        double s = 0;
+        for (double x : xs) {
+            s += x;
+        }
+        return xs.length == 0 ? 0.0 : s / xs.length;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // State that checkpoints carry.
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * Everything besides the weights that a restarted learner needs to continue exactly.
+     *
+     * @param updates        completed updates
+     * @param optimizerSteps AdamW steps taken (drives the warm-up)
+     * @param scoreMoments   the reward scaler's {count, mean, M2}
+     * @param optimizer      AdamW moments ({@link CheckpointableAdamW#state()})
+     */
+    public record State(long updates, long optimizerSteps, double[] scoreMoments, byte[] optimizer) {
+    }
+
+    /** The current state. */
+    public State state() {
+        return new State(updates, optimizerSteps, scoreMoments.state(), optimizer.state());
+    }
+
+    /** Restores a saved state (the policy's weights are restored separately). */
+    public void restore(State state) {
+        this.updates = state.updates();
+        this.optimizerSteps = state.optimizerSteps();
+        this.scoreMoments = new RunningMoments(state.scoreMoments());
+        optimizer.restore(state.optimizer(), policy.block());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** A packed batch and what steps 1–8 computed for it, in host arrays of the (B, F) frame. */
+    static final class Rollout {
+        final Map<String, Double> metrics = new LinkedHashMap<>();
+        final List<String> droppedStale = new ArrayList<>();
+        final List<String> droppedTooLong = new ArrayList<>();
+        List<RolloutSample> samples = List.of();
+        int rows;
+        int t;
+        int f;
+        int[] tokens;
+        float[] attention;
+        int[] actions;
+        float[] mask;
+        int maskCount;
+        int[] rowStart;
+        int[] rowLength;
+        float[] behaviourLogp;
+        float[] proxLogp;
+        float[] refLogp;
+        float[] oldValues;
+        float[] isWeights;
+        float[] advantages;
+        float[] returns;
+
+        List<String> trainedIds() {
+            return samples.stream().map(RolloutSample::generationId).toList();
+        }
+
+        /** Right-pads prompt + response rows; frame entry p − 1 + j predicts response token j. */
+        void pack(List<RolloutSample> kept, int context) {
+            t = 2;
+            for (RolloutSample s : kept) {
+                t = Math.max(t, Math.min(context, s.sequenceLength()));
+            }
+            f = t - 1;
+            tokens = new int[rows * t];
+            attention = new float[rows * t];
+            actions = new int[rows * f];
+            mask = new float[rows * f];
+            behaviourLogp = new float[rows * f];
+            rowStart = new int[rows];
+            rowLength = new int[rows];
+            for (int i = 0; i < rows; i++) {
+                RolloutSample s = kept.get(i);
+                int p = s.promptTokens().length;
+                int n = Math.min(s.responseLength(), context - p);
+                rowStart[i] = p - 1;
+                rowLength[i] = n;
+                for (int j = 0; j < p; j++) {
+                    tokens[i * t + j] = s.promptTokens()[j];
+                    attention[i * t + j] = 1f;
+                }
+                for (int j = 0; j < n; j++) {
+                    tokens[i * t + p + j] = s.responseTokens()[j];
+                    attention[i * t + p + j] = 1f;
+                    int k = i * f + p - 1 + j;
+                    actions[k] = s.responseTokens()[j];
+                    mask[k] = 1f;
+                    behaviourLogp[k] = s.behaviourLogprobs()[j];
+                }
+                maskCount += n;
+            }
+        }
+
+        static int[] rowsOf(int[] data, int[] rows, int width) {
+            int[] out = new int[rows.length * width];
+            for (int i = 0; i < rows.length; i++) {
+                System.arraycopy(data, rows[i] * width, out, i * width, width);
+            }
+            return out;
+        }
+
+        static float[] rowsOf(float[] data, int[] rows, int width) {
+            float[] out = new float[rows.length * width];
+            for (int i = 0; i < rows.length; i++) {
+                System.arraycopy(data, rows[i] * width, out, i * width, width);
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,291 @@
+package io.streamrlhf.learner.rm;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.util.Pair;
+import io.streamrlhf.models.reward.RewardModel;
+import io.streamrlhf.models.reward.RewardOutput;
+import io.streamrlhf.models.training.Gradients;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Trains one reward model on preference pairs with the chosen {@link RmMethod}. Keeps its AdamW state
+ * between calls of {@link #train}, so the online trainer fine-tunes with the same optimiser.
+ *
+ * <p>One step, top to bottom: the batch's chosen and rejected sequences go through the model together
+ * (2B rows); {@code Δ = r_c − r_r}; the preference loss is {@link RmLosses#preferenceLoss} with the
+ * pairs' margins and the method's α; with the contrastive term on, two dropout views of the pooled
+ * representations (independent masks) add λ·{@link RmLosses#simCse}; the gradient is clipped to a
+ * global norm and AdamW steps. With MetaRM on, every {@code metaEvery} steps the step is a meta step
+ * instead ({@link #metaStep}).
+ *
+ * <p>Uses the JVM's one DJL gradient collector: train one model at a time.
+ */
+public final class RewardModelTrainer {
+
+    /** Prompts per MetaRM batch. */
+    static final int META_PROMPTS = 8;
+
+    private final RewardModel model;
+    private final RmTrainingConfig config;
+    private final RmMethod method;
+    private final SplittableRandom random;
+    private final Optimizer optimizer;
+    private long steps;
+
+    /**
+     * A trainer for {@code model}.
+     *
+     * @param seed seeds the data order and the dropout masks
+     */
+    public RewardModelTrainer(RewardModel model, RmTrainingConfig config, RmMethod method, long seed) {
+        this.model = model;
+        this.config = config;
+        this.method = method;
+        this.random = new SplittableRandom(seed ^ 0x52_4d_74L);
+        this.optimizer = Optimizer.adamW()
+                .optLearningRateTracker(Tracker.fixed((float) config.learningRate()))
+                .optWeightDecays((float) config.weightDecay())
+                .build();
+    }
+
+    /** The model being trained. */
+    public RewardModel model() {
+        return model;
+    }
+
+    /** The method it is trained with. */
+    public RmMethod method() {
+        return method;
+    }
+
+    /** Optimiser steps so far. */
+    public long steps() {
+        return steps;
+    }
+
+    /** What one call of {@link #train} did. */
+    public record Report(long steps, int metaSteps, double meanLoss, double lastEpochLoss, double seconds) {
+    }
+
+    /**
+     * {@code config.epochs()} shuffled passes over {@code pairs}.
+     *
+     * @param pairs    training pairs (labels already flipped and margins set as the method wants)
+     * @param meta     the policy's current responses for MetaRM; empty or ignored when MetaRM is off
+     * @param progress where progress goes
+     * @param task     name shown by the progress
+     */
+    public Report train(List<TrainingPair> pairs, List<PromptGroup> meta, RmProgress progress, String task) {
+        if (pairs.isEmpty()) {
+            throw new IllegalArgumentException("RewardModelTrainer: no training pairs");
+        }
+        model.freeze(false);
+        List<PromptGroup> metaGroups = method.meta() ? usableGroups(meta) : List.of();
+        int perEpoch = (pairs.size() + config.batchSize() - 1) / config.batchSize();
+        long total = (long) perEpoch * config.epochs();
+        long start = System.nanoTime();
+        double sum = 0;
+        double epochSum = 0;
+        int metaSteps = 0;
+        List<Integer> order = new ArrayList<>(pairs.size());
+        for (int i = 0; i < pairs.size(); i++) {
+            order.add(i);
+        }
+        progress.begin(task, total);
+        try {
+            for (int epoch = 0; epoch < config.epochs(); epoch++) {
+                shuffle(order);
+                epochSum = 0;
+                for (int b = 0; b < perEpoch; b++) {
+                    List<TrainingPair> batch = new ArrayList<>(config.batchSize());
+                    for (int i = b * config.batchSize(); i < Math.min(pairs.size(), (b + 1) * config.batchSize()); i++) {
+                        batch.add(pairs.get(order.get(i)));
+                    }
+                    double loss;
+                    if (!metaGroups.isEmpty() && (steps + 1) % method.metaEvery() == 0) {
+                        loss = metaStep(batch, sampleGroups(metaGroups));
+                        metaSteps++;
+                    } else {
+                        loss = step(batch);
+                    }
+                    steps++;
+                    sum += loss;
+                    epochSum += loss;
+                    progress.step(loss);
+                }
+            }
+        } finally {
+            progress.end();
+        }
+        return new Report(total, metaSteps, sum / total, epochSum / perEpoch, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** One ordinary step on a batch; returns its loss. */
+    double step(List<TrainingPair> batch) {
+        try (NDManager step = model.manager().newSubManager()) {
+            float loss;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray l = loss(step, batch);
+                gc.backward(l);
+                loss = l.getFloat();
+            }
+            Gradients.clipGlobalNorm(model.block(), step, config.maxGradNorm());
+            Gradients.update(model.block(), optimizer, step);
+            return loss;
+        }
+    }
+
+    /**
+     * MetaRM (Part II §4.2), first-order: (1) on K prompts of the policy's current responses, one
+     * gradient-ascent step θ' = θ + η·∇J(θ) on the difference objective J ({@link RmLosses#metaDifference}),
+     * which pulls the model towards telling those responses apart; (2) the preference loss of the
+     * batch and its gradient at θ'; (3) back to θ, and AdamW applies that gradient to θ. The model thus
+     * learns the preferences in a way that stays discriminative on the shifted distribution.
+     */
+    double metaStep(List<TrainingPair> batch, List<PromptGroup> groups) {
+        List<Pair<Parameter, float[]>> saved = new ArrayList<>();
+        for (Pair<String, Parameter> p : model.block().getParameters()) {
+            if (p.getValue().requiresGradient()) {
+                saved.add(new Pair<>(p.getValue(), p.getValue().getArray().toFloatArray()));
+            }
+        }
+        try (NDManager step = model.manager().newSubManager()) {
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray j = metaObjective(step, groups);
+                gc.backward(j);
+            }
+            for (Pair<Parameter, float[]> p : saved) {
+                NDArray w = p.getKey().getArray();
+                NDArray g = gradientOrNull(w, step);
+                if (g == null) {
+                    continue;
+                }
+                float[] theta = p.getValue().clone();
+                float[] grad = g.toFloatArray();
+                for (int i = 0; i < theta.length; i++) {
+                    theta[i] += (float) (method.metaStepSize() * grad[i]);  // ascent: J is maximised
+                }
+                // Through a Java buffer, outside autograd: a leaf that requires grad may not change in a recorded op.
+                w.set(FloatBuffer.wrap(theta));
+                g.subi(g);  // the preference gradient below must start from zero
+            }
+        }
+        try (NDManager step = model.manager().newSubManager()) {
+            float loss;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray l = loss(step, batch);
+                gc.backward(l);
+                loss = l.getFloat();
+            }
+            for (Pair<Parameter, float[]> p : saved) {
+                p.getKey().getArray().set(FloatBuffer.wrap(p.getValue()));  // back to θ; gradients stay
+            }
+            Gradients.clipGlobalNorm(model.block(), step, config.maxGradNorm());
+            Gradients.update(model.block(), optimizer, step);
+            return loss;
+        }
+    }
+
+    /** J on K groups of G responses (the smallest group size among them). */
+    NDArray metaObjective(NDManager step, List<PromptGroup> groups) {
+        int g = groups.stream().mapToInt(x -> x.responses().size()).min().orElseThrow();
+        List<int[]> prompts = new ArrayList<>();
+        List<int[]> responses = new ArrayList<>();
+        for (PromptGroup group : groups) {
+            for (int i = 0; i < g; i++) {
+                prompts.add(group.prompt());
+                responses.add(group.responses().get(i));
+            }
+        }
+        SequenceBatch seq = SequenceBatch.pack(step, prompts, responses, model.config().contextLength());
+        NDArray scores = model.forward(seq.tokens(), seq.mask(), true).scores();  // (K·G)
+        return RmLosses.metaDifference(scores.reshape(groups.size(), g));  // ()
+    }
+
+    /** The batch's total loss (preference loss, plus λ·contrastive when on), inside a gradient collector. */
+    NDArray loss(NDManager step, List<TrainingPair> batch) {
+        int b = batch.size();
+        List<int[]> prompts = new ArrayList<>(2 * b);
+        List<int[]> responses = new ArrayList<>(2 * b);
+        float[] margins = new float[b];
+        for (int i = 0; i < b; i++) {
+            prompts.add(batch.get(i).pair().conversation());
+            responses.add(batch.get(i).pair().chosen());
+            margins[i] = (float) batch.get(i).margin();
+        }
+        for (TrainingPair p : batch) {
+            prompts.add(p.pair().conversation());
+            responses.add(p.pair().rejected());
+        }
+        SequenceBatch seq = SequenceBatch.pack(step, prompts, responses, model.config().contextLength());
+        RewardOutput out = model.forward(seq.tokens(), seq.mask(), true);
+        NDArray scores = out.scores();  // (2B)
+        NDArray diff = scores.get("0:" + b).sub(scores.get(b + ":"));  // (B)
+        NDArray margin = method.adaptiveMargin() ? step.create(margins) : null;  // (B)
+        NDArray loss = RmLosses.preferenceLoss(diff, margin, method.labelSmoothing()).mean();  // ()
+        if (method.contrastive()) {
+            NDArray pooled = out.pooled();  // (2B, D)
+            NDArray view1 = pooled.mul(dropoutMask(step, pooled.getShape()));  // (2B, D)
+            NDArray view2 = pooled.mul(dropoutMask(step, pooled.getShape()));  // (2B, D)
+            loss = loss.add(RmLosses.simCse(view1, view2, method.contrastiveTemperature())
+                    .mul(method.contrastiveWeight()));
+        }
+        return loss;
+    }
+
+    /**
+     * An inverted-dropout mask (0 with probability p, else 1/(1−p)) drawn from this trainer's seeded
+     * generator. The reward model's trunk has no dropout of its own (see docs/reward-models.md), so the
+     * SimCSE views are made by dropout on the pooled representation the head reads.
+     */
+    private NDArray dropoutMask(NDManager step, Shape shape) {
+        float keep = (float) (1 - method.dropout());
+        float[] mask = new float[Math.toIntExact(shape.size())];
+        for (int i = 0; i < mask.length; i++) {
+            mask[i] = random.nextDouble() < keep ? 1f / keep : 0f;
+        }
+        return step.create(mask, shape);
+    }
+
+    private static NDArray gradientOrNull(NDArray w, NDManager step) {
+        if (!w.hasGradient()) {
+            return null;
+        }
+        try {
+            NDArray g = w.getGradient();
+            g.attach(step);
+            return g;
+        } catch (IllegalStateException e) {
+            return null;  // took no part in the objective
+        }
+    }
+
+    private List<PromptGroup> usableGroups(List<PromptGroup> meta) {
+        return meta == null ? List.of() : meta.stream().filter(g -> g.responses().size() >= 2).toList();
+    }
+
+    private List<PromptGroup> sampleGroups(List<PromptGroup> groups) {
+        List<PromptGroup> out = new ArrayList<>(META_PROMPTS);
+        for (int i = 0; i < META_PROMPTS; i++) {
+            out.add(groups.get(random.nextInt(groups.size())));
+        }
+        return out;
+    }
+
+    private void shuffle(List<Integer> order) {
+        for (int i = order.size() - 1; i > 0; i--) {
+            Collections.swap(order, i, random.nextInt(i + 1));
+        }
+    }
+}

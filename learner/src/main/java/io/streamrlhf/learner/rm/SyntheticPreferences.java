@@ -1,0 +1,85 @@
+package io.streamrlhf.learner.rm;
+
+import io.streamrlhf.models.world.PreferenceRecord;
+import io.streamrlhf.models.world.PreferenceSetGenerator;
+import io.streamrlhf.models.world.ResponseSource;
+import io.streamrlhf.models.world.SimulatedRater;
+import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.models.world.Vocabulary;
+import io.streamrlhf.models.world.WorldPrompt;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Preference data from the synthetic world for training and evaluating reward models: pairs of the
+ * corpus grammar's responses labelled by a simulated rater (Bradley–Terry on the gold reward with
+ * τ = {@link SyntheticWorld#DEFAULT_TAU}, then a share of labels flipped), a held-out set labelled the
+ * same way, and Best-of-N groups with their gold rewards.
+ *
+ * @param train    training pairs (noisy labels)
+ * @param heldOut  held-out pairs (labelled by the same noisy rater; gold rewards attached)
+ * @param bestOfN  Best-of-N groups
+ * @param flipRate the rater's flip share
+ */
+public record SyntheticPreferences(List<EncodedPair> train, List<EncodedPair> heldOut, List<BestOfNGroup> bestOfN,
+                                   double flipRate) {
+
+    /**
+     * Generates a data set; the same arguments give the same data.
+     *
+     * @param trainPairs   training pairs
+     * @param heldOutPairs held-out pairs
+     * @param groups       Best-of-N groups
+     * @param n            responses per group
+     * @param flipRate     share of flipped rater labels, in [0, 1]
+     * @param seed         seed of prompts, responses and rater
+     */
+    public static SyntheticPreferences generate(SyntheticWorld world, int trainPairs, int heldOutPairs, int groups,
+                                                int n, double flipRate, long seed) {
+        PairEncoder encoder = PairEncoder.of(world.vocabulary());
+        List<EncodedPair> train = pairs(world, encoder, trainPairs, flipRate, seed, "train");
+        List<EncodedPair> heldOut = pairs(world, encoder, heldOutPairs, flipRate, seed + 7919, "heldout");
+        List<BestOfNGroup> bon = new ArrayList<>(groups);
+        ResponseSource source = ResponseSource.grammar(world.corpus(), seed + 104729);
+        List<WorldPrompt> prompts = world.prompts(seed + 1299709).next(groups);
+        List<List<List<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            answers.add(source.respond(prompts));
+        }
+        Vocabulary v = world.vocabulary();
+        for (int p = 0; p < groups; p++) {
+            List<int[]> responses = new ArrayList<>(n);
+            double[] gold = new double[n];
+            for (int i = 0; i < n; i++) {
+                List<String> words = answers.get(i).get(p);
+                responses.add(v.encodeResponse(words));
+                gold[i] = world.gold().score(prompts.get(p), words).total();
+            }
+            bon.add(new BestOfNGroup(v.encodePrompt(prompts.get(p)), responses, gold));
+        }
+        return new SyntheticPreferences(train, heldOut, bon, flipRate);
+    }
+
+    private static List<EncodedPair> pairs(SyntheticWorld world, PairEncoder encoder, int count, double flipRate,
+                                           long seed, String tag) {
+        SimulatedRater rater = new SimulatedRater(SyntheticWorld.DEFAULT_TAU, flipRate, seed + 31);
+        PreferenceSetGenerator generator = new PreferenceSetGenerator(world.prompts(seed),
+                ResponseSource.grammar(world.corpus(), seed + 17), world.gold(), rater, 64);
+        List<EncodedPair> out = new ArrayList<>(count);
+        for (PreferenceRecord r : generator.generate(count)) {
+            out.add(fromRecord(encoder, r, tag + "-" + r.id()));
+        }
+        return out;
+    }
+
+    /** A JSONL record of the world's preference set as an encoded pair, gold and flip flag kept. */
+    public static EncodedPair fromRecord(PairEncoder encoder, PreferenceRecord r, String id) {
+        return new EncodedPair(id, encoder.prompt(r.prompt()), encoder.response(r.chosen()),
+                encoder.response(r.rejected()), r.chosenGold(), r.rejectedGold(), r.flipped());
+    }
+
+    /** Share of training pairs whose label the rater flipped. */
+    public double observedFlipShare() {
+        return train.stream().filter(p -> Boolean.TRUE.equals(p.raterFlipped())).count() / (double) train.size();
+    }
+}

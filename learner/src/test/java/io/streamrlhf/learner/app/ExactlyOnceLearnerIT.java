@@ -1,0 +1,275 @@
+package io.streamrlhf.learner.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrlhf.embedded.testing.SharedCluster;
+import io.streamrlhf.learner.checkpoint.LearnerCheckpoint;
+import io.streamrlhf.learner.checkpoint.LearnerCheckpointStore;
+import io.streamrlhf.learner.checkpoint.LedgerEntry;
+import io.streamrlhf.models.checkpoint.CheckpointStore;
+import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.policy.TransformerPolicy;
+import io.streamrlhf.models.transformer.TransformerConfig;
+import io.streamrlhf.schemas.avro.FinishReason;
+import io.streamrlhf.schemas.avro.Generation;
+import io.streamrlhf.schemas.avro.PolicyVersion;
+import io.streamrlhf.schemas.avro.SamplingParams;
+import io.streamrlhf.schemas.avro.ScoredGeneration;
+import io.streamrlhf.schemas.topics.TopicCreator;
+import io.streamrlhf.schemas.topics.TopicSpec;
+import io.streamrlhf.schemas.topics.Topics;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Exactly-once training across crashes: a learner in a child JVM is killed with SIGKILL within an
+ * update, right after a commit and right after a publication, then restarted until it has trained
+ * on every record. The newest checkpoint's ledger must hold each committed {@code scored} record
+ * exactly once (and no record of an aborted transaction), and the versions on
+ * {@code policy.versions} must be strictly increasing.
+ */
+class ExactlyOnceLearnerIT {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExactlyOnceLearnerIT.class);
+    private static final int GROUPS = 24;
+    private static final int GROUP_SIZE = 4;
+    private static final int RECORDS = GROUPS * GROUP_SIZE;
+    private static final int BATCH = 8;
+    private static final int PUBLISH_EVERY = 2;
+    private static final TransformerConfig SHAPE = new TransformerConfig(16, 32, 32, 2, 2);
+
+    @TempDir
+    Path dir;
+
+    private final List<String> output = new CopyOnWriteArrayList<>();
+
+    @Test
+    void everyRecordIsTrainedExactlyOnceAcrossKills() throws Exception {
+        String bootstrap = SharedCluster.get().bootstrapServers();
+        String registry = SharedCluster.get().registryUrl();
+        String prefix = "eo" + UUID.randomUUID().toString().substring(0, 8) + ".";
+        Map<String, Object> settings = new HashMap<>();
+        settings.put("bootstrap.servers", bootstrap);
+        settings.put("schema.registry.url", registry);
+        settings.put("topic.prefix", prefix);
+        settings.put("topic.partitions", 2);
+        Topics topics = Topics.create(settings);
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            new TopicCreator(admin, Duration.ofSeconds(30)).create(topics.all());
+        }
+        List<String> committed = writeScored(topics, settings);
+
+        Path init = dir.resolve("sft");
+        ModelRuntime.init(1);
+        try (TransformerPolicy sft = TransformerPolicy.create(SHAPE, 3)) {
+            CheckpointStore.save(sft.toCheckpoint(Map.of("version", "0"), null), init);
+        }
+        Path checkpoints = dir.resolve("checkpoints");
+        Properties props = new Properties();
+        settings.forEach((k, v) -> props.setProperty(k, v.toString()));
+        props.setProperty("learner.checkpoint.dir", checkpoints.toString());
+        props.setProperty("learner.init.checkpoint", init.toString());
+        props.setProperty("learner.batch.sequences", Integer.toString(BATCH));
+        props.setProperty("learner.publish.every.updates", Integer.toString(PUBLISH_EVERY));
+        props.setProperty("learner.max.updates", Integer.toString(RECORDS / BATCH));
+        props.setProperty("learner.group.id", prefix + "learner");
+        props.setProperty("learner.threads", "1");
+        props.setProperty("ppo.advantage.estimator", "rloo");
+        props.setProperty("ppo.epochs", "2");
+        props.setProperty("ppo.minibatch.size", "4");
+        Path file = dir.resolve("learner.properties");
+        try (Writer w = Files.newBufferedWriter(file)) {
+            props.store(w, "exactly-once IT");
+        }
+
+        // 1: killed within an update (right after it logged its start)
+        killWhen(file, line -> line.contains("update 3 start"));
+        // 2: killed between updates, right after a checkpoint was committed and before publication
+        killWhen(file, line -> line.contains("committed version"));
+        // 3: killed right after a publication
+        killWhen(file, line -> line.contains("published policy version"));
+        // 4: killed within an update again, later on
+        killWhen(file, line -> line.matches(".*update (9|10) start.*"));
+        // then run to the end
+        Process last = start(file);
+        assertThat(last.waitFor(240, TimeUnit.SECONDS)).as("learner finishes").isTrue();
+
+        LearnerCheckpoint newest = new LearnerCheckpointStore(checkpoints).loadNewest().orElseThrow();
+        List<String> ledgerIds = newest.ledger().stream().map(LedgerEntry::generationId).toList();
+        Map<String, Long> counts = ledgerIds.stream().collect(Collectors.groupingBy(id -> id, Collectors.counting()));
+        assertThat(ledgerIds).as("ledger size").hasSize(RECORDS);
+        assertThat(counts).as("no repeats").allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1L));
+        assertThat(counts.keySet()).as("no gaps, nothing aborted").containsExactlyInAnyOrderElementsOf(committed);
+        assertThat(newest.updates()).isEqualTo(RECORDS / BATCH);
+        assertThat(newest.version()).isEqualTo(RECORDS / BATCH / PUBLISH_EVERY);
+        List<Long> updateNumbers = newest.ledger().stream().map(LedgerEntry::update).toList();
+        assertThat(updateNumbers).isSorted();
+
+        List<Long> versions = publishedVersions(topics, settings);
+        LOG.info("published versions in order: {}", versions);
+        assertThat(versions).isNotEmpty().isSorted().doesNotHaveDuplicates();
+        assertThat(versions.get(versions.size() - 1)).isEqualTo(newest.version());
+        assertThat(output.stream().filter(l -> l.contains("resumed from checkpoint")).count())
+                .as("restarts resumed from a checkpoint").isGreaterThanOrEqualTo(2);
+    }
+
+    private void killWhen(Path file, Predicate<String> trigger) throws Exception {
+        Process p = start(file);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        int seen = output.size();
+        while (System.nanoTime() < deadline && p.isAlive()) {
+            List<String> fresh = output.subList(seen, output.size());
+            if (fresh.stream().anyMatch(trigger)) {
+                break;
+            }
+            Thread.sleep(5);
+        }
+        assertThat(p.isAlive()).as("learner alive when the trigger fired").isTrue();
+        p.destroyForcibly();  // SIGKILL: no shutdown hook runs
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        LOG.info("killed the learner (exit {})", p.exitValue());
+    }
+
+    private Process start(Path file) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx768m", "-Dai.djl.offline=true"));
+        String cache = System.getProperty("DJL_CACHE_DIR");
+        if (cache != null) {
+            cmd.add("-DDJL_CACHE_DIR=" + cache);
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LearnerMain.class.getName(), file.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    output.add(line);
+                    if (line.contains("update") || line.contains("version") || line.contains("ERROR")
+                            || line.contains("Exception")) {
+                        LOG.info("[learner] {}", line);
+                    }
+                }
+            } catch (IOException e) {
+                // the process was killed
+            }
+        }, "learner-output");
+        reader.setDaemon(true);
+        reader.start();
+        return p;
+    }
+
+    /** Writes the groups transactionally, plus one aborted transaction whose records must never be trained. */
+    private static List<String> writeScored(Topics topics, Map<String, Object> settings) throws Exception {
+        TopicSpec<String, ScoredGeneration> scored = topics.scored();
+        Map<String, Object> props = new HashMap<>();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "eo-writer-" + UUID.randomUUID());
+        List<String> committed = new ArrayList<>();
+        Random random = new Random(5);
+        try (KafkaProducer<String, ScoredGeneration> producer = new KafkaProducer<>(props, scored.keySerializer(),
+                scored.valueSerializer())) {
+            producer.initTransactions();
+            for (int g = 0; g < GROUPS; g++) {
+                boolean abort = g == 5;
+                producer.beginTransaction();
+                String promptId = (abort ? "aborted-" : "prompt-") + g;
+                for (int i = 0; i < GROUP_SIZE; i++) {
+                    String id = promptId + "-gen-" + i;
+                    producer.send(new ProducerRecord<>(scored.name(), promptId, scored(id, promptId, i, random)));
+                    if (!abort) {
+                        committed.add(id);
+                    }
+                }
+                if (abort) {
+                    producer.abortTransaction();
+                    // the aborted group is replaced so that the record count stays a multiple of the batch
+                    producer.beginTransaction();
+                    for (int i = 0; i < GROUP_SIZE; i++) {
+                        String id = "prompt-r" + g + "-gen-" + i;
+                        producer.send(new ProducerRecord<>(scored.name(), "prompt-r" + g,
+                                scored(id, "prompt-r" + g, i, random)));
+                        committed.add(id);
+                    }
+                }
+                producer.commitTransaction();
+            }
+        }
+        return committed;
+    }
+
+    private static ScoredGeneration scored(String id, String promptId, int index, Random random) {
+        List<Integer> prompt = List.of(1, 2 + random.nextInt(10), 3 + random.nextInt(10));
+        int n = 4 + random.nextInt(8);
+        List<Integer> response = new ArrayList<>();
+        List<Float> logprobs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            response.add(random.nextInt(SHAPE.vocabSize()));
+            logprobs.add((float) -Math.log(SHAPE.vocabSize()));
+        }
+        Instant now = Instant.now();
+        Generation g = Generation.newBuilder().setGenerationId(id).setPromptId(promptId).setGroupSize(GROUP_SIZE)
+                .setGroupIndex(index).setPromptTokens(prompt).setResponseTokens(response).setPromptText("p")
+                .setResponseText("r").setBehaviourLogprobs(logprobs).setPolicyName("policy").setPolicyVersion(0)
+                .setWorkerId("it").setFinishReason(FinishReason.MAX_TOKENS)
+                .setSampling(SamplingParams.newBuilder().setTemperature(1f).setMaxNewTokens(12).build())
+                .setStartedAt(now).setCreatedAt(now).build();
+        double reward = random.nextGaussian();
+        return ScoredGeneration.newBuilder().setGeneration(g).setScores(List.of()).setEnsembleMean(reward)
+                .setEnsembleStd(0.0).setEnsembleMin(reward).setAggregation("mean").setReward(reward).setScoredAt(now)
+                .build();
+    }
+
+    private static List<Long> publishedVersions(Topics topics, Map<String, Object> settings) {
+        TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<Long> versions = new ArrayList<>();
+        try (KafkaConsumer<String, PolicyVersion> consumer = new KafkaConsumer<>(props, spec.keyDeserializer(),
+                spec.valueDeserializer())) {
+            TopicPartition tp = new TopicPartition(spec.name(), 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            while (consumer.position(tp) < end) {
+                for (ConsumerRecord<String, PolicyVersion> r : consumer.poll(Duration.ofMillis(500))) {
+                    if ("policy".equals(r.key())) {
+                        versions.add(r.value().getVersion());
+                    }
+                }
+            }
+        }
+        return versions;
+    }
+}

@@ -1,0 +1,146 @@
+package io.streamrlhf.rewardstream.app;
+
+import io.streamrlhf.rewardstream.scoring.Aggregation;
+import io.streamrlhf.rewardstream.scoring.NormalizationSettings;
+import io.streamrlhf.rewardstream.scoring.RewardSpec;
+import io.streamrlhf.rewardstream.scoring.SourceFailurePolicy;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * Settings of the reward stream: the ensemble, micro-batching, normalisation, the feedback join and the Streams
+ * application. Every key is declared once with its default, validator and doc. Other keys in the same map (Kafka
+ * client, Streams and serde settings) pass through to {@code KafkaStreams}.
+ */
+public final class RewardStreamConfig extends AbstractConfig {
+    public static final String APPLICATION_ID = "reward.stream.application.id";
+    public static final String SOURCES = "reward.sources";
+    public static final String AGGREGATION = "reward.aggregation";
+    public static final String UNCERTAINTY_K = "reward.uncertainty.k";
+    public static final String VOTE_THRESHOLD = "reward.vote.threshold";
+    public static final String ON_SOURCE_FAILURE = "reward.on.source.failure";
+    public static final String NORMALIZE = "reward.normalize";
+    public static final String NORMALIZE_CLIP = "reward.normalize.clip";
+    public static final String NORMALIZE_EPSILON = "reward.normalize.epsilon";
+    public static final String BATCH_SIZE = "scoring.batch.size";
+    public static final String BATCH_MAX_WAIT_MS = "scoring.batch.max.wait.ms";
+    public static final String JOIN_WINDOW_MS = "feedback.join.window.ms";
+    public static final String STREAM_THREADS = "reward.stream.threads";
+    public static final String STATE_DIR = "reward.stream.state.dir";
+
+    private static final ConfigDef.Validator SPECS = (name, value) -> {
+        try {
+            RewardSpec.parseList((String) value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(name, value, e.getMessage());
+        }
+    };
+    private static final ConfigDef.Validator AGGREGATIONS = (name, value) -> {
+        try {
+            Aggregation.parse((String) value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(name, value, e.getMessage());
+        }
+    };
+
+    private static final ConfigDef DEFINITION = new ConfigDef()
+            .define(APPLICATION_ID, Type.STRING, "rlhf-reward-stream", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Kafka Streams application.id: the consumer group, transactional ids and internal topic prefix. "
+                            + "Instances with the same id share the work.")
+            .define(SOURCES, Type.STRING, "rule:length", SPECS, Importance.HIGH,
+                    "The ensemble: comma-separated reward specs KIND:TARGET[;key=value...], e.g. "
+                            + "'rm:/ckpt/rm-0,rm:/ckpt/rm-1,rule:length;scale=0.01,judge:http://host/v1/chat/completions"
+                            + ";model=qwen'. Kinds: rule (length, keyword, regex, format), rm, torchscript, judge. A "
+                            + "backslash escapes a literal comma or semicolon.")
+            .define(AGGREGATION, Type.STRING, "mean", AGGREGATIONS, Importance.HIGH,
+                    "How normalised scores become the reward: mean, min, mean_minus_k_std or majority_vote.")
+            .define(UNCERTAINTY_K, Type.DOUBLE, 1.0, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
+                    "k of mean_minus_k_std: the penalty per unit of ensemble disagreement.")
+            .define(VOTE_THRESHOLD, Type.DOUBLE, 0.0, Importance.LOW,
+                    "majority_vote: a member votes 'good' when its normalised score is above this.")
+            .define(ON_SOURCE_FAILURE, Type.STRING, "dlq", ConfigDef.ValidString.in("dlq", "skip"), Importance.MEDIUM,
+                    "When a source cannot score a record (judge down, NaN): 'dlq' dead-letters the record, 'skip' "
+                            + "scores it with the remaining sources (dead-letters it only if none is left).")
+            .define(NORMALIZE, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Normalise each source by its running mean and std (Welford, PPO-max); off: normalised = raw.")
+            .define(NORMALIZE_CLIP, Type.DOUBLE, 5.0, Importance.LOW,
+                    "Clip normalised scores to +-this; 0 disables clipping.")
+            .define(NORMALIZE_EPSILON, Type.DOUBLE, 1e-8, ConfigDef.Range.atLeast(1e-12), Importance.LOW,
+                    "Added to the variance before the square root.")
+            .define(BATCH_SIZE, Type.INT, 32, ConfigDef.Range.between(1, 65_536), Importance.HIGH,
+                    "Records per micro-batch (B): a full buffer is scored at once.")
+            .define(BATCH_MAX_WAIT_MS, Type.LONG, 200L, ConfigDef.Range.atLeast(1), Importance.HIGH,
+                    "Longest a record waits in a partial batch (T), in ms; checked by a wall-clock punctuation.")
+            .define(JOIN_WINDOW_MS, Type.LONG, Duration.ofHours(24).toMillis(), ConfigDef.Range.atLeast(1),
+                    Importance.MEDIUM, "How long generations are kept for the feedback join, in ms; feedback naming "
+                            + "older generations is dead-lettered.")
+            .define(STREAM_THREADS, Type.INT, 1, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
+                    "Stream threads of this instance (num.stream.threads).")
+            .define(STATE_DIR, Type.STRING, "", Importance.MEDIUM,
+                    "Directory of the local state stores; empty: <java.io.tmpdir>/rlhf-reward-stream.");
+
+    public RewardStreamConfig(Map<?, ?> props) {
+        super(DEFINITION, props, false);
+    }
+
+    /** Every key with default and doc. */
+    public static ConfigDef definition() {
+        return new ConfigDef(DEFINITION);
+    }
+
+    public String applicationId() {
+        return getString(APPLICATION_ID);
+    }
+
+    public List<RewardSpec> sources() {
+        return RewardSpec.parseList(getString(SOURCES));
+    }
+
+    public Aggregation aggregation() {
+        return Aggregation.parse(getString(AGGREGATION));
+    }
+
+    public double uncertaintyK() {
+        return getDouble(UNCERTAINTY_K);
+    }
+
+    public double voteThreshold() {
+        return getDouble(VOTE_THRESHOLD);
+    }
+
+    public SourceFailurePolicy onSourceFailure() {
+        return SourceFailurePolicy.parse(getString(ON_SOURCE_FAILURE));
+    }
+
+    public NormalizationSettings normalization() {
+        return new NormalizationSettings(getBoolean(NORMALIZE), getDouble(NORMALIZE_CLIP),
+                getDouble(NORMALIZE_EPSILON));
+    }
+
+    public int batchSize() {
+        return getInt(BATCH_SIZE);
+    }
+
+    public Duration batchMaxWait() {
+        return Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS));
+    }
+
+    public Duration joinWindow() {
+        return Duration.ofMillis(getLong(JOIN_WINDOW_MS));
+    }
+
+    public int streamThreads() {
+        return getInt(STREAM_THREADS);
+    }
+
+    public String stateDir() {
+        String dir = getString(STATE_DIR);
+        return dir.isEmpty() ? System.getProperty("java.io.tmpdir") + "/rlhf-reward-stream" : dir;
+    }
+}

@@ -1,0 +1,236 @@
+package io.streamrlhf.rewardstream.app;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
+import io.streamrlhf.rewardstream.scoring.RewardSources;
+import io.streamrlhf.rewardstream.topology.DeadLetterDeserializationHandler;
+import io.streamrlhf.rewardstream.topology.DeadLetterProcessingHandler;
+import io.streamrlhf.rewardstream.topology.DeadLetters;
+import io.streamrlhf.rewardstream.topology.ScoringTopology;
+import io.streamrlhf.schemas.topics.Topics;
+import io.streamrlhf.schemas.topics.TopicsConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The reward stream as a running service: builds the ensemble from {@link RewardStreamConfig}, the topology from
+ * {@link ScoringTopology}, and runs it in {@link KafkaStreams} with {@code processing.guarantee=exactly_once_v2} and
+ * the dead-letter handlers.
+ *
+ * <pre>{@code
+ * try (ScoringApp app = ScoringApp.create(settings)) {   // bootstrap.servers, schema.registry.url, reward.*, ...
+ *     app.start();
+ *     app.awaitReady(Duration.ofSeconds(60));
+ *     app.awaitTermination();                            // until close() or the shutdown hook
+ * }
+ * }</pre>
+ */
+public final class ScoringApp implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ScoringApp.class);
+    /** Name of the JVM shutdown hook {@link #start()} registers. */
+    public static final String SHUTDOWN_HOOK_NAME = "reward-stream-shutdown";
+
+    private final RewardStreamConfig config;
+    private final Topics topics;
+    private final RewardEnsemble ensemble;
+    private final DeadLetters deadLetters;
+    private final Topology topology;
+    private final KafkaStreams streams;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private Thread hook;
+
+    private ScoringApp(Map<String, Object> settings, RewardEnsemble ensemble, MeterRegistry meters) {
+        this.config = new RewardStreamConfig(settings);
+        this.topics = Topics.create(settings);
+        this.ensemble = ensemble;
+        this.deadLetters = new DeadLetters(meters);
+        this.topology = ScoringTopology.build(new ScoringTopology.Settings(topics, ensemble, config.batchSize(),
+                config.batchMaxWait(), config.joinWindow(), deadLetters));
+        this.streams = new KafkaStreams(topology, streamsProperties(settings, config, topics, meters));
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("reward stream thread failed; shutting this instance down", e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+        streams.setStateListener((now, before) -> {
+            LOG.info("reward stream state {} -> {}", before, now);
+            if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
+                stopped.countDown();
+            }
+        });
+    }
+
+    /**
+     * Builds the app from one settings map (what {@code rlhf score} resolves: Kafka, registry, topic and
+     * {@link RewardStreamConfig} keys); the ensemble is built from {@code reward.sources}.
+     */
+    public static ScoringApp create(Map<String, Object> settings) {
+        RewardStreamConfig config = new RewardStreamConfig(settings);
+        RewardEnsemble ensemble = RewardEnsemble.builder()
+                .addAll(RewardSources.createAll(config.sources()))
+                .aggregation(config.aggregation())
+                .k(config.uncertaintyK())
+                .voteThreshold(config.voteThreshold())
+                .normalization(config.normalization())
+                .onSourceFailure(config.onSourceFailure())
+                .build();
+        try {
+            return new ScoringApp(settings, ensemble, Metrics.globalRegistry);
+        } catch (RuntimeException e) {
+            ensemble.close();
+            throw e;
+        }
+    }
+
+    /** Builds the app around a ready ensemble (tests, benchmarks); the app closes it. */
+    public static ScoringApp create(Map<String, Object> settings, RewardEnsemble ensemble, MeterRegistry meters) {
+        return new ScoringApp(settings, ensemble, meters);
+    }
+
+    static Properties streamsProperties(Map<String, Object> settings, RewardStreamConfig config, Topics topics,
+                                        MeterRegistry meters) {
+        Properties props = new Properties();
+        // Streams reads every "topic."-prefixed key as a config of its internal topics, so the catalog's keys
+        // (topic.prefix, topic.partitions, ...) and ours stay out; everything else (client, security, serde and
+        // Streams settings) passes through.
+        Set<String> ours = new HashSet<>(TopicsConfig.definition().names());
+        ours.addAll(RewardStreamConfig.definition().names());
+        settings.forEach((k, v) -> {
+            if (v != null && !ours.contains(k)) {
+                props.put(k, v);
+            }
+        });
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
+        props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir());
+        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class);
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class);
+        props.put(DeadLetters.METER_REGISTRY_CONFIG, meters);
+        props.put(DeadLetterDeserializationHandler.DLQ_TOPICS_CONFIG,
+                topics.generations().name() + "," + topics.feedback().name());
+        return props;
+    }
+
+    /** The topology this app runs. */
+    public Topology topology() {
+        return topology;
+    }
+
+    public RewardEnsemble ensemble() {
+        return ensemble;
+    }
+
+    public DeadLetters deadLetters() {
+        return deadLetters;
+    }
+
+    public RewardStreamConfig config() {
+        return config;
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    /** Starts the stream threads and registers the shutdown hook {@value #SHUTDOWN_HOOK_NAME}. */
+    public synchronized void start() {
+        hook = new Thread(() -> close(Duration.ofSeconds(30)), SHUTDOWN_HOOK_NAME);
+        Runtime.getRuntime().addShutdownHook(hook);
+        LOG.info("reward stream {} starting: ensemble {} aggregated by {}, batch {} or {} ms, reading {}",
+                config.applicationId(), ensemble.sources().stream().map(s -> s.name()).toList(),
+                ensemble.aggregation().wireName(), config.batchSize(), config.batchMaxWait().toMillis(),
+                topics.generations().name());
+        streams.start();
+    }
+
+    /** Ready: every stream thread is running with its tasks assigned and restored. */
+    public boolean isReady() {
+        return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /** Waits until {@link #isReady()}; false on timeout or when the app stopped first. */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (isReady()) {
+                return true;
+            }
+            if (stopped.getCount() == 0) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return isReady();
+    }
+
+    /** Blocks until the app stops (closed, or the stream failed). */
+    public void awaitTermination() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Blocks until the app stops or the timeout elapses; true if it stopped. */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops the streams (committing their last transaction) and releases the ensemble. */
+    public void close(Duration timeout) {
+        synchronized (this) {
+            if (hook != null && Thread.currentThread() != hook) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException ignored) {
+                    // the JVM is already shutting down; the hook is running this
+                }
+            }
+        }
+        streams.close(timeout);
+        ensemble.close();
+        stopped.countDown();
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(30));
+    }
+
+    /**
+     * Runs the app from a properties file until the JVM is stopped: {@code ScoringApp FILE}. Used by the crash
+     * test's child process and by plain {@code java -cp} deployments; {@code rlhf score} is the usual entry point.
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length != 1) {
+            System.err.println("usage: ScoringApp <properties file>");
+            System.exit(2);
+        }
+        Properties file = new Properties();
+        try (Reader reader = Files.newBufferedReader(Path.of(args[0]))) {
+            file.load(reader);
+        } catch (IOException e) {
+            System.err.println("cannot read " + args[0] + ": " + e.getMessage());
+            System.exit(2);
+        }
+        Map<String, Object> settings = new HashMap<>();
+        file.forEach((k, v) -> settings.put((String) k, ((String) v).trim()));
+        ScoringApp app = create(settings);
+        app.start();
+        app.awaitTermination();
+    }
+}

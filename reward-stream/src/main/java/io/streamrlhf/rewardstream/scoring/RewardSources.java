@@ -1,0 +1,228 @@
+package io.streamrlhf.rewardstream.scoring;
+
+import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.reward.RewardModel;
+import io.streamrlhf.models.tokenizer.HuggingFaceJsonTokenizer;
+import io.streamrlhf.models.tokenizer.Tokenizer;
+import io.streamrlhf.models.tokenizer.WordLevelTokenizer;
+import io.streamrlhf.models.torchscript.TorchScriptRewardModel;
+import io.streamrlhf.models.transformer.TransformerConfig;
+import io.streamrlhf.models.world.Vocabulary;
+import io.streamrlhf.rewardstream.scoring.judge.ChatJudgeSource;
+import io.streamrlhf.rewardstream.scoring.judge.JudgeMode;
+import io.streamrlhf.rewardstream.scoring.judge.JudgeSettings;
+import io.streamrlhf.rewardstream.scoring.model.ModelRewardSource;
+import io.streamrlhf.rewardstream.scoring.model.RewardModelLoader;
+import io.streamrlhf.rewardstream.scoring.rules.FormatRule;
+import io.streamrlhf.rewardstream.scoring.rules.LengthRule;
+import io.streamrlhf.rewardstream.scoring.rules.PatternRule;
+import io.streamrlhf.schemas.avro.ScoreSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Builds {@link RewardSource}s from {@link RewardSpec}s (see there for the kinds and options).
+ *
+ * <pre>{@code
+ * List<RewardSource> sources = RewardSources.createAll(RewardSpec.parseList("rule:length,rm:/ckpt/rm-0"));
+ * }</pre>
+ */
+public final class RewardSources {
+
+    private RewardSources() {
+    }
+
+    /** Builds every source; on a failure closes those already built. */
+    public static List<RewardSource> createAll(List<RewardSpec> specs) {
+        List<RewardSource> built = new ArrayList<>();
+        try {
+            for (RewardSpec spec : specs) {
+                built.add(create(spec));
+            }
+            return built;
+        } catch (RuntimeException e) {
+            built.forEach(RewardSource::close);
+            throw e;
+        }
+    }
+
+    /**
+     * Builds one source.
+     *
+     * @throws IllegalArgumentException naming the spec when an option is missing, unknown or malformed
+     */
+    public static RewardSource create(RewardSpec spec) {
+        return switch (spec.kind()) {
+            case "rule" -> rule(spec);
+            case "rm" -> rewardModel(spec);
+            case "torchscript" -> torchScript(spec);
+            case "judge" -> judge(spec);
+            default -> throw new IllegalArgumentException("reward spec '" + spec + "': unknown kind " + spec.kind());
+        };
+    }
+
+    private static RewardSource rule(RewardSpec spec) {
+        String rule = spec.target().toLowerCase(Locale.ROOT);
+        String name = spec.name("rule-" + rule);
+        switch (rule) {
+            case "length" -> {
+                spec.checkOptions(Set.of("scale"));
+                return new LengthRule(name, spec.doubleOption("scale", 1.0));
+            }
+            case "keyword" -> {
+                spec.checkOptions(Set.of("words", "weight", "mode"));
+                List<String> words = Arrays.stream(spec.option("words", "").split("\\|"))
+                        .map(String::trim).filter(w -> !w.isEmpty()).toList();
+                if (words.isEmpty()) {
+                    throw new IllegalArgumentException("reward spec '" + spec + "': rule:keyword needs words=a|b|c");
+                }
+                return PatternRule.keywords(name, words, spec.doubleOption("weight", 1.0), countMode(spec));
+            }
+            case "regex" -> {
+                spec.checkOptions(Set.of("pattern", "weight", "mode"));
+                String pattern = spec.option("pattern", null);
+                if (pattern == null || pattern.isEmpty()) {
+                    throw new IllegalArgumentException("reward spec '" + spec + "': rule:regex needs pattern=REGEX");
+                }
+                try {
+                    return new PatternRule(name, Pattern.compile(pattern), spec.doubleOption("weight", 1.0),
+                            countMode(spec));
+                } catch (PatternSyntaxException e) {
+                    throw new IllegalArgumentException("reward spec '" + spec + "': bad pattern: " + e.getMessage(), e);
+                }
+            }
+            case "format" -> {
+                spec.checkOptions(Set.of("check", "max", "penalty"));
+                String check = spec.option("check", null);
+                if (check == null) {
+                    throw new IllegalArgumentException("reward spec '" + spec + "': rule:format needs check=nonempty|"
+                            + "terminal-punctuation|no-repeated-words|json|max-chars");
+                }
+                FormatRule.Check c = FormatRule.Check.parse(check);
+                return new FormatRule(spec.name("rule-format-" + c.name().toLowerCase(Locale.ROOT).replace('_', '-')),
+                        c, spec.longOption("max", -1), spec.doubleOption("penalty", 0.0));
+            }
+            default -> throw new IllegalArgumentException("reward spec '" + spec + "': unknown rule '" + spec.target()
+                    + "'; expected length, keyword, regex or format");
+        }
+    }
+
+    private static boolean countMode(RewardSpec spec) {
+        String mode = spec.option("mode", "count").toLowerCase(Locale.ROOT);
+        if (!mode.equals("count") && !mode.equals("any")) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': mode must be count or any, got " + mode);
+        }
+        return mode.equals("count");
+    }
+
+    private static RewardSource rewardModel(RewardSpec spec) {
+        spec.checkOptions(Set.of("tokenizer", "bos", "eos", "pad", "version"));
+        Path dir = RewardModelLoader.resolve(spec.target());
+        Checkpoint checkpoint = RewardModelLoader.loadVerified(dir, null);
+        String fileName = dir.getFileName() == null ? "rm" : dir.getFileName().toString();
+        String name = spec.name(checkpoint.metadata().getOrDefault("name", fileName));
+        long version = spec.longOption("version", metadataVersion(checkpoint));
+        Tokenizer tokenizer = tokenizer(spec);
+        RewardModel model = RewardModelLoader.build(checkpoint);
+        ScoreSource kind = "torchscript".equals(checkpoint.architecture()) ? ScoreSource.TORCHSCRIPT_RM
+                : ScoreSource.NEURAL_RM;
+        return new ModelRewardSource(name, kind, model, version, tokenizer);
+    }
+
+    private static long metadataVersion(Checkpoint checkpoint) {
+        String v = checkpoint.metadata().get("version");
+        if (v == null) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static RewardSource torchScript(RewardSpec spec) {
+        spec.checkOptions(Set.of("context", "vocab", "tokenizer", "bos", "eos", "pad", "version"));
+        Path file = Path.of(spec.target());
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': TorchScript file " + file
+                    + " does not exist");
+        }
+        int context = (int) spec.longOption("context", 512);
+        int vocab = (int) spec.longOption("vocab", 2);
+        String base = file.getFileName().toString().replaceFirst("\\.(pt|pth|ts|torchscript)$", "");
+        // Only contextLength matters to scoring (it bounds each packed row); the other fields describe no layer here.
+        TransformerConfig config = new TransformerConfig(Math.max(2, vocab), context, 1, 1, 1);
+        Tokenizer tokenizer = tokenizer(spec);
+        TorchScriptRewardModel model = TorchScriptRewardModel.load(file, config, false);
+        return new ModelRewardSource(spec.name(base), ScoreSource.TORCHSCRIPT_RM, model,
+                spec.longOption("version", 1), tokenizer);
+    }
+
+    private static Tokenizer tokenizer(RewardSpec spec) {
+        String t = spec.option("tokenizer", null);
+        if (t == null) {
+            return null;
+        }
+        if (t.equals("synthetic")) {
+            // The synthetic world's vocabulary; WordLevelTokenizer adds the four special tokens in the same order.
+            List<String> words = Vocabulary.standard().wordList().stream()
+                    .filter(w -> !w.equals(Vocabulary.PAD) && !w.equals(Vocabulary.BOS) && !w.equals(Vocabulary.EOS)
+                            && !w.equals(Vocabulary.UNK))
+                    .toList();
+            return WordLevelTokenizer.of(words);
+        }
+        return HuggingFaceJsonTokenizer.load(Path.of(t), spec.option("bos", "<s>"), spec.option("eos", "</s>"),
+                spec.option("pad", "<pad>"));
+    }
+
+    private static RewardSource judge(RewardSpec spec) {
+        spec.checkOptions(Set.of("model", "mode", "reference", "template_file", "system", "timeout_ms", "retries",
+                "backoff_ms", "breaker_failures", "breaker_open_ms", "concurrency", "api_key_env", "version"));
+        URI endpoint;
+        try {
+            endpoint = URI.create(spec.target());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': bad judge URL: " + e.getMessage(), e);
+        }
+        JudgeMode mode = JudgeMode.parse(spec.option("mode", "pointwise"));
+        String system = spec.option("system",
+                mode == JudgeMode.POINTWISE ? JudgeSettings.POINTWISE_SYSTEM : JudgeSettings.PAIRWISE_SYSTEM);
+        String template = mode == JudgeMode.POINTWISE ? JudgeSettings.POINTWISE_TEMPLATE
+                : JudgeSettings.PAIRWISE_TEMPLATE;
+        String templateFile = spec.option("template_file", null);
+        if (templateFile != null) {
+            try {
+                template = Files.readString(Path.of(templateFile));
+            } catch (IOException e) {
+                throw new UncheckedIOException("reward spec '" + spec + "': cannot read template_file "
+                        + templateFile, e);
+            }
+        }
+        String keyEnv = spec.option("api_key_env", null);
+        String apiKey = keyEnv == null ? null : System.getenv(keyEnv);
+        if (keyEnv != null && apiKey == null) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': environment variable " + keyEnv
+                    + " (api_key_env) is not set");
+        }
+        String model = spec.option("model", "judge");
+        JudgeSettings settings = new JudgeSettings(endpoint, model, mode, system, template,
+                spec.option("reference", null),
+                Duration.ofMillis(spec.longOption("timeout_ms", 10_000)), (int) spec.longOption("retries", 2),
+                Duration.ofMillis(spec.longOption("backoff_ms", 200)), (int) spec.longOption("breaker_failures", 5),
+                Duration.ofMillis(spec.longOption("breaker_open_ms", 30_000)), (int) spec.longOption("concurrency", 4),
+                apiKey);
+        return new ChatJudgeSource(spec.name("judge-" + model), spec.longOption("version", 1), settings);
+    }
+}

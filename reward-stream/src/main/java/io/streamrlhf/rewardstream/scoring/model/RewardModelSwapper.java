@@ -1,0 +1,76 @@
+package io.streamrlhf.rewardstream.scoring.model;
+
+import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.reward.RewardModel;
+import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
+import io.streamrlhf.rewardstream.scoring.RewardSource;
+import io.streamrlhf.schemas.avro.RewardModelVersion;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies versions published on {@code rm.versions} to an ensemble's reward models: a version newer than the one
+ * running, for a model of the ensemble, is verified (sha256 of the manifest, then every file) and loaded, then
+ * swapped in between batches. Idempotent: older or equal versions, and versions that already failed, are ignored.
+ */
+public final class RewardModelSwapper {
+    private static final Logger LOG = LoggerFactory.getLogger(RewardModelSwapper.class);
+
+    /** What {@link #apply(RewardModelVersion)} did. */
+    public enum Outcome {
+        /** The model now runs the published version. */
+        SWAPPED,
+        /** The version is not newer than the running one. */
+        ALREADY_CURRENT,
+        /** No reward model of the ensemble has this name. */
+        NOT_IN_ENSEMBLE,
+        /** Verification or loading failed; the old version keeps running. */
+        FAILED
+    }
+
+    private final RewardEnsemble ensemble;
+    private final Set<String> failed = new HashSet<>();
+
+    public RewardModelSwapper(RewardEnsemble ensemble) {
+        this.ensemble = ensemble;
+    }
+
+    /** Applies one published version; see {@link Outcome}. */
+    public synchronized Outcome apply(RewardModelVersion published) {
+        RewardSource source = ensemble.source(published.getName());
+        if (!(source instanceof ModelRewardSource model)) {
+            return Outcome.NOT_IN_ENSEMBLE;
+        }
+        if (published.getVersion() <= model.version()) {
+            return Outcome.ALREADY_CURRENT;
+        }
+        String key = published.getName() + "@" + published.getVersion();
+        if (failed.contains(key)) {
+            return Outcome.FAILED;
+        }
+        RewardModel next;
+        try {
+            Path dir = RewardModelLoader.resolve(published.getCheckpointUri());
+            Checkpoint checkpoint = RewardModelLoader.loadVerified(dir, published.getSha256());
+            next = RewardModelLoader.build(checkpoint);
+        } catch (RuntimeException e) {
+            failed.add(key);
+            LOG.error("reward model {} version {} from {} was not loaded; version {} keeps scoring: {}",
+                    published.getName(), published.getVersion(), published.getCheckpointUri(), model.version(),
+                    e.getMessage());
+            return Outcome.FAILED;
+        }
+        long from = model.version();
+        ensemble.exclusive(() -> model.swap(next, published.getVersion()));
+        LOG.info("reward model {} swapped from version {} to {}", published.getName(), from, published.getVersion());
+        return Outcome.SWAPPED;
+    }
+
+    /** Whether a (name, version) failed verification or loading. */
+    public synchronized boolean hasFailed(String name, long version) {
+        return failed.contains(name + "@" + version);
+    }
+}

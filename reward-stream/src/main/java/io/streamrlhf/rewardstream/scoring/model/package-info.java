@@ -1,0 +1,6 @@
+/**
+ * Neural reward sources: a DJL reward model ({@code rm:DIR}) or a TorchScript one ({@code torchscript:FILE}) behind
+ * {@link io.streamrlhf.rewardstream.scoring.model.ModelRewardSource}, checkpoint verification by sha256, and the hot
+ * swap of a running model to a version published on {@code rm.versions}.
+ */
+package io.streamrlhf.rewardstream.scoring.model;

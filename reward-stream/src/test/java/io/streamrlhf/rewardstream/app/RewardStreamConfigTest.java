@@ -1,0 +1,75 @@
+package io.streamrlhf.rewardstream.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.streamrlhf.rewardstream.scoring.Aggregation;
+import io.streamrlhf.rewardstream.scoring.SourceFailurePolicy;
+import io.streamrlhf.schemas.topics.Topics;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+
+class RewardStreamConfigTest {
+
+    @Test
+    void defaultsAreDocumentedAndSane() {
+        RewardStreamConfig c = new RewardStreamConfig(Map.of());
+        assertThat(c.applicationId()).isEqualTo("rlhf-reward-stream");
+        assertThat(c.sources()).extracting(s -> s.kind() + ":" + s.target()).containsExactly("rule:length");
+        assertThat(c.aggregation()).isEqualTo(Aggregation.MEAN);
+        assertThat(c.onSourceFailure()).isEqualTo(SourceFailurePolicy.DLQ);
+        assertThat(c.batchSize()).isEqualTo(32);
+        assertThat(c.batchMaxWait()).isEqualTo(Duration.ofMillis(200));
+        assertThat(c.joinWindow()).isEqualTo(Duration.ofHours(24));
+        assertThat(c.normalization().enabled()).isTrue();
+        assertThat(c.normalization().clip()).isEqualTo(5.0);
+        for (ConfigDef.ConfigKey key : RewardStreamConfig.definition().configKeys().values()) {
+            assertThat(key.documentation).as(key.name).isNotBlank();
+        }
+    }
+
+    @Test
+    void parsesValuesAndRejectsBadOnesByName() {
+        RewardStreamConfig c = new RewardStreamConfig(Map.of(RewardStreamConfig.SOURCES, "rule:length,rm:/x",
+                RewardStreamConfig.AGGREGATION, "mean_minus_k_std", RewardStreamConfig.UNCERTAINTY_K, "0.5",
+                RewardStreamConfig.ON_SOURCE_FAILURE, "skip", RewardStreamConfig.BATCH_SIZE, "8"));
+        assertThat(c.sources()).hasSize(2);
+        assertThat(c.aggregation()).isEqualTo(Aggregation.MEAN_MINUS_K_STD);
+        assertThat(c.uncertaintyK()).isEqualTo(0.5);
+        assertThat(c.onSourceFailure()).isEqualTo(SourceFailurePolicy.SKIP);
+        assertThatThrownBy(() -> new RewardStreamConfig(Map.of(RewardStreamConfig.SOURCES, "length")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(RewardStreamConfig.SOURCES)
+                .hasMessageContaining("KIND:TARGET");
+        assertThatThrownBy(() -> new RewardStreamConfig(Map.of(RewardStreamConfig.AGGREGATION, "median")))
+                .hasMessageContaining("median");
+        assertThatThrownBy(() -> new RewardStreamConfig(Map.of(RewardStreamConfig.BATCH_SIZE, "0")))
+                .hasMessageContaining(RewardStreamConfig.BATCH_SIZE);
+        assertThatThrownBy(() -> new RewardStreamConfig(Map.of(RewardStreamConfig.ON_SOURCE_FAILURE, "drop")))
+                .hasMessageContaining("drop");
+    }
+
+    @Test
+    void streamsRunExactlyOnceWithTheDeadLetterHandlersAndWithoutTheCatalogKeys() {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put("bootstrap.servers", "b:9092");
+        settings.put("schema.registry.url", "mock://config-test");
+        settings.put("topic.prefix", "x.");
+        settings.put(RewardStreamConfig.BATCH_SIZE, "4");
+        settings.put("security.protocol", "SSL");
+        RewardStreamConfig c = new RewardStreamConfig(settings);
+        Properties p = ScoringApp.streamsProperties(settings, c, Topics.create(settings), new SimpleMeterRegistry());
+        assertThat(p.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)).isEqualTo(StreamsConfig.EXACTLY_ONCE_V2);
+        assertThat(p.get(StreamsConfig.APPLICATION_ID_CONFIG)).isEqualTo("rlhf-reward-stream");
+        assertThat(p).doesNotContainKeys("topic.prefix", RewardStreamConfig.BATCH_SIZE);
+        assertThat(p.get("security.protocol")).isEqualTo("SSL");
+        assertThat(p.get(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG)).isNotNull();
+        assertThat(p.get("rlhf.dlq.source.topics")).isEqualTo("x.generations,x.feedback");
+    }
+}

@@ -1,0 +1,356 @@
+package io.streamrlhf.rewardstream.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.streamrlhf.rewardstream.Fixtures;
+import io.streamrlhf.rewardstream.Fixtures.FunctionSource;
+import io.streamrlhf.rewardstream.scoring.Aggregation;
+import io.streamrlhf.rewardstream.scoring.NormalizationSettings;
+import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
+import io.streamrlhf.rewardstream.scoring.RunningStats;
+import io.streamrlhf.rewardstream.scoring.SourceFailurePolicy;
+import io.streamrlhf.rewardstream.scoring.UnscorableException;
+import io.streamrlhf.rewardstream.scoring.rules.LengthRule;
+import io.streamrlhf.schemas.avro.Generation;
+import io.streamrlhf.schemas.avro.PreferencePair;
+import io.streamrlhf.schemas.avro.ScoredGeneration;
+import io.streamrlhf.schemas.avro.SourceScore;
+import io.streamrlhf.schemas.serde.AvroSerdeException;
+import io.streamrlhf.schemas.topics.DlqHeaders;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class ScoringTopologyTest {
+    private static final Duration HOUR = Duration.ofHours(1);
+
+    private static RewardEnsemble.Builder lengthOnly(NormalizationSettings norm) {
+        return RewardEnsemble.builder().add(new LengthRule("rule-length", 1.0)).normalization(norm);
+    }
+
+    private static String header(Headers headers, String key) {
+        return DlqHeaders.read(headers, key);
+    }
+
+    @Test
+    void batchesBySizeAndKeepsInputOrder() {
+        FunctionSource source = new FunctionSource("len", in -> in.responseText().length());
+        RewardEnsemble ensemble = RewardEnsemble.builder().add(source).normalization(NormalizationSettings.OFF).build();
+        try (TopologyHarness h = new TopologyHarness(ensemble, 3, HOUR, HOUR)) {
+            h.generations.pipeInput("p1", Fixtures.generation("g1", "p1", "aaaa"));
+            h.generations.pipeInput("p2", Fixtures.generation("g2", "p2", "b"));
+            assertThat(h.scored.isEmpty()).as("two records wait for a third").isTrue();
+            h.generations.pipeInput("p3", Fixtures.generation("g3", "p3", "cc"));
+            List<KeyValue<String, ScoredGeneration>> out = h.scored.readKeyValuesToList();
+            assertThat(out).extracting(kv -> kv.value.getGeneration().getGenerationId())
+                    .containsExactly("g1", "g2", "g3");
+            assertThat(out).extracting(kv -> kv.key).containsExactly("p1", "p2", "p3");
+            assertThat(out).extracting(kv -> kv.value.getReward()).containsExactly(4.0, 1.0, 2.0);
+            assertThat(source.batchSizes).containsExactly(3);
+            for (int i = 4; i <= 9; i++) {
+                h.generations.pipeInput("p" + i, Fixtures.generation("g" + i, "p" + i, "x".repeat(i)));
+            }
+            assertThat(h.scored.readValuesToList()).extracting(v -> v.getGeneration().getGenerationId())
+                    .containsExactly("g4", "g5", "g6", "g7", "g8", "g9");
+            assertThat(source.batchSizes).containsExactly(3, 3, 3);
+            assertThat(h.driver.getKeyValueStore(ScoringTopology.BUFFER_STORE).approximateNumEntries()).isZero();
+        }
+    }
+
+    @Test
+    void batchesByTimeWhenTheBatchDoesNotFill() {
+        FunctionSource source = new FunctionSource("len", in -> in.responseText().length());
+        RewardEnsemble ensemble = RewardEnsemble.builder().add(source).normalization(NormalizationSettings.OFF).build();
+        try (TopologyHarness h = new TopologyHarness(ensemble, 100, Duration.ofMillis(500), HOUR)) {
+            h.generations.pipeInput("p1", Fixtures.generation("g1", "p1", "one"));
+            h.generations.pipeInput("p2", Fixtures.generation("g2", "p2", "three"));
+            h.driver.advanceWallClockTime(Duration.ofMillis(200));
+            assertThat(h.scored.isEmpty()).as("younger than the max wait").isTrue();
+            assertThat(h.driver.getKeyValueStore(ScoringTopology.BUFFER_STORE).approximateNumEntries()).isEqualTo(2);
+            h.driver.advanceWallClockTime(Duration.ofMillis(400));
+            assertThat(h.scored.readValuesToList()).extracting(v -> v.getGeneration().getGenerationId())
+                    .containsExactly("g1", "g2");
+            assertThat(source.batchSizes).containsExactly(2);
+            h.driver.advanceWallClockTime(Duration.ofSeconds(5));
+            assertThat(source.batchSizes).as("an empty buffer is never flushed").containsExactly(2);
+        }
+    }
+
+    /** Three sources give 1, 2 and 4 (normalisation off): every aggregation against values worked by hand. */
+    @ParameterizedTest
+    @EnumSource(Aggregation.class)
+    void everyAggregationMatchesHandComputedValues(Aggregation aggregation) {
+        RewardEnsemble ensemble = RewardEnsemble.builder()
+                .add(new FunctionSource("a", in -> 1.0))
+                .add(new FunctionSource("b", in -> 2.0))
+                .add(new FunctionSource("c", in -> 4.0))
+                .aggregation(aggregation).k(2.0).voteThreshold(1.5)
+                .normalization(NormalizationSettings.OFF).build();
+        try (TopologyHarness h = new TopologyHarness(ensemble, 1, HOUR, HOUR)) {
+            h.generations.pipeInput("p1", Fixtures.generation("g1", "p1", "text"));
+            ScoredGeneration s = h.scored.readValue();
+            double mean = 7.0 / 3.0;
+            // population std: sqrt(((1-7/3)^2 + (2-7/3)^2 + (4-7/3)^2) / 3) = sqrt(42/27)
+            double std = Math.sqrt(42.0 / 27.0);
+            assertThat(s.getEnsembleMean()).isCloseTo(mean, within(1e-12));
+            assertThat(s.getEnsembleStd()).isCloseTo(1.247219128924647, within(1e-12));
+            assertThat(s.getEnsembleStd()).isCloseTo(std, within(1e-12));
+            assertThat(s.getEnsembleMin()).isEqualTo(1.0);
+            assertThat(s.getAggregation()).isEqualTo(aggregation.wireName());
+            double expected = switch (aggregation) {
+                case MEAN -> 2.3333333333333335;
+                case MIN -> 1.0;
+                case MEAN_MINUS_K_STD -> 2.3333333333333335 - 2 * 1.247219128924647; // -0.1611049245
+                case MAJORITY_VOTE -> 1.0; // 2 and 4 are above 1.5, 1 is not: two good votes against one
+            };
+            assertThat(s.getReward()).isCloseTo(expected, within(1e-12));
+            assertThat(s.getScores()).extracting(SourceScore::getScorer).containsExactly("a", "b", "c");
+            assertThat(s.getScores()).extracting(SourceScore::getRaw).containsExactly(1.0, 2.0, 4.0);
+            assertThat(s.getScores()).extracting(SourceScore::getNormalised).containsExactly(1.0, 2.0, 4.0);
+            assertThat(s.getScores()).extracting(SourceScore::getModel).containsOnlyNulls();
+        }
+    }
+
+    @Test
+    void majorityVoteTieGivesZeroAndMajorityBadGivesMinusOne() {
+        RewardEnsemble tie = RewardEnsemble.builder().add(new FunctionSource("a", in -> 1.0))
+                .add(new FunctionSource("b", in -> -1.0)).aggregation(Aggregation.MAJORITY_VOTE)
+                .normalization(NormalizationSettings.OFF).build();
+        assertThat(tie.aggregate(List.of(
+                new io.streamrlhf.rewardstream.scoring.SourceResult("a", null, null, 1, 1),
+                new io.streamrlhf.rewardstream.scoring.SourceResult("b", null, null, -1, -1))).reward()).isZero();
+        assertThat(tie.aggregate(List.of(
+                new io.streamrlhf.rewardstream.scoring.SourceResult("a", null, null, -1, -1),
+                new io.streamrlhf.rewardstream.scoring.SourceResult("b", null, null, -2, -2),
+                new io.streamrlhf.rewardstream.scoring.SourceResult("c", null, null, 3, 3))).reward()).isEqualTo(-1.0);
+    }
+
+    @Test
+    void normalisationStatisticsAreWelfordAndPersistWithAVersion() {
+        RewardEnsemble ensemble = lengthOnly(new NormalizationSettings(true, 0, 1e-8)).build();
+        try (TopologyHarness h = new TopologyHarness(ensemble, 3, HOUR, HOUR)) {
+            // lengths in code points: 1, 2, 3 ("é" and the emoji count once each)
+            h.generations.pipeInput("p1", Fixtures.generation("g1", "p1", "é"));
+            h.generations.pipeInput("p2", Fixtures.generation("g2", "p2", "a\uD83D\uDE00"));
+            h.generations.pipeInput("p3", Fixtures.generation("g3", "p3", "abc"));
+            List<TestRecord<String, ScoredGeneration>> first = h.scored.readRecordsToList();
+            // after the batch: n=3, mean=2, population variance 2/3
+            double sd = Math.sqrt(2.0 / 3.0 + 1e-8);
+            assertThat(first).extracting(r -> r.value().getScores().get(0).getRaw()).containsExactly(1.0, 2.0, 3.0);
+            assertThat(first.get(0).value().getScores().get(0).getNormalised()).isCloseTo(-1 / sd, within(1e-9));
+            assertThat(first.get(1).value().getScores().get(0).getNormalised()).isCloseTo(0.0, within(1e-12));
+            assertThat(first.get(2).value().getScores().get(0).getNormalised()).isCloseTo(1 / sd, within(1e-9));
+            assertThat(first.get(0).value().getReward()).isCloseTo(-1.2247448622, within(1e-8));
+            assertThat(header(first.get(0).headers(), MicroBatchScorer.NORM_VERSION_HEADER)).isEqualTo("1");
+            assertThat(header(first.get(0).headers(), MicroBatchScorer.NORM_COUNT_HEADER_PREFIX + "rule-length"))
+                    .isEqualTo("3");
+
+            byte[] stored = (byte[]) h.driver.getKeyValueStore(ScoringTopology.STATS_STORE).get("rule-length");
+            RunningStats stats = RunningStats.fromBytes(stored);
+            assertThat(stats.count()).isEqualTo(3);
+            assertThat(stats.mean()).isCloseTo(2.0, within(1e-12));
+            assertThat(stats.m2()).isCloseTo(2.0, within(1e-12));
+
+            for (String text : List.of("abcdef", "ab", "abcd")) {
+                h.generations.pipeInput("q", Fixtures.generation("g-" + text, "q", text));
+            }
+            List<TestRecord<String, ScoredGeneration>> second = h.scored.readRecordsToList();
+            // values 1,2,3,6,2,4: mean 3, squared deviations 4+1+0+9+1+1 = 16, variance 16/6
+            double sd2 = Math.sqrt(16.0 / 6.0 + 1e-8);
+            assertThat(second.get(0).value().getScores().get(0).getNormalised()).isCloseTo(3 / sd2, within(1e-9));
+            assertThat(second.get(1).value().getScores().get(0).getNormalised()).isCloseTo(-1 / sd2, within(1e-9));
+            assertThat(header(second.get(0).headers(), MicroBatchScorer.NORM_VERSION_HEADER)).isEqualTo("2");
+            RunningStats after = RunningStats.fromBytes(
+                    (byte[]) h.driver.getKeyValueStore(ScoringTopology.STATS_STORE).get("rule-length"));
+            assertThat(after.count()).isEqualTo(6);
+            assertThat(after.variance()).isCloseTo(16.0 / 6.0, within(1e-12));
+        }
+    }
+
+    @Test
+    void normalisedScoresAreClipped() {
+        RewardEnsemble ensemble = lengthOnly(new NormalizationSettings(true, 1.0, 1e-8)).build();
+        try (TopologyHarness h = new TopologyHarness(ensemble, 4, HOUR, HOUR)) {
+            for (String text : List.of("a", "a", "a", "aaaaaaaaaaaaaaaaaaaa")) {
+                h.generations.pipeInput("p", Fixtures.generation("g" + text.length() + Math.random(), "p", text));
+            }
+            List<ScoredGeneration> out = h.scored.readValuesToList();
+            // mean 5.75, population std 8.2272; the long one is +1.73 sd before clipping
+            assertThat(out.get(3).getScores().get(0).getNormalised()).isEqualTo(1.0);
+            assertThat(out.get(0).getScores().get(0).getNormalised()).isCloseTo(-4.75 / Math.sqrt(67.6875 + 1e-8),
+                    within(1e-9));
+        }
+    }
+
+    @Test
+    void corruptRecordGoesToTheDlqWithHeadersAndTheStreamContinues() {
+        try (TopologyHarness h = new TopologyHarness(lengthOnly(NormalizationSettings.OFF).build(), 1, HOUR, HOUR)) {
+            byte[] garbage = "{not avro at all}".getBytes(StandardCharsets.UTF_8);
+            h.rawGenerations.pipeInput("p-bad".getBytes(StandardCharsets.UTF_8), garbage);
+            h.generations.pipeInput("p1", Fixtures.generation("g1", "p1", "fine"));
+
+            TestRecord<byte[], byte[]> dead = h.generationsDlq.readRecord();
+            assertThat(dead.value()).isEqualTo(garbage);
+            assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo("p-bad");
+            Headers headers = dead.headers();
+            assertThat(header(headers, DlqHeaders.SOURCE_TOPIC)).isEqualTo("t.generations");
+            assertThat(header(headers, DlqHeaders.SOURCE_PARTITION)).isEqualTo("0");
+            assertThat(header(headers, DlqHeaders.SOURCE_OFFSET)).isEqualTo("0");
+            assertThat(header(headers, DlqHeaders.ERROR_CLASS)).isEqualTo(AvroSerdeException.class.getName());
+            assertThat(header(headers, DlqHeaders.ERROR_MESSAGE)).contains("magic byte");
+            assertThat(header(headers, DlqHeaders.COMPONENT)).isEqualTo("reward-stream");
+            assertThat(h.generationsDlq.isEmpty()).isTrue();
+            assertThat(h.scored.readValue().getGeneration().getGenerationId()).isEqualTo("g1");
+            assertThat(h.deadLetters.total("t.generations")).isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void unknownSchemaIdGoesToTheDlq() {
+        try (TopologyHarness h = new TopologyHarness(lengthOnly(NormalizationSettings.OFF).build(), 1, HOUR, HOUR)) {
+            // Confluent wire format: magic 0, schema id 0x7fff (never registered), then some Avro bytes.
+            byte[] unknownId = {0, 0, 0, 0x7f, (byte) 0xff, 2, 4, 6, 8};
+            h.generations.pipeInput("p0", Fixtures.generation("g0", "p0", "ok"));
+            h.rawGenerations.pipeInput("p9".getBytes(StandardCharsets.UTF_8), unknownId);
+            TestRecord<byte[], byte[]> dead = h.generationsDlq.readRecord();
+            assertThat(dead.value()).isEqualTo(unknownId);
+            assertThat(header(dead.headers(), DlqHeaders.SOURCE_OFFSET)).isEqualTo("1");
+            assertThat(header(dead.headers(), DlqHeaders.ERROR_CLASS)).isEqualTo(AvroSerdeException.class.getName());
+            assertThat(header(dead.headers(), DlqHeaders.ERROR_MESSAGE)).contains("32767");
+            assertThat(h.scored.readValuesToList()).hasSize(1);
+            assertThat(h.deadLetters.total("t.generations")).isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void nanScoreGoesToTheDlqAndTheRestOfTheBatchIsScoredInOrder() {
+        FunctionSource nanOnBad = new FunctionSource("picky", in -> in.responseText().contains("bad") ? Double.NaN : 1);
+        RewardEnsemble ensemble = RewardEnsemble.builder().add(new LengthRule("rule-length", 1)).add(nanOnBad)
+                .normalization(NormalizationSettings.OFF).build();
+        try (TopologyHarness h = new TopologyHarness(ensemble, 3, HOUR, HOUR)) {
+            Generation bad = Fixtures.generation("g2", "p2", "bad answer");
+            h.generations.pipeInput("p1", Fixtures.generation("g1", "p1", "good"));
+            h.generations.pipeInput("p2", bad);
+            h.generations.pipeInput("p3", Fixtures.generation("g3", "p3", "fine"));
+
+            assertThat(h.scored.readValuesToList()).extracting(v -> v.getGeneration().getGenerationId())
+                    .containsExactly("g1", "g3");
+            TestRecord<byte[], byte[]> dead = h.generationsDlq.readRecord();
+            assertThat(new String(dead.key(), StandardCharsets.UTF_8)).isEqualTo("p2");
+            assertThat(h.topics.generations().valueDeserializer().deserialize("t.generations", dead.value()))
+                    .isEqualTo(bad);
+            assertThat(header(dead.headers(), DlqHeaders.SOURCE_TOPIC)).isEqualTo("t.generations");
+            assertThat(header(dead.headers(), DlqHeaders.SOURCE_PARTITION)).isEqualTo("0");
+            assertThat(header(dead.headers(), DlqHeaders.SOURCE_OFFSET)).isEqualTo("1");
+            assertThat(header(dead.headers(), DlqHeaders.ERROR_CLASS)).isEqualTo(UnscorableException.class.getName());
+            assertThat(header(dead.headers(), DlqHeaders.ERROR_MESSAGE)).contains("picky").contains("NaN").contains("g2");
+            assertThat(h.deadLetters.total("t.generations")).isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void withSkipPolicyANanSourceIsLeftOutAndTheOthersScore() {
+        FunctionSource inf = new FunctionSource("inf", in -> Double.POSITIVE_INFINITY);
+        RewardEnsemble ensemble = RewardEnsemble.builder().add(new LengthRule("rule-length", 1)).add(inf)
+                .onSourceFailure(SourceFailurePolicy.SKIP).normalization(NormalizationSettings.OFF).build();
+        try (TopologyHarness h = new TopologyHarness(ensemble, 1, HOUR, HOUR)) {
+            h.generations.pipeInput("p1", Fixtures.generation("g1", "p1", "four"));
+            ScoredGeneration s = h.scored.readValue();
+            assertThat(s.getScores()).extracting(SourceScore::getScorer).containsExactly("rule-length");
+            assertThat(s.getReward()).isEqualTo(4.0);
+            assertThat(h.generationsDlq.isEmpty()).isTrue();
+        }
+    }
+
+    @Test
+    void feedbackJoinsGenerationsInsideTheWindow() {
+        try (TopologyHarness h = new TopologyHarness(lengthOnly(NormalizationSettings.OFF).build(), 1, HOUR,
+                Duration.ofMinutes(10))) {
+            Instant t = Fixtures.T0;
+            h.generations.pipeInput("p1", Fixtures.generation("g-a", "p1", "first answer"), t);
+            h.generations.pipeInput("p1", Fixtures.generation("g-b", "p1", "second answer"), t.plusSeconds(1));
+            h.feedback.pipeInput("p1", Fixtures.pairwise("f1", "p1", List.of("g-a", "g-b"), 1), t.plusSeconds(300));
+
+            TestRecord<String, PreferencePair> out = h.preferences.readRecord();
+            assertThat(out.key()).isEqualTo("p1");
+            PreferencePair pair = out.value();
+            assertThat(pair.getPairId()).isEqualTo("f1");
+            assertThat(pair.getChosen()).isEqualTo("second answer");
+            assertThat(pair.getRejected()).isEqualTo("first answer");
+            assertThat(pair.getChosenGenerationId()).isEqualTo("g-b");
+            assertThat(pair.getRejectedGenerationId()).isEqualTo("g-a");
+            assertThat(pair.getConversation().get(0).getContent()).isEqualTo("tell me about p1");
+            assertThat(pair.getConfidence()).isEqualTo(0.9);
+            assertThat(pair.getCategory()).isEqualTo("cat");
+            assertThat(h.preferences.isEmpty()).isTrue();
+            assertThat(h.feedbackDlq.isEmpty()).isTrue();
+
+            // best of three: the best against each of the two others
+            h.generations.pipeInput("p1", Fixtures.generation("g-c", "p1", "third"), t.plusSeconds(2));
+            h.feedback.pipeInput("p1", Fixtures.pairwise("f2", "p1", List.of("g-a", "g-b", "g-c"), 2),
+                    t.plusSeconds(400));
+            assertThat(h.preferences.readValuesToList()).extracting(PreferencePair::getPairId, PreferencePair::getChosen,
+                    PreferencePair::getRejected).containsExactly(
+                    org.assertj.core.groups.Tuple.tuple("f2/0", "third", "first answer"),
+                    org.assertj.core.groups.Tuple.tuple("f2/1", "third", "second answer"));
+        }
+    }
+
+    @Test
+    void feedbackOutsideTheWindowOrNamingUnknownGenerationsGoesToTheDlq() {
+        try (TopologyHarness h = new TopologyHarness(lengthOnly(NormalizationSettings.OFF).build(), 1, HOUR,
+                Duration.ofMinutes(10))) {
+            Instant t = Fixtures.T0;
+            h.generations.pipeInput("p1", Fixtures.generation("g-a", "p1", "first"), t);
+            h.generations.pipeInput("p1", Fixtures.generation("g-b", "p1", "second"), t);
+            h.feedback.pipeInput("p1", Fixtures.pairwise("late", "p1", List.of("g-a", "g-b"), 0),
+                    t.plus(Duration.ofMinutes(11)));
+            h.feedback.pipeInput("p1", Fixtures.pairwise("ghost", "p1", List.of("g-a", "g-zzz"), 0),
+                    t.plus(Duration.ofMinutes(5)));
+            assertThat(h.preferences.isEmpty()).isTrue();
+            List<TestRecord<byte[], byte[]>> dead = h.feedbackDlq.readRecordsToList();
+            assertThat(dead).hasSize(2);
+            assertThat(header(dead.get(0).headers(), DlqHeaders.ERROR_CLASS))
+                    .isEqualTo(FeedbackRejectedException.class.getName());
+            assertThat(header(dead.get(0).headers(), DlqHeaders.ERROR_MESSAGE))
+                    .contains("late").contains("unknown generation").contains("g-a").contains("g-b");
+            assertThat(header(dead.get(0).headers(), DlqHeaders.SOURCE_TOPIC)).isEqualTo("t.feedback");
+            assertThat(header(dead.get(0).headers(), DlqHeaders.SOURCE_OFFSET)).isEqualTo("0");
+            assertThat(header(dead.get(1).headers(), DlqHeaders.ERROR_MESSAGE)).contains("[g-zzz]");
+            assertThat(h.topics.feedback().valueDeserializer().deserialize("t.feedback", dead.get(1).value())
+                    .getFeedbackId()).isEqualTo("ghost");
+            assertThat(h.deadLetters.total("t.feedback")).isEqualTo(2.0);
+        }
+    }
+
+    @Test
+    void inlineFeedbackPassesStraightThrough() {
+        try (TopologyHarness h = new TopologyHarness(lengthOnly(NormalizationSettings.OFF).build(), 1, HOUR, HOUR)) {
+            h.feedback.pipeInput("p7", Fixtures.inline("f-in", "p7", "worse", "better", 1));
+            PreferencePair pair = h.preferences.readValue();
+            assertThat(pair.getChosen()).isEqualTo("better");
+            assertThat(pair.getRejected()).isEqualTo("worse");
+            assertThat(pair.getChosenGenerationId()).isNull();
+            assertThat(pair.getConversation().get(0).getContent()).isEqualTo("question p7");
+            assertThat(pair.getLabelSource().name()).isEqualTo("HUMAN");
+        }
+    }
+
+    @Test
+    void storesExistWithTheDocumentedNames() {
+        try (TopologyHarness h = new TopologyHarness(lengthOnly(NormalizationSettings.OFF).build(), 1, HOUR, HOUR)) {
+            Map<String, ?> stores = h.driver.getAllStateStores();
+            assertThat(stores).containsKeys(ScoringTopology.BUFFER_STORE, ScoringTopology.STATS_STORE,
+                    ScoringTopology.GENERATIONS_STORE, ScoringTopology.RM_VERSIONS_STORE);
+        }
+    }
+}

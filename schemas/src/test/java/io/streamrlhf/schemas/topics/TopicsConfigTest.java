@@ -1,0 +1,46 @@
+package io.streamrlhf.schemas.topics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.common.config.ConfigException;
+import org.junit.jupiter.api.Test;
+
+class TopicsConfigTest {
+    @Test
+    void defaults() {
+        TopicsConfig config = new TopicsConfig(Map.of());
+        assertThat(config.prefix()).isEqualTo("rlhf.");
+        assertThat(config.partitions()).isEqualTo(3);
+        assertThat(config.replicationFactor()).isEmpty();
+        assertThat(config.streamRetentionMs()).isEqualTo(7L * 24 * 3600 * 1000);
+        assertThat(config.metricsRetentionMs()).isEqualTo(30L * 24 * 3600 * 1000);
+        assertThat(config.dlqRetentionMs()).isEqualTo(30L * 24 * 3600 * 1000);
+        assertThat(TopicsConfig.definition().names()).contains(TopicsConfig.PREFIX, TopicsConfig.PARTITIONS,
+                TopicsConfig.REPLICATION_FACTOR);
+    }
+
+    @Test
+    void stringsFromPropertiesFilesAreParsed() {
+        TopicsConfig config = new TopicsConfig(Map.of(TopicsConfig.PREFIX, "", TopicsConfig.PARTITIONS, "12",
+                TopicsConfig.REPLICATION_FACTOR, "3"));
+        assertThat(config.prefix()).isEmpty();
+        assertThat(config.partitions()).isEqualTo(12);
+        assertThat(config.replicationFactor()).isEqualTo(Optional.of((short) 3));
+    }
+
+    @Test
+    void invalidValuesAreRefusedNamingTheKey() {
+        assertThatThrownBy(() -> new TopicsConfig(Map.of(TopicsConfig.PREFIX, "with space.")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("topic.prefix")
+                .hasMessageContaining("letters, digits");
+        assertThatThrownBy(() -> new TopicsConfig(Map.of(TopicsConfig.PARTITIONS, 0)))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("topic.partitions");
+        assertThatThrownBy(() -> new TopicsConfig(Map.of(TopicsConfig.REPLICATION_FACTOR, "0")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("topic.replication.factor");
+        assertThatThrownBy(() -> new TopicsConfig(Map.of(TopicsConfig.STREAM_RETENTION_MS, "-2")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("topic.stream.retention.ms");
+    }
+}
