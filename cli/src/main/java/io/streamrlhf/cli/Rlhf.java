@@ -26,6 +26,10 @@ import picocli.CommandLine.HelpCommand;
                 DemoCommand.class,
                 ClusterCommand.class,
                 TopicsCommand.class,
+                SftCommand.class,
+                ScoreCommand.class,
+                LearnCommand.class,
+                TrainRmCommand.class,
                 BenchCommand.class,
                 HelpCommand.class})
 public final class Rlhf implements Runnable {

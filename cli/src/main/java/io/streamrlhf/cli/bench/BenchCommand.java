@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
   */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks. Each prints one JSON object as its last line.",
-        subcommands = {})
+        subcommands = {BenchModelsCommand.class, BenchScoringCommand.class, BenchLearnerCommand.class})
 public final class BenchCommand implements Runnable {
 
     @Spec CommandSpec spec;

@@ -77,6 +77,15 @@ public final class BenchScoringCommand implements Callable<Integer> {
                     + "(d=128, 2 layers, context 64, random weights) and rule:length.")
     String sources;
 
+    @Option(names = "--max-wait-ms", defaultValue = "200",
+            description = "The stream's batch time limit T in ms (default ${DEFAULT-VALUE}, the app's default).")
+    long maxWaitMs;
+
+    @Option(names = "--commit-interval-ms", defaultValue = "100",
+            description = "The stream's commit.interval.ms (default ${DEFAULT-VALUE}, Kafka Streams' default under "
+                    + "exactly-once): every commit ends a transaction.")
+    long commitIntervalMs;
+
     @Option(names = "--json", description = "Print only the JSON line.")
     boolean json;
 
@@ -163,7 +172,8 @@ public final class BenchScoringCommand implements Callable<Integer> {
             settings.put(TopicsConfig.PARTITIONS, 1);
             settings.put(RewardStreamConfig.APPLICATION_ID, "bench-scoring-" + UUID.randomUUID());
             settings.put(RewardStreamConfig.BATCH_SIZE, batch);
-            settings.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, 50L);
+            settings.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, maxWaitMs);
+            settings.put("commit.interval.ms", commitIntervalMs);
             settings.put(RewardStreamConfig.STATE_DIR, work.resolve("state").toString());
             Topics topics = Topics.create(settings);
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -206,10 +216,11 @@ public final class BenchScoringCommand implements Callable<Integer> {
                 }
                 double seconds = (lastAt - firstAt) / 1e9;
                 var scoring = meters.find("rlhf.scoring.ensemble.time").timer();
+                var sizes = meters.find("rlhf.scoring.batch.size").summary();
                 say(out, "stream: %d records in %.2f s after the first chunk; the ensemble scored for %.2f s of the "
-                                + "whole run (%d batches)%n", seen - firstChunk, seconds,
+                                + "whole run (%d batches, %.1f records each on average)%n", seen - firstChunk, seconds,
                         scoring == null ? 0.0 : scoring.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS) / 1e9,
-                        scoring == null ? 0 : scoring.count());
+                        scoring == null ? 0 : scoring.count(), sizes == null ? 0.0 : sizes.mean());
                 return (seen - firstChunk) / seconds;
             }
         }

@@ -150,28 +150,27 @@ public final class RewardModelTrainer {
      * MetaRM (Part II §4.2), first-order: (1) on K prompts of the policy's current responses, one
      * gradient-ascent step θ' = θ + η·∇J(θ) on the difference objective J ({@link RmLosses#metaDifference}),
      * which pulls the model towards telling those responses apart; (2) the preference loss of the
-     * batch and its gradient at θ'; (3) back to θ, and AdamW applies that gradient to θ. The model thus
-     * learns the preferences in a way that stays discriminative on the shifted distribution.
+     * batch at θ' and its gradient; (3) AdamW applies that gradient to θ'. The paper differentiates the
+     * loss at θ' with respect to θ (second order); DJL exposes no higher-order gradients, and with the
+     * first-order gradient a step taken from θ would keep J's influence only through the loss's
+     * curvature, so, as first-order meta-learning (Reptile) does, the step is taken from θ'.
      */
     double metaStep(List<TrainingPair> batch, List<PromptGroup> groups) {
-        List<Pair<Parameter, float[]>> saved = new ArrayList<>();
-        for (Pair<String, Parameter> p : model.block().getParameters()) {
-            if (p.getValue().requiresGradient()) {
-                saved.add(new Pair<>(p.getValue(), p.getValue().getArray().toFloatArray()));
-            }
-        }
         try (NDManager step = model.manager().newSubManager()) {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray j = metaObjective(step, groups);
                 gc.backward(j);
             }
-            for (Pair<Parameter, float[]> p : saved) {
-                NDArray w = p.getKey().getArray();
+            for (Pair<String, Parameter> p : model.block().getParameters()) {
+                if (!p.getValue().requiresGradient()) {
+                    continue;
+                }
+                NDArray w = p.getValue().getArray();
                 NDArray g = gradientOrNull(w, step);
                 if (g == null) {
                     continue;
                 }
-                float[] theta = p.getValue().clone();
+                float[] theta = w.toFloatArray();
                 float[] grad = g.toFloatArray();
                 for (int i = 0; i < theta.length; i++) {
                     theta[i] += (float) (method.metaStepSize() * grad[i]);  // ascent: J is maximised
@@ -181,20 +180,7 @@ public final class RewardModelTrainer {
                 g.subi(g);  // the preference gradient below must start from zero
             }
         }
-        try (NDManager step = model.manager().newSubManager()) {
-            float loss;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray l = loss(step, batch);
-                gc.backward(l);
-                loss = l.getFloat();
-            }
-            for (Pair<Parameter, float[]> p : saved) {
-                p.getKey().getArray().set(FloatBuffer.wrap(p.getValue()));  // back to θ; gradients stay
-            }
-            Gradients.clipGlobalNorm(model.block(), step, config.maxGradNorm());
-            Gradients.update(model.block(), optimizer, step);
-            return loss;
-        }
+        return step(batch);
     }
 
     /** J on K groups of G responses (the smallest group size among them). */

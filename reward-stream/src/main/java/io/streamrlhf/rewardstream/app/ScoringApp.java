@@ -55,6 +55,7 @@ public final class ScoringApp implements AutoCloseable {
     private final KafkaStreams streams;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private Thread hook;
+    private boolean closed;
 
     private ScoringApp(Map<String, Object> settings, RewardEnsemble ensemble, MeterRegistry meters) {
         this.config = new RewardStreamConfig(settings);
@@ -193,6 +194,10 @@ public final class ScoringApp implements AutoCloseable {
     /** Stops the streams (committing their last transaction) and releases the ensemble. */
     public void close(Duration timeout) {
         synchronized (this) {
+            if (closed) {
+                return; // the shutdown hook and the owner may both close
+            }
+            closed = true;
             if (hook != null && Thread.currentThread() != hook) {
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);

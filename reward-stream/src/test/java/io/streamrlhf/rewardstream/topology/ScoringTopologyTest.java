@@ -180,8 +180,9 @@ class ScoringTopologyTest {
     void normalisedScoresAreClipped() {
         RewardEnsemble ensemble = lengthOnly(new NormalizationSettings(true, 1.0, 1e-8)).build();
         try (TopologyHarness h = new TopologyHarness(ensemble, 4, HOUR, HOUR)) {
-            for (String text : List.of("a", "a", "a", "aaaaaaaaaaaaaaaaaaaa")) {
-                h.generations.pipeInput("p", Fixtures.generation("g" + text.length() + Math.random(), "p", text));
+            List<String> texts = List.of("a", "a", "a", "aaaaaaaaaaaaaaaaaaaa");
+            for (int i = 0; i < texts.size(); i++) {
+                h.generations.pipeInput("p", Fixtures.generation("g" + i, "p", texts.get(i)));
             }
             List<ScoredGeneration> out = h.scored.readValuesToList();
             // mean 5.75, population std 8.2272; the long one is +1.73 sd before clipping

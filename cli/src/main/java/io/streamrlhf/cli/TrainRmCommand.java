@@ -1,0 +1,317 @@
+package io.streamrlhf.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrlhf.cli.config.CommonConfig;
+import io.streamrlhf.cli.config.CommonOptions;
+import io.streamrlhf.learner.rm.EncodedPair;
+import io.streamrlhf.learner.rm.MethodComparison;
+import io.streamrlhf.learner.rm.OnlineRmConfig;
+import io.streamrlhf.learner.rm.OnlineRmTrainer;
+import io.streamrlhf.learner.rm.PairEncoder;
+import io.streamrlhf.learner.rm.PreferenceTopicReader;
+import io.streamrlhf.learner.rm.RmEvaluation;
+import io.streamrlhf.learner.rm.RmMethod;
+import io.streamrlhf.learner.rm.RmPipeline;
+import io.streamrlhf.learner.rm.RmProgress;
+import io.streamrlhf.learner.rm.RmTrainingConfig;
+import io.streamrlhf.learner.rm.SyntheticPreferences;
+import io.streamrlhf.models.checkpoint.CheckpointStore;
+import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.transformer.TransformerConfig;
+import io.streamrlhf.models.world.PreferenceRecord;
+import io.streamrlhf.models.world.PreferenceSetGenerator;
+import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.schemas.avro.PreferencePair;
+import io.streamrlhf.schemas.topics.Topics;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code rlhf train-rm}: trains reward-model ensembles with Secrets of RLHF Part II's methods, offline from a
+ * JSONL file, the {@code preferences} topic or the synthetic world, compares methods, or runs the online trainer.
+ */
+@Command(name = "train-rm", mixinStandardHelpOptions = true,
+        description = {"Train reward-model ensembles (Secrets of RLHF Part II): Bradley-Terry, preference strength, "
+                + "label flipping, label smoothing, adaptive margin, contrastive term, MetaRM.",
+                "Offline from --file, --from preferences or --synthetic; --compare benchmarks methods on the synthetic "
+                        + "world; --online trains continuously from preferences and publishes rm.versions (rm.* "
+                        + "settings from --config)."})
+final class TrainRmCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Mixin CommonOptions common;
+    @Spec CommandSpec spec;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    /** Where the preferences come from (exactly one). */
+    static final class Source {
+        @Option(names = "--synthetic", description = "Generate preferences from the built-in synthetic world "
+                + "(corpus-grammar responses labelled by simulated raters; gold rewards known).")
+        boolean synthetic;
+
+        @Option(names = "--file", paramLabel = "FILE",
+                description = "A JSONL preference set as 'rlhf sft --preferences' writes it (prompt, chosen, rejected).")
+        Path file;
+
+        @Option(names = "--from", paramLabel = "TOPIC",
+                description = "Read a topic to its end; only 'preferences' is accepted.")
+        String from;
+
+        @Option(names = "--online", description = "Run the online trainer: consume preferences, train on a schedule, "
+                + "checkpoint and publish rm.versions until stopped.")
+        boolean online;
+    }
+
+    @Option(names = "--method", paramLabel = "M", defaultValue = "bt",
+            description = "Method: bt, flip[:fraction], smooth[:alpha], margin[:scale], contrastive[:weight], meta[:step], "
+                    + "joined by '+'. Default: ${DEFAULT-VALUE}.")
+    String method;
+
+    @Option(names = "--compare", paramLabel = "LIST",
+            description = "With --synthetic: compare these methods (comma-separated, e.g. bt,flip,smooth,margin,flip+margin).")
+    String compare;
+
+    @Option(names = "--seeds", paramLabel = "N", defaultValue = "3",
+            description = "With --compare: seeds (data sets and initialisations). Default: ${DEFAULT-VALUE}.")
+    int seeds;
+
+    @Option(names = "--flip-rate", paramLabel = "F", defaultValue = "0.2",
+            description = "With --synthetic: share of rater labels flipped. Default: ${DEFAULT-VALUE}.")
+    double flipRate;
+
+    @Option(names = "--pairs", paramLabel = "N", defaultValue = "600",
+            description = "With --synthetic: training pairs. Default: ${DEFAULT-VALUE}.")
+    int pairs;
+
+    @Option(names = "--heldout", paramLabel = "N", defaultValue = "400",
+            description = "Held-out pairs (--synthetic), or the share 1/N of --file/--from pairs held out is 1/10. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int heldOut;
+
+    @Option(names = "--ensemble", paramLabel = "M", defaultValue = "4",
+            description = "Ensemble size M. Default: ${DEFAULT-VALUE}.")
+    int ensemble;
+
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "4", description = "Epochs. Default: ${DEFAULT-VALUE}.")
+    int epochs;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32",
+            description = "Pairs per step. Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "3e-3",
+            description = "AdamW learning rate. Default: ${DEFAULT-VALUE}.")
+    double learningRate;
+
+    @Option(names = "--d-model", paramLabel = "D", defaultValue = "32",
+            description = "Reward-model width. Default: ${DEFAULT-VALUE}.")
+    int dModel;
+
+    @Option(names = "--layers", paramLabel = "L", defaultValue = "1", description = "Layers. Default: ${DEFAULT-VALUE}.")
+    int layers;
+
+    @Option(names = "--heads", paramLabel = "H", defaultValue = "2", description = "Heads. Default: ${DEFAULT-VALUE}.")
+    int heads;
+
+    @Option(names = "--context", paramLabel = "T", defaultValue = "64",
+            description = "Context length. Default: ${DEFAULT-VALUE}.")
+    int context;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "7", description = "Base seed. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
+            description = "PyTorch intra-op threads (0: all cores). Default: ${DEFAULT-VALUE}.")
+    int threads;
+
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Write each trained member's checkpoint to DIR/member-<m> (CheckpointStore format).")
+    Path outDir;
+
+    @Option(names = "--json", description = "Print the results as one JSON line (the last line of output).")
+    boolean json;
+
+    @Option(names = "--no-progress", description = "Do not draw progress bars.")
+    boolean noProgress;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ModelRuntime.init(threads);
+        RmProgress progress = noProgress ? RmProgress.NONE : new BarProgress();
+        if (source.online) {
+            return online(progress);
+        }
+        if (compare != null) {
+            if (!source.synthetic) {
+                throw new ParameterException(spec.commandLine(), "--compare needs --synthetic (gold rewards)");
+            }
+            MethodComparison.Result result = MethodComparison.run(new MethodComparison.Settings(training(),
+                    MethodComparison.methods(compare), seeds, pairs, heldOut, 100, 4, flipRate), progress);
+            if (!json) {
+                printComparison(result, out);
+            }
+            out.println(result.toJson());
+            out.flush();
+            return 0;
+        }
+        return offline(progress, out, err);
+    }
+
+    private int offline(RmProgress progress, PrintWriter out, PrintWriter err) {
+        PairEncoder encoder = PairEncoder.of(SyntheticWorld.standard().vocabulary());
+        List<EncodedPair> train = new ArrayList<>();
+        List<EncodedPair> held = new ArrayList<>();
+        SyntheticPreferences synthetic = null;
+        if (source.synthetic) {
+            synthetic = SyntheticPreferences.generate(SyntheticWorld.standard(), pairs, heldOut, 100, 4, flipRate, seed);
+            train.addAll(synthetic.train());
+            held.addAll(synthetic.heldOut());
+        } else if (source.file != null) {
+            List<PreferenceRecord> records = PreferenceSetGenerator.readJsonl(source.file);
+            for (int i = 0; i < records.size(); i++) {
+                EncodedPair p = SyntheticPreferences.fromRecord(encoder, records.get(i), records.get(i).id());
+                (i % 10 == 9 ? held : train).add(p);
+            }
+        } else {
+            if (!"preferences".equals(source.from)) {
+                throw new ParameterException(spec.commandLine(), "--from accepts only 'preferences', got '"
+                        + source.from + "'");
+            }
+            CommonConfig config = common.resolve();
+            Map<String, Object> settings = config.settings();
+            settings.putAll(config.clientProperties());
+            PreferenceTopicReader.Snapshot snapshot = PreferenceTopicReader.readAll(Topics.create(settings), settings,
+                    Duration.ofMinutes(2));
+            List<PreferencePair> read = snapshot.pairs();
+            for (int i = 0; i < read.size(); i++) {
+                (i % 10 == 9 ? held : train).add(encoder.encode(read.get(i)));
+            }
+        }
+        if (train.size() < batchSize) {
+            throw new IllegalArgumentException("train-rm: only " + train.size() + " training pairs; need at least "
+                    + "--batch-size " + batchSize);
+        }
+        RmMethod m = RmMethod.parse(method);
+        RmPipeline.Outcome outcome = RmPipeline.train(training(), m, train, List.of(), progress);
+        try {
+            ObjectNode root = JSON.createObjectNode();
+            root.put("method", m.name());
+            root.put("train_pairs", train.size());
+            root.put("heldout_pairs", held.size());
+            root.put("flipped", outcome.flipped());
+            root.put("strength_share_negative", outcome.summary().shareNegative());
+            root.put("strength_mean", outcome.summary().meanMean());
+            root.put("strength_std", outcome.summary().meanStd());
+            var members = root.putArray("members");
+            for (int i = 0; i < outcome.ensemble().size(); i++) {
+                RmEvaluation e = RmEvaluation.of(outcome.ensemble().member(i), held,
+                        synthetic == null ? List.of() : synthetic.bestOfN());
+                ObjectNode node = members.addObject();
+                node.put("name", "rm-" + i);
+                e.metrics().forEach(node::put);
+                if (outDir != null) {
+                    Path dir = outDir.resolve("member-" + i);
+                    CheckpointStore.save(outcome.ensemble().member(i).toCheckpoint(
+                            Map.of("name", "rm-" + i, "method", m.name()), null), dir);
+                    node.put("checkpoint", dir.toAbsolutePath().toString());
+                }
+                if (!json) {
+                    out.printf(Locale.ROOT, "rm-%d  pairwise %.4f  gold %.4f  best-of-n %.4f%n", i, e.pairwiseAccuracy(),
+                            e.goldAccuracy(), e.bestOfNAccuracy());
+                }
+            }
+            if (!json) {
+                out.printf(Locale.ROOT, "preference strength over %d training pairs: share with mean < 0 %.3f, "
+                                + "mean %.3f, mean std %.3f, %d labels flipped%n%s", train.size(),
+                        outcome.summary().shareNegative(), outcome.summary().meanMean(), outcome.summary().meanStd(),
+                        outcome.flipped(), outcome.summary().histogram());
+            }
+            out.println(root);
+            out.flush();
+        } finally {
+            outcome.ensemble().close();
+        }
+        return 0;
+    }
+
+    private int online(RmProgress progress) {
+        CommonConfig config = common.resolve();
+        Map<String, Object> settings = config.settings();
+        settings.putAll(config.clientProperties());
+        settings.putIfAbsent(OnlineRmConfig.METHOD, method);
+        settings.putIfAbsent(OnlineRmConfig.ENSEMBLE_SIZE, Integer.toString(ensemble));
+        settings.putIfAbsent(OnlineRmConfig.THREADS, Integer.toString(threads));
+        try (OnlineRmTrainer trainer = new OnlineRmTrainer(settings, Topics.create(settings), progress)) {
+            Thread main = Thread.currentThread();
+            Thread hook = new Thread(() -> {
+                trainer.stop();
+                try {
+                    main.join(30_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "train-rm-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            trainer.run();
+        }
+        return 0;
+    }
+
+    private RmTrainingConfig training() {
+        int vocab = SyntheticWorld.standard().vocabulary().size();
+        return new RmTrainingConfig(new TransformerConfig(vocab, context, dModel, layers, heads), ensemble, epochs,
+                batchSize, learningRate, 0.01, 1.0, seed);
+    }
+
+    private static void printComparison(MethodComparison.Result r, PrintWriter out) {
+        out.printf(Locale.ROOT, "flip rate %.2f (observed %.3f), %d seed(s); pairs with ensemble mean < 0: precision %.3f,"
+                + " recall %.3f%n", r.flipRate(), r.observedFlipRate(), r.seeds(), r.flipPrecision(), r.flipRecall());
+        out.printf("%-16s %10s %12s %10s %9s%n", "method", "gold acc", "held-out acc", "BoN acc", "flipped");
+        r.methods().forEach((name, m) -> out.printf(Locale.ROOT, "%-16s %10.4f %12.4f %10.4f %9.1f%n", name,
+                m.goldAccuracy(), m.heldOutAccuracy(), m.bestOfNAccuracy(), m.meanFlipped()));
+    }
+
+    /** Draws one progress bar per training task on stderr. */
+    private static final class BarProgress implements RmProgress {
+        private ProgressBar bar;
+
+        @Override
+        public void begin(String task, long steps) {
+            bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
+                    .setUpdateIntervalMillis(250).build();
+        }
+
+        @Override
+        public void step(double loss) {
+            bar.step();
+            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f", loss));
+        }
+
+        @Override
+        public void end() {
+            bar.close();
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.streamrlhf.learner.rm;
+
+import java.util.List;
+
+/**
+ * Offline training end to end, as Secrets of RLHF Part II does it: when the method needs preference
+ * strength, first a plain Bradley–Terry ensemble measures every pair's μ̂ and σ̂, then the method's
+ * ensemble trains on the relabelled pairs; otherwise the method's ensemble trains directly. The final
+ * ensemble measures the strengths reported (and written back).
+ */
+public final class RmPipeline {
+
+    private RmPipeline() {
+    }
+
+    /**
+     * What the pipeline produced; close {@link #ensemble()} when done.
+     *
+     * @param ensemble       the trained ensemble of the method
+     * @param priorStrengths strengths the method used (null when it needed none)
+     * @param strengths      strengths the final ensemble measures on the training pairs
+     * @param summary        summary of {@code strengths}
+     * @param flipped        labels the method flipped
+     * @param reports        one training report per member
+     */
+    public record Outcome(RmEnsemble ensemble, List<PairStrength> priorStrengths, List<PairStrength> strengths,
+                          StrengthSummary summary, long flipped, List<RewardModelTrainer.Report> reports) {
+    }
+
+    /** Trains the ensemble for {@code method} on {@code pairs}. */
+    public static Outcome train(RmTrainingConfig config, RmMethod method, List<EncodedPair> pairs, List<PromptGroup> meta,
+                                RmProgress progress) {
+        List<PairStrength> prior = null;
+        List<TrainingPair> prepared = pairs.stream().map(TrainingPair::plain).toList();
+        if (method.needsStrength()) {
+            try (RmEnsemble bt = RmEnsemble.create(config, RmMethod.BRADLEY_TERRY)) {
+                bt.train(prepared, List.of(), progress);
+                prior = bt.strengths(pairs);
+            }
+            prepared = PreferenceRelabeling.prepare(pairs, prior, method);
+        }
+        RmEnsemble ensemble = RmEnsemble.create(config, method);
+        try {
+            List<RewardModelTrainer.Report> reports = ensemble.train(prepared, meta, progress);
+            List<PairStrength> strengths = ensemble.strengths(pairs);
+            return new Outcome(ensemble, prior, strengths, StrengthSummary.of(strengths, 12, 6.0),
+                    prepared.stream().filter(TrainingPair::flipped).count(), reports);
+        } catch (RuntimeException e) {
+            ensemble.close();
+            throw e;
+        }
+    }
+}

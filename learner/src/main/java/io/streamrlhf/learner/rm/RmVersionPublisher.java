@@ -1,0 +1,121 @@
+package io.streamrlhf.learner.rm;
+
+import io.streamrlhf.schemas.avro.RewardModelVersion;
+import io.streamrlhf.schemas.topics.TopicSpec;
+import io.streamrlhf.schemas.topics.Topics;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes {@link RewardModelVersion}s on {@code rm.versions}, idempotently per model name: it reads
+ * the newest version already published for each name and sends only newer ones, so a trainer that
+ * restarts between checkpoint and publication publishes each version once, and versions only increase.
+ */
+public final class RmVersionPublisher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RmVersionPublisher.class);
+
+    private final Topics topics;
+    private final KafkaProducer<String, RewardModelVersion> producer;
+    private final Map<String, Long> published;
+
+    /** Connects and reads what was published so far. */
+    public RmVersionPublisher(Topics topics, Map<String, Object> clientProperties) {
+        this.topics = topics;
+        TopicSpec<String, RewardModelVersion> spec = topics.rmVersions();
+        Map<String, Object> props = only(clientProperties, ProducerConfig.configNames());
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        this.producer = new KafkaProducer<>(props, spec.keySerializer(), spec.valueSerializer());
+        this.published = readPublished(clientProperties);
+    }
+
+    /** The newest version published for {@code name}, −1 when none. */
+    public long lastPublished(String name) {
+        return published.getOrDefault(name, -1L);
+    }
+
+    /**
+     * Publishes {@code version} unless a version as new was published already for its name; waits for
+     * the broker's acknowledgement.
+     *
+     * @return true when it was sent
+     */
+    public boolean publish(RewardModelVersion version) {
+        String name = version.getName();
+        if (version.getVersion() <= lastPublished(name)) {
+            LOG.info("reward model {} version {} was already published (newest {}); not publishing again", name,
+                    version.getVersion(), lastPublished(name));
+            return false;
+        }
+        try {
+            producer.send(new ProducerRecord<>(topics.rmVersions().name(), name, version)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaException("interrupted while publishing " + name + " version " + version.getVersion(), e);
+        } catch (ExecutionException e) {
+            throw new KafkaException("could not publish " + name + " version " + version.getVersion() + " to "
+                    + topics.rmVersions().name() + ": " + e.getCause().getMessage(), e.getCause());
+        }
+        published.put(name, version.getVersion());
+        return true;
+    }
+
+    private Map<String, Long> readPublished(Map<String, Object> clientProperties) {
+        Map<String, Object> props = only(clientProperties, ConsumerConfig.configNames());
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        TopicSpec<String, RewardModelVersion> spec = topics.rmVersions();
+        Map<String, Long> newest = new HashMap<>();
+        try (KafkaConsumer<String, RewardModelVersion> consumer = new KafkaConsumer<>(props, spec.keyDeserializer(),
+                spec.valueDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(spec.name(), Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                if (System.nanoTime() > deadline) {
+                    throw new KafkaException("could not read " + spec.name() + " to its end within 60 s");
+                }
+                for (ConsumerRecord<String, RewardModelVersion> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.value() != null) {
+                        newest.merge(r.value().getName(), r.value().getVersion(), Math::max);
+                    }
+                }
+            }
+        }
+        return newest;
+    }
+
+    /** The entries of {@code settings} a client of {@code keys} accepts (security, SASL and SSL keys too). */
+    static Map<String, Object> only(Map<String, Object> settings, java.util.Set<String> keys) {
+        Map<String, Object> out = new HashMap<>();
+        settings.forEach((k, v) -> {
+            if (keys.contains(k) || k.startsWith("sasl.") || k.startsWith("ssl.")) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(10));
+    }
+}

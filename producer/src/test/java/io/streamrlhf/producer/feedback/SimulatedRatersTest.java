@@ -1,0 +1,77 @@
+package io.streamrlhf.producer.feedback;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.streamrlhf.models.world.SimulatedRater;
+import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.schemas.avro.Feedback;
+import io.streamrlhf.schemas.avro.FeedbackKind;
+import io.streamrlhf.schemas.avro.FeedbackSource;
+import io.streamrlhf.schemas.avro.FinishReason;
+import io.streamrlhf.schemas.avro.Generation;
+import io.streamrlhf.schemas.avro.SamplingParams;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class SimulatedRatersTest {
+
+    static Generation generation(String promptId, String prompt, String response) {
+        return Generation.newBuilder().setGenerationId(UUID.randomUUID().toString()).setPromptId(promptId)
+                .setGroupSize(2).setGroupIndex(0).setPromptTokens(List.of()).setResponseTokens(List.of())
+                .setPromptText(prompt).setResponseText(response).setBehaviourLogprobs(List.of()).setPolicyName("p")
+                .setPolicyVersion(3).setWorkerId("w").setFinishReason(FinishReason.EOS)
+                .setSampling(SamplingParams.newBuilder().setTemperature(1f).setMaxNewTokens(8).build())
+                .setStartedAt(Instant.now()).setCreatedAt(Instant.now()).build();
+    }
+
+    @Test
+    void labelsEachPairOnceAndPrefersTheBetterResponseAsTheWorldSays() {
+        SyntheticWorld world = SyntheticWorld.standard();
+        String topic = world.vocabulary().topics().get(0).name();
+        String prompt = "write about the " + topic + " :";
+        // A fluent, on-topic corpus sentence against a repetitive one: the gold reward separates them clearly.
+        String good = String.join(" ", world.corpus().respond(world.prompts(1).forTopic(topic, 0),
+                new java.util.SplittableRandom(1)));
+        String bad = "the the the the the the the the";
+        assertThat(world.gold().scoreText(prompt, good).total()).isGreaterThan(world.gold().scoreText(prompt, bad).total());
+
+        List<Feedback> written = new ArrayList<>();
+        int preferredGood = 0;
+        for (int i = 0; i < 40; i++) {
+            RecentGenerations recent = new RecentGenerations(10, 4);
+            Generation g = generation("p" + i, prompt, good);
+            Generation b = generation("p" + i, prompt, bad);
+            recent.add(g);
+            recent.add(b);
+            SimulatedRaters raters = new SimulatedRaters(recent, written::add, world.gold(),
+                    new SimulatedRater(0.25, 0.0, i), "t", i, new SimpleMeterRegistry());
+            Feedback f = raters.labelOnce().orElseThrow();
+            assertThat(raters.labelOnce()).as("a pair is labelled once").isEmpty();
+            String chosen = f.getGenerationIds().get(f.getPreferredIndex());
+            if (chosen.equals(g.getGenerationId())) {
+                preferredGood++;
+            }
+        }
+        assertThat(written).hasSize(40).allSatisfy(f -> {
+            assertThat(f.getSource()).isEqualTo(FeedbackSource.SIMULATED);
+            assertThat(f.getKind()).isEqualTo(FeedbackKind.PAIRWISE);
+            assertThat(f.getAnnotatorId()).isEqualTo("sim-t");
+            assertThat(f.getConfidence()).isBetween(0.0, 1.0);
+        });
+        assertThat(preferredGood).isGreaterThanOrEqualTo(36);
+    }
+
+    @Test
+    void nothingToLabelWithoutAPair() {
+        RecentGenerations recent = new RecentGenerations(10, 4);
+        recent.add(generation("p", "x", "y"));
+        SimulatedRaters raters = new SimulatedRaters(recent, f -> { }, SyntheticWorld.standard().gold(),
+                SyntheticWorld.standard().rater(1), "t", 1, new SimpleMeterRegistry());
+        assertThat(raters.labelOnce()).isEqualTo(Optional.empty());
+    }
+}
