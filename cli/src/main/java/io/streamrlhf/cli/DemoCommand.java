@@ -1,31 +1,99 @@
 package io.streamrlhf.cli;
 
+import io.streamrlhf.cli.demo.DemoFailureException;
+import io.streamrlhf.cli.demo.DemoFlags;
+import io.streamrlhf.cli.demo.DemoOptions;
+import io.streamrlhf.cli.demo.DemoResult;
+import io.streamrlhf.cli.demo.DemoRunner;
+import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
-  * {@code rlhf demo}: the whole loop on the embedded default. Not built yet; until it is, the command says so and
-  * fails rather than pretending to run.
-  */
+ * {@code rlhf demo}: the whole loop on the embedded single-machine default (see {@link DemoRunner}). Exit status 0
+ * when the run completed, 1 when a component failed (the message names it), 130 when interrupted.
+ */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Run the whole RLHF loop on the embedded single-machine default.",
-                "NOT BUILT YET: this command exits with status 2 until the end-to-end loop lands."})
-final class DemoCommand implements Callable<Integer> {
+        description = {"Run the whole RLHF loop on the embedded single-machine default: Kafka broker and schema "
+                + "registry, SFT policy and initial reward-model ensemble (cached after the first run), then policy "
+                + "workers, the reward stream, the PPO learner, the online reward-model trainer and simulated raters "
+                + "together, with live progress.",
+                "At the end: a summary comparing the hidden gold reward of the SFT policy, best-of-8 reranking of its "
+                        + "samples by the reward-model ensemble, and the final policy; and an HTML report with charts."})
+public final class DemoCommand implements Callable<Integer> {
 
-    /** Exit status meaning "this feature does not exist yet". */
-    static final int NOT_BUILT = 2;
+    /** Exit status when interrupted (Ctrl-C), as shells report SIGINT. */
+    static final int INTERRUPTED = 130;
 
     @Spec CommandSpec spec;
 
+    @Mixin DemoFlags flags;
+
+    @Option(names = "--report", paramLabel = "DIR", defaultValue = "demo-report",
+            description = "Directory of the HTML report and charts. Default: ${DEFAULT-VALUE}.")
+    Path report;
+
+    @Option(names = "--no-report", description = "Write no report.")
+    boolean noReport;
+
+    @Option(names = "--json", description = "Print the summary as one JSON line, the last line of output.")
+    boolean json;
+
+    @Option(names = "--lockstep",
+            description = "Generation waits for each policy update (the synchronous loop streaming replaces).")
+    boolean lockstep;
+
     @Override
     public Integer call() {
-        var err = spec.commandLine().getErr();
-        err.println("rlhf demo: not built yet. The end-to-end loop (policy workers, reward stream, PPO learner,");
-        err.println("reward-model trainer, simulated raters) has not landed; nothing was run.");
-        err.println("What works today: 'rlhf cluster up' (embedded Kafka + schema registry, topics created),");
-        err.println("'rlhf topics create|list'. See README.md, section 'What works today'.");
-        return NOT_BUILT;
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        DemoOptions options;
+        try {
+            options = flags.apply(DemoOptions.defaults().toBuilder())
+                    .reportDir(noReport ? null : report).lockstep(lockstep).build();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        DemoRunner.quietServiceLogs();
+        DemoRunner runner = new DemoRunner(options, err, System.console() != null);
+        Thread main = Thread.currentThread();
+        Thread hook = new Thread(() -> {
+            // Ctrl-C / SIGTERM: ask the run to stop and give it time to stop every component and child process.
+            runner.abort();
+            try {
+                main.join(90_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "rlhf-demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            DemoResult result = runner.run();
+            result.printSummary(out);
+            if (json) {
+                out.println(result.toJson());
+            }
+            out.flush();
+            return runner.aborted() ? INTERRUPTED : 0;
+        } catch (DemoFailureException e) {
+            if (runner.aborted()) {
+                err.println("rlhf demo: interrupted; every component was stopped.");
+                err.flush();
+                return INTERRUPTED;
+            }
+            throw e;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // already shutting down: the hook is running and waits for us
+            }
+        }
     }
 }

@@ -36,7 +36,7 @@ final class SftCommand implements Callable<Integer> {
             description = "Checkpoint directory to write (replaced atomically). Default: ${DEFAULT-VALUE}.")
     Path out;
 
-    @Option(names = "--steps", paramLabel = "N", description = "Optimiser steps. Default: the demo's (400).")
+    @Option(names = "--steps", paramLabel = "N", description = "Optimiser steps. Default: the demo's (800).")
     Integer steps;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1",

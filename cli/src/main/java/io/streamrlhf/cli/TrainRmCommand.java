@@ -99,12 +99,12 @@ final class TrainRmCommand implements Callable<Integer> {
             description = "With --synthetic: share of rater labels flipped. Default: ${DEFAULT-VALUE}.")
     double flipRate;
 
-    @Option(names = "--pairs", paramLabel = "N", defaultValue = "600",
+    @Option(names = "--pairs", paramLabel = "N", defaultValue = "1200",
             description = "With --synthetic: training pairs. Default: ${DEFAULT-VALUE}.")
     int pairs;
 
     @Option(names = "--heldout", paramLabel = "N", defaultValue = "400",
-            description = "Held-out pairs (--synthetic), or the share 1/N of --file/--from pairs held out is 1/10. "
+            description = "With --synthetic: held-out pairs (from --file or --from, every 10th pair is held out). "
                     + "Default: ${DEFAULT-VALUE}.")
     int heldOut;
 
@@ -112,7 +112,7 @@ final class TrainRmCommand implements Callable<Integer> {
             description = "Ensemble size M. Default: ${DEFAULT-VALUE}.")
     int ensemble;
 
-    @Option(names = "--epochs", paramLabel = "N", defaultValue = "4", description = "Epochs. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "3", description = "Epochs. Default: ${DEFAULT-VALUE}.")
     int epochs;
 
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32",
@@ -147,6 +147,23 @@ final class TrainRmCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR",
             description = "Write each trained member's checkpoint to DIR/member-<m> (CheckpointStore format).")
     Path outDir;
+
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+            description = "With --online: directory of trainer checkpoints (rm.checkpoint.dir); the reward stream "
+                    + "must be able to read it.")
+    Path checkpointDir;
+
+    @Option(names = "--train-every", paramLabel = "N",
+            description = "With --online: new pairs per training round (rm.train.every.pairs).")
+    Integer trainEvery;
+
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "With --online: name prefix of the published members, '<name>-<m>' (rm.name).")
+    String name;
+
+    @Option(names = "--max-rounds", paramLabel = "N",
+            description = "With --online: stop after N rounds (rm.max.rounds; 0 runs until stopped).")
+    Long maxRounds;
 
     @Option(names = "--json", description = "Print the results as one JSON line (the last line of output).")
     boolean json;
@@ -260,9 +277,22 @@ final class TrainRmCommand implements Callable<Integer> {
         CommonConfig config = common.resolve();
         Map<String, Object> settings = config.settings();
         settings.putAll(config.clientProperties());
-        settings.putIfAbsent(OnlineRmConfig.METHOD, method);
-        settings.putIfAbsent(OnlineRmConfig.ENSEMBLE_SIZE, Integer.toString(ensemble));
-        settings.putIfAbsent(OnlineRmConfig.THREADS, Integer.toString(threads));
+        // Flags given on the command line override rm.* keys of the --config file; defaults do not.
+        var parsed = spec.commandLine().getParseResult();
+        Map<String, String> flagKeys = Map.ofEntries(Map.entry("--method", OnlineRmConfig.METHOD),
+                Map.entry("--ensemble", OnlineRmConfig.ENSEMBLE_SIZE), Map.entry("--epochs", OnlineRmConfig.EPOCHS),
+                Map.entry("--batch-size", OnlineRmConfig.BATCH_SIZE), Map.entry("--lr", OnlineRmConfig.LEARNING_RATE),
+                Map.entry("--d-model", OnlineRmConfig.D_MODEL), Map.entry("--layers", OnlineRmConfig.LAYERS),
+                Map.entry("--heads", OnlineRmConfig.HEADS), Map.entry("--context", OnlineRmConfig.CONTEXT),
+                Map.entry("--seed", OnlineRmConfig.SEED), Map.entry("--threads", OnlineRmConfig.THREADS),
+                Map.entry("--checkpoint-dir", OnlineRmConfig.CHECKPOINT_DIR),
+                Map.entry("--train-every", OnlineRmConfig.TRAIN_EVERY_PAIRS), Map.entry("--name", OnlineRmConfig.NAME),
+                Map.entry("--max-rounds", OnlineRmConfig.MAX_ROUNDS));
+        flagKeys.forEach((flag, key) -> {
+            if (parsed.hasMatchedOption(flag)) {
+                settings.put(key, parsed.matchedOptionValue(flag, (Object) null).toString());
+            }
+        });
         try (OnlineRmTrainer trainer = new OnlineRmTrainer(settings, Topics.create(settings), progress)) {
             Thread main = Thread.currentThread();
             Thread hook = new Thread(() -> {

@@ -8,6 +8,7 @@ import io.streamrlhf.evaluator.metrics.RmbMetrics;
 import io.streamrlhf.evaluator.metrics.ScenarioAccuracy;
 import io.streamrlhf.evaluator.rmb.RmbGoal;
 import io.streamrlhf.evaluator.rmb.RmbSet;
+import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -24,6 +25,9 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -171,7 +175,13 @@ public final class HtmlReport {
             body.append("</tr>\n");
         }
         body.append("</table>\n");
-        charts.add(bar(dir, "scenarios.png", "RMB accuracy by scenario", "", scenarios, true));
+        // Horizontal bars: scenario paths are long, and RMB has 49 scenarios per set, so the chart grows downwards.
+        JFreeChart byScenario = ChartFactory.createBarChart("RMB accuracy by scenario", "", "accuracy", scenarios,
+                PlotOrientation.HORIZONTAL, true, false, false);
+        style(byScenario);
+        byScenario.getCategoryPlot().getDomainAxis().setMaximumCategoryLabelWidthRatio(0.45f);
+        int rows = scenarios.getColumnCount() * Math.max(1, scenarios.getRowCount());
+        charts.add(save(dir, "scenarios.png", byScenario, WIDTH, Math.max(HEIGHT, 90 + 18 * rows)));
         body.append("<img src=\"scenarios.png\" alt=\"accuracy by scenario\">\n");
     }
 
@@ -200,6 +210,12 @@ public final class HtmlReport {
         gold.values().forEach(series::addSeries);
         JFreeChart chart = ChartFactory.createXYLineChart("Reward by policy version", "policy version", "mean",
                 series, PlotOrientation.VERTICAL, true, false, false);
+        chart.getXYPlot().setBackgroundPaint(Color.WHITE);
+        chart.getXYPlot().setDomainGridlinePaint(Color.LIGHT_GRAY);
+        chart.getXYPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
+        if (chart.getXYPlot().getRenderer() instanceof XYLineAndShapeRenderer lines) {
+            lines.setDefaultShapesVisible(true);
+        }
         charts.add(save(dir, "policies.png", chart));
         body.append("<img src=\"policies.png\" alt=\"reward by policy version\">\n");
 
@@ -230,16 +246,30 @@ public final class HtmlReport {
                             boolean slantedLabels) throws IOException {
         JFreeChart chart = ChartFactory.createBarChart(chartTitle, axis, "", data, PlotOrientation.VERTICAL, true,
                 false, false);
+        style(chart);
         if (slantedLabels) {
-            CategoryPlot plot = chart.getCategoryPlot();
-            plot.getDomainAxis().setCategoryLabelPositions(CategoryLabelPositions.UP_45);
+            chart.getCategoryPlot().getDomainAxis().setCategoryLabelPositions(CategoryLabelPositions.UP_45);
         }
         return save(dir, file, chart);
     }
 
+    private static void style(JFreeChart chart) {
+        CategoryPlot plot = chart.getCategoryPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        if (plot.getRenderer() instanceof BarRenderer bars) {
+            bars.setBarPainter(new StandardBarPainter());
+            bars.setShadowVisible(false);
+        }
+    }
+
     private static Path save(Path dir, String file, JFreeChart chart) throws IOException {
+        return save(dir, file, chart, WIDTH, HEIGHT);
+    }
+
+    private static Path save(Path dir, String file, JFreeChart chart, int width, int height) throws IOException {
         Path out = dir.resolve(file);
-        ChartUtils.saveChartAsPNG(out.toFile(), chart, WIDTH, HEIGHT);
+        ChartUtils.saveChartAsPNG(out.toFile(), chart, width, height);
         return out;
     }
 

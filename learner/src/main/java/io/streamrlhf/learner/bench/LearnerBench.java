@@ -190,8 +190,18 @@ public final class LearnerBench {
         }
     }
 
-    /** VmRSS of this process in bytes, from /proc (0 where there is none). */
+    /**
+     * VmRSS of this process in bytes, from /proc (0 where there is none), after a full GC: garbage
+     * Java arrays and the direct buffers DJL copies host data through are freed first, so what is
+     * left to grow is native memory that something still holds.
+     */
     static long rssBytes() {
+        System.gc();
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmRSS:")) {

@@ -148,7 +148,7 @@ public final class RewardModelTrainer {
 
     /**
      * MetaRM (Part II §4.2), first-order: (1) on K prompts of the policy's current responses, one
-     * gradient-ascent step θ' = θ + η·∇J(θ) on the difference objective J ({@link RmLosses#metaDifference}),
+     * gradient-ascent step θ' = θ + η·∇J(θ)/‖∇J(θ)‖ on the difference objective J ({@link RmLosses#metaDifference}),
      * which pulls the model towards telling those responses apart; (2) the preference loss of the
      * batch at θ' and its gradient; (3) AdamW applies that gradient to θ'. The paper differentiates the
      * loss at θ' with respect to θ (second order); DJL exposes no higher-order gradients, and with the
@@ -161,23 +161,33 @@ public final class RewardModelTrainer {
                 NDArray j = metaObjective(step, groups);
                 gc.backward(j);
             }
+            List<NDArray> weights = new ArrayList<>();
+            List<NDArray> grads = new ArrayList<>();
+            double squares = 0;
             for (Pair<String, Parameter> p : model.block().getParameters()) {
                 if (!p.getValue().requiresGradient()) {
                     continue;
                 }
                 NDArray w = p.getValue().getArray();
                 NDArray g = gradientOrNull(w, step);
-                if (g == null) {
-                    continue;
+                if (g != null) {
+                    weights.add(w);
+                    grads.add(g);
+                    squares += g.square().sum().getFloat();
                 }
-                float[] theta = w.toFloatArray();
-                float[] grad = g.toFloatArray();
+            }
+            // A step of length η along ∇J: the objective's gradient scale varies by orders of magnitude
+            // between models and distributions, and a raw step of η·∇J either does nothing or wrecks the model.
+            double scale = method.metaStepSize() / (Math.sqrt(squares) + 1e-12);
+            for (int k = 0; k < weights.size(); k++) {
+                float[] theta = weights.get(k).toFloatArray();
+                float[] grad = grads.get(k).toFloatArray();
                 for (int i = 0; i < theta.length; i++) {
-                    theta[i] += (float) (method.metaStepSize() * grad[i]);  // ascent: J is maximised
+                    theta[i] += (float) (scale * grad[i]);  // ascent: J is maximised
                 }
                 // Through a Java buffer, outside autograd: a leaf that requires grad may not change in a recorded op.
-                w.set(FloatBuffer.wrap(theta));
-                g.subi(g);  // the preference gradient below must start from zero
+                weights.get(k).set(FloatBuffer.wrap(theta));
+                grads.get(k).subi(grads.get(k));  // the preference gradient below must start from zero
             }
         }
         return step(batch);
@@ -225,7 +235,7 @@ public final class RewardModelTrainer {
             NDArray view1 = pooled.mul(dropoutMask(step, pooled.getShape()));  // (2B, D)
             NDArray view2 = pooled.mul(dropoutMask(step, pooled.getShape()));  // (2B, D)
             loss = loss.add(RmLosses.simCse(view1, view2, method.contrastiveTemperature())
-                    .mul(method.contrastiveWeight()));
+                    .mul((float) method.contrastiveWeight()));
         }
         return loss;
     }

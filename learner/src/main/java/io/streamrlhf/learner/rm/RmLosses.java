@@ -40,7 +40,7 @@ public final class RmLosses {
         NDArray shifted = margin == null ? diff : diff.sub(margin);  // (B)
         NDArray loss = logSigmoid(shifted).neg();  // (B)
         if (alpha > 0) {
-            loss = loss.mul(1 - alpha).add(logSigmoid(shifted.neg()).neg().mul(alpha));  // (B)
+            loss = loss.mul((float) (1 - alpha)).add(logSigmoid(shifted.neg()).neg().mul((float) alpha));  // (B)
         }
         return loss;
     }
@@ -58,7 +58,7 @@ public final class RmLosses {
     public static NDArray simCse(NDArray view1, NDArray view2, double temperature) {
         NDArray z1 = unit(view1);  // (N, D)
         NDArray z2 = unit(view2);  // (N, D)
-        NDArray logits = z1.matMul(z2.transpose()).div(temperature);  // (N, N)
+        NDArray logits = z1.matMul(z2.transpose()).div((float) temperature);  // (N, N)
         long n = logits.getShape().get(0);
         NDArray eye = logits.getManager().eye((int) n).toType(DataType.FLOAT32, false);  // (N, N)
         return logits.logSoftmax(1).mul(eye).sum(new int[] {1}).neg().mean();  // ()
@@ -79,9 +79,9 @@ public final class RmLosses {
             throw new IllegalArgumentException("metaDifference: need at least 2 responses per prompt, got " + g);
         }
         NDArray diff = scores.expandDims(2).sub(scores.expandDims(1));  // (K, G, G)
-        NDArray sig = diff.abs().neg().exp().add(1).pow(-1);  // (K, G, G) σ(|Δ|)
+        NDArray sig = diff.abs().neg().exp().add(1f).pow(-1f);  // (K, G, G) σ(|Δ|)
         // The diagonal holds σ(0) = 0.5 for each of the K·G responses; take it out of the mean.
-        return sig.sum().sub(0.5 * k * g).div((double) k * g * (g - 1));  // ()
+        return sig.sum().sub((float) (0.5 * k * g)).div((float) (k * g * (g - 1)));  // ()
     }
 
     /** Rows scaled to unit L2 norm (with a small floor so a zero row stays finite). */

@@ -25,8 +25,8 @@ import java.util.Locale;
  *                               other responses of the batch negatives; 0 turns it off
  * @param contrastiveTemperature τ of the contrastive softmax over cosine similarities
  * @param dropout                dropout rate of the two views
- * @param metaStepSize           η of MetaRM's ascent step on the shifted distribution (Part II §4.2);
- *                               0 turns MetaRM off
+ * @param metaStepSize           η of MetaRM's ascent step on the shifted distribution (Part II §4.2),
+ *                               as a length in parameter space (the step is η·∇J/‖∇J‖); 0 turns MetaRM off
  * @param metaEvery              a meta step every this many training steps (when samples exist)
  */
 public record RmMethod(String name, FlipMode flip, double flipFraction, double labelSmoothing, boolean adaptiveMargin,

@@ -1,0 +1,138 @@
+package io.streamrlhf.cli.demo;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A component run in its own JVM, on this JVM's class path (the runnable jar's, or a test's), with its output in a
+ * log file. Used for the reward-model trainer: DJL allows one training {@code GradientCollector} per JVM and the PPO
+ * learner trains in the demo's own JVM, just as a real deployment runs them as separate services.
+ *
+ * <p>{@link #stop} sends SIGTERM (the component's shutdown hook finishes its round and closes its clients), waits, and
+ * kills it if it has not gone; the process's own children are killed too.
+ */
+final class ChildJvm implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChildJvm.class);
+    /** System properties handed down so the child finds the same DJL natives offline and logs alike. */
+    private static final List<String> INHERITED = List.of("ai.djl.offline", "DJL_CACHE_DIR",
+            "ai.djl.pytorch.num_interop_threads", "logback.configurationFile");
+
+    private final String name;
+    private final Path log;
+    private final Process process;
+    private volatile boolean stopping;
+
+    private ChildJvm(String name, Path log, Process process) {
+        this.name = name;
+        this.log = log;
+        this.process = process;
+    }
+
+    /**
+     * Starts {@code mainClass args} in a new JVM.
+     *
+     * @param name      what the component is, for messages
+     * @param maxHeapMb the child's -Xmx
+     * @param log       file receiving its stdout and stderr
+     */
+    static ChildJvm start(String name, int maxHeapMb, Path log, String mainClass, List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx" + maxHeapMb + "m");
+        command.add("-XX:+UseSerialGC");
+        command.add("-XX:TieredStopAtLevel=1");
+        for (String key : INHERITED) {
+            String value = System.getProperty(key);
+            if (value != null) {
+                command.add("-D" + key + "=" + value);
+            }
+        }
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(mainClass);
+        command.addAll(args);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putIfAbsent("OPT_OUT_TRACKING", "true");
+        // PyTorch's OpenMP threads spin at barriers; on a shared machine that starves the other components.
+        builder.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+        try {
+            Process p = builder.start();
+            LOG.info("started {} as pid {} (log {})", name, p.pid(), log);
+            return new ChildJvm(name, log, p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the " + name + " process: " + e.getMessage(), e);
+        }
+    }
+
+    /** What the component is. */
+    String name() {
+        return name;
+    }
+
+    /** The operating-system process id. */
+    long pid() {
+        return process.pid();
+    }
+
+    /** The log file. */
+    Path log() {
+        return log;
+    }
+
+    /** Whether it exited without being asked to stop (a failure, whatever its status). */
+    boolean diedUnexpectedly() {
+        return !stopping && !process.isAlive();
+    }
+
+    /** Its exit status, once exited. */
+    int exitValue() {
+        return process.exitValue();
+    }
+
+    /** The last {@code n} lines of its log (for error messages). */
+    String logTail(int n) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join(System.lineSeparator(), lines.subList(Math.max(0, lines.size() - n), lines.size()));
+        } catch (IOException | RuntimeException e) {
+            return "(log " + log + " unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    /** SIGTERM, up to {@code grace} for it to finish, then SIGKILL (itself and its descendants). */
+    void stop(Duration grace) {
+        stopping = true;
+        if (!process.isAlive()) {
+            return;
+        }
+        List<ProcessHandle> descendants = process.descendants().toList();
+        process.destroy();
+        try {
+            if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("{} (pid {}) did not stop within {} s; killing it", name, process.pid(), grace.toSeconds());
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ofSeconds(30));
+    }
+}

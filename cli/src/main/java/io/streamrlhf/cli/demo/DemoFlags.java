@@ -1,0 +1,132 @@
+package io.streamrlhf.cli.demo;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/**
+ * The flags {@code rlhf demo} and {@code rlhf bench e2e} share (a picocli mixin). Unset flags keep
+ * {@link DemoOptions#defaults()}.
+ */
+public final class DemoFlags {
+
+    @Option(names = "--minutes", paramLabel = "N",
+            description = "Minutes the loop runs once the starting models are ready (fractions allowed). Default: 3.")
+    Double minutes;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Seeds everything (models, prompts, raters). Default: 1.")
+    Long seed;
+
+    @Option(names = "--beta", paramLabel = "B",
+            description = "KL penalty coefficient to the SFT reference; 0 turns the penalty off. Default: 0.02.")
+    Double beta;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Where the SFT policy and initial reward models are cached "
+                    + "(default $RLHF_CACHE_DIR/demo, else ~/.cache/streamrlhf/demo).")
+    Path cacheDir;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "PyTorch threads per process; 1 is fastest on a busy 2-core machine, 0 uses all cores. Default: 1.")
+    Integer threads;
+
+    @Option(names = "--batch", paramLabel = "N", description = "Sequences per PPO update. Default: 64.")
+    Integer batch;
+
+    @Option(names = "--group-size", paramLabel = "K", description = "Samples per prompt. Default: 4.")
+    Integer groupSize;
+
+    @Option(names = "--backlog", paramLabel = "N",
+            description = "Streaming: batches of prompts in flight ahead of the learner. Default: 2.")
+    Integer backlog;
+
+    @Option(names = "--lr", paramLabel = "X", description = "PPO learning rate. Default: 3e-4.")
+    Double learningRate;
+
+    @Option(names = "--rater-rate", paramLabel = "R", description = "Simulated rater labels per second. Default: 20.")
+    Double raterRate;
+
+    @Option(names = "--rm-train-every", paramLabel = "N",
+            description = "New preference pairs per online reward-model round. Default: 64.")
+    Integer rmTrainEvery;
+
+    @Option(names = "--sft-steps", paramLabel = "N", description = "SFT steps on first run. Default: 400.")
+    Integer sftSteps;
+
+    @Option(names = "--preference-pairs", paramLabel = "N",
+            description = "Offline preference pairs for the initial reward models. Default: 2000.")
+    Integer preferencePairs;
+
+    @Option(names = "--rm-ensemble", paramLabel = "M", description = "Reward models in the ensemble. Default: 3.")
+    Integer rmEnsemble;
+
+    @Option(names = "--rm-epochs", paramLabel = "N", description = "Epochs of the initial reward models. Default: 3.")
+    Integer rmEpochs;
+
+    @Option(names = "--eval-prompts", paramLabel = "N",
+            description = "Held-out prompts of the gold evaluation. Default: 256.")
+    Integer evalPrompts;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", description = "Response budget in tokens. Default: 40.")
+    Integer maxNewTokens;
+
+    @Option(names = "--no-progress", description = "Do not draw the live progress line.")
+    boolean noProgress;
+
+    /** The defaults with every given flag applied. */
+    public DemoOptions.Builder apply(DemoOptions.Builder b) {
+        if (minutes != null) {
+            b.loopBudget(Duration.ofMillis(Math.round(minutes * 60_000)));
+        }
+        if (seed != null) {
+            b.seed(seed);
+        }
+        if (beta != null) {
+            b.beta(beta);
+        }
+        if (cacheDir != null) {
+            b.cacheDir(cacheDir);
+        }
+        if (threads != null) {
+            b.threads(threads);
+        }
+        if (batch != null) {
+            b.batchSequences(batch);
+        }
+        if (groupSize != null) {
+            b.groupSize(groupSize);
+        }
+        if (backlog != null) {
+            b.backlogBatches(backlog);
+        }
+        if (learningRate != null) {
+            b.learningRate(learningRate);
+        }
+        if (raterRate != null) {
+            b.raterRate(raterRate);
+        }
+        if (rmTrainEvery != null) {
+            b.rmTrainEvery(rmTrainEvery);
+        }
+        if (sftSteps != null) {
+            b.sftSteps(sftSteps);
+        }
+        if (preferencePairs != null) {
+            b.preferencePairs(preferencePairs);
+        }
+        if (rmEnsemble != null) {
+            b.rmEnsemble(rmEnsemble);
+        }
+        if (rmEpochs != null) {
+            b.rmEpochs(rmEpochs);
+        }
+        if (evalPrompts != null) {
+            b.evalPrompts(evalPrompts);
+        }
+        if (maxNewTokens != null) {
+            b.maxNewTokens(maxNewTokens);
+        }
+        b.showProgress(!noProgress);
+        return b;
+    }
+}

@@ -1,0 +1,103 @@
+package io.streamrlhf.cli.demo;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.util.Locale;
+
+/**
+ * What a demo run measured. Gold rewards are the synthetic world's hidden reward, averaged over the held-out prompts
+ * (one sample per prompt, temperature 1); see {@link GoldProbe}.
+ *
+ * @param sftGold              the SFT policy
+ * @param bon8Gold             best-of-8 SFT samples, picked by the initial reward-model ensemble
+ * @param finalGold            the final policy (the learner's newest checkpoint)
+ * @param finalProxy           the initial ensemble's standardised score of the final policy's samples
+ * @param sftProxy             the same for the SFT policy (about 0 by construction)
+ * @param klRef                the learner's last {@code policy/kl_ref} (nats per sequence)
+ * @param policyVersions       policy versions published by the learner
+ * @param versionsGenerating   of those, how many the workers picked up and generated with (seen on {@code scored})
+ * @param rmVersions           newest reward-model version published (1 is the initial ensemble)
+ * @param wallSeconds          the whole run, starting models and baseline included
+ * @param loopSeconds          the loop alone
+ * @param generations          generations committed by the workers
+ * @param scored               scored generations
+ * @param preferences          preference pairs made from live feedback
+ * @param dlqRecords           records on every dead-letter topic at the end
+ * @param targetReachedSeconds loop seconds at which the rolling gold reached the stop target (NaN: none/not reached)
+ * @param lockstep             whether generation waited for each update
+ * @param beta                 the KL coefficient
+ * @param seed                 the seed
+ * @param sftCached            whether the SFT policy came from the cache
+ * @param sftSeconds           SFT training time of this run
+ * @param rmSeconds            initial reward-model time of this run (preference set and training)
+ * @param rmHeldOutAccuracy    the initial ensemble's held-out pairwise accuracy
+ */
+public record DemoResult(double sftGold, double bon8Gold, double finalGold, double finalProxy, double sftProxy,
+                         double klRef, long policyVersions, long versionsGenerating, long rmVersions,
+                         double wallSeconds, double loopSeconds, long generations, long scored, long preferences,
+                         long dlqRecords, double targetReachedSeconds, boolean lockstep, double beta, long seed,
+                         boolean sftCached, double sftSeconds, double rmSeconds, double rmHeldOutAccuracy) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The one-line JSON of {@code rlhf demo --json}: the required keys first, then the rest. */
+    public String toJson() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("sft_gold", round(sftGold));
+        o.put("bon8_gold", round(bon8Gold));
+        o.put("final_gold", round(finalGold));
+        o.put("final_proxy", round(finalProxy));
+        o.put("kl_ref", round(klRef));
+        o.put("policy_versions", policyVersions);
+        o.put("wall_s", round(wallSeconds));
+        o.put("loop_s", round(loopSeconds));
+        o.put("versions_generating", versionsGenerating);
+        o.put("rm_versions", rmVersions);
+        o.put("generations", generations);
+        o.put("scored", scored);
+        o.put("preferences", preferences);
+        o.put("dlq_records", dlqRecords);
+        o.put("mode", lockstep ? "lockstep" : "streaming");
+        o.put("beta", beta);
+        o.put("seed", seed);
+        o.put("sft_cached", sftCached);
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The summary table for people. */
+    public void printSummary(PrintWriter out) {
+        out.println();
+        out.printf(Locale.ROOT, "StreamRLHF demo (%s, β %s, seed %d): %.0f s in all, %.0f s of loop%n",
+                lockstep ? "lockstep" : "streaming", beta, seed, wallSeconds, loopSeconds);
+        out.println("  ---------------------------------------------------------------");
+        out.println("                                     gold reward   proxy (RM z)");
+        out.printf(Locale.ROOT, "  SFT policy                          %8.3f      %+8.3f%n", sftGold, sftProxy);
+        out.printf(Locale.ROOT, "  best-of-8 SFT samples, RM-ranked    %8.3f             -%n", bon8Gold);
+        out.printf(Locale.ROOT, "  final policy (v%-4d)                %8.3f      %+8.3f%n", policyVersions, finalGold,
+                finalProxy);
+        out.println("  ---------------------------------------------------------------");
+        out.printf(Locale.ROOT, "  final - SFT %+.3f   final - best-of-8 %+.3f   KL to SFT %.3f nats%n",
+                finalGold - sftGold, finalGold - bon8Gold, klRef);
+        out.printf(Locale.ROOT, "  policy versions %d published, %d generated with; reward models v%d%n",
+                policyVersions, versionsGenerating, rmVersions);
+        out.printf(Locale.ROOT, "  generations %d, scored %d, live preference pairs %d, dead letters %d%n",
+                generations, scored, preferences, dlqRecords);
+        out.println(finalGold > bon8Gold
+                ? "  => the streaming-trained policy beats best-of-8 reranking on the hidden gold reward."
+                : "  => the final policy did NOT beat best-of-8 reranking on the gold reward in this run.");
+        out.flush();
+    }
+
+    private static double round(double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+            return v;
+        }
+        return Math.round(v * 10_000) / 10_000.0;
+    }
+}

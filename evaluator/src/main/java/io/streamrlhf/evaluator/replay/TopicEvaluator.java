@@ -1,0 +1,175 @@
+package io.streamrlhf.evaluator.replay;
+
+import io.streamrlhf.evaluator.metrics.GenerationEvaluator;
+import io.streamrlhf.evaluator.metrics.PolicyComparison;
+import io.streamrlhf.evaluator.metrics.RmComparison;
+import io.streamrlhf.evaluator.metrics.RmbEvaluation;
+import io.streamrlhf.evaluator.metrics.RmbScorer;
+import io.streamrlhf.evaluator.rmb.RmbItem;
+import io.streamrlhf.evaluator.rmb.RmbJson;
+import io.streamrlhf.evaluator.rmb.RmbResponse;
+import io.streamrlhf.evaluator.rmb.RmbTurn;
+import io.streamrlhf.models.world.GoldReward;
+import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
+import io.streamrlhf.schemas.avro.ConversationTurn;
+import io.streamrlhf.schemas.avro.Generation;
+import io.streamrlhf.schemas.avro.PreferencePair;
+import io.streamrlhf.schemas.avro.ScoredGeneration;
+import io.streamrlhf.schemas.topics.TopicSpec;
+import io.streamrlhf.schemas.topics.Topics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.IntConsumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Replays a topic range and evaluates what it holds, by topic:
+ *
+ * <ul>
+ *   <li>{@code generations}: scored with the ensemble; reward (and gold) by policy version, each source side by side;</li>
+ *   <li>{@code scored}: the recorded rewards by policy version, and each scorer version side by side;</li>
+ *   <li>{@code preferences}: each pair as an RMB pairwise item, with RMB's metrics;</li>
+ *   <li>any topic outside the catalog (an evaluation topic such as {@code rlhf.eval.rmb}): RMB JSON records, with
+ *       RMB's metrics.</li>
+ * </ul>
+ */
+public final class TopicEvaluator {
+
+    /** What a topic holds, and so how it is evaluated. */
+    public enum Kind { GENERATIONS, SCORED, PREFERENCES, RMB_JSON }
+
+    /**
+     * The outcome of one replay.
+     *
+     * @param kind       how the topic was read
+     * @param summary    what the replay read
+     * @param rmb        RMB metrics for preferences and RMB JSON topics, else {@code null}
+     * @param policies   reward by policy version for generations and scored topics, else {@code null}
+     * @param rms        scorers side by side for generations and scored topics, else {@code null}
+     * @param unscorable generations the ensemble could not score
+     */
+    public record Result(Kind kind, ReplaySummary summary, RmbEvaluation rmb, PolicyComparison policies,
+                         RmComparison rms, int unscorable) {
+    }
+
+    private final Map<String, ?> clientConfig;
+    private final Topics topics;
+    private final RewardEnsemble ensemble;
+    private final GoldReward gold;
+    private final int batchItems;
+
+    /**
+     * @param clientConfig {@code bootstrap.servers} and security settings for the consumer
+     * @param topics       the catalog (its serdes read the Avro topics)
+     * @param ensemble     the sources to score with; required for every kind but {@code scored}
+     * @param gold         the synthetic world's gold reward, or {@code null}
+     * @param batchItems   items or records per scoring call
+     */
+    public TopicEvaluator(Map<String, ?> clientConfig, Topics topics, RewardEnsemble ensemble, GoldReward gold,
+                          int batchItems) {
+        this.clientConfig = Objects.requireNonNull(clientConfig, "clientConfig");
+        this.topics = Objects.requireNonNull(topics, "topics");
+        this.ensemble = ensemble;
+        this.gold = gold;
+        this.batchItems = batchItems;
+    }
+
+    /**
+     * The full name of {@code name} (a full name, or a base name such as {@code generations} completed with the
+     * catalog's prefix) and how it will be evaluated.
+     */
+    public Map.Entry<String, Kind> resolve(String name) {
+        Optional<TopicSpec<?, ?>> spec = topics.byName(name).or(() -> topics.byName(topics.prefix() + name));
+        if (spec.isEmpty()) {
+            return Map.entry(name, Kind.RMB_JSON);
+        }
+        String full = spec.get().name();
+        if (full.equals(topics.generations().name())) {
+            return Map.entry(full, Kind.GENERATIONS);
+        }
+        if (full.equals(topics.scored().name())) {
+            return Map.entry(full, Kind.SCORED);
+        }
+        if (full.equals(topics.preferences().name())) {
+            return Map.entry(full, Kind.PREFERENCES);
+        }
+        throw new IllegalArgumentException("topic " + full + " holds nothing the evaluator scores; replay "
+                + topics.generations().name() + ", " + topics.scored().name() + ", " + topics.preferences().name()
+                + " or an RMB evaluation topic");
+    }
+
+    /** Replays {@code range} ({@code range.topic()} may be a base name) and evaluates it. */
+    public Result evaluate(TopicRange range, IntConsumer progress) {
+        Map.Entry<String, Kind> resolved = resolve(range.topic());
+        TopicRange full = new TopicRange(resolved.getKey(), range.from(), range.to());
+        TopicReplayer replayer = new TopicReplayer(clientConfig);
+        switch (resolved.getValue()) {
+            case GENERATIONS, SCORED -> {
+                GenerationEvaluator evaluator = new GenerationEvaluator(ensemble, gold);
+                ReplaySummary summary;
+                if (resolved.getValue() == Kind.GENERATIONS) {
+                    requireEnsemble(full.topic());
+                    TopicSpec<String, Generation> spec = topics.generations();
+                    summary = replayer.replay(full, spec.keyDeserializer(), spec.valueDeserializer(), batch -> {
+                        List<Generation> values = batch.stream().map(ConsumerRecord::value).toList();
+                        for (int from = 0; from < values.size(); from += batchItems) {
+                            evaluator.addGenerations(values.subList(from, Math.min(values.size(), from + batchItems)));
+                        }
+                        progress.accept(evaluator.records());
+                    });
+                } else {
+                    TopicSpec<String, ScoredGeneration> spec = topics.scored();
+                    summary = replayer.replay(full, spec.keyDeserializer(), spec.valueDeserializer(), batch -> {
+                        evaluator.addScored(batch.stream().map(ConsumerRecord::value).toList());
+                        progress.accept(evaluator.records());
+                    });
+                }
+                return new Result(resolved.getValue(), summary, null, evaluator.policyComparison(),
+                        evaluator.rmComparison(), evaluator.unscorable());
+            }
+            case PREFERENCES -> {
+                requireEnsemble(full.topic());
+                TopicSpec<String, PreferencePair> spec = topics.preferences();
+                List<RmbItem> items = new ArrayList<>();
+                ReplaySummary summary = replayer.replay(full, spec.keyDeserializer(), spec.valueDeserializer(),
+                        batch -> batch.forEach(r -> items.add(item(r.value()))));
+                return new Result(Kind.PREFERENCES, summary, new RmbScorer(ensemble, batchItems)
+                        .evaluate(items, progress), null, null, 0);
+            }
+            default -> {
+                requireEnsemble(full.topic());
+                List<RmbItem> items = new ArrayList<>();
+                ReplaySummary summary = replayer.replay(full, new StringDeserializer(), new ByteArrayDeserializer(),
+                        batch -> batch.forEach(r -> items.add(RmbJson.parse(r.value(), r.topic() + " partition "
+                                + r.partition() + " offset " + r.offset()))));
+                return new Result(Kind.RMB_JSON, summary, new RmbScorer(ensemble, batchItems)
+                        .evaluate(items, progress), null, null, 0);
+            }
+        }
+    }
+
+    /** A preference pair as an RMB pairwise item: chosen first; its category as the scenario. */
+    static RmbItem item(PreferencePair pair) {
+        List<RmbTurn> turns = new ArrayList<>();
+        for (ConversationTurn t : pair.getConversation()) {
+            turns.add(new RmbTurn(t.getRole().name().toLowerCase(Locale.ROOT), t.getContent(), null));
+        }
+        String category = pair.getCategory() == null ? "preferences/" + pair.getLabelSource().name().toLowerCase(
+                Locale.ROOT) : pair.getCategory();
+        return RmbItem.pairwise(pair.getPairId(), turns, new RmbResponse(null, pair.getChosen()),
+                new RmbResponse(null, pair.getRejected()), category);
+    }
+
+    private void requireEnsemble(String topic) {
+        if (ensemble == null) {
+            throw new IllegalArgumentException("evaluating " + topic + " needs at least one --reward SPEC "
+                    + "(e.g. --reward rule:length)");
+        }
+    }
+}
