@@ -30,6 +30,7 @@ import picocli.CommandLine.HelpCommand;
                 ScoreCommand.class,
                 LearnCommand.class,
                 TrainRmCommand.class,
+                ReplayCommand.class,
                 BenchCommand.class,
                 HelpCommand.class})
 public final class Rlhf implements Runnable {

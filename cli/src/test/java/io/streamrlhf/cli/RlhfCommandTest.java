@@ -46,11 +46,17 @@ class RlhfCommandTest {
     }
 
     @Test
-    void demoSaysItIsNotBuiltAndFails() {
-        Run run = run("demo");
-        assertThat(run.exit()).isEqualTo(DemoCommand.NOT_BUILT);
-        assertThat(run.err()).contains("not built yet").contains("nothing was run");
-        assertThat(run.out()).isEmpty();
+    void demoRejectsBadSettingsBeforeStartingAnything() {
+        Run beta = run("demo", "--beta", "-0.5");
+        assertThat(beta.exit()).isEqualTo(2);
+        assertThat(beta.err()).contains("--beta must be >= 0, got -0.5");
+        Run batch = run("demo", "--batch", "30", "--group-size", "4");
+        assertThat(batch.exit()).isEqualTo(2);
+        assertThat(batch.err()).contains("--batch must be a multiple of --group-size (4), got 30");
+        Run minutes = run("demo", "--minutes", "0");
+        assertThat(minutes.exit()).isEqualTo(2);
+        assertThat(minutes.err()).contains("--minutes must be > 0");
+        assertThat(beta.out() + batch.out() + minutes.out()).isEmpty();
     }
 
     @Test

@@ -31,6 +31,7 @@ final class ChildJvm implements AutoCloseable {
     private final Path log;
     private final Process process;
     private volatile boolean stopping;
+    private volatile double lastCpu;
 
     private ChildJvm(String name, Path log, Process process) {
         this.name = name;
@@ -85,6 +86,12 @@ final class ChildJvm implements AutoCloseable {
         return process.pid();
     }
 
+    /** CPU seconds it has used so far (the last figure seen once it has exited). */
+    double cpuSeconds() {
+        process.info().totalCpuDuration().ifPresent(d -> lastCpu = d.toNanos() / 1e9);
+        return lastCpu;
+    }
+
     /** The log file. */
     Path log() {
         return log;
@@ -110,6 +117,14 @@ final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** Sends SIGTERM and returns at once (its shutdown hook starts finishing); {@link #stop} then waits. */
+    void requestStop() {
+        stopping = true;
+        if (process.isAlive()) {
+            process.destroy();
+        }
+    }
+
     /** SIGTERM, up to {@code grace} for it to finish, then SIGKILL (itself and its descendants). */
     void stop(Duration grace) {
         stopping = true;
@@ -117,7 +132,7 @@ final class ChildJvm implements AutoCloseable {
             return;
         }
         List<ProcessHandle> descendants = process.descendants().toList();
-        process.destroy();
+        process.destroy();  // again is harmless
         try {
             if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
                 LOG.warn("{} (pid {}) did not stop within {} s; killing it", name, process.pid(), grace.toSeconds());

@@ -33,12 +33,15 @@ import java.util.Locale;
  * @param sftSeconds           SFT training time of this run
  * @param rmSeconds            initial reward-model time of this run (preference set and training)
  * @param rmHeldOutAccuracy    the initial ensemble's held-out pairwise accuracy
+ * @param cpuSeconds           CPU seconds used by the run's processes (this JVM, the reward-model trainer, the
+ *                             registry): a load-independent measure of its cost on a shared machine
  */
 public record DemoResult(double sftGold, double bon8Gold, double finalGold, double finalProxy, double sftProxy,
                          double klRef, long policyVersions, long versionsGenerating, long rmVersions,
                          double wallSeconds, double loopSeconds, long generations, long scored, long preferences,
                          long dlqRecords, double targetReachedSeconds, boolean lockstep, double beta, long seed,
-                         boolean sftCached, double sftSeconds, double rmSeconds, double rmHeldOutAccuracy) {
+                         boolean sftCached, double sftSeconds, double rmSeconds, double rmHeldOutAccuracy,
+                         double cpuSeconds) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -53,6 +56,7 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
         o.put("policy_versions", policyVersions);
         o.put("wall_s", round(wallSeconds));
         o.put("loop_s", round(loopSeconds));
+        o.put("cpu_s", round(cpuSeconds));
         o.put("versions_generating", versionsGenerating);
         o.put("rm_versions", rmVersions);
         o.put("generations", generations);
@@ -73,8 +77,8 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
     /** The summary table for people. */
     public void printSummary(PrintWriter out) {
         out.println();
-        out.printf(Locale.ROOT, "StreamRLHF demo (%s, β %s, seed %d): %.0f s in all, %.0f s of loop%n",
-                lockstep ? "lockstep" : "streaming", beta, seed, wallSeconds, loopSeconds);
+        out.printf(Locale.ROOT, "StreamRLHF demo (%s, β %s, seed %d): %.0f s in all, %.0f s of loop, %.0f CPU s%n",
+                lockstep ? "lockstep" : "streaming", beta, seed, wallSeconds, loopSeconds, cpuSeconds);
         out.println("  ---------------------------------------------------------------");
         out.println("                                     gold reward   proxy (RM z)");
         out.printf(Locale.ROOT, "  SFT policy                          %8.3f      %+8.3f%n", sftGold, sftProxy);

@@ -204,13 +204,14 @@ public final class DemoRunner {
         learnerThread.start();
 
         // The reward-model trainer, a child JVM.
-        Path trainerLog = work.resolve("rm-trainer.log");
+        // Its log outlives the run: beside the report, or in the cache directory.
+        Path trainerLog = logDir().resolve("rm-trainer.log");
         ChildJvm trainer = ChildJvm.start("reward-model trainer", 1024, trainerLog, "io.streamrlhf.cli.Rlhf",
                 List.of("train-rm", "--online", "--config", writeTrainerConfig(settings, models, work).toString(),
                         "--no-progress", "--threads", Integer.toString(options.threads())));
         started.add(() -> {
-            trainer.stop(Duration.ofSeconds(30));
-            keepLog(trainerLog);
+            // Killing it mid-round is safe (its checkpoints are atomic) and the demo is over; do not wait long.
+            trainer.stop(Duration.ofSeconds(10));
         });
 
         // The policy workers, starting from the SFT policy as version 0.
@@ -273,6 +274,7 @@ public final class DemoRunner {
                 break;  // abort()
             }
             supervised.check();
+            trainer.cpuSeconds();  // remembered: a process's CPU time cannot be read after it has gone
             snap = monitor.snapshot();
             double t = (System.nanoTime() - loopStart) / 1e9;
             long generations = generations(workers);
@@ -307,7 +309,10 @@ public final class DemoRunner {
         log.flush();
         supervised.check();
 
-        // Orderly stop of the producers of data, then read what they left.
+        // Orderly stop of the producers of data, then read what they left. The reward-model trainer is told first:
+        // it finishes its round in the background while the rest stops (its models no longer matter to the result).
+        trainer.cpuSeconds();
+        trainer.requestStop();
         closeQuietly(pacer);
         closeQuietly(raters);
         closeQuietly(workers);
@@ -338,11 +343,13 @@ public final class DemoRunner {
         }
         double kl = newest.map(c -> c.metrics().getOrDefault("policy/kl_ref", Double.NaN)).orElse(0.0);
         double wall = (System.nanoTime() - t0) / 1e9;
+        double cpu = cpuSeconds(ProcessHandle.current()) + trainer.cpuSeconds()
+                + cluster.registry().process().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
         DemoResult result = new DemoResult(baseline.sft().gold(), baseline.bestOfNGold(), last.gold(), last.proxy(),
                 baseline.sft().proxy(), kl, finalVersion, snap.versionsGenerating(), Math.max(0, snap.newestRm()),
                 wall, loopSeconds, generations(workers), snap.scored(), snap.preferences(), dlq,
                 snap.targetReachedAt(), options.lockstep(), options.beta(), options.seed(), models.sftCached(),
-                models.sftSeconds(), models.rmSeconds(), models.rmHeldOutAccuracy());
+                models.sftSeconds(), models.rmSeconds(), models.rmHeldOutAccuracy(), cpu);
         if (options.reportDir() != null) {
             Path index = DemoReport.write(options.reportDir(), options, result, snap, throughput);
             log.printf("Report: %s%n", index.toAbsolutePath());
@@ -418,17 +425,15 @@ public final class DemoRunner {
         return file;
     }
 
-    /** Keeps the trainer's log beside the report (or says where it was) before the work directory goes. */
-    private void keepLog(Path logFile) {
-        if (options.reportDir() != null && Files.exists(logFile)) {
-            try {
-                Files.createDirectories(options.reportDir());
-                Files.copy(logFile, options.reportDir().resolve(logFile.getFileName()),
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException e) {
-                LOG.warn("could not keep {}: {}", logFile, e.getMessage());
-            }
+    private Path logDir() {
+        Path dir = options.reportDir() != null ? options.reportDir() : options.cacheDir();
+        try {
+            Files.createDirectories(dir);
+            Files.deleteIfExists(dir.resolve("rm-trainer.log"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare " + dir + " for the demo's logs: " + e.getMessage(), e);
         }
+        return dir;
     }
 
     /**
@@ -458,6 +463,10 @@ public final class DemoRunner {
         } finally {
             rms.forEach(TransformerRewardModel::close);
         }
+    }
+
+    private static double cpuSeconds(ProcessHandle p) {
+        return p.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
     }
 
     static long slowestVersion(WorkerPool workers) {

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -113,11 +112,6 @@ public record RmComparison(List<Row> rows, int sharedPairs) {
                 }
             }
             return true;
-        }
-
-        /** The scorer keys seen so far. */
-        Set<String> keys() {
-            return keys.keySet();
         }
     }
 }

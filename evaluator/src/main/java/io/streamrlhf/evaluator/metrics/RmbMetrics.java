@@ -52,7 +52,7 @@ public record RmbMetrics(Accuracy pairwise, Accuracy bon, List<ScenarioAccuracy>
         for (int i = 0; i < correct.length; i++) {
             RmbItem item = items.get(i);
             boolean right = correct[i];
-            bySet.merge(item.set(), new Accuracy(0, 0), (a, unused) -> a.plus(right));
+            bySet.put(item.set(), bySet.get(item.set()).plus(right));
             String scenarioKey = item.set().ordinal() + "\u0000" + item.categoryPath();
             ScenarioAccuracy s = scenarios.get(scenarioKey);
             scenarios.put(scenarioKey, new ScenarioAccuracy(item.categoryPath(), item.set(), item.goal(),

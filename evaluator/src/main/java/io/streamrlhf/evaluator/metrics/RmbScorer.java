@@ -8,6 +8,7 @@ import io.streamrlhf.rewardstream.scoring.SourceUnavailableException;
 import io.streamrlhf.rewardstream.scoring.judge.ChatJudgeSource;
 import io.streamrlhf.rewardstream.scoring.judge.JudgeMode;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.IntConsumer;
@@ -115,7 +116,7 @@ public final class RmbScorer {
         int at = 0;
         for (int i = 0; i < batch.size(); i++) {
             int n = batch.get(i).responses().size();
-            out[i] = java.util.Arrays.copyOfRange(flat, at, at + n);
+            out[i] = Arrays.copyOfRange(flat, at, at + n);
             at += n;
         }
         return out;

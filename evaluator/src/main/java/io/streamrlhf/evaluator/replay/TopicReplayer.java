@@ -65,6 +65,8 @@ public final class TopicReplayer {
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        // Asking for a missing topic's partitions must not create it.
+        config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         config.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "rlhf-replay-" + UUID.randomUUID().toString().substring(0, 8));
         // Keys the serdes read (schema.registry.url, ...) are not consumer configs; keep the client quiet about them.
         config.keySet().removeIf(k -> !ConsumerConfig.configNames().contains(k) && !k.startsWith("sasl.")
@@ -170,7 +172,13 @@ public final class TopicReplayer {
     }
 
     private static List<PartitionRange> resolve(KafkaConsumer<?, ?> consumer, TopicRange range) {
-        List<PartitionInfo> infos = consumer.partitionsFor(range.topic(), METADATA_TIMEOUT);
+        List<PartitionInfo> infos;
+        try {
+            infos = consumer.partitionsFor(range.topic(), METADATA_TIMEOUT);
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            throw new KafkaException("no metadata for topic " + range.topic() + " within "
+                    + METADATA_TIMEOUT.toSeconds() + " s: is the cluster reachable, and does the topic exist?", e);
+        }
         if (infos == null || infos.isEmpty()) {
             throw new KafkaException("topic " + range.topic() + " does not exist (or has no partitions)");
         }

@@ -257,6 +257,8 @@ public final class HtmlReport {
         CategoryPlot plot = chart.getCategoryPlot();
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        // "helpfulness pairwise" and the like wrap instead of being cut short.
+        plot.getDomainAxis().setMaximumCategoryLabelLines(3);
         if (plot.getRenderer() instanceof BarRenderer bars) {
             bars.setBarPainter(new StandardBarPainter());
             bars.setShadowVisible(false);

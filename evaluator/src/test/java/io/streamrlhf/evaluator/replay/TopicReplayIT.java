@@ -1,6 +1,7 @@
 package io.streamrlhf.evaluator.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.streamrlhf.embedded.EmbeddedCluster;
 import io.streamrlhf.embedded.testing.SharedCluster;
@@ -146,6 +147,16 @@ class TopicReplayIT {
                 ReplayBound.edge()))).isEmpty();
         assertThat(replay(new TopicRange(generations.name(), ReplayBound.edge(),
                 ReplayBound.time(Instant.ofEpochMilli(timestampOf("g-0")))))).isEmpty();
+    }
+
+    @Test
+    void aMissingTopicIsANamedErrorAndIsNotCreated() throws Exception {
+        String missing = generations.name() + ".missing";
+        assertThatThrownBy(() -> new TopicReplayer(client()).resolve(TopicRange.all(missing)))
+                .isInstanceOf(org.apache.kafka.common.KafkaException.class).hasMessageContaining(missing);
+        try (Admin admin = admin()) {
+            assertThat(admin.listTopics().names().get()).doesNotContain(missing);
+        }
     }
 
     private static List<ConsumerRecord<String, Generation>> replay(TopicRange range) {

@@ -166,7 +166,8 @@ public final class PpoUpdate {
         // 3. Rollout statistics under the current (proximal) policy and the frozen reference.
         try (NDManager m = policy.manager().newSubManager()) {
             NDArray tokens = m.create(r.tokens, new Shape(r.rows, r.t));  // (B, T)
-            NDArray attention = m.create(r.attention, new Shape(r.rows, r.t));  // (B, T)
+            // Without padding the model's plain causal path is used (cheaper than a per-row mask).
+            NDArray attention = r.padded ? m.create(r.attention, new Shape(r.rows, r.t)) : null;  // (B, T)
             NDArray actions = m.create(r.actions, new Shape(r.rows, r.f)).toType(DataType.INT64, false);  // (B, F)
             PolicyOutput out = policy.forward(tokens, attention, false);
             NDArray logpAll = out.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
@@ -330,7 +331,8 @@ public final class PpoUpdate {
         Engine engine = policy.manager().getEngine();
         try (NDManager m = policy.manager().newSubManager()) {
             NDArray tokens = m.create(Rollout.rowsOf(r.tokens, rows, r.t), new Shape(b, r.t));  // (B, T)
-            NDArray attention = m.create(Rollout.rowsOf(r.attention, rows, r.t), new Shape(b, r.t));  // (B, T)
+            NDArray attention = r.padded
+                    ? m.create(Rollout.rowsOf(r.attention, rows, r.t), new Shape(b, r.t)) : null;  // (B, T)
             NDArray actions = m.create(Rollout.rowsOf(r.actions, rows, r.f), new Shape(b, r.f))
                     .toType(DataType.INT64, false);  // (B, F)
             float[] maskHost = Rollout.rowsOf(r.mask, rows, r.f);
@@ -694,6 +696,8 @@ public final class PpoUpdate {
         int[] actions;
         float[] mask;
         int maskCount;
+        /** True when some row is shorter than T (then the attention mask is passed to the model). */
+        boolean padded;
         int[] rowStart;
         int[] rowLength;
         float[] behaviourLogp;
@@ -741,6 +745,7 @@ public final class PpoUpdate {
                     behaviourLogp[k] = s.behaviourLogprobs()[j];
                 }
                 maskCount += n;
+                padded |= p + n < t;
             }
         }
 

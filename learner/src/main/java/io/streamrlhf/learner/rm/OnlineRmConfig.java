@@ -87,15 +87,15 @@ public final class OnlineRmConfig extends AbstractConfig {
                             + "fresh weights.")
             .define(EPOCHS, Type.INT, 2, Range.atLeast(1), Importance.MEDIUM, "Epochs over the buffer per round.")
             .define(BATCH_SIZE, Type.INT, 32, Range.atLeast(2), Importance.MEDIUM, "Pairs per training step.")
-            .define(LEARNING_RATE, Type.DOUBLE, 1e-3, Range.atLeast(0), Importance.MEDIUM, "AdamW learning rate.")
+            .define(LEARNING_RATE, Type.DOUBLE, 3e-3, Range.atLeast(0), Importance.MEDIUM, "AdamW learning rate.")
             .define(BUFFER_PAIRS, Type.INT, 5000, Range.atLeast(1), Importance.MEDIUM,
                     "Newest training pairs kept in memory and trained on each round.")
             .define(HOLDOUT_EVERY, Type.INT, 10, Range.atLeast(2), Importance.MEDIUM,
                     "One pair in this many (by a hash of pair_id, so the split is stable across restarts) is held out "
                             + "to evaluate each version.")
-            .define(D_MODEL, Type.INT, 48, Range.atLeast(2), Importance.LOW, "Reward-model width for fresh models.")
-            .define(LAYERS, Type.INT, 2, Range.atLeast(1), Importance.LOW, "Transformer layers for fresh models.")
-            .define(HEADS, Type.INT, 4, Range.atLeast(1), Importance.LOW, "Attention heads for fresh models.")
+            .define(D_MODEL, Type.INT, 32, Range.atLeast(2), Importance.LOW, "Reward-model width for fresh models.")
+            .define(LAYERS, Type.INT, 1, Range.atLeast(1), Importance.LOW, "Transformer layers for fresh models.")
+            .define(HEADS, Type.INT, 2, Range.atLeast(1), Importance.LOW, "Attention heads for fresh models.")
             .define(CONTEXT, Type.INT, 64, Range.atLeast(2), Importance.LOW, "Context length for fresh models.")
             .define(SEED, Type.LONG, 7L, Importance.LOW, "Base seed; member m uses seed + m.")
             .define(WRITE_STRENGTH, Type.BOOLEAN, true, Importance.MEDIUM,

@@ -43,7 +43,8 @@ public final class RmPipeline {
         try {
             List<RewardModelTrainer.Report> reports = ensemble.train(prepared, meta, progress);
             List<PairStrength> strengths = ensemble.strengths(pairs);
-            return new Outcome(ensemble, prior, strengths, StrengthSummary.of(strengths, 12, 6.0),
+            double range = Math.max(0.5, Math.ceil(strengths.stream().mapToDouble(x -> Math.abs(x.mean())).max().orElse(1)));
+            return new Outcome(ensemble, prior, strengths, StrengthSummary.of(strengths, 12, range),
                     prepared.stream().filter(TrainingPair::flipped).count(), reports);
         } catch (RuntimeException e) {
             ensemble.close();

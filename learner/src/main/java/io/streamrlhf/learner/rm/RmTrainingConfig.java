@@ -33,12 +33,12 @@ public record RmTrainingConfig(TransformerConfig model, int ensembleSize, int ep
     }
 
     /**
-     * Defaults for the synthetic world: d 48, 2 layers, 4 heads, context 64, M 4, 3 epochs of batches of
-     * 32 pairs, AdamW 1e-3.
+     * Defaults for the synthetic world (what {@code rlhf train-rm} uses): d 32, 1 layer, 2 heads, context 64,
+     * M 4, 3 epochs of batches of 32 pairs, AdamW 3e-3.
      */
     public static RmTrainingConfig defaults(int vocabSize) {
-        return new RmTrainingConfig(new TransformerConfig(vocabSize, 64, 48, 2, 4), DEFAULT_ENSEMBLE_SIZE, 3, 32,
-                1e-3, 0.01, 1.0, 7);
+        return new RmTrainingConfig(new TransformerConfig(vocabSize, 64, 32, 1, 2), DEFAULT_ENSEMBLE_SIZE, 3, 32,
+                3e-3, 0.01, 1.0, 7);
     }
 
     /** A copy with another seed. */
