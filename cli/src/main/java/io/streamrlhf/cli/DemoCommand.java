@@ -7,6 +7,7 @@ import io.streamrlhf.cli.demo.DemoResult;
 import io.streamrlhf.cli.demo.DemoRunner;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -62,12 +63,11 @@ public final class DemoCommand implements Callable<Integer> {
         }
         DemoRunner.quietServiceLogs();
         DemoRunner runner = new DemoRunner(options, err, System.console() != null);
-        Thread main = Thread.currentThread();
         Thread hook = new Thread(() -> {
             // Ctrl-C / SIGTERM: ask the run to stop and give it time to stop every component and child process.
             runner.abort();
             try {
-                main.join(90_000);
+                runner.awaitStopped(Duration.ofSeconds(90));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -15,6 +15,7 @@ import io.streamrlhf.learner.rm.RmMethod;
 import io.streamrlhf.learner.rm.RmPipeline;
 import io.streamrlhf.learner.rm.RmProgress;
 import io.streamrlhf.learner.rm.RmTrainingConfig;
+import io.streamrlhf.learner.rm.StrengthWriteBack;
 import io.streamrlhf.learner.rm.SyntheticPreferences;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
@@ -22,6 +23,7 @@ import io.streamrlhf.models.transformer.TransformerConfig;
 import io.streamrlhf.models.world.PreferenceRecord;
 import io.streamrlhf.models.world.PreferenceSetGenerator;
 import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.schemas.avro.ModelRef;
 import io.streamrlhf.schemas.avro.PreferencePair;
 import io.streamrlhf.schemas.topics.Topics;
 import java.io.PrintWriter;
@@ -33,6 +35,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.ArgGroup;
@@ -165,6 +169,10 @@ final class TrainRmCommand implements Callable<Integer> {
             description = "With --online: stop after N rounds (rm.max.rounds; 0 runs until stopped).")
     Long maxRounds;
 
+    @Option(names = "--write-back",
+            description = "With --from preferences: write every pair back to preferences with its measured strength.")
+    boolean writeBack;
+
     @Option(names = "--json", description = "Print the results as one JSON line (the last line of output).")
     boolean json;
 
@@ -175,15 +183,23 @@ final class TrainRmCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (source.from != null && !"preferences".equals(source.from)) {
+            throw new ParameterException(spec.commandLine(), "--from accepts only 'preferences', got '"
+                    + source.from + "'");
+        }
+        if (writeBack && source.from == null) {
+            throw new ParameterException(spec.commandLine(), "--write-back needs --from preferences");
+        }
+        if (compare != null && !source.synthetic) {
+            throw new ParameterException(spec.commandLine(), "--compare needs --synthetic (gold rewards)");
+        }
+        RmMethod.parse(method);  // fail on a bad method name before loading the engine
         ModelRuntime.init(threads);
         RmProgress progress = noProgress ? RmProgress.NONE : new BarProgress();
         if (source.online) {
             return online(progress);
         }
         if (compare != null) {
-            if (!source.synthetic) {
-                throw new ParameterException(spec.commandLine(), "--compare needs --synthetic (gold rewards)");
-            }
             MethodComparison.Result result = MethodComparison.run(new MethodComparison.Settings(training(),
                     MethodComparison.methods(compare), seeds, pairs, heldOut, 100, 4, flipRate), progress);
             if (!json) {
@@ -201,6 +217,8 @@ final class TrainRmCommand implements Callable<Integer> {
         List<EncodedPair> train = new ArrayList<>();
         List<EncodedPair> held = new ArrayList<>();
         SyntheticPreferences synthetic = null;
+        List<PreferencePair> fromTopic = null;
+        Map<String, Object> topicSettings = null;
         if (source.synthetic) {
             synthetic = SyntheticPreferences.generate(SyntheticWorld.standard(), pairs, heldOut, 100, 4, flipRate, seed);
             train.addAll(synthetic.train());
@@ -212,18 +230,15 @@ final class TrainRmCommand implements Callable<Integer> {
                 (i % 10 == 9 ? held : train).add(p);
             }
         } else {
-            if (!"preferences".equals(source.from)) {
-                throw new ParameterException(spec.commandLine(), "--from accepts only 'preferences', got '"
-                        + source.from + "'");
-            }
             CommonConfig config = common.resolve();
             Map<String, Object> settings = config.settings();
             settings.putAll(config.clientProperties());
             PreferenceTopicReader.Snapshot snapshot = PreferenceTopicReader.readAll(Topics.create(settings), settings,
                     Duration.ofMinutes(2));
-            List<PreferencePair> read = snapshot.pairs();
-            for (int i = 0; i < read.size(); i++) {
-                (i % 10 == 9 ? held : train).add(encoder.encode(read.get(i)));
+            fromTopic = snapshot.pairs();
+            topicSettings = settings;
+            for (int i = 0; i < fromTopic.size(); i++) {
+                (i % 10 == 9 ? held : train).add(encoder.encode(fromTopic.get(i)));
             }
         }
         if (train.size() < batchSize) {
@@ -258,6 +273,20 @@ final class TrainRmCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "rm-%d  pairwise %.4f  gold %.4f  best-of-n %.4f%n", i, e.pairwiseAccuracy(),
                             e.goldAccuracy(), e.bestOfNAccuracy());
                 }
+            }
+            if (writeBack) {
+                List<ModelRef> models = new ArrayList<>();
+                for (int i = 0; i < outcome.ensemble().size(); i++) {
+                    models.add(new ModelRef("rm-" + i, 0L));
+                }
+                List<EncodedPair> all = fromTopic.stream().map(encoder::encode).toList();
+                Topics topics = Topics.create(topicSettings);
+                try (KafkaProducer<String, PreferencePair> producer = new KafkaProducer<>(
+                        producerProperties(topicSettings), topics.preferences().keySerializer(),
+                        topics.preferences().valueSerializer())) {
+                    StrengthWriteBack.write(producer, topics, fromTopic, outcome.ensemble().strengths(all), models);
+                }
+                root.put("written_back", fromTopic.size());
             }
             if (!json) {
                 out.printf(Locale.ROOT, "preference strength over %d training pairs: share with mean < 0 %.3f, "
@@ -307,6 +336,16 @@ final class TrainRmCommand implements Callable<Integer> {
             trainer.run();
         }
         return 0;
+    }
+
+    private static Map<String, Object> producerProperties(Map<String, Object> settings) {
+        Map<String, Object> props = new java.util.HashMap<>();
+        settings.forEach((k, v) -> {
+            if (ProducerConfig.configNames().contains(k) || k.startsWith("sasl.") || k.startsWith("ssl.")) {
+                props.put(k, v);
+            }
+        });
+        return props;
     }
 
     private RmTrainingConfig training() {

@@ -89,7 +89,9 @@ public final class BenchWorkerCommand implements Callable<Integer> {
     @Option(names = "--swaps", defaultValue = "20", description = "Versions published in the swap run (default ${DEFAULT-VALUE}).")
     int swaps;
 
-    @Option(names = "--threads", defaultValue = "0", description = "PyTorch intra-op threads (0: all cores).")
+    @Option(names = "--threads", defaultValue = "1",
+            description = "PyTorch intra-op threads, 0 for all cores (default ${DEFAULT-VALUE}: on a shared, "
+                    + "oversubscribed machine several intra-op threads made the sampling figures erratic).")
     int threads;
 
     @Option(names = "--json", description = "Print only the JSON line.")
@@ -119,9 +121,11 @@ public final class BenchWorkerCommand implements Callable<Integer> {
             double raw = (before + after) / 2;
             out.printf(Locale.ROOT, "{\"generations_per_s\":%.1f, \"sampling_only_per_s\":%.1f, \"ratio\":%.3f, "
                             + "\"swap_p99_ms\":%.1f, \"swap_p50_ms\":%.1f, \"swaps\":%d, \"batch\":%d, \"samples\":%d, "
-                            + "\"max_new_tokens\":%d, \"prompts\":%d}%n", kafka.generationsPerSecond, raw,
+                            + "\"max_new_tokens\":%d, \"prompts\":%d, \"sampling_in_run_per_s\":%.1f, "
+                            + "\"ratio_in_run\":%.3f}%n", kafka.generationsPerSecond, raw,
                     kafka.generationsPerSecond / raw, percentile(kafka.swapMillis, 0.99),
-                    percentile(kafka.swapMillis, 0.50), kafka.swapMillis.size(), batch, samples, maxNewTokens, prompts);
+                    percentile(kafka.swapMillis, 0.50), kafka.swapMillis.size(), batch, samples, maxNewTokens, prompts,
+                    kafka.samplingInRunPerSecond, kafka.generationsPerSecond / kafka.samplingInRunPerSecond);
             out.flush();
             return 0;
         } finally {
@@ -129,11 +133,31 @@ public final class BenchWorkerCommand implements Callable<Integer> {
         }
     }
 
-    private record Result(double generationsPerSecond, List<Double> swapMillis) {
+    /**
+     * @param generationsPerSecond committed generations/s through Kafka
+     * @param samplingInRunPerSecond generations per second of time the worker spent inside the sampler during the
+     *                               same run (same load), i.e. the rate with Kafka's share taken out
+     * @param swapMillis           publication-to-first-generation latencies
+     */
+    private record Result(double generationsPerSecond, double samplingInRunPerSecond, List<Double> swapMillis) {
     }
 
-    /** The worker's batches, sampled back to back in this thread. */
-    private double samplingOnly(Checkpoint checkpoint, List<Prompt> promptList) {
+    /**
+     * The worker's batches, sampled back to back on a thread of their own, as the worker samples on its own
+     * thread. (Measured here: with more than one PyTorch intra-op thread, sampling on the JVM's main thread ran
+     * 20-100x slower than on any other thread of the same process on the loaded build machine.)
+     */
+    private double samplingOnly(Checkpoint checkpoint, List<Prompt> promptList) throws Exception {
+        java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor(
+                r -> new Thread(r, "bench-sampling-only"));
+        try {
+            return one.submit(() -> samplingOnlyHere(checkpoint, promptList)).get();
+        } finally {
+            one.shutdown();
+        }
+    }
+
+    private double samplingOnlyHere(Checkpoint checkpoint, List<Prompt> promptList) {
         Vocabulary vocabulary = Vocabulary.standard();
         try (TransformerPolicy policy = TransformerPolicy.fromCheckpoint(checkpoint)) {
             Sampler sampler = new Sampler(policy);
@@ -187,9 +211,10 @@ public final class BenchWorkerCommand implements Callable<Integer> {
             }
             long nextVersion = 0;
             publish(topics, settings, checkpoint, work, nextVersion++);
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
             try (PromptSender sender = new PromptSender(topics, settings);
                  KafkaConsumer<String, Generation> reader = reader(broker.bootstrapServers(), topics);
-                 WorkerPool pool = new WorkerPool(settings, 1, Optional.empty(), new SimpleMeterRegistry())) {
+                 WorkerPool pool = new WorkerPool(settings, 1, Optional.empty(), meters)) {
                 sender.sendAll(promptList);
                 say(out, "sent %d prompts to %s; starting the worker%n", promptList.size(), topics.prompts().name());
                 pool.start();
@@ -218,8 +243,12 @@ public final class BenchWorkerCommand implements Callable<Integer> {
                             : ""));
                 }
                 double rate = (seen - firstChunk) / ((lastAt - firstAt) / 1e9);
-                say(out, "through Kafka: %.1f generations/s (%d after the first committed batch, %.2f s)%n", rate,
-                        seen - firstChunk, (lastAt - firstAt) / 1e9);
+                double samplingSeconds = meters.get("rlhf.worker.sampling").timer()
+                        .totalTime(java.util.concurrent.TimeUnit.NANOSECONDS) / 1e9;
+                double inRun = pool.workers().get(0).generationsCommitted() / samplingSeconds;
+                say(out, "through Kafka: %.1f generations/s (%d after the first committed batch, %.2f s); the "
+                        + "sampler alone ran at %.1f generations/s in the same run%n", rate, seen - firstChunk,
+                        (lastAt - firstAt) / 1e9, inRun);
 
                 List<Double> latencies = new ArrayList<>();
                 // Keep the worker busy through the swap run: about 1.5 s of work per version, queued up front.
@@ -252,7 +281,7 @@ public final class BenchWorkerCommand implements Callable<Integer> {
                     say(out, "version %d: first generation %.1f ms after publication%n", version,
                             latencies.get(latencies.size() - 1));
                 }
-                return new Result(rate, latencies);
+                return new Result(rate, inRun, latencies);
             }
         }
     }

@@ -70,6 +70,17 @@ public final class DemoFlags {
     @Option(names = "--max-new-tokens", paramLabel = "N", description = "Response budget in tokens. Default: 40.")
     Integer maxNewTokens;
 
+    @Option(names = "--aggregation", paramLabel = "NAME",
+            description = "How the reward stream combines the ensemble: mean, min, mean_minus_k_std (k = 1: samples "
+                    + "the reward models disagree on are penalised, which slows reward hacking) or majority_vote. "
+                    + "Default: mean_minus_k_std.")
+    String aggregation;
+
+    @Option(names = "--estimator", paramLabel = "NAME",
+            description = "Advantage estimator of the PPO learner: gae (critic), grpo or rloo (over a prompt's samples). "
+                    + "Default: gae.")
+    String estimator;
+
     @Option(names = "--no-progress", description = "Do not draw the live progress line.")
     boolean noProgress;
 
@@ -125,6 +136,12 @@ public final class DemoFlags {
         }
         if (maxNewTokens != null) {
             b.maxNewTokens(maxNewTokens);
+        }
+        if (aggregation != null) {
+            b.aggregation(aggregation);
+        }
+        if (estimator != null) {
+            b.estimator(estimator);
         }
         b.showProgress(!noProgress);
         return b;

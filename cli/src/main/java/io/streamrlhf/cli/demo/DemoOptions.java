@@ -29,12 +29,14 @@ import java.util.Objects;
  * @param learningRate     PPO learning rate
  * @param stopAtGold       stop the loop as soon as the rolling gold reward reaches this (null: run the budget out)
  * @param showProgress     draw the live progress line
+ * @param aggregation      how the reward stream combines the ensemble ({@code mean}, {@code mean_minus_k_std}, ...)
+ * @param estimator        the learner's advantage estimator: {@code gae} (critic), {@code grpo} or {@code rloo} (group)
  */
 public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double beta, boolean lockstep, Path cacheDir,
                           int sftSteps, int preferencePairs, int rmEnsemble, int rmEpochs, int evalPrompts,
                           int groupSize, int batchSequences, int backlogBatches, double raterRate, int rmTrainEvery,
                           int threads, int maxNewTokens, double learningRate, Double stopAtGold,
-                          boolean showProgress) {
+                          boolean showProgress, String aggregation, String estimator) {
 
     /** The default loop budget of {@code rlhf demo}. */
     public static final Duration DEFAULT_LOOP = Duration.ofSeconds(180);
@@ -59,12 +61,15 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         require(threads >= 0, "--threads must be >= 0, got " + threads);
         require(maxNewTokens >= 4 && maxNewTokens <= 56, "--max-new-tokens must be in [4, 56], got " + maxNewTokens);
         require(learningRate > 0 && learningRate < 1, "--lr must be in (0, 1), got " + learningRate);
+        Objects.requireNonNull(aggregation, "aggregation");
+        require(java.util.Set.of("gae", "grpo", "rloo").contains(estimator),
+                "--estimator must be gae, grpo or rloo, got " + estimator);
     }
 
     /** The defaults of {@code rlhf demo}. */
     public static DemoOptions defaults() {
         return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), 0.02, false, defaultCacheDir(), 400, 2000, 3,
-                3, 256, 4, 64, 2, 20.0, 64, 1, 40, 3e-4, null, true);
+                3, 256, 4, 64, 2, 20.0, 64, 1, 40, 3e-4, null, true, "mean_minus_k_std", "gae");
     }
 
     /** {@code $RLHF_CACHE_DIR}, else {@code ~/.cache/streamrlhf}; the demo's files go to {@code demo/} inside it. */
@@ -114,6 +119,8 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         private double learningRate;
         private Double stopAtGold;
         private boolean showProgress;
+        private String aggregation;
+        private String estimator;
 
         private Builder(DemoOptions o) {
             loopBudget = o.loopBudget;
@@ -137,6 +144,8 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
             learningRate = o.learningRate;
             stopAtGold = o.stopAtGold;
             showProgress = o.showProgress;
+            aggregation = o.aggregation;
+            estimator = o.estimator;
         }
 
         public Builder loopBudget(Duration v) { loopBudget = v; return this; }
@@ -160,12 +169,14 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         public Builder learningRate(double v) { learningRate = v; return this; }
         public Builder stopAtGold(Double v) { stopAtGold = v; return this; }
         public Builder showProgress(boolean v) { showProgress = v; return this; }
+        public Builder aggregation(String v) { aggregation = v; return this; }
+        public Builder estimator(String v) { estimator = v; return this; }
 
         /** The options; throws {@link IllegalArgumentException} naming the first bad value. */
         public DemoOptions build() {
             return new DemoOptions(loopBudget, seed, reportDir, beta, lockstep, cacheDir, sftSteps, preferencePairs,
                     rmEnsemble, rmEpochs, evalPrompts, groupSize, batchSequences, backlogBatches, raterRate,
-                    rmTrainEvery, threads, maxNewTokens, learningRate, stopAtGold, showProgress);
+                    rmTrainEvery, threads, maxNewTokens, learningRate, stopAtGold, showProgress, aggregation, estimator);
         }
     }
 }

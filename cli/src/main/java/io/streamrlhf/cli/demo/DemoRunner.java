@@ -85,6 +85,7 @@ public final class DemoRunner {
     private final List<AutoCloseable> started = new ArrayList<>();
     private volatile boolean aborted;
     private volatile Thread runningThread;
+    private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
 
     /**
      * @param options     the run's settings
@@ -127,7 +128,18 @@ public final class DemoRunner {
             stopAll();
             runningThread = null;
             deleteRecursively(work);
+            finished.countDown();
         }
+    }
+
+    /**
+     * Waits until {@link #run()} has stopped everything it started (for a shutdown hook: it must not wait for the
+     * main thread itself, which may be blocked in {@code System.exit} once the JVM is shutting down).
+     *
+     * @return false if it took longer than {@code timeout}
+     */
+    public boolean awaitStopped(Duration timeout) throws InterruptedException {
+        return finished.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private DemoResult runIn(Path work, long t0) {
@@ -176,7 +188,8 @@ public final class DemoRunner {
         Map<String, Object> stream = new HashMap<>(settings);
         stream.put(RewardStreamConfig.APPLICATION_ID, "rlhf-demo-reward-stream");
         stream.put(RewardStreamConfig.SOURCES, rewardSources(models));
-        stream.put(RewardStreamConfig.AGGREGATION, "mean");
+        stream.put(RewardStreamConfig.AGGREGATION, options.aggregation());
+        stream.put(RewardStreamConfig.UNCERTAINTY_K, 1.0);
         stream.put(RewardStreamConfig.BATCH_SIZE, Math.min(64, options.batchSequences()));
         stream.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, 100L);
         stream.put(RewardStreamConfig.STATE_DIR, work.resolve("streams").toString());
@@ -392,6 +405,7 @@ public final class DemoRunner {
         s.put(PpoConfig.CRITIC_WARMUP_UPDATES, 2);
         s.put(PpoConfig.WARMUP_STEPS, 4);
         s.put(PpoConfig.SEED, options.seed());
+        s.put(PpoConfig.ADVANTAGE_ESTIMATOR, options.estimator());
         return s;
     }
 

@@ -7,7 +7,6 @@ import io.streamrlhf.models.world.SyntheticWorld;
 import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.ModelRef;
 import io.streamrlhf.schemas.avro.PreferencePair;
-import io.streamrlhf.schemas.avro.PreferenceStrength;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
@@ -26,7 +25,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
@@ -299,17 +297,7 @@ public final class OnlineRmTrainer implements AutoCloseable {
         for (int m = 0; m < ensemble.size(); m++) {
             models.add(new ModelRef(memberName(m), v));
         }
-        for (int i = 0; i < fresh.size(); i++) {
-            PairStrength s = strengths.get(i);
-            PreferencePair measured = PreferencePair.newBuilder(fresh.get(i))
-                    .setStrength(new PreferenceStrength(s.mean(), s.std(), s.ensembleSize(), models))
-                    .build();
-            ProducerRecord<String, PreferencePair> record = new ProducerRecord<>(topics.preferences().name(),
-                    measured.getPromptId(), measured);
-            record.headers().add(ORIGIN_HEADER, ORIGIN.getBytes(StandardCharsets.UTF_8));
-            producer.send(record);
-        }
-        producer.flush();
+        StrengthWriteBack.write(producer, topics, fresh, strengths, models);
     }
 
     private List<PromptGroup> metaGroups() {

@@ -139,6 +139,9 @@ class ExactlyOnceLearnerIT {
         LOG.info("published versions in order: {}", versions);
         assertThat(versions).isNotEmpty().isSorted().doesNotHaveDuplicates();
         assertThat(versions.get(versions.size() - 1)).isEqualTo(newest.version());
+        assertThat(metricNames(topics, settings)).as("metrics on the metrics topic").contains("losses/approx_kl",
+                "losses/clipfrac", "losses/explained_variance", "policy/kl_ref", "policy/entropy", "reward/mean",
+                "data/staleness", "data/dropped_stale");
         assertThat(output.stream().filter(l -> l.contains("resumed from checkpoint")).count())
                 .as("restarts resumed from a checkpoint").isGreaterThanOrEqualTo(2);
     }
@@ -248,6 +251,29 @@ class ExactlyOnceLearnerIT {
         return ScoredGeneration.newBuilder().setGeneration(g).setScores(List.of()).setEnsembleMean(reward)
                 .setEnsembleStd(0.0).setEnsembleMin(reward).setAggregation("mean").setReward(reward).setScoredAt(now)
                 .build();
+    }
+
+    private static java.util.Set<String> metricNames(Topics topics, Map<String, Object> settings) {
+        TopicSpec<String, io.streamrlhf.schemas.avro.MetricEvent> spec = topics.metrics();
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        try (KafkaConsumer<String, io.streamrlhf.schemas.avro.MetricEvent> consumer = new KafkaConsumer<>(props,
+                spec.keyDeserializer(), spec.valueDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(spec.name()).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<String, io.streamrlhf.schemas.avro.MetricEvent> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (MetricsReporter.COMPONENT.equals(r.key())) {
+                        names.add(r.value().getName());
+                    }
+                }
+            }
+        }
+        return names;
     }
 
     private static List<Long> publishedVersions(Topics topics, Map<String, Object> settings) {

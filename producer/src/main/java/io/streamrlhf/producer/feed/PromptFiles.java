@@ -185,7 +185,7 @@ public final class PromptFiles {
             if (!m.isObject()) {
                 throw new IllegalArgumentException("field 'metadata' must be an object of strings, got " + kind(m));
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = m.properties().iterator(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (!e.getValue().isValueNode() || e.getValue().isNull()) {
                     throw new IllegalArgumentException("field 'metadata." + e.getKey() + "' must be a string, got "

@@ -7,6 +7,7 @@ import io.streamrlhf.schemas.topics.Topics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -82,7 +83,7 @@ public final class GenerationTail implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("tailing {} failed; the rater page and simulated raters get no new pairs", spec.name(), e);
         } finally {
-            consumer.close(Duration.ofSeconds(5));
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         }
     }
 
@@ -90,7 +91,7 @@ public final class GenerationTail implements AutoCloseable {
     public synchronized void close() {
         running = false;
         if (!thread.isAlive() && thread.getState() == Thread.State.NEW) {
-            consumer.close(Duration.ofSeconds(5));  // never started: the thread would have closed it
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));  // never started: the thread would have closed it
             return;
         }
         consumer.wakeup();

@@ -38,6 +38,7 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -100,6 +101,7 @@ public final class PolicyWorker implements AutoCloseable {
     private final Counter swapRefusedCounter;
     private final Timer batchTimer;
     private final Timer swapTimer;
+    private final Timer samplingTimer;
     private final AtomicLong currentVersion = new AtomicLong(-1);
     private final AtomicLong generations = new AtomicLong();
     private final CountDownLatch ready = new CountDownLatch(1);
@@ -148,6 +150,8 @@ public final class PolicyWorker implements AutoCloseable {
                 .tag("worker", worker).description("Verified versions this worker could not load").register(meters);
         this.batchTimer = Timer.builder("rlhf.worker.batch").tag("policy", policy).tag("worker", worker)
                 .description("One batch: sampling, sending and committing").register(meters);
+        this.samplingTimer = Timer.builder("rlhf.worker.sampling").tag("policy", policy).tag("worker", worker)
+                .description("Time inside the sampler (the work Kafka adds nothing to)").register(meters);
         this.swapTimer = Timer.builder("rlhf.worker.swap").tag("policy", policy).tag("worker", worker)
                 .description("Copying a new version's weights into the running policy").register(meters);
         Gauge.builder("rlhf.worker.policy.version", currentVersion, AtomicLong::get).tag("policy", policy)
@@ -270,9 +274,11 @@ public final class PolicyWorker implements AutoCloseable {
             LOG.error("worker {} stopped on an error", config.workerId(), e);
         } finally {
             ready.countDown();
-            if (consumer != null) {
+            KafkaConsumer<byte[], byte[]> c = consumer;
+            consumer = null;  // close() must not wake up a closed consumer
+            if (c != null) {
                 try {
-                    consumer.close(Duration.ofSeconds(5));
+                    c.close(CloseOptions.timeout(Duration.ofSeconds(5)));
                 } catch (RuntimeException e) {
                     LOG.debug("closing the consumer: {}", e.toString());
                 }
@@ -473,7 +479,9 @@ public final class PolicyWorker implements AutoCloseable {
         SamplingParams params = new SamplingParams(config.temperature(), config.topK(), config.topP(),
                 config.maxNewTokens(), vocabulary.eosId(), vocabulary.padId(), seed);
         Instant started = Instant.now();
+        long t0 = System.nanoTime();
         SampleResult result = sampler.sample(prompts, params);
+        samplingTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         io.streamrlhf.schemas.avro.SamplingParams sampling = io.streamrlhf.schemas.avro.SamplingParams.newBuilder()
                 .setTemperature((float) params.temperature()).setTopP((float) params.topP()).setTopK(params.topK())
                 .setMaxNewTokens(params.maxNewTokens()).setSeed(seed).build();

@@ -25,6 +25,7 @@ public final class WorkerPool implements AutoCloseable {
     private final PolicyFollower follower;
     private final List<PolicyWorker> workers = new ArrayList<>();
     private final Optional<Bootstrap> bootstrap;
+    private boolean closed;
 
     /**
      * A policy checkpoint to serve when nothing is published on {@code policy.versions} yet.
@@ -100,6 +101,12 @@ public final class WorkerPool implements AutoCloseable {
     /** Stops every worker (each with its grace period), then the follower. */
     @Override
     public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;  // a shutdown hook and the main thread may both close
+            }
+            closed = true;
+        }
         List<Thread> closers = new ArrayList<>();
         for (PolicyWorker w : workers) {
             Thread t = new Thread(w::close, "close-" + w.workerId());

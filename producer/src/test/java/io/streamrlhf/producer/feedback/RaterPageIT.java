@@ -46,6 +46,7 @@ class RaterPageIT {
     static final String TOKEN = "page-token";
 
     @Test
+    @SuppressWarnings("try")  // the tail works through the window it fills; the body never names it
     void aClickOnTheRaterPageBecomesAFeedbackRecord() throws Exception {
         Path chromium = firstExisting(System.getenv("CHROME_BIN"), "/usr/bin/chromium", "/usr/bin/chromium-browser",
                 "/usr/bin/google-chrome");
@@ -70,7 +71,7 @@ class RaterPageIT {
              KafkaFeedbackSink sink = new KafkaFeedbackSink(cluster.topics(), cluster.settings());
              FeedbackServer server = new FeedbackServer(new FeedbackServer.Options("127.0.0.1", 0,
                      Optional.of(TOKEN), 8 * 1024), sink, recent, new SimpleMeterRegistry()).start()) {
-            await().atMost(Duration.ofSeconds(60)).until(() -> recent.size() == 2);
+            await().atMost(Duration.ofSeconds(60)).until(() -> recent.size() == 2);  // the tail filled the window
             String base = "http://127.0.0.1:" + server.port();
 
             // Refused requests on the same service: none of them may reach the topic.

@@ -1,0 +1,172 @@
+package io.streamrlhf.cli.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code rlhf demo} end to end, as a user runs it: the runnable jar in its own JVM with a tiny budget (a short SFT, a
+ * small preference set, a 40-second loop). Checks that every component ran and that everything it started is gone
+ * afterwards; and that a component dying mid-run makes the demo fail with a message naming it.
+ *
+ * <p>Both tests share one model cache, so only the first pays for SFT and the initial reward models.
+ */
+class DemoSmokeIT {
+
+    private static final Pattern ANNOUNCE = Pattern.compile("bootstrap=localhost:(\\d+) registry=http://localhost:(\\d+)/");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir static Path cache;
+    @TempDir Path work;
+
+    private Process process;
+    private final Map<Long, ProcessHandle> seen = new ConcurrentHashMap<>();
+
+    @BeforeAll
+    static void jarExists() {
+        assertThat(Path.of("target", "rlhf.jar")).as("the runnable jar built by 'package'").exists();
+    }
+
+    @AfterEach
+    void killLeftovers() {
+        if (process != null && process.isAlive()) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+        seen.values().forEach(ProcessHandle::destroyForcibly);
+    }
+
+    @Test
+    void everyComponentRunsVersionsArePickedUpTheReportIsWrittenAndEverythingIsReleased() throws Exception {
+        Path report = work.resolve("report");
+        Path err = work.resolve("demo.err");
+        Path out = work.resolve("demo.out");
+        process = start(out, err, "--report", report.toString(), "--json");
+        boolean exited = watch(Duration.ofMinutes(5));
+        String stderr = Files.readString(err);
+        assertThat(exited).as("demo finished within 5 minutes; stderr:%n%s", stderr).isTrue();
+        assertThat(process.exitValue()).as("exit status; stderr:%n%s", stderr).isZero();
+
+        List<String> lines = Files.readAllLines(out);
+        JsonNode summary = JSON.readTree(lines.get(lines.size() - 1));
+        assertThat(summary.get("policy_versions").asLong()).as("policy versions published").isGreaterThanOrEqualTo(2);
+        assertThat(summary.get("versions_generating").asLong()).as("versions the workers generated with")
+                .isGreaterThanOrEqualTo(2);
+        assertThat(summary.get("scored").asLong()).as("reward stream scored").isPositive();
+        assertThat(summary.get("scored").asLong()).as("every committed generation scored")
+                .isEqualTo(summary.get("generations").asLong());
+        assertThat(summary.get("preferences").asLong()).as("simulated raters -> feedback join").isPositive();
+        assertThat(summary.get("rm_versions").asLong()).as("the reward-model trainer published").isGreaterThanOrEqualTo(2);
+        assertThat(summary.get("dlq_records").asLong()).as("dead letters").isZero();
+        for (String key : List.of("sft_gold", "bon8_gold", "final_gold", "final_proxy", "kl_ref", "wall_s")) {
+            assertThat(summary.get(key).isNumber()).as(key).isTrue();
+        }
+        assertThat(String.join("\n", lines)).contains("SFT policy", "best-of-8", "final policy");
+
+        assertThat(Files.readString(report.resolve("index.html"))).contains("<img src=\"reward.png\"", "best-of-8");
+        for (String png : List.of("reward.png", "kl.png", "throughput.png")) {
+            byte[] head = head(report.resolve(png));
+            assertThat(head).as(png + " is a PNG").startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
+        }
+        assertThat(JSON.readTree(Files.readString(report.resolve("summary.json"))).get("policy_versions").asLong())
+                .isEqualTo(summary.get("policy_versions").asLong());
+
+        assertReleased(stderr);
+    }
+
+    @Test
+    void aDyingComponentFailsTheDemoWithAMessageNamingIt() throws Exception {
+        Path err = work.resolve("demo.err");
+        process = start(work.resolve("demo.out"), err, "--no-report");
+        // Wait for the reward-model trainer's JVM, then kill it as the OOM killer would.
+        ProcessHandle trainer = null;
+        long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+        while (trainer == null && process.isAlive() && System.nanoTime() < deadline) {
+            Optional<ProcessHandle> found = process.descendants()
+                    .filter(p -> p.info().commandLine().orElse("").contains("train-rm")).findFirst();
+            found.ifPresent(p -> seen.put(p.pid(), p));
+            trainer = found.orElse(null);
+            Thread.sleep(200);
+        }
+        assertThat(trainer).as("the reward-model trainer child process appeared; stderr:%n%s", Files.readString(err))
+                .isNotNull();
+        Thread.sleep(3000);  // let the loop get going
+        trainer.destroyForcibly();
+        boolean exited = watch(Duration.ofMinutes(2));
+        String stderr = Files.readString(err);
+        assertThat(exited).as("demo stopped after the failure; stderr:%n%s", stderr).isTrue();
+        assertThat(process.exitValue()).as("exit status; stderr:%n%s", stderr).isEqualTo(1);
+        assertThat(stderr).contains("rlhf demo: the reward-model trainer (child process pid " + trainer.pid()
+                + ") exited with status 137");
+        assertReleased(stderr);
+    }
+
+    private Process start(Path out, Path err, String... extra) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1500m", "-Dai.djl.offline=true"));
+        String djlCache = System.getProperty("DJL_CACHE_DIR");
+        if (djlCache != null) {
+            cmd.add("-DDJL_CACHE_DIR=" + djlCache);
+        }
+        cmd.addAll(List.of("-jar", Path.of("target", "rlhf.jar").toAbsolutePath().toString(), "demo",
+                "--minutes", "0.67", "--sft-steps", "40", "--preference-pairs", "160", "--rm-epochs", "1",
+                "--rm-ensemble", "2", "--eval-prompts", "32", "--batch", "32", "--rm-train-every", "32",
+                "--rater-rate", "40", "--max-new-tokens", "24", "--no-progress", "--cache-dir", cache.toString()));
+        cmd.addAll(List.of(extra));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().put("OPT_OUT_TRACKING", "true");
+        return pb.start();
+    }
+
+    /** Waits for the demo to exit, remembering every process it started on the way. */
+    private boolean watch(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (process.isAlive() && System.nanoTime() < deadline) {
+            process.descendants().forEach(p -> seen.put(p.pid(), p));
+            process.waitFor(250, TimeUnit.MILLISECONDS);
+        }
+        return !process.isAlive();
+    }
+
+    private void assertReleased(String stderr) throws InterruptedException {
+        assertThat(seen).as("child processes seen (registry, reward-model trainer)").isNotEmpty();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (seen.values().stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(seen.values()).as("every child process ended").noneMatch(ProcessHandle::isAlive);
+        Matcher m = ANNOUNCE.matcher(stderr);
+        assertThat(m.find()).as("the demo announced its ports; stderr:%n%s", stderr).isTrue();
+        for (int port : List.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)))) {
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress("localhost", port));
+            } catch (IOException e) {
+                throw new AssertionError("port " + port + " is still in use after the demo ended", e);
+            }
+        }
+    }
+
+    private static byte[] head(Path file) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        return java.util.Arrays.copyOf(all, Math.min(8, all.length));
+    }
+}
