@@ -24,6 +24,9 @@ import picocli.CommandLine.HelpCommand;
                 "Run 'rlhf COMMAND --help' for a command's options."},
         subcommands = {
                 DemoCommand.class,
+                WorkerCommand.class,
+                PromptsCommand.class,
+                FeedbackCommand.class,
                 ClusterCommand.class,
                 TopicsCommand.class,
                 SftCommand.class,

@@ -10,7 +10,8 @@ import picocli.CommandLine.Spec;
   */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks. Each prints one JSON object as its last line.",
-        subcommands = {BenchModelsCommand.class, BenchScoringCommand.class, BenchLearnerCommand.class})
+        subcommands = {BenchModelsCommand.class, BenchScoringCommand.class, BenchLearnerCommand.class,
+                BenchWorkerCommand.class})
 public final class BenchCommand implements Runnable {
 
     @Spec CommandSpec spec;
