@@ -1,0 +1,114 @@
+package io.streamrlhf.cli.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The demo's pure parts: pacing rules, options, the JSON line, the snapshot arithmetic and the report files. */
+class DemoUnitsTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void streamingKeepsAtMostBacklogBatchesAheadOfTheLearner() {
+        assertThat(PromptPacer.due(false, 2, 0, 0, 0)).isTrue();
+        assertThat(PromptPacer.due(false, 2, 1, 0, 0)).isTrue();
+        assertThat(PromptPacer.due(false, 2, 2, 0, 0)).as("two in flight, none trained").isFalse();
+        assertThat(PromptPacer.due(false, 2, 2, 1, 0)).as("the workers' version does not matter").isTrue();
+    }
+
+    @Test
+    void lockstepWaitsForTheUpdateAndForEveryWorkerToServeIt() {
+        assertThat(PromptPacer.due(true, 2, 0, 0, 0)).as("the first batch goes at once").isTrue();
+        assertThat(PromptPacer.due(true, 2, 1, 0, 0)).as("update 1 not done").isFalse();
+        assertThat(PromptPacer.due(true, 2, 1, 1, 0)).as("published, not yet served").isFalse();
+        assertThat(PromptPacer.due(true, 2, 1, 1, 1)).isTrue();
+        assertThat(PromptPacer.due(true, 2, 3, 3, 2)).as("a worker still on version 2").isFalse();
+    }
+
+    @Test
+    void optionsDefaultsAreValidAndBadValuesAreNamed() {
+        DemoOptions d = DemoOptions.defaults();
+        assertThat(d.promptsPerBatch()).isEqualTo(d.batchSequences() / d.groupSize());
+        assertThat(d.loopBudget()).isEqualTo(DemoOptions.DEFAULT_LOOP);
+        assertThat(d.toBuilder().beta(0).build().beta()).as("no KL penalty is allowed").isZero();
+        assertThatThrownBy(() -> d.toBuilder().groupSize(1).build()).hasMessageContaining("--group-size must be >= 2");
+        assertThatThrownBy(() -> d.toBuilder().loopBudget(Duration.ZERO).build()).hasMessageContaining("--minutes");
+        assertThatThrownBy(() -> d.toBuilder().estimator("ppo").build())
+                .hasMessageContaining("--estimator must be gae, grpo or rloo, got ppo");
+    }
+
+    @Test
+    void jsonLineStartsWithTheDocumentedKeysInOrder() throws Exception {
+        DemoResult r = result(2.0, 2.3, 2.41234567);
+        JsonNode json = JSON.readTree(r.toJson());
+        List<String> keys = new ArrayList<>();
+        for (Iterator<String> it = json.fieldNames(); it.hasNext(); ) {
+            keys.add(it.next());
+        }
+        assertThat(keys.subList(0, 7)).containsExactly("sft_gold", "bon8_gold", "final_gold", "final_proxy", "kl_ref",
+                "policy_versions", "wall_s");
+        assertThat(json.get("final_gold").asDouble()).isEqualTo(2.4123);
+        assertThat(json.get("policy_versions").asLong()).isEqualTo(12);
+        assertThat(json.get("mode").asText()).isEqualTo("streaming");
+        assertThat(r.toJson()).doesNotContain("\n");
+    }
+
+    @Test
+    void newestVersionsGoldWeighsVersionsByTheirSamples() {
+        LoopMonitor.Snapshot s = snapshot();
+        // Versions 2 (8 samples, gold 3.0) and 1 (8 samples, gold 2.0) make the newest 16.
+        assertThat(s.goldOfNewest(16)).isEqualTo(2.5);
+        assertThat(s.goldOfNewest(1)).isEqualTo(3.0);
+        assertThat(s.versionsGenerating()).isEqualTo(2);
+        assertThat(s.versionsPublished()).isEqualTo(2);
+    }
+
+    @Test
+    void reportHasTheTableAndThreePngCharts(@TempDir Path dir) throws Exception {
+        DemoResult r = result(2.0, 2.3, 2.4);
+        List<DemoRunner.ThroughputPoint> tp = List.of(new DemoRunner.ThroughputPoint(2, 30, 28, 60, 56),
+                new DemoRunner.ThroughputPoint(4, 32, 33, 124, 122));
+        Path index = DemoReport.write(dir, DemoOptions.defaults(), r, snapshot(), tp);
+        String html = Files.readString(index);
+        assertThat(html).contains("best-of-8", "2.300", "2.400", "<img src=\"reward.png\"", "<img src=\"kl.png\"",
+                "<img src=\"throughput.png\"", "+0.100");
+        for (String png : List.of("reward.png", "kl.png", "throughput.png")) {
+            byte[] bytes = Files.readAllBytes(dir.resolve(png));
+            assertThat(bytes.length).as(png).isGreaterThan(1000);
+            assertThat(new String(bytes, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");
+        }
+        assertThat(JSON.readTree(Files.readString(dir.resolve("summary.json"))).get("bon8_gold").asDouble())
+                .isEqualTo(2.3);
+    }
+
+    private static DemoResult result(double sft, double bon, double fin) {
+        return new DemoResult(sft, bon, fin, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0, Double.NaN,
+                false, 0.02, 1, true, 0, 0, 0.6, 350);
+    }
+
+    private static LoopMonitor.Snapshot snapshot() {
+        List<LoopMonitor.VersionPoint> versions = List.of(
+                new LoopMonitor.VersionPoint(0, 8, 1.0, -0.5, 0.0, 18, 1.0),
+                new LoopMonitor.VersionPoint(1, 8, 2.0, 0.1, 0.2, 16, 5.0),
+                new LoopMonitor.VersionPoint(2, 8, 3.0, 0.4, 0.5, 15, 9.0));
+        List<LoopMonitor.UpdatePoint> updates = List.of(new LoopMonitor.UpdatePoint(1, 0.0, 0.1, 0, 0.001),
+                new LoopMonitor.UpdatePoint(2, 0.4, 0.3, 1, 0.004));
+        TreeMap<Long, Double> published = new TreeMap<>();
+        published.put(1L, 4.0);
+        published.put(2L, 8.0);
+        return new LoopMonitor.Snapshot(10, 24, 40, 2, 2, 2, 2.0, 0.4, 1, versions, updates, published, Double.NaN,
+                -1);
+    }
+}
