@@ -18,7 +18,7 @@ public final class DemoFlags {
     Long seed;
 
     @Option(names = "--beta", paramLabel = "B",
-            description = "KL penalty coefficient to the SFT reference; 0 turns the penalty off. Default: 0.02.")
+            description = "KL penalty coefficient to the SFT reference; 0 turns the penalty off. Default: 0.1.")
     Double beta;
 
     @Option(names = "--cache-dir", paramLabel = "DIR",
@@ -33,17 +33,18 @@ public final class DemoFlags {
     @Option(names = "--batch", paramLabel = "N", description = "Sequences per PPO update. Default: 64.")
     Integer batch;
 
-    @Option(names = "--group-size", paramLabel = "K", description = "Samples per prompt. Default: 4.")
+    @Option(names = "--group-size", paramLabel = "K",
+            description = "Samples per prompt (the GRPO group; raters compare two of them). Default: 8.")
     Integer groupSize;
 
     @Option(names = "--backlog", paramLabel = "N",
             description = "Streaming: batches of prompts in flight ahead of the learner. Default: 2.")
     Integer backlog;
 
-    @Option(names = "--lr", paramLabel = "X", description = "PPO learning rate. Default: 3e-4.")
+    @Option(names = "--lr", paramLabel = "X", description = "PPO learning rate. Default: 1e-4.")
     Double learningRate;
 
-    @Option(names = "--rater-rate", paramLabel = "R", description = "Simulated rater labels per second. Default: 20.")
+    @Option(names = "--rater-rate", paramLabel = "R", description = "Simulated rater labels per second. Default: 50.")
     Double raterRate;
 
     @Option(names = "--rm-train-every", paramLabel = "N",
@@ -54,7 +55,7 @@ public final class DemoFlags {
     Integer sftSteps;
 
     @Option(names = "--preference-pairs", paramLabel = "N",
-            description = "Offline preference pairs for the initial reward models. Default: 2000.")
+            description = "Offline preference pairs for the initial reward models. Default: 4000.")
     Integer preferencePairs;
 
     @Option(names = "--rm-ensemble", paramLabel = "M", description = "Reward models in the ensemble. Default: 3.")
@@ -78,7 +79,7 @@ public final class DemoFlags {
 
     @Option(names = "--estimator", paramLabel = "NAME",
             description = "Advantage estimator of the PPO learner: gae (critic), grpo or rloo (over a prompt's samples). "
-                    + "Default: gae.")
+                    + "Default: grpo.")
     String estimator;
 
     @Option(names = "--no-progress", description = "Do not draw the live progress line.")

@@ -40,6 +40,8 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
 
     /** The default loop budget of {@code rlhf demo}. */
     public static final Duration DEFAULT_LOOP = Duration.ofSeconds(180);
+    /** The default KL coefficient β. */
+    public static final double DEFAULT_BETA = 0.1;
 
     /** Checks every field and names the one that is wrong. */
     public DemoOptions {
@@ -68,8 +70,8 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
 
     /** The defaults of {@code rlhf demo}. */
     public static DemoOptions defaults() {
-        return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), 0.02, false, defaultCacheDir(), 400, 2000, 3,
-                3, 256, 4, 64, 2, 20.0, 64, 1, 40, 3e-4, null, true, "mean_minus_k_std", "gae");
+        return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(), 400,
+                4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "grpo");
     }
 
     /** {@code $RLHF_CACHE_DIR}, else {@code ~/.cache/streamrlhf}; the demo's files go to {@code demo/} inside it. */

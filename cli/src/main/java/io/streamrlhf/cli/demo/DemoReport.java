@@ -30,6 +30,8 @@ final class DemoReport {
 
     private static final int WIDTH = 820;
     private static final int HEIGHT = 380;
+    /** Versions averaged (weighted by samples) in the smoothed gold curve. */
+    private static final int SMOOTHING = 8;
 
     private DemoReport() {
     }
@@ -58,14 +60,25 @@ final class DemoReport {
 
     static JFreeChart rewardChart(DemoResult result, LoopMonitor.Snapshot snap) {
         XYSeries gold = new XYSeries("gold reward (hidden)");
+        XYSeries smooth = new XYSeries("gold, mean of the last " + SMOOTHING + " versions");
         XYSeries proxy = new XYSeries("proxy: mean raw RM score");
-        for (LoopMonitor.VersionPoint v : snap.versions()) {
+        List<LoopMonitor.VersionPoint> vs = snap.versions();
+        for (int i = 0; i < vs.size(); i++) {
+            LoopMonitor.VersionPoint v = vs.get(i);
             gold.add(v.version(), v.gold());
             proxy.add(v.version(), v.rawProxy());
+            double sum = 0;
+            long n = 0;
+            for (int j = Math.max(0, i - SMOOTHING + 1); j <= i; j++) {
+                sum += vs.get(j).gold() * vs.get(j).count();
+                n += vs.get(j).count();
+            }
+            smooth.add(v.version(), sum / n);
         }
+        XYSeriesCollection goldData = new XYSeriesCollection(gold);
+        goldData.addSeries(smooth);
         JFreeChart chart = ChartFactory.createXYLineChart("Reward of each policy version's generations",
-                "policy version", "gold reward", new XYSeriesCollection(gold), PlotOrientation.VERTICAL, true, false,
-                false);
+                "policy version", "gold reward", goldData, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
@@ -77,8 +90,9 @@ final class DemoReport {
         plot.setDataset(1, new XYSeriesCollection(proxy));
         plot.mapDatasetToRangeAxis(1, 1);
         XYLineAndShapeRenderer goldRenderer = new XYLineAndShapeRenderer(true, false);
-        goldRenderer.setSeriesPaint(0, new Color(0, 110, 60));
-        goldRenderer.setSeriesStroke(0, new BasicStroke(2f));
+        goldRenderer.setSeriesPaint(0, new Color(120, 190, 150));
+        goldRenderer.setSeriesPaint(1, new Color(0, 100, 50));
+        goldRenderer.setSeriesStroke(1, new BasicStroke(2.5f));
         plot.setRenderer(0, goldRenderer);
         XYLineAndShapeRenderer proxyRenderer = new XYLineAndShapeRenderer(true, false);
         proxyRenderer.setSeriesPaint(0, new Color(200, 90, 0));

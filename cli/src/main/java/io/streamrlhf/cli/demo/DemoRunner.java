@@ -422,7 +422,7 @@ public final class DemoRunner {
         p.setProperty(OnlineRmConfig.TRAIN_EVERY_PAIRS, Integer.toString(options.rmTrainEvery()));
         p.setProperty(OnlineRmConfig.TRAIN_MAX_WAIT_MS, "30000");
         p.setProperty(OnlineRmConfig.EPOCHS, "1");
-        p.setProperty(OnlineRmConfig.BUFFER_PAIRS, "1024");
+        p.setProperty(OnlineRmConfig.BUFFER_PAIRS, "2048");
         p.setProperty(OnlineRmConfig.D_MODEL, Integer.toString(models.rmShape().dModel()));
         p.setProperty(OnlineRmConfig.LAYERS, Integer.toString(models.rmShape().layers()));
         p.setProperty(OnlineRmConfig.HEADS, Integer.toString(models.rmShape().heads()));
