@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code rlhf bench e2e}: the demo's loop twice with the same seed and settings, streaming and lockstep, each until
- * the rolling gold reward of its scored generations (one learner batch) first reaches the same target; prints the
- * loop wall time of each. Last line:
+ * the mean gold reward of its newest scored generations (four learner batches, 256 by default) first reaches the same
+ * target; prints the loop wall time of each. Last line:
  * {@code {"streaming_s":..., "lockstep_s":..., "ratio":..., "target_gold":...}} (a time is null when that mode did
  * not reach the target within {@code --minutes}).
  */

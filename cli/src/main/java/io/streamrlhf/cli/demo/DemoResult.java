@@ -81,7 +81,9 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
                 lockstep ? "lockstep" : "streaming", beta, seed, wallSeconds, loopSeconds, cpuSeconds);
         out.println("  ---------------------------------------------------------------");
         out.println("                                     gold reward   proxy (RM z)");
-        out.printf(Locale.ROOT, "  SFT policy                          %8.3f      %+8.3f%n", sftGold, sftProxy);
+        // The SFT proxy is 0 by construction, up to rounding: do not print "-0.000".
+        out.printf(Locale.ROOT, "  SFT policy                          %8.3f      %+8.3f%n", sftGold,
+                Math.abs(sftProxy) < 5e-4 ? 0.0 : sftProxy);
         out.printf(Locale.ROOT, "  best-of-8 SFT samples, RM-ranked    %8.3f             -%n", bon8Gold);
         out.printf(Locale.ROOT, "  final policy (v%-4d)                %8.3f      %+8.3f%n", policyVersions, finalGold,
                 finalProxy);

@@ -78,6 +78,8 @@ public final class DemoRunner {
     /** Best-of-n of the baseline. */
     static final int BEST_OF = 8;
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(2);
+    /** Learner batches of scored generations whose mean gold must reach a stop target (4 x 64: standard error ~0.05). */
+    static final int TARGET_WINDOW_BATCHES = 4;
 
     private final DemoOptions options;
     private final PrintWriter log;
@@ -258,7 +260,8 @@ public final class DemoRunner {
         started.add(raters);
         raters.start(options.raterRate());
 
-        LoopMonitor monitor = new LoopMonitor(topics, settings, options.batchSequences(), options.stopAtGold()).start();
+        LoopMonitor monitor = new LoopMonitor(topics, settings, options.batchSequences(),
+                TARGET_WINDOW_BATCHES * options.batchSequences(), options.stopAtGold()).start();
         started.add(monitor);
 
         PromptPacer pacer = new PromptPacer(new SyntheticPromptFeed(options.seed(), options.groupSize()),

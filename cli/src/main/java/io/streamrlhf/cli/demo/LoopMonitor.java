@@ -44,6 +44,7 @@ final class LoopMonitor implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final GoldReward gold = SyntheticWorld.standard().gold();
     private final int window;
+    private final int targetWindow;
     private final long startNanos;
     private final Double target;
     private final Thread thread;
@@ -53,6 +54,7 @@ final class LoopMonitor implements AutoCloseable {
     // Guarded by this.
     private final TreeMap<Long, VersionStats> byVersion = new TreeMap<>();
     private final ArrayDeque<Double> recentGold = new ArrayDeque<>();
+    private final ArrayDeque<Double> targetGold = new ArrayDeque<>();
     private final TreeMap<Long, Map<String, Double>> learnerMetrics = new TreeMap<>();
     private final TreeMap<Long, Double> publishedAt = new TreeMap<>();
     private long scored;
@@ -64,12 +66,15 @@ final class LoopMonitor implements AutoCloseable {
     private long targetVersion = -1;
 
     /**
-     * @param window rolling window of scored generations the "current gold" is averaged over
-     * @param target gold reward whose first crossing by the rolling mean is timed; null for none
+     * @param window       rolling window of scored generations the "current gold" is averaged over
+     * @param targetWindow the (longer) window whose mean must reach {@code target}: one learner batch is too noisy
+     *                     a measure to time a crossing by
+     * @param target       gold reward whose first crossing by the rolling mean is timed; null for none
      */
-    LoopMonitor(Topics topics, Map<String, Object> clientProperties, int window, Double target) {
+    LoopMonitor(Topics topics, Map<String, Object> clientProperties, int window, int targetWindow, Double target) {
         this.topics = topics;
         this.window = window;
+        this.targetWindow = targetWindow;
         this.target = target;
         this.startNanos = System.nanoTime();
         Map<String, Object> props = new HashMap<>();
@@ -168,8 +173,12 @@ final class LoopMonitor implements AutoCloseable {
             while (recentGold.size() > window) {
                 recentGold.removeFirst();
             }
-            if (target != null && Double.isNaN(targetReachedAt) && recentGold.size() >= window
-                    && mean(recentGold) >= target) {
+            targetGold.addLast(goldTotal);
+            while (targetGold.size() > targetWindow) {
+                targetGold.removeFirst();
+            }
+            if (target != null && Double.isNaN(targetReachedAt) && targetGold.size() >= targetWindow
+                    && mean(targetGold) >= target) {
                 targetReachedAt = now;
                 targetVersion = g.getPolicyVersion();
             }
