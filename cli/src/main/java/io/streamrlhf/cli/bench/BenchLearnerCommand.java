@@ -5,6 +5,7 @@ import io.streamrlhf.models.bench.ModelBench;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,38 +29,7 @@ public final class BenchLearnerCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print only the JSON line (no progress).")
     boolean json;
 
-    @Option(names = "--vocab", paramLabel = "N", description = "Vocabulary size. Default: 64.")
-    Integer vocab;
-
-    @Option(names = "--d-model", paramLabel = "N", description = "Model width. Default: 128.")
-    Integer dModel;
-
-    @Option(names = "--layers", paramLabel = "N", description = "Transformer layers. Default: 2.")
-    Integer layers;
-
-    @Option(names = "--heads", paramLabel = "N", description = "Attention heads. Default: 4.")
-    Integer heads;
-
-    @Option(names = "--context", paramLabel = "N", description = "Position table size (max sequence). Default: 64.")
-    Integer context;
-
-    @Option(names = "--batch", paramLabel = "N", description = "Sequences per update. Default: 64.")
-    Integer batch;
-
-    @Option(names = "--prompt", paramLabel = "N", description = "Prompt tokens. Default: 8.")
-    Integer prompt;
-
-    @Option(names = "--new-tokens", paramLabel = "N", description = "Response tokens per sequence. Default: 32.")
-    Integer newTokens;
-
-    @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads. Default: 2.")
-    Integer threads;
-
-    @Option(names = "--seconds", paramLabel = "S", description = "Measuring time per figure. Default: 5.")
-    Double seconds;
-
-    @Option(names = "--seed", paramLabel = "S", description = "Seed for weights, prompts and draws. Default: 0.")
-    Long seed;
+    @Mixin ModelShapeOptions shape;
 
     @Option(names = "--rss-updates", paramLabel = "N", defaultValue = "1000",
             description = "Updates over which RSS growth is measured. Default: ${DEFAULT-VALUE}.")
@@ -67,13 +37,9 @@ public final class BenchLearnerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ModelBench.Config d = ModelBench.Config.defaults();
         ModelBench.Config cfg;
         try {
-            cfg = new ModelBench.Config(or(vocab, d.vocab()), or(dModel, d.dModel()), or(layers, d.layers()),
-                    or(heads, d.heads()), or(context, d.context()), or(batch, d.batch()), or(prompt, d.prompt()),
-                    or(newTokens, d.newTokens()), or(threads, d.threads()), seconds == null ? d.seconds() : seconds,
-                    seed == null ? d.seed() : seed);
+            cfg = shape.toConfig();
             if (rssUpdates < 0) {
                 throw new IllegalArgumentException("--rss-updates must be >= 0, got " + rssUpdates);
             }
@@ -89,9 +55,5 @@ public final class BenchLearnerCommand implements Callable<Integer> {
         out.println(result.toJson());
         out.flush();
         return 0;
-    }
-
-    private static int or(Integer value, int fallback) {
-        return value == null ? fallback : value;
     }
 }

@@ -4,6 +4,7 @@ import io.streamrlhf.models.bench.ModelBench;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -27,48 +28,13 @@ public final class BenchModelsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print only the JSON line (no progress).")
     boolean json;
 
-    @Option(names = "--vocab", paramLabel = "N", description = "Vocabulary size. Default: the synthetic world's.")
-    Integer vocab;
-
-    @Option(names = "--d-model", paramLabel = "N", description = "Model width. Default: 128.")
-    Integer dModel;
-
-    @Option(names = "--layers", paramLabel = "N", description = "Transformer layers. Default: 2.")
-    Integer layers;
-
-    @Option(names = "--heads", paramLabel = "N", description = "Attention heads. Default: 4.")
-    Integer heads;
-
-    @Option(names = "--context", paramLabel = "N", description = "Position table size (max sequence). Default: 64.")
-    Integer context;
-
-    @Option(names = "--batch", paramLabel = "N", description = "Rows per sampling call and per update. Default: 64.")
-    Integer batch;
-
-    @Option(names = "--prompt", paramLabel = "N", description = "Prompt tokens before sampling. Default: 8.")
-    Integer prompt;
-
-    @Option(names = "--new-tokens", paramLabel = "N", description = "Sampled tokens per row. Default: 32.")
-    Integer newTokens;
-
-    @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads. Default: all cores.")
-    Integer threads;
-
-    @Option(names = "--seconds", paramLabel = "S", description = "Measuring time per figure. Default: 5.")
-    Double seconds;
-
-    @Option(names = "--seed", paramLabel = "S", description = "Seed for weights, prompts and draws. Default: 0.")
-    Long seed;
+    @Mixin ModelShapeOptions shape;
 
     @Override
     public Integer call() {
-        ModelBench.Config d = ModelBench.Config.defaults();
         ModelBench.Config cfg;
         try {
-            cfg = new ModelBench.Config(or(vocab, d.vocab()), or(dModel, d.dModel()), or(layers, d.layers()),
-                    or(heads, d.heads()), or(context, d.context()), or(batch, d.batch()), or(prompt, d.prompt()),
-                    or(newTokens, d.newTokens()), or(threads, d.threads()), seconds == null ? d.seconds() : seconds,
-                    seed == null ? d.seed() : seed);
+            cfg = shape.toConfig();
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("rlhf bench models: " + e.getMessage());
             return 2;
@@ -81,9 +47,5 @@ public final class BenchModelsCommand implements Callable<Integer> {
         out.println(result.toJson());
         out.flush();
         return 0;
-    }
-
-    private static int or(Integer value, int fallback) {
-        return value == null ? fallback : value;
     }
 }
