@@ -322,18 +322,21 @@ final class TrainRmCommand implements Callable<Integer> {
                 settings.put(key, parsed.matchedOptionValue(flag, (Object) null).toString());
             }
         });
+        // The hook waits for the trainer to stop and close, not for the main thread: on SIGTERM the main thread
+        // goes on to System.exit in Rlhf.main, which blocks until the hooks end, so joining it would wait forever.
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
         try (OnlineRmTrainer trainer = new OnlineRmTrainer(settings, Topics.create(settings), progress)) {
-            Thread main = Thread.currentThread();
-            Thread hook = new Thread(() -> {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 trainer.stop();
                 try {
-                    main.join(30_000);
+                    closed.await(30, java.util.concurrent.TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-            }, "train-rm-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
+            }, "train-rm-shutdown"));
             trainer.run();
+        } finally {
+            closed.countDown();
         }
         return 0;
     }
