@@ -238,10 +238,12 @@ public final class RegistryDistribution {
         }
         Path target = cache.resolve(base + "-" + stamp);
         String what = source + " " + zip;
-        if (Files.isRegularFile(target.resolve(COMPLETE_MARKER))) {
-            return fromDirectory(target, what, false);
-        }
+        // A copy only appears at target through an atomic rename with its marker already inside, so "exists, then
+        // marker" is race-free; the other order can see a racing unpack land in between and call it incomplete.
         if (Files.exists(target)) {
+            if (Files.isRegularFile(target.resolve(COMPLETE_MARKER))) {
+                return fromDirectory(target, what, false);
+            }
             throw new EmbeddedStartException(target + " exists but is incomplete (no " + COMPLETE_MARKER
                     + " marker); delete it and try again");
         }

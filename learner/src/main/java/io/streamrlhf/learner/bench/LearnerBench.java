@@ -72,18 +72,7 @@ public final class LearnerBench {
             root.put("n_params", parameters);
             root.put("rss_updates", rssUpdates);
             root.put("device", device);
-            ObjectNode c = root.putObject("config");
-            c.put("vocab", config.vocab());
-            c.put("d_model", config.dModel());
-            c.put("layers", config.layers());
-            c.put("heads", config.heads());
-            c.put("context", config.context());
-            c.put("batch", config.batch());
-            c.put("prompt", config.prompt());
-            c.put("new_tokens", config.newTokens());
-            c.put("threads", config.threads());
-            c.put("seconds", config.seconds());
-            c.put("seed", config.seed());
+            config.writeJson(root.putObject("config"));
             return root.toString();
         }
 

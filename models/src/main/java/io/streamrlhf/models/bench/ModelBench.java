@@ -73,6 +73,21 @@ public final class ModelBench {
             }
         }
 
+        /** Writes these settings into {@code node} under the flag names the baseline's JSON uses. */
+        public void writeJson(ObjectNode node) {
+            node.put("vocab", vocab);
+            node.put("d_model", dModel);
+            node.put("layers", layers);
+            node.put("heads", heads);
+            node.put("context", context);
+            node.put("batch", batch);
+            node.put("prompt", prompt);
+            node.put("new_tokens", newTokens);
+            node.put("threads", threads);
+            node.put("seconds", seconds);
+            node.put("seed", seed);
+        }
+
         /**
          * The demo's policy ({@link SftConfig#DEMO_MODEL}: the synthetic world's vocabulary, d 128,
          * 2 layers, 4 heads, context 64) on the baseline's default workload (batch 64, prompt 8,
@@ -117,18 +132,7 @@ public final class ModelBench {
             root.put("train_ms_per_step", round(trainMsPerStep, 3));
             root.put("n_params", parameters);
             root.put("device", device);
-            ObjectNode c = root.putObject("config");
-            c.put("vocab", config.vocab());
-            c.put("d_model", config.dModel());
-            c.put("layers", config.layers());
-            c.put("heads", config.heads());
-            c.put("context", config.context());
-            c.put("batch", config.batch());
-            c.put("prompt", config.prompt());
-            c.put("new_tokens", config.newTokens());
-            c.put("threads", config.threads());
-            c.put("seconds", config.seconds());
-            c.put("seed", config.seed());
+            config.writeJson(root.putObject("config"));
             return root.toString();
         }
 
