@@ -82,6 +82,11 @@ public final class DemoFlags {
                     + "Default: grpo.")
     String estimator;
 
+    @Option(names = "--rm-method", paramLabel = "METHOD",
+            description = "How the initial reward models are trained (Secrets of RLHF II): bt, flip, smooth, margin, "
+                    + "contrastive, meta, joined by '+'. Default: " + DemoOptions.DEFAULT_RM_METHOD + ".")
+    String rmMethod;
+
     @Option(names = "--no-progress", description = "Do not draw the live progress line.")
     boolean noProgress;
 
@@ -143,6 +148,9 @@ public final class DemoFlags {
         }
         if (estimator != null) {
             b.estimator(estimator);
+        }
+        if (rmMethod != null) {
+            b.rmMethod(rmMethod);
         }
         b.showProgress(!noProgress);
         return b;

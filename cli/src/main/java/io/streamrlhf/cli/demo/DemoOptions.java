@@ -36,12 +36,14 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
                           int sftSteps, int preferencePairs, int rmEnsemble, int rmEpochs, int evalPrompts,
                           int groupSize, int batchSequences, int backlogBatches, double raterRate, int rmTrainEvery,
                           int threads, int maxNewTokens, double learningRate, Double stopAtGold,
-                          boolean showProgress, String aggregation, String estimator) {
+                          boolean showProgress, String aggregation, String estimator, String rmMethod) {
 
     /** The default loop budget of {@code rlhf demo}. */
     public static final Duration DEFAULT_LOOP = Duration.ofSeconds(180);
     /** The default KL coefficient β. */
     public static final double DEFAULT_BETA = 0.1;
+    /** The initial reward models' training method (Secrets of RLHF II; see {@code rlhf train-rm --compare}). */
+    public static final String DEFAULT_RM_METHOD = "flip+margin";
 
     /** Checks every field and names the one that is wrong. */
     public DemoOptions {
@@ -66,12 +68,18 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         Objects.requireNonNull(aggregation, "aggregation");
         require(java.util.Set.of("gae", "grpo", "rloo").contains(estimator),
                 "--estimator must be gae, grpo or rloo, got " + estimator);
+        Objects.requireNonNull(rmMethod, "rmMethod");
+        try {
+            io.streamrlhf.learner.rm.RmMethod.parse(rmMethod);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--rm-method: " + e.getMessage(), e);
+        }
     }
 
     /** The defaults of {@code rlhf demo}. */
     public static DemoOptions defaults() {
         return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(), 400,
-                4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "grpo");
+                4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "grpo", DEFAULT_RM_METHOD);
     }
 
     /** {@code $RLHF_CACHE_DIR}, else {@code ~/.cache/streamrlhf}; the demo's files go to {@code demo/} inside it. */
@@ -123,6 +131,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         private boolean showProgress;
         private String aggregation;
         private String estimator;
+        private String rmMethod;
 
         private Builder(DemoOptions o) {
             loopBudget = o.loopBudget;
@@ -148,6 +157,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
             showProgress = o.showProgress;
             aggregation = o.aggregation;
             estimator = o.estimator;
+            rmMethod = o.rmMethod;
         }
 
         public Builder loopBudget(Duration v) { loopBudget = v; return this; }
@@ -173,12 +183,14 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         public Builder showProgress(boolean v) { showProgress = v; return this; }
         public Builder aggregation(String v) { aggregation = v; return this; }
         public Builder estimator(String v) { estimator = v; return this; }
+        public Builder rmMethod(String v) { rmMethod = v; return this; }
 
         /** The options; throws {@link IllegalArgumentException} naming the first bad value. */
         public DemoOptions build() {
             return new DemoOptions(loopBudget, seed, reportDir, beta, lockstep, cacheDir, sftSteps, preferencePairs,
                     rmEnsemble, rmEpochs, evalPrompts, groupSize, batchSequences, backlogBatches, raterRate,
-                    rmTrainEvery, threads, maxNewTokens, learningRate, stopAtGold, showProgress, aggregation, estimator);
+                    rmTrainEvery, threads, maxNewTokens, learningRate, stopAtGold, showProgress, aggregation, estimator,
+                    rmMethod);
         }
     }
 }

@@ -86,7 +86,7 @@ public record StartingModels(Path sftDir, List<Path> rmMemberDirs, TransformerCo
         TransformerConfig shape = rewardShape();
         Path rmDir = cache.resolve("rm-seed" + options.seed() + "-sft" + options.sftSteps() + "-pairs"
                 + options.preferencePairs() + "-m" + options.rmEnsemble() + "-e" + options.rmEpochs() + "-d"
-                + shape.dModel() + "l" + shape.layers());
+                + shape.dModel() + "l" + shape.layers() + "-" + options.rmMethod().replaceAll("[^A-Za-z0-9.]+", "_"));
         List<Path> members = new ArrayList<>();
         for (int m = 0; m < options.rmEnsemble(); m++) {
             members.add(rmDir.resolve("member-" + m));
@@ -100,8 +100,8 @@ public record StartingModels(Path sftDir, List<Path> rmMemberDirs, TransformerCo
             log.printf("Reward models: %d cached at %s (held-out accuracy %.3f)%n", members.size(), rmDir, accuracy);
         } else {
             log.printf("Reward models: labelling %d pairs of SFT samples with simulated raters (τ %.1f, %.0f %% flipped) "
-                    + "and training an ensemble of %d (first run only)%n", options.preferencePairs(), TAU, FLIP * 100,
-                    options.rmEnsemble());
+                    + "and training an ensemble of %d with %s (first run only)%n", options.preferencePairs(), TAU,
+                    FLIP * 100, options.rmEnsemble(), options.rmMethod());
             log.flush();
             long t0 = System.nanoTime();
             accuracy = trainRewardModels(options, sftDir, shape, members);
@@ -131,8 +131,8 @@ public record StartingModels(Path sftDir, List<Path> rmMemberDirs, TransformerCo
         }
         RmTrainingConfig config = new RmTrainingConfig(shape, options.rmEnsemble(), options.rmEpochs(), 32,
                 RM_LEARNING_RATE, 0.01, 1.0, options.seed() + 7);
-        RmPipeline.Outcome outcome = RmPipeline.train(config, RmMethod.BRADLEY_TERRY, train, List.of(),
-                RmProgress.NONE);
+        RmMethod method = RmMethod.parse(options.rmMethod());
+        RmPipeline.Outcome outcome = RmPipeline.train(config, method, train, List.of(), RmProgress.NONE);
         try {
             double accuracy = 0;
             for (int m = 0; m < outcome.ensemble().size(); m++) {
@@ -141,7 +141,7 @@ public record StartingModels(Path sftDir, List<Path> rmMemberDirs, TransformerCo
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put("name", memberName(m));
                 meta.put("version", "1");
-                meta.put("method", "bt");
+                meta.put("method", method.name());
                 meta.put("source", "demo-offline-preferences");
                 CheckpointStore.save(model.toCheckpoint(meta, null), memberDirs.get(m));
             }

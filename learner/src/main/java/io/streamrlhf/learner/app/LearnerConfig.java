@@ -39,6 +39,8 @@ public final class LearnerConfig extends AbstractConfig {
     public static final String MAX_UPDATES = "learner.max.updates";
     /** PyTorch intra-op threads. */
     public static final String THREADS = "learner.threads";
+    /** How long an incomplete prompt group waits for its missing samples. */
+    public static final String GROUP_TIMEOUT_MS = "learner.group.timeout.ms";
     /** Examples of the synthetic-world corpus for PPO-ptx. */
     public static final String PTX_CORPUS_SIZE = "learner.ptx.corpus.size";
 
@@ -71,6 +73,10 @@ public final class LearnerConfig extends AbstractConfig {
                     "Stop after this many updates in total (0 runs until stopped).")
             .define(THREADS, Type.INT, 0, Range.atLeast(0), Importance.LOW,
                     "PyTorch intra-op threads; 0 uses PyTorch's default (all cores).")
+            .define(GROUP_TIMEOUT_MS, Type.LONG, 60_000L, Range.atLeast(1), Importance.LOW,
+                    "With group advantages (GRPO, RLOO), how long a prompt's group waits for samples that have not "
+                            + "arrived (one dead-lettered by the reward stream, say) before it is trained with the "
+                            + "samples it has; without this a lost sample would hold the checkpoint offset back.")
             .define(PTX_CORPUS_SIZE, Type.INT, 20_000, Range.atLeast(1), Importance.LOW,
                     "Examples of the synthetic world's SFT corpus used for PPO-ptx when ppo.ptx.coef > 0.");
 
@@ -101,6 +107,10 @@ public final class LearnerConfig extends AbstractConfig {
 
     public Path initCheckpoint() {
         return Path.of(getString(INIT_CHECKPOINT));
+    }
+
+    public long groupTimeoutMs() {
+        return getLong(GROUP_TIMEOUT_MS);
     }
 
     public int batchSequences() {

@@ -114,7 +114,8 @@ public final class LearnerService implements AutoCloseable {
                     config.initCheckpoint(), version);
         }
         boolean groups = ppoConfig.estimator() != PpoConfig.Estimator.GAE;
-        this.batcher = new ScoredBatcher(config.batchSequences(), config.batchTokens(), groups);
+        this.batcher = new ScoredBatcher(config.batchSequences(), config.batchTokens(), groups,
+                config.groupTimeoutMs(), System::currentTimeMillis);
     }
 
     /** The policy version the weights currently are. */
@@ -218,8 +219,10 @@ public final class LearnerService implements AutoCloseable {
             ledger.add(new LedgerEntry(id, update, LedgerEntry.Outcome.DROPPED_TOO_LONG));
         }
         samples.forEach(s -> ledgerIds.add(s.generationId()));
-        lastMetrics = stats.metrics();
-        metrics.report(update, version, stats.metrics());
+        Map<String, Double> reported = new LinkedHashMap<>(stats.metrics());
+        reported.put("data/groups_released_incomplete", (double) batcher.releasedIncomplete());
+        lastMetrics = reported;
+        metrics.report(update, version, reported);
     }
 
     private void commit(PolicyPublisher publisher, KafkaConsumer<byte[], byte[]> kafka) {

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.LongSupplier;
 
 /**
  * Assembles consumed {@code scored} records into rollout batches and knows, per partition, the
@@ -23,6 +24,10 @@ import java.util.TreeSet;
  * {@code group_size} of them have arrived (workers write a group in one transaction, and the
  * {@code prompt_id} key keeps it in one partition). A batch closes at {@code batchSequences}
  * samples or, when {@code batchTokens > 0}, at that many response tokens, never splitting a group.
+ * A group some of whose samples never arrive (the reward stream dead-lettered one, say) would hold
+ * its partition's checkpoint offset back for ever; after {@code groupTimeoutMs} from its first
+ * sample it is released with the samples it has (group baselines then use the members present,
+ * and a lone sample gets advantage 0), and {@code groups/released_incomplete} counts it.
  * Not thread-safe: the consumer thread owns it.
  */
 public final class ScoredBatcher {
@@ -34,7 +39,11 @@ public final class ScoredBatcher {
     private final int batchSequences;
     private final int batchTokens;
     private final boolean keepGroups;
+    private final long groupTimeoutMs;
+    private final LongSupplier clockMs;
     private final Map<String, List<Positioned>> openGroups = new LinkedHashMap<>();
+    private final Map<String, Long> openedAt = new HashMap<>();
+    private long releasedIncomplete;
     private final Deque<List<Positioned>> ready = new ArrayDeque<>();
     private final Map<String, TreeSet<Long>> pending = new HashMap<>();
     private final Map<String, Long> next = new TreeMap<>();
@@ -45,9 +54,26 @@ public final class ScoredBatcher {
      * @param keepGroups     release a prompt's samples only together
      */
     public ScoredBatcher(int batchSequences, int batchTokens, boolean keepGroups) {
+        this(batchSequences, batchTokens, keepGroups, Long.MAX_VALUE, System::currentTimeMillis);
+    }
+
+    /**
+     * @param batchSequences samples per batch
+     * @param batchTokens    response tokens per batch, 0 for no token limit
+     * @param keepGroups     release a prompt's samples only together
+     * @param groupTimeoutMs how long an incomplete group waits for its missing samples
+     * @param clockMs        the clock the timeout is measured on (milliseconds)
+     */
+    public ScoredBatcher(int batchSequences, int batchTokens, boolean keepGroups, long groupTimeoutMs,
+                         LongSupplier clockMs) {
+        if (groupTimeoutMs <= 0) {
+            throw new IllegalArgumentException("groupTimeoutMs must be > 0, got " + groupTimeoutMs);
+        }
         this.batchSequences = batchSequences;
         this.batchTokens = batchTokens;
         this.keepGroups = keepGroups;
+        this.groupTimeoutMs = groupTimeoutMs;
+        this.clockMs = clockMs;
     }
 
     /** Starts a partition at an offset (a checkpoint's, or where the consumer begins). */
@@ -70,10 +96,38 @@ public final class ScoredBatcher {
             return;
         }
         List<Positioned> group = openGroups.computeIfAbsent(sample.promptId(), k -> new ArrayList<>());
+        openedAt.putIfAbsent(sample.promptId(), clockMs.getAsLong());
         group.add(p);
         if (group.size() >= sample.groupSize()) {
             ready.add(openGroups.remove(sample.promptId()));
+            openedAt.remove(sample.promptId());
         }
+    }
+
+    /** Releases the groups that have waited longer than the group timeout, incomplete as they are. */
+    private void expireGroups() {
+        if (openGroups.isEmpty()) {
+            return;
+        }
+        long now = clockMs.getAsLong();
+        // Oldest first: openGroups keeps arrival order, so release stops at the first young group.
+        var it = openGroups.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<String, List<Positioned>> e = it.next();
+            long since = openedAt.get(e.getKey());
+            if (now - since < groupTimeoutMs) {
+                break;
+            }
+            ready.add(e.getValue());
+            openedAt.remove(e.getKey());
+            it.remove();
+            releasedIncomplete++;
+        }
+    }
+
+    /** Groups released incomplete after the group timeout, since this batcher was made. */
+    public long releasedIncomplete() {
+        return releasedIncomplete;
     }
 
     /**
@@ -81,6 +135,7 @@ public final class ScoredBatcher {
      * {@link #checkpointOffsets()} moves past them.
      */
     public Optional<List<Positioned>> nextBatch() {
+        expireGroups();
         int sequences = 0;
         int tokens = 0;
         int groups = 0;

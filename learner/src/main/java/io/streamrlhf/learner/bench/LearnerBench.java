@@ -25,13 +25,13 @@ import java.util.function.Consumer;
 
 /**
  * The learner benchmark. One timed step is one {@link PpoUpdate#update} with one epoch and one
- * minibatch over a batch of B sampled sequences: the rollout-statistics forwards (policy, frozen
- * reference), KL-shaped rewards, GAE, whitening, then policy forward and backward, clipped policy
- * and value losses, entropy bonus, global grad-norm clip and AdamW. That is the work of
- * {@code ppo_sequences_per_s} of {@code shared/tools/torch-baseline} plus one extra no-gradient
- * policy forward (the proximal log-probs and old values PPO-max needs before its loss).
+ * minibatch over a batch of B sampled sequences: the policy forward with gradients (whose detached
+ * outputs are the proximal log-probs and old values), the frozen reference forward, KL-shaped
+ * rewards, GAE and whitening on the host, clipped policy and value losses, entropy bonus, backward,
+ * global grad-norm clip and AdamW. That is the work of {@code ppo_sequences_per_s} of
+ * {@code shared/tools/torch-baseline} plus the host-side rollout statistics.
  *
- * <p>FLOPs are counted as the baseline counts them (the extra forward is not counted):
+ * <p>FLOPs are counted as the baseline counts them:
  * policy {@code 6·N·B·T + 3·(4·L·T²·d)·B}, reference {@code 2·N·B·T + 4·L·T²·d·B}. {@code ratio}
  * is achieved FLOP/s over the FLOP/s of a 2048² DJL matrix multiply on the same threads.
  * {@code rss_growth} is the relative growth of the process's resident set over {@code rssUpdates}

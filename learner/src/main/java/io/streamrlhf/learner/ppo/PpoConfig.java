@@ -61,6 +61,8 @@ public final class PpoConfig extends AbstractConfig {
     public static final String EPOCHS = "ppo.epochs";
     /** Sequences per minibatch. */
     public static final String MINIBATCH_SIZE = "ppo.minibatch.size";
+    /** Take the rollout statistics from the first minibatch's forward when one minibatch holds the batch. */
+    public static final String FUSED_STATISTICS = "ppo.fused.statistics";
     /** Stop a batch's epochs early when approx-KL exceeds this (0 = off). */
     public static final String TARGET_KL = "ppo.target.kl";
     /** gae, grpo or rloo. */
@@ -131,6 +133,10 @@ public final class PpoConfig extends AbstractConfig {
                         "PPO epochs over each batch.")
                 .define(MINIBATCH_SIZE, Type.INT, 32, Range.atLeast(1), Importance.MEDIUM,
                         "Sequences per minibatch (a batch is split into ceil(B / this) minibatches).")
+                .define(FUSED_STATISTICS, Type.BOOLEAN, true, Importance.LOW,
+                        "When one minibatch holds the whole batch, read the proximal log-probs and old values from "
+                                + "the first minibatch's own forward (same weights, same numbers) instead of a separate "
+                                + "no-gradient forward: one policy forward less per update.")
                 .define(TARGET_KL, Type.DOUBLE, 0.05, nonNegative, Importance.LOW,
                         "Stop the remaining epochs of a batch when approx-KL exceeds this (cleanrl's target_kl); "
                                 + "0 turns it off.")
@@ -243,6 +249,10 @@ public final class PpoConfig extends AbstractConfig {
 
     public int minibatchSize() {
         return getInt(MINIBATCH_SIZE);
+    }
+
+    public boolean fusedStatistics() {
+        return getBoolean(FUSED_STATISTICS);
     }
 
     public double targetKl() {

@@ -109,10 +109,18 @@ public final class PpoUpdate {
      * @param currentVersion the version of the policy being trained (staleness is measured against it)
      */
     public PpoStats update(List<RolloutSample> samples, long currentVersion) {
-        Rollout rollout = prepare(samples, currentVersion);
+        Rollout rollout = filterAndPack(samples, currentVersion);
+        // When one minibatch holds the whole batch, the first minibatch's forward (with gradients)
+        // sees exactly the weights the rollout statistics need: its detached outputs are the proximal
+        // log-probs and old values, so the separate no-gradient policy forward of step 3 is skipped
+        // and steps 3–8 run inside that step, between its forward and its loss.
+        boolean fused = config.fusedStatistics() && rollout.rows > 0 && config.minibatchSize() >= rollout.rows;
+        if (rollout.rows > 0 && !fused) {
+            statisticsAndAdvantages(rollout);
+        }
         Map<String, Double> metrics = new LinkedHashMap<>(rollout.metrics);
         if (rollout.rows > 0) {
-            optimise(rollout, metrics);
+            optimise(rollout, metrics, fused);
         }
         updates++;
         return new PpoStats(metrics, rollout.trainedIds(), rollout.droppedStale, rollout.droppedTooLong);
@@ -124,6 +132,28 @@ public final class PpoUpdate {
 
     /** Steps 1–8 on their own (tests read the importance weights and advantages they produce). */
     Rollout prepare(List<RolloutSample> samples, long currentVersion) {
+        Rollout r = filterAndPack(samples, currentVersion);
+        if (r.rows > 0) {
+            statisticsAndAdvantages(r);
+        }
+        return r;
+    }
+
+    /** Steps 3–8 with their own no-gradient policy forward. */
+    private void statisticsAndAdvantages(Rollout r) {
+        try (NDManager m = policy.manager().newSubManager()) {
+            RolloutInputs in = r.inputs(m);
+            PolicyOutput out = policy.forward(in.tokens, in.attention, false);
+            NDArray logpAll = out.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
+            rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions), out.values().get(":, :-1"), m);
+            out.logits().attach(m);
+            out.values().attach(m);
+        }
+        advantages(r);
+    }
+
+    /** Steps 1–2: the off-policy filter and packing. */
+    private Rollout filterAndPack(List<RolloutSample> samples, long currentVersion) {
         Rollout r = new Rollout();
 
         // 1. Off-policy filter. Streaming makes data off-policy: a sample carries the version that
@@ -162,24 +192,27 @@ public final class PpoUpdate {
         // 2. Pack right-padded rows; responses that overflow the context are cut at it.
         r.pack(kept, context);
         r.metrics.put("data/tokens", (double) r.maskCount);
+        return r;
+    }
 
-        // 3. Rollout statistics under the current (proximal) policy and the frozen reference.
-        try (NDManager m = policy.manager().newSubManager()) {
-            NDArray tokens = m.create(r.tokens, new Shape(r.rows, r.t));  // (B, T)
-            // Without padding the model's plain causal path is used (cheaper than a per-row mask).
-            NDArray attention = r.padded ? m.create(r.attention, new Shape(r.rows, r.t)) : null;  // (B, T)
-            NDArray actions = m.create(r.actions, new Shape(r.rows, r.f)).toType(DataType.INT64, false);  // (B, F)
-            PolicyOutput out = policy.forward(tokens, attention, false);
-            NDArray logpAll = out.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
-            r.proxLogp = gather(logpAll, actions).toFloatArray();  // (B, F)
-            r.oldValues = out.values().get(":, :-1").toFloatArray();  // (B, F)
-            NDArray mask = m.create(r.mask, new Shape(r.rows, r.f));  // (B, F)
-            r.metrics.put("policy/entropy", (double) entropy(logpAll, mask, r.maskCount).getFloat());
-            NDArray refLogits = reference.forward(tokens, attention, false).logits();  // (B, T, V)
-            r.refLogp = gather(refLogits.get(":, :-1, :").logSoftmax(-1), actions).toFloatArray();  // (B, F)
-            out.logits().attach(m);
-            out.values().attach(m);
-        }
+    /**
+     * Step 3: rollout statistics under the current (proximal) policy, from its forward over all rows
+     * (log-softmax (B, F, V), the actions' log-probs (B, F), values (B, F)), and under the frozen
+     * reference. Only values are read, so the forward may be one that records gradients.
+     */
+    private void rolloutStatistics(Rollout r, RolloutInputs in, NDArray logpAll, NDArray logp, NDArray values,
+                                   NDManager m) {
+        r.proxLogp = logp.toFloatArray();  // (B, F)
+        r.oldValues = values.toFloatArray();  // (B, F)
+        NDArray mask = m.create(r.mask, new Shape(r.rows, r.f));  // (B, F)
+        r.metrics.put("policy/entropy", (double) entropy(logpAll, mask, r.maskCount).getFloat());
+        NDArray refLogits = reference.forward(in.tokens, in.attention, false).logits();  // (B, T, V)
+        r.refLogp = gather(refLogits.get(":, :-1, :").logSoftmax(-1), in.actions).toFloatArray();  // (B, F)
+    }
+
+    /** Steps 4–8, on the host: importance weights, reward scaling, shaped rewards, advantages, whitening. */
+    private void advantages(Rollout r) {
+        List<RolloutSample> kept = r.samples;
 
         // 4. Decoupled PPO (Hilton et al. 2022, "Batch size-invariance for policy optimization"):
         //    the clipped objective is taken around the proximal policy (the current weights), and the
@@ -276,14 +309,13 @@ public final class PpoUpdate {
         if (config.whitenAdvantages()) {
             whiten(r.advantages, r.mask);
         }
-        return r;
     }
 
     // ---------------------------------------------------------------------------------------------
     // Step 9: epochs of minibatches.
     // ---------------------------------------------------------------------------------------------
 
-    private void optimise(Rollout r, Map<String, Double> metrics) {
+    private void optimise(Rollout r, Map<String, Double> metrics, boolean fused) {
         // Critic warm-up (Secrets I 5.3.3, "critic model initialisation" / pre-training): for the
         // first updates only the value head learns, so the actor does not follow a random critic.
         boolean actorMoves = updates >= config.criticWarmupUpdates();
@@ -293,11 +325,14 @@ public final class PpoUpdate {
         int epochsRun = 0;
         boolean earlyStopped = false;
         for (int epoch = 0; epoch < config.epochs() && !earlyStopped; epoch++) {
-            int[] order = permutation(r.rows);
+            // The fused first step keeps the packed order, so its forward's rows are the rollout's rows.
+            boolean fuseThis = fused && epoch == 0;
+            int[] order = fuseThis ? identity(r.rows) : permutation(r.rows);
             for (int from = 0; from < r.rows; from += minibatch) {
                 int[] rows = Arrays.copyOfRange(order, from, Math.min(r.rows, from + minibatch));
-                Map<String, Double> step = step(r, rows, actorMoves);
+                Map<String, Double> step = step(r, rows, actorMoves, fuseThis);
                 if (steps == 0) {
+                    metrics.putAll(r.metrics);
                     metrics.put("ppo/first_ratio_mean", step.get("ppo/ratio_mean"));
                     metrics.put("ppo/first_ratio_max_dev", step.get("ppo/ratio_max_dev"));
                     metrics.put("ppo/first_approx_kl", step.get("losses/approx_kl"));
@@ -324,29 +359,26 @@ public final class PpoUpdate {
         metrics.put("ppo/minibatch_steps", (double) steps);
     }
 
-    /** One minibatch: forward with gradients, the PPO-max loss, backward, clip, AdamW. */
-    private Map<String, Double> step(Rollout r, int[] rows, boolean actorMoves) {
+    /**
+     * One minibatch: forward with gradients, the PPO-max loss, backward, clip, AdamW. With
+     * {@code fused}, {@code rows} are all rows in packed order and steps 3–8 run between the forward
+     * and the loss, reading the forward's values as the proximal policy's.
+     */
+    private Map<String, Double> step(Rollout r, int[] rows, boolean actorMoves, boolean fused) {
         Map<String, Double> out = new LinkedHashMap<>();
         int b = rows.length;
         Engine engine = policy.manager().getEngine();
         try (NDManager m = policy.manager().newSubManager()) {
-            NDArray tokens = m.create(Rollout.rowsOf(r.tokens, rows, r.t), new Shape(b, r.t));  // (B, T)
-            NDArray attention = r.padded
-                    ? m.create(Rollout.rowsOf(r.attention, rows, r.t), new Shape(b, r.t)) : null;  // (B, T)
-            NDArray actions = m.create(Rollout.rowsOf(r.actions, rows, r.f), new Shape(b, r.f))
-                    .toType(DataType.INT64, false);  // (B, F)
+            RolloutInputs in = fused ? r.inputs(m) : r.inputs(m, rows);
+            NDArray tokens = in.tokens;  // (B, T)
+            NDArray attention = in.attention;  // (B, T) or null
+            NDArray actions = in.actions;  // (B, F)
             float[] maskHost = Rollout.rowsOf(r.mask, rows, r.f);
             float maskSum = 0;
             for (float v : maskHost) {
                 maskSum += v;
             }
             NDArray mask = m.create(maskHost, new Shape(b, r.f));  // (B, F)
-            NDArray proxLogp = m.create(Rollout.rowsOf(r.proxLogp, rows, r.f), new Shape(b, r.f));  // (B, F)
-            NDArray oldValues = m.create(Rollout.rowsOf(r.oldValues, rows, r.f), new Shape(b, r.f));  // (B, F)
-            NDArray advantages = m.create(Rollout.rowsOf(r.advantages, rows, r.f), new Shape(b, r.f));  // (B, F)
-            NDArray returns = m.create(Rollout.rowsOf(r.returns, rows, r.f), new Shape(b, r.f));  // (B, F)
-            NDArray isWeights = m.create(Rollout.rowsOf(r.isWeights, rows, r.f), new Shape(b, r.f));  // (B, F)
-            NDArray refLogp = m.create(Rollout.rowsOf(r.refLogp, rows, r.f), new Shape(b, r.f));  // (B, F)
 
             NDArray loss;
             NDArray ratio;
@@ -356,6 +388,16 @@ public final class PpoUpdate {
                 NDArray logpAll = forward.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
                 NDArray newLogp = gather(logpAll, actions);  // (B, F)
                 NDArray newValues = forward.values().get(":, :-1");  // (B, F)
+                if (fused) {
+                    rolloutStatistics(r, in, logpAll, newLogp, newValues, m);
+                    advantages(r);
+                }
+                NDArray proxLogp = m.create(Rollout.rowsOf(r.proxLogp, rows, r.f), new Shape(b, r.f));  // (B, F)
+                NDArray oldValues = m.create(Rollout.rowsOf(r.oldValues, rows, r.f), new Shape(b, r.f));  // (B, F)
+                NDArray advantages = m.create(Rollout.rowsOf(r.advantages, rows, r.f), new Shape(b, r.f));  // (B, F)
+                NDArray returns = m.create(Rollout.rowsOf(r.returns, rows, r.f), new Shape(b, r.f));  // (B, F)
+                NDArray isWeights = m.create(Rollout.rowsOf(r.isWeights, rows, r.f), new Shape(b, r.f));  // (B, F)
+                NDArray refLogp = m.create(Rollout.rowsOf(r.refLogp, rows, r.f), new Shape(b, r.f));  // (B, F)
                 logratio = newLogp.sub(proxLogp);  // (B, F)
                 ratio = logratio.exp();  // (B, F)
 
@@ -454,6 +496,14 @@ public final class PpoUpdate {
 
     private static boolean isValueHead(String parameterName) {
         return parameterName.contains("value");
+    }
+
+    private static int[] identity(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        return a;
     }
 
     private int[] permutation(int n) {
@@ -682,6 +732,10 @@ public final class PpoUpdate {
 
     // ---------------------------------------------------------------------------------------------
 
+    /** The model inputs of some rows: tokens (B, T), attention (B, T) or null without padding, actions (B, F). */
+    record RolloutInputs(NDArray tokens, NDArray attention, NDArray actions) {
+    }
+
     /** A packed batch and what steps 1–8 computed for it, in host arrays of the (B, F) frame. */
     static final class Rollout {
         final Map<String, Double> metrics = new LinkedHashMap<>();
@@ -747,6 +801,24 @@ public final class PpoUpdate {
                 maskCount += n;
                 padded |= p + n < t;
             }
+        }
+
+        /** All rows' inputs, in packed order. */
+        RolloutInputs inputs(NDManager m) {
+            NDArray tokensArray = m.create(tokens, new Shape(rows, t));
+            // Without padding the model's plain causal path is used (cheaper than a per-row mask).
+            NDArray attentionArray = padded ? m.create(attention, new Shape(rows, t)) : null;
+            NDArray actionsArray = m.create(actions, new Shape(rows, f)).toType(DataType.INT64, false);
+            return new RolloutInputs(tokensArray, attentionArray, actionsArray);
+        }
+
+        /** The inputs of the given rows, in that order. */
+        RolloutInputs inputs(NDManager m, int[] rowIds) {
+            int b = rowIds.length;
+            NDArray tokensArray = m.create(rowsOf(tokens, rowIds, t), new Shape(b, t));
+            NDArray attentionArray = padded ? m.create(rowsOf(attention, rowIds, t), new Shape(b, t)) : null;
+            NDArray actionsArray = m.create(rowsOf(actions, rowIds, f), new Shape(b, f)).toType(DataType.INT64, false);
+            return new RolloutInputs(tokensArray, attentionArray, actionsArray);
         }
 
         static int[] rowsOf(int[] data, int[] rows, int width) {

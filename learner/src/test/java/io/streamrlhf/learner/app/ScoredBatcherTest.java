@@ -52,4 +52,33 @@ class ScoredBatcherTest {
         b.skip("t-1", 1);
         assertThat(b.checkpointOffsets()).isEqualTo(Map.of("t-0", 1L, "t-1", 2L));
     }
+
+    @Test
+    void releasesAGroupThatNeverCompletesAfterTheTimeoutSoTheOffsetMovesOn() {
+        long[] now = {1_000};
+        ScoredBatcher b = new ScoredBatcher(2, 0, true, 500, () -> now[0]);
+        b.start("t-0", 0);
+        b.add(sample("a0", "a", 3, 3), "t-0", 0);  // a1 and a2 were dead-lettered upstream
+        now[0] = 1_200;
+        b.add(sample("b0", "b", 2, 3), "t-0", 1);
+        b.add(sample("b1", "b", 2, 3), "t-0", 2);
+        // b is complete and fills the batch on its own; a waits and holds the checkpoint offset
+        assertThat(ids(b.nextBatch().orElseThrow())).containsExactly("b0", "b1");
+        assertThat(b.checkpointOffsets()).isEqualTo(Map.of("t-0", 0L));
+        now[0] = 1_499;
+        b.add(sample("c0", "c", 2, 3), "t-0", 3);
+        assertThat(b.nextBatch()).isEmpty();
+        assertThat(b.releasedIncomplete()).isZero();
+        now[0] = 1_500;  // a has waited 500 ms: released with the one sample it has, c stays open
+        b.add(sample("d0", "d", 1, 3), "t-0", 4);
+        assertThat(ids(b.nextBatch().orElseThrow())).containsExactlyInAnyOrder("a0", "d0");
+        assertThat(b.releasedIncomplete()).isEqualTo(1);
+        assertThat(b.checkpointOffsets()).isEqualTo(Map.of("t-0", 3L));
+    }
+
+    @Test
+    void refusesANonPositiveTimeout() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ScoredBatcher(2, 0, true, 0, () -> 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("groupTimeoutMs");
+    }
 }

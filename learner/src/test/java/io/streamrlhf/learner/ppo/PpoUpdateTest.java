@@ -205,4 +205,38 @@ class PpoUpdateTest {
             }
         }
     }
+
+    @Test
+    void fusedStatisticsGiveTheSameUpdateAsASeparateForward() {
+        List<RolloutSample> first = onPolicySamples(8, 2, VERSION, 11);
+        List<RolloutSample> second = onPolicySamples(8, 2, VERSION, 12);
+        byte[] start = io.streamrlhf.models.checkpoint.ModelWeights.encode(policy.block());
+        Map<String, Object> oneMinibatch = Map.of(PpoConfig.EPOCHS, 2, PpoConfig.MINIBATCH_SIZE, 16);
+        PpoUpdate fused = new PpoUpdate(config(oneMinibatch), policy, reference, null);
+        PpoStats fusedFirst = fused.update(first, VERSION);
+        PpoStats fusedSecond = fused.update(second, VERSION);
+        Map<String, float[]> fusedWeights = weights();
+
+        try (TransformerPolicy twin = TransformerPolicy.create(SHAPE, 99)) {
+            io.streamrlhf.models.checkpoint.ModelWeights.copyInto(twin.block(), start);
+            Map<String, Object> separate = new HashMap<>(oneMinibatch);
+            separate.put(PpoConfig.FUSED_STATISTICS, false);
+            PpoUpdate plain = new PpoUpdate(config(separate), twin, reference, null);
+            PpoStats plainFirst = plain.update(first, VERSION);
+            PpoStats plainSecond = plain.update(second, VERSION);
+            for (String key : List.of("losses/loss", "losses/approx_kl", "policy/kl_ref", "policy/entropy",
+                    "offpolicy/is_weight_mean", "losses/explained_variance")) {
+                assertThat(fusedFirst.get(key)).as(key).isCloseTo(plainFirst.get(key), within(1e-5));
+                assertThat(fusedSecond.get(key)).as(key).isCloseTo(plainSecond.get(key), within(1e-5));
+            }
+            // the fused first step is exactly on-policy
+            assertThat(fusedFirst.get("ppo/first_ratio_max_dev")).isLessThan(1e-6);
+            // the policy moved between the updates, so the second's statistics are the moved policy's
+            assertThat(fusedSecond.get("policy/kl_ref")).isNotCloseTo(0.0, within(1e-5));
+            for (Pair<String, Parameter> p : twin.block().getParameters()) {
+                assertThat(p.getValue().getArray().toFloatArray()).as(p.getKey())
+                        .containsExactly(fusedWeights.get(p.getKey()), within(1e-5f));
+            }
+        }
+    }
 }
