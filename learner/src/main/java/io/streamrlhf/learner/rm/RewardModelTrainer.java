@@ -3,12 +3,13 @@ package io.streamrlhf.learner.rm;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
+import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.reward.RewardBlock;
 import io.streamrlhf.models.reward.RewardModel;
 import io.streamrlhf.models.reward.RewardOutput;
 import io.streamrlhf.models.training.Gradients;
@@ -24,8 +25,9 @@ import java.util.SplittableRandom;
  *
  * <p>One step, top to bottom: the batch's chosen and rejected sequences go through the model together
  * (2B rows); {@code Δ = r_c − r_r}; the preference loss is {@link RmLosses#preferenceLoss} with the
- * pairs' margins and the method's α; with the contrastive term on, two dropout views of the pooled
- * representations (independent masks) add λ·{@link RmLosses#simCse}; the gradient is clipped to a
+ * pairs' margins and the method's α; with the contrastive term on, the same 2B rows go through the
+ * model twice more with the trunk's residual dropout on (independent masks), and λ·{@link RmLosses#simCse}
+ * of the two views' pooled representations is added; the gradient is clipped to a
  * global norm and AdamW steps. With MetaRM on, every {@code metaEvery} steps the step is a meta step
  * instead ({@link #metaStep}).
  *
@@ -46,13 +48,21 @@ public final class RewardModelTrainer {
     /**
      * A trainer for {@code model}.
      *
-     * @param seed seeds the data order and the dropout masks
+     * @param seed seeds the data order and, with the contrastive term on, PyTorch's generator that draws the
+     *             dropout masks
+     * @throws IllegalArgumentException when the method has a contrastive term and the model is not one of ours
+     *                                  (its trunk's dropout makes the views)
      */
     public RewardModelTrainer(RewardModel model, RmTrainingConfig config, RmMethod method, long seed) {
         this.model = model;
         this.config = config;
         this.method = method;
         this.random = new SplittableRandom(seed ^ 0x52_4d_74L);
+        if (method.contrastive() && !(model.block() instanceof RewardBlock)) {
+            throw new IllegalArgumentException("RewardModelTrainer: method '" + method.name() + "' has a contrastive "
+                    + "term, whose dropout views need a transformer reward model (RewardBlock); got a "
+                    + model.block().getClass().getSimpleName() + " (" + model.architecture() + ")");
+        }
         this.optimizer = Optimizer.adamW()
                 .optLearningRateTracker(Tracker.fixed((float) config.learningRate()))
                 .optWeightDecays((float) config.weightDecay())
@@ -91,6 +101,10 @@ public final class RewardModelTrainer {
             throw new IllegalArgumentException("RewardModelTrainer: no training pairs");
         }
         model.freeze(false);
+        if (method.contrastive()) {
+            // PyTorch draws the dropout masks from its global generator: seed it from ours so a run is repeatable.
+            ModelRuntime.seed(random.nextLong());
+        }
         List<PromptGroup> metaGroups = method.meta() ? usableGroups(meta) : List.of();
         int perEpoch = (pairs.size() + config.batchSize() - 1) / config.batchSize();
         long total = (long) perEpoch * config.epochs();
@@ -231,27 +245,30 @@ public final class RewardModelTrainer {
         NDArray margin = method.adaptiveMargin() ? step.create(margins) : null;  // (B)
         NDArray loss = RmLosses.preferenceLoss(diff, margin, method.labelSmoothing()).mean();  // ()
         if (method.contrastive()) {
-            NDArray pooled = out.pooled();  // (2B, D)
-            NDArray view1 = pooled.mul(dropoutMask(step, pooled.getShape()));  // (2B, D)
-            NDArray view2 = pooled.mul(dropoutMask(step, pooled.getShape()));  // (2B, D)
-            loss = loss.add(RmLosses.simCse(view1, view2, method.contrastiveTemperature())
+            NDArray[] views = dropoutViews(seq);  // 2 x (2B, D)
+            loss = loss.add(RmLosses.simCse(views[0], views[1], method.contrastiveTemperature())
                     .mul((float) method.contrastiveWeight()));
         }
         return loss;
     }
 
     /**
-     * An inverted-dropout mask (0 with probability p, else 1/(1−p)) drawn from this trainer's seeded
-     * generator. The reward model's trunk has no dropout of its own (see docs/reward-models.md), so the
-     * SimCSE views are made by dropout on the pooled representation the head reads.
+     * SimCSE's two views (Gao et al. 2021, as Part II §4.1 uses it): the same sequences through the
+     * model twice with the trunk's residual dropout at the method's rate, so each pass draws its own
+     * masks in every layer; the pooled representations are the views. The preference loss above reads
+     * a pass without dropout, so the term is purely additive and {@code bt} stays exactly Bradley–Terry.
      */
-    private NDArray dropoutMask(NDManager step, Shape shape) {
-        float keep = (float) (1 - method.dropout());
-        float[] mask = new float[Math.toIntExact(shape.size())];
-        for (int i = 0; i < mask.length; i++) {
-            mask[i] = random.nextDouble() < keep ? 1f / keep : 0f;
+    private NDArray[] dropoutViews(SequenceBatch seq) {
+        var trunk = ((RewardBlock) model.block()).trunk();
+        float before = trunk.residualDropout();
+        trunk.setResidualDropout((float) method.dropout());
+        try {
+            NDArray view1 = model.forward(seq.tokens(), seq.mask(), true).pooled();  // (2B, D)
+            NDArray view2 = model.forward(seq.tokens(), seq.mask(), true).pooled();  // (2B, D)
+            return new NDArray[] {view1, view2};
+        } finally {
+            trunk.setResidualDropout(before);  // strengths, evaluation and publication see the plain model
         }
-        return step.create(mask, shape);
     }
 
     private static NDArray gradientOrNull(NDArray w, NDManager step) {

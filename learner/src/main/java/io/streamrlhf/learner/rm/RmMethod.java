@@ -24,7 +24,7 @@ import java.util.Locale;
  *                               dropout views of each response's representation are positives, the
  *                               other responses of the batch negatives; 0 turns it off
  * @param contrastiveTemperature τ of the contrastive softmax over cosine similarities
- * @param dropout                dropout rate of the two views
+ * @param dropout                residual dropout rate inside the trunk for the two contrastive views
  * @param metaStepSize           η of MetaRM's ascent step on the shifted distribution (Part II §4.2),
  *                               as a length in parameter space (the step is η·∇J/‖∇J‖); 0 turns MetaRM off
  * @param metaEvery              a meta step every this many training steps (when samples exist)

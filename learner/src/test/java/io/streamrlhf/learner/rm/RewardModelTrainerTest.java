@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The trainer's wiring on a small model: training fits the pairs, the contrastive term adds exactly
- * λ·SimCSE of the pooled representations, a meta step raises MetaRM's objective, and the ensemble's
+ * λ·SimCSE of two dropout views (dropout inside the trunk) of the pooled representations, a meta step raises MetaRM's objective, and the ensemble's
  * strength is the mean and spread of its members' differences.
  */
 class RewardModelTrainerTest {
@@ -76,15 +76,66 @@ class RewardModelTrainerTest {
         }
     }
 
+    @Test
+    void contrastiveViewsComeFromTwoPassesWithDropoutInsideTheTrunk() {
+        // Dropout 0.3 in every layer's residual branches: the term is λ·SimCSE of two passes with fresh masks,
+        // reproduced here by seeding PyTorch's generator the same way before the trainer's loss and before ours.
+        RmMethod contrastive = new RmMethod("contrastive", RmMethod.FlipMode.NONE, 0, 0, false, 1, 0.5, 0.2, 0.3, 0, 1);
+        List<TrainingPair> batch = data.train().subList(0, 6).stream().map(TrainingPair::plain).toList();
+        try (TransformerRewardModel model = TransformerRewardModel.create(SHAPE, 9);
+             NDManager step = model.manager().newSubManager()) {
+            ModelRuntime.seed(123);
+            double withTerm = new RewardModelTrainer(model, config(1), contrastive, 1).loss(step, batch).getFloat();
+            assertThat(model.block().trunk().residualDropout()).as("dropout is off again after the views").isZero();
+            double plain = new RewardModelTrainer(model, config(1), RmMethod.BRADLEY_TERRY, 1).loss(step, batch).getFloat();
+            List<int[]> prompts = new ArrayList<>();
+            List<int[]> responses = new ArrayList<>();
+            batch.forEach(p -> {
+                prompts.add(p.pair().conversation());
+                responses.add(p.pair().chosen());
+            });
+            batch.forEach(p -> {
+                prompts.add(p.pair().conversation());
+                responses.add(p.pair().rejected());
+            });
+            SequenceBatch seq = SequenceBatch.pack(step, prompts, responses, SHAPE.contextLength());
+            ModelRuntime.seed(123);
+            model.block().trunk().setResidualDropout(0.3f);
+            float[][] view1 = rows(model.forward(seq.tokens(), seq.mask(), true).pooled().toFloatArray(), 12);
+            float[][] view2 = rows(model.forward(seq.tokens(), seq.mask(), true).pooled().toFloatArray(), 12);
+            model.block().trunk().setResidualDropout(0f);
+            double expected = 0.5 * infoNce(view1, view2, 0.2);
+            assertThat(withTerm - plain).isCloseTo(expected, within(1e-4));
+            // The views really differ, so the term is above its no-dropout value (identical views).
+            float[][] clean = model.score(prompts, responses).pooled();
+            assertThat(view1[0]).isNotEqualTo(view2[0]);
+            assertThat(expected).isGreaterThan(0.5 * infoNce(clean, clean, 0.2));
+        }
+    }
+
+    private static float[][] rows(float[] flat, int n) {
+        int d = flat.length / n;
+        float[][] out = new float[n][d];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(flat, i * d, out[i], 0, d);
+        }
+        return out;
+    }
+
     /** −(1/N)·Σ_i log softmax_j(cos(z_i, z_j)/τ)_i, in doubles. */
     private static double infoNce(float[][] z, double tau) {
-        int n = z.length;
+        return infoNce(z, z, tau);
+    }
+
+    /** −(1/N)·Σ_i log softmax_j(cos(z1_i, z2_j)/τ)_i, in doubles. */
+    private static double infoNce(float[][] z1, float[][] z2, double tau) {
+        int n = z1.length;
         double total = 0;
         for (int i = 0; i < n; i++) {
             double[] logits = new double[n];
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < n; j++) {
-                logits[j] = cosine(z[i], z[j]) / tau;
+                logits[j] = cosine(z1[i], z2[j]) / tau;
                 max = Math.max(max, logits[j]);
             }
             double sum = 0;

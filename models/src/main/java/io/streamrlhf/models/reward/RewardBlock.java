@@ -51,6 +51,11 @@ public final class RewardBlock extends AbstractBlock {
         return new Builder();
     }
 
+    /** The trunk (e.g. to set its residual dropout for training). */
+    public TransformerTrunk trunk() {
+        return trunk;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {

@@ -8,6 +8,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -32,6 +33,12 @@ import ai.djl.util.PairList;
  * <p>Inputs of {@link #forward}: {@code x (B, T, D)} and an additive attention bias
  * {@code (B or 1, 1, T, T)} holding 0 where attention is allowed and -inf elsewhere. Output:
  * {@code (B, T, D)}. {@link #forwardCached} is the incremental form used by the sampler.
+ *
+ * <p>Optional residual dropout (GPT-2's {@code resid_pdrop}): with a rate p &gt; 0, the attention output and the
+ * MLP output are each passed through inverted dropout before they are added to the residual stream, in training
+ * forwards only ({@code training == true}); inference and {@link #forwardCached} never drop. The rate is a runtime
+ * setting, not part of the weights or the checkpoint; default 0, where the arithmetic is exactly the plain layer's.
+ * The reward-model trainer uses it for SimCSE's dropout views (Secrets of RLHF Part II §4.1).
  */
 public final class TransformerLayer extends AbstractBlock {
 
@@ -52,11 +59,14 @@ public final class TransformerLayer extends AbstractBlock {
     private final Parameter fc1Bias;
     private final Parameter fc2Weight;
     private final Parameter fc2Bias;
+    // Read by forward on whichever thread trains; set between steps.
+    private volatile float residualDropout;
 
     private TransformerLayer(Builder b) {
         super(VERSION);
         this.dModel = b.dModel;
         this.heads = b.heads;
+        this.residualDropout = b.residualDropout;
         int d = dModel;
         ln1Gamma = addParameter(param("ln1_gamma", Parameter.Type.GAMMA, new Shape(d)));
         ln1Beta = addParameter(param("ln1_beta", Parameter.Type.BETA, new Shape(d)));
@@ -74,6 +84,29 @@ public final class TransformerLayer extends AbstractBlock {
 
     static Parameter param(String name, Parameter.Type type, Shape shape) {
         return Parameter.builder().setName(name).setType(type).optShape(shape).build();
+    }
+
+    /** The residual dropout rate p (0: off). */
+    public float residualDropout() {
+        return residualDropout;
+    }
+
+    /**
+     * Sets the residual dropout rate p, applied in training forwards only (see the class comment). Set it between
+     * steps, not during a forward.
+     *
+     * @throws IllegalArgumentException unless 0 &lt;= p &lt; 1
+     */
+    public void setResidualDropout(float rate) {
+        this.residualDropout = checkRate(rate);
+    }
+
+    static float checkRate(float rate) {
+        if (!(rate >= 0 && rate < 1)) {
+            throw new IllegalArgumentException("TransformerLayer: residual dropout rate must be in [0, 1), got "
+                    + rate);
+        }
+        return rate;
     }
 
     /** A builder; {@code setDModel} and {@code setHeads} are required. */
@@ -168,13 +201,22 @@ public final class TransformerLayer extends AbstractBlock {
         NDArray merged = attended.transpose(0, 2, 1, 3).reshape(b, t, dModel);  // (B, T, D)
         NDArray proj = Linear.linear(merged, value(ps, projWeight, x, training), value(ps, projBias, x, training))
                 .singletonOrThrow();  // (B, T, D)
-        NDArray y = x.add(proj);  // (B, T, D)
+        NDArray y = x.add(residualDropout(proj, training));  // (B, T, D)
         NDArray h = layerNorm(ps, y, ln2Gamma, ln2Beta, training);  // (B, T, D)
         NDArray up = Linear.linear(h, value(ps, fc1Weight, x, training), value(ps, fc1Bias, x, training))
                 .singletonOrThrow();  // (B, T, 4D)
         NDArray down = Linear.linear(Activation.gelu(up), value(ps, fc2Weight, x, training),
                 value(ps, fc2Bias, x, training)).singletonOrThrow();  // (B, T, D)
-        return y.add(down);  // (B, T, D)
+        return y.add(residualDropout(down, training));  // (B, T, D)
+    }
+
+    /** Inverted dropout of a branch's output in training forwards when the rate is above 0; else the input. */
+    private NDArray residualDropout(NDArray branch, boolean training) {
+        float p = residualDropout;
+        if (!training || p == 0) {
+            return branch;
+        }
+        return Dropout.dropout(branch, p, true).singletonOrThrow();  // (B, T, D)
     }
 
     private NDArray layerNorm(ParameterStore ps, NDArray x, Parameter gamma, Parameter beta, boolean training) {
@@ -195,6 +237,7 @@ public final class TransformerLayer extends AbstractBlock {
     public static final class Builder {
         private int dModel;
         private int heads;
+        private float residualDropout;
 
         private Builder() {
         }
@@ -211,8 +254,15 @@ public final class TransformerLayer extends AbstractBlock {
             return this;
         }
 
+        /** Residual dropout rate p in [0, 1) (optional, default 0; training forwards only). */
+        public Builder optResidualDropout(float rate) {
+            this.residualDropout = rate;
+            return this;
+        }
+
         /** Checks the settings and builds the layer. */
         public TransformerLayer build() {
+            checkRate(residualDropout);
             if (dModel <= 0) {
                 throw new IllegalArgumentException("TransformerLayer: setDModel(...) is required and must be > 0");
             }

@@ -63,6 +63,22 @@ public final class TransformerTrunk extends AbstractBlock {
         return new Builder();
     }
 
+    /**
+     * Sets the residual dropout rate of every layer ({@link TransformerLayer#setResidualDropout}); applied in
+     * training forwards only. Default 0.
+     */
+    public void setResidualDropout(float rate) {
+        TransformerLayer.checkRate(rate);
+        for (TransformerLayer layer : layers) {
+            layer.setResidualDropout(rate);
+        }
+    }
+
+    /** The layers' residual dropout rate (they share one). */
+    public float residualDropout() {
+        return layers.length == 0 ? 0 : layers[0].residualDropout();
+    }
+
     /** The shape this trunk was built with. */
     public TransformerConfig config() {
         return config;
