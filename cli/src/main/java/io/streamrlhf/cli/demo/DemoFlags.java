@@ -87,6 +87,11 @@ public final class DemoFlags {
                     + "contrastive, meta, joined by '+'. Default: " + DemoOptions.DEFAULT_RM_METHOD + ".")
     String rmMethod;
 
+    @Option(names = "--ppo", paramLabel = "KEY=VALUE", mapFallbackValue = "",
+            description = "Overrides a PPO-max setting of the learner (a ppo.* key of docs/learner.md), e.g. "
+                    + "--ppo ppo.epochs=1 --ppo ppo.minibatch.size=64. Repeatable.")
+    java.util.Map<String, String> ppo;
+
     @Option(names = "--no-progress", description = "Do not draw the live progress line.")
     boolean noProgress;
 
@@ -151,6 +156,9 @@ public final class DemoFlags {
         }
         if (rmMethod != null) {
             b.rmMethod(rmMethod);
+        }
+        if (ppo != null) {
+            b.ppoOverrides(ppo);
         }
         b.showProgress(!noProgress);
         return b;

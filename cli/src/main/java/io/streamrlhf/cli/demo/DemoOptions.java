@@ -36,7 +36,8 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
                           int sftSteps, int preferencePairs, int rmEnsemble, int rmEpochs, int evalPrompts,
                           int groupSize, int batchSequences, int backlogBatches, double raterRate, int rmTrainEvery,
                           int threads, int maxNewTokens, double learningRate, Double stopAtGold,
-                          boolean showProgress, String aggregation, String estimator, String rmMethod) {
+                          boolean showProgress, String aggregation, String estimator, String rmMethod,
+                          java.util.Map<String, String> ppoOverrides) {
 
     /** The default loop budget of {@code rlhf demo}. */
     public static final Duration DEFAULT_LOOP = Duration.ofSeconds(180);
@@ -69,6 +70,16 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         require(java.util.Set.of("gae", "grpo", "rloo").contains(estimator),
                 "--estimator must be gae, grpo or rloo, got " + estimator);
         Objects.requireNonNull(rmMethod, "rmMethod");
+        ppoOverrides = java.util.Map.copyOf(Objects.requireNonNull(ppoOverrides, "ppoOverrides"));
+        for (String key : ppoOverrides.keySet()) {
+            require(io.streamrlhf.learner.ppo.PpoConfig.DEFINITION.names().contains(key),
+                    "--ppo: unknown setting '" + key + "'; the ppo.* keys are listed in docs/learner.md");
+        }
+        try {
+            new io.streamrlhf.learner.ppo.PpoConfig(ppoOverrides);
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            throw new IllegalArgumentException("--ppo: " + e.getMessage(), e);
+        }
         try {
             io.streamrlhf.learner.rm.RmMethod.parse(rmMethod);
         } catch (IllegalArgumentException e) {
@@ -79,7 +90,8 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     /** The defaults of {@code rlhf demo}. */
     public static DemoOptions defaults() {
         return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(), 400,
-                4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "grpo", DEFAULT_RM_METHOD);
+                4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "grpo", DEFAULT_RM_METHOD,
+                java.util.Map.of());
     }
 
     /** {@code $RLHF_CACHE_DIR}, else {@code ~/.cache/streamrlhf}; the demo's files go to {@code demo/} inside it. */
@@ -132,6 +144,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         private String aggregation;
         private String estimator;
         private String rmMethod;
+        private java.util.Map<String, String> ppoOverrides;
 
         private Builder(DemoOptions o) {
             loopBudget = o.loopBudget;
@@ -158,6 +171,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
             aggregation = o.aggregation;
             estimator = o.estimator;
             rmMethod = o.rmMethod;
+            ppoOverrides = o.ppoOverrides;
         }
 
         public Builder loopBudget(Duration v) { loopBudget = v; return this; }
@@ -184,13 +198,14 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         public Builder aggregation(String v) { aggregation = v; return this; }
         public Builder estimator(String v) { estimator = v; return this; }
         public Builder rmMethod(String v) { rmMethod = v; return this; }
+        public Builder ppoOverrides(java.util.Map<String, String> v) { ppoOverrides = v; return this; }
 
         /** The options; throws {@link IllegalArgumentException} naming the first bad value. */
         public DemoOptions build() {
             return new DemoOptions(loopBudget, seed, reportDir, beta, lockstep, cacheDir, sftSteps, preferencePairs,
                     rmEnsemble, rmEpochs, evalPrompts, groupSize, batchSequences, backlogBatches, raterRate,
                     rmTrainEvery, threads, maxNewTokens, learningRate, stopAtGold, showProgress, aggregation, estimator,
-                    rmMethod);
+                    rmMethod, ppoOverrides);
         }
     }
 }

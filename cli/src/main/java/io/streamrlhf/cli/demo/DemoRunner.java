@@ -409,6 +409,7 @@ public final class DemoRunner {
         s.put(PpoConfig.WARMUP_STEPS, 4);
         s.put(PpoConfig.SEED, options.seed());
         s.put(PpoConfig.ADVANTAGE_ESTIMATOR, options.estimator());
+        s.putAll(options.ppoOverrides());  // validated with the rest when the learner reads them
         return s;
     }
 

@@ -47,6 +47,14 @@ class DemoUnitsTest {
         assertThatThrownBy(() -> d.toBuilder().loopBudget(Duration.ZERO).build()).hasMessageContaining("--minutes");
         assertThatThrownBy(() -> d.toBuilder().estimator("ppo").build())
                 .hasMessageContaining("--estimator must be gae, grpo or rloo, got ppo");
+        assertThatThrownBy(() -> d.toBuilder().rmMethod("flip+nonsense").build()).hasMessageContaining("--rm-method")
+                .hasMessageContaining("nonsense");
+        assertThat(d.toBuilder().ppoOverrides(java.util.Map.of("ppo.epochs", "1")).build().ppoOverrides())
+                .containsEntry("ppo.epochs", "1");
+        assertThatThrownBy(() -> d.toBuilder().ppoOverrides(java.util.Map.of("ppo.epoch", "1")).build())
+                .hasMessageContaining("--ppo: unknown setting 'ppo.epoch'");
+        assertThatThrownBy(() -> d.toBuilder().ppoOverrides(java.util.Map.of("ppo.epochs", "zero")).build())
+                .hasMessageContaining("--ppo").hasMessageContaining("ppo.epochs");
     }
 
     @Test
