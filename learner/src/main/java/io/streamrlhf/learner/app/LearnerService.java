@@ -1,8 +1,10 @@
 package io.streamrlhf.learner.app;
 
+import io.streamrlhf.learner.checkpoint.DedupWindow;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpoint;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpointStore;
 import io.streamrlhf.learner.checkpoint.LedgerEntry;
+import io.streamrlhf.learner.checkpoint.LedgerSegment;
 import io.streamrlhf.learner.ppo.PpoConfig;
 import io.streamrlhf.learner.ppo.PpoStats;
 import io.streamrlhf.learner.ppo.PpoUpdate;
@@ -23,12 +25,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -50,11 +50,14 @@ import org.slf4j.LoggerFactory;
  * checkpoint and publishes the new {@code PolicyVersion}.
  *
  * <p>Exactly once (DESIGN §4): a checkpoint holds the weights, optimiser and reward-scaler state,
- * the policy version, the offsets trained up to and the ledger of consumed generation ids. On start
- * the learner loads the newest complete checkpoint, seeks to its offsets and skips records already
- * in its ledger (records of incomplete groups can sit before a checkpoint's offset while later ones
- * were trained). Updates after the newest checkpoint are lost in a crash and redone from the same
- * records, so every record contributes to exactly one committed update.
+ * the policy version, the offsets trained up to and the ledger of consumed generation ids (a chain of
+ * immutable segments; each checkpoint adds one with the entries of its own updates). On start the
+ * learner loads the newest complete checkpoint, seeks to its offsets and skips records already in
+ * its ledger (records of incomplete groups can sit before a checkpoint's offset while later ones
+ * were trained). Only ids at or after the checkpoint offsets can be read again, so only those are
+ * kept in memory ({@link DedupWindow}); each checkpoint forgets the ids its offsets have passed.
+ * Updates after the newest checkpoint are lost in a crash and redone from the same records, so every
+ * record contributes to exactly one committed update.
  */
 public final class LearnerService implements AutoCloseable {
 
@@ -69,8 +72,14 @@ public final class LearnerService implements AutoCloseable {
     private final TransformerPolicy reference;
     private final TransformerPolicy policy;
     private final PpoUpdate ppo;
-    private final List<LedgerEntry> ledger = new ArrayList<>();
-    private final Set<String> ledgerIds = new HashSet<>();
+    /** Entries of the updates since the newest checkpoint: the next checkpoint's ledger segment. */
+    private final List<LedgerEntry> uncommitted = new ArrayList<>();
+    /** The newest checkpoint's ledger segments. */
+    private List<LedgerSegment> ledgerSegments = List.of();
+    /** Ids of consumed records that may be read again (at or after the checkpoint offsets). */
+    private DedupWindow consumed = new DedupWindow();
+    /** The newest checkpoint, loaded or saved by this process (null before the first). */
+    private LearnerCheckpoint newestCheckpoint;
     private final Map<String, Long> startOffsets = new HashMap<>();
     private final ScoredBatcher batcher;
     private KafkaConsumer<byte[], byte[]> consumer;
@@ -102,12 +111,16 @@ public final class LearnerService implements AutoCloseable {
             ppo.restore(new PpoUpdate.State(c.updates(), c.optimizerSteps(), c.scoreMoments(),
                     c.policy().optimizerState()));
             version = c.version();
-            ledger.addAll(c.ledger());
-            c.ledger().forEach(e -> ledgerIds.add(e.generationId()));
+            newestCheckpoint = c;
+            ledgerSegments = c.ledger();
+            // Only entries at or after the checkpoint offsets can be read again; the window ignores the rest.
+            consumed = DedupWindow.atOffsets(c.offsets());
+            store.forEachLedgerEntry(c, consumed::add);
             startOffsets.putAll(c.offsets());
             lastMetrics = c.metrics();
-            LOG.info("resumed from checkpoint version {} ({} updates, {} ledger entries, offsets {})", version,
-                    c.updates(), ledger.size(), c.offsets());
+            LOG.info("resumed from checkpoint version {} ({} updates, {} ledger entries in {} segments, {} ids to "
+                            + "de-duplicate, offsets {})", version, c.updates(), c.ledgerEntries(), c.ledger().size(),
+                    consumed.size(), c.offsets());
         } else {
             version = Long.parseLong(init.metadata().getOrDefault("version", "0"));
             LOG.info("no learner checkpoint in {}; starting from {} as version {}", store.root(),
@@ -147,9 +160,9 @@ public final class LearnerService implements AutoCloseable {
              KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(consumerProperties(),
                      new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             this.consumer = kafka;
-            if (publisher.lastPublished() < version && !store.versions().isEmpty()) {
+            if (newestCheckpoint != null && publisher.lastPublished() < version) {
                 // The previous run saved this checkpoint but died before publishing it.
-                publish(publisher, version);
+                publish(publisher, newestCheckpoint);
             }
             kafka.subscribe(List.of(scored.name()), new Seeker());
             while (!stopped.get() && !maxUpdatesReached()) {
@@ -197,7 +210,7 @@ public final class LearnerService implements AutoCloseable {
             batcher.skip(partition, r.offset());
             return;
         }
-        if (ledgerIds.contains(sample.generationId())) {
+        if (consumed.contains(sample.generationId())) {
             batcher.skip(partition, r.offset());  // trained by a committed update before a restart
         } else {
             batcher.add(sample, partition, r.offset());
@@ -209,20 +222,29 @@ public final class LearnerService implements AutoCloseable {
         long update = ppo.updates() + 1;
         LOG.info("update {} start: {} samples at version {}", update, samples.size(), version);
         PpoStats stats = ppo.update(samples, version);
-        for (String id : stats.trainedIds()) {
-            ledger.add(new LedgerEntry(id, update, LedgerEntry.Outcome.TRAINED));
-        }
-        for (String id : stats.droppedStale()) {
-            ledger.add(new LedgerEntry(id, update, LedgerEntry.Outcome.DROPPED_STALE));
-        }
-        for (String id : stats.droppedTooLong()) {
-            ledger.add(new LedgerEntry(id, update, LedgerEntry.Outcome.DROPPED_TOO_LONG));
-        }
-        samples.forEach(s -> ledgerIds.add(s.generationId()));
+        Map<String, ScoredBatcher.Positioned> where = new HashMap<>();
+        batch.forEach(p -> where.put(p.sample().generationId(), p));
+        record(stats.trainedIds(), update, LedgerEntry.Outcome.TRAINED, where);
+        record(stats.droppedStale(), update, LedgerEntry.Outcome.DROPPED_STALE, where);
+        record(stats.droppedTooLong(), update, LedgerEntry.Outcome.DROPPED_TOO_LONG, where);
         Map<String, Double> reported = new LinkedHashMap<>(stats.metrics());
         reported.put("data/groups_released_incomplete", (double) batcher.releasedIncomplete());
         lastMetrics = reported;
         metrics.report(update, version, reported);
+    }
+
+    private void record(List<String> ids, long update, LedgerEntry.Outcome outcome,
+                        Map<String, ScoredBatcher.Positioned> where) {
+        for (String id : ids) {
+            ScoredBatcher.Positioned p = where.get(id);
+            if (p == null) {
+                throw new IllegalStateException("update " + update + " reports generation " + id + " as " + outcome
+                        + " but it was not in the batch");
+            }
+            LedgerEntry e = new LedgerEntry(id, update, outcome, p.partition(), p.offset());
+            uncommitted.add(e);
+            consumed.add(e);
+        }
     }
 
     private void commit(PolicyPublisher publisher, KafkaConsumer<byte[], byte[]> kafka) {
@@ -237,15 +259,24 @@ public final class LearnerService implements AutoCloseable {
         meta.put("updates", Long.toString(state.updates()));
         Checkpoint weights = policy.toCheckpoint(meta, state.optimizer());
         Map<String, Long> offsets = batcher.checkpointOffsets();
-        store.save(new LearnerCheckpoint(next, parent, state.updates(), state.optimizerSteps(), state.scoreMoments(),
-                weights, offsets, ledger, lastMetrics));
+        // The segment goes first: a crash before the checkpoint's rename leaves only an unlisted segment.
+        List<LedgerSegment> segments = store.appendLedger(ledgerSegments, uncommitted);
+        LearnerCheckpoint saved = new LearnerCheckpoint(next, parent, state.updates(), state.optimizerSteps(),
+                state.scoreMoments(), weights, offsets, segments, lastMetrics);
+        store.save(saved);
+        newestCheckpoint = saved;
+        ledgerSegments = segments;
+        int added = uncommitted.size();
+        uncommitted.clear();
+        int forgotten = consumed.advance(offsets);
         version = next;
         sinceCheckpoint = 0;
         startOffsets.clear();
         startOffsets.putAll(offsets);
-        LOG.info("committed version {}: {} updates, {} ledger entries, offsets {}", version, state.updates(),
-                ledger.size(), offsets);
-        publish(publisher, version);
+        LOG.info("committed version {}: {} updates, {} ledger entries (+{}) in {} segments, {} ids to de-duplicate "
+                        + "({} forgotten), offsets {}", version, state.updates(), saved.ledgerEntries(), added,
+                segments.size(), consumed.size(), forgotten, offsets);
+        publish(publisher, saved);
         store.prune(config.checkpointsKept());
         // For monitoring only (lag dashboards): the checkpoint, not the group, is the source of truth.
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
@@ -257,8 +288,8 @@ public final class LearnerService implements AutoCloseable {
         }
     }
 
-    private void publish(PolicyPublisher publisher, long v) {
-        LearnerCheckpoint c = store.load(v);
+    private void publish(PolicyPublisher publisher, LearnerCheckpoint c) {
+        long v = c.version();
         byte[] chunks = config.checkpointTopic() ? CheckpointStore.toBytes(c.policy()) : null;
         String uri = config.checkpointTopic() ? publisher.chunkUri(v) : store.policyDir(v).toUri().toString();
         if (publisher.publish(PolicyPublisher.record(config.policyName(), v, c.parentVersion(), c.updates(), uri,

@@ -16,12 +16,14 @@ import java.util.Objects;
  * @param policy         policy and value-head weights, AdamW moments as its optimiser state
  * @param offsets        per {@code topic-partition}, the next offset to read (every record before it
  *                       is in the ledger, or was skipped as already in it)
- * @param ledger         every generation consumed by committed updates, in order
+ * @param ledger         the segments whose concatenation is every generation consumed by committed updates, oldest
+ *                       first ({@link LearnerCheckpointStore#readLedger} reads them; {@link
+ *                       LearnerCheckpointStore#appendLedger} makes the chain of the next checkpoint)
  * @param metrics        the last update's metrics (published with the version)
  */
 public record LearnerCheckpoint(long version, long parentVersion, long updates, long optimizerSteps,
                                 double[] scoreMoments, Checkpoint policy, Map<String, Long> offsets,
-                                List<LedgerEntry> ledger, Map<String, Double> metrics) {
+                                List<LedgerSegment> ledger, Map<String, Double> metrics) {
 
     /** Copies the collections. */
     public LearnerCheckpoint {
@@ -29,5 +31,10 @@ public record LearnerCheckpoint(long version, long parentVersion, long updates, 
         offsets = Map.copyOf(offsets);
         ledger = List.copyOf(ledger);
         metrics = Map.copyOf(metrics);
+    }
+
+    /** Entries in the ledger (over all its segments). */
+    public long ledgerEntries() {
+        return ledger.stream().mapToLong(LedgerSegment::entries).sum();
     }
 }

@@ -3,57 +3,83 @@ package io.streamrlhf.learner.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.checkpoint.CheckpointException;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.zip.GZIPInputStream;
-import java.util.zip.GZIPOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Learner checkpoints in one directory, one sub-directory per version:
+ * Learner checkpoints in one directory, one sub-directory per version, and the ledger they share:
  *
  * <pre>
  *   v000000000012/
  *     policy/          a models checkpoint (CheckpointStore): weights, AdamW moments, its own manifest
- *     learner.json     version, parent, updates, optimiser steps, reward-scaler state, offsets, metrics
- *     ledger.tsv.gz    every consumed generation: update, outcome, id
- *     manifest.json    sha256 and size of learner.json, ledger.tsv.gz and policy/manifest.json
+ *     learner.json     version, parent, updates, optimiser steps, reward-scaler state, offsets, metrics,
+ *                      and the ledger's segments (file, level, updates covered, entries, sha256, size)
+ *     manifest.json    sha256 and size of learner.json and policy/manifest.json
+ *   ledger/
+ *     seg-000000000011-000000000012-0123456789ab.tsv.gz   immutable segments (see {@link SegmentedLedger})
  * </pre>
  *
- * A save writes everything into a hidden temporary sibling and renames it into place, so a crash
- * leaves either the complete checkpoint or none (temporaries are removed on the next start).
- * {@link #loadNewest()} returns the highest version that verifies and warns about any newer one
- * that does not.
+ * A save writes the version into a hidden temporary sibling and renames it into place, so a crash leaves either the
+ * complete checkpoint or none (temporaries are removed on the next start); the segment it lists was written (also
+ * atomically) before it by {@link #appendLedger}. Loading checks the manifest, then every listed segment's size and
+ * sha256: a missing or altered segment makes the checkpoint fail like any other corruption, and
+ * {@link #loadNewest()} returns the highest version that verifies, warning about any newer one that does not.
+ *
+ * <p>Format-1 checkpoints (the whole ledger in {@code v.../ledger.tsv.gz}, entries without positions) still load:
+ * their ledger becomes a one-segment chain of format 1, which the next {@link #appendLedger} copies into the ledger
+ * directory.
  */
 public final class LearnerCheckpointStore {
 
+    private static final Logger LOG = LoggerFactory.getLogger(LearnerCheckpointStore.class);
     private static final String POLICY = "policy";
     private static final String STATE = "learner.json";
-    private static final String LEDGER = "ledger.tsv.gz";
+    private static final String LEGACY_LEDGER = "ledger.tsv.gz";
+    private static final int FORMAT_VERSION = 2;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final VersionedDirectory versions;
+    private final SegmentedLedger ledger;
+    /** Versions {@link #loadNewest()} skipped as unverifiable: a learner that fell back writes them again. */
+    private final Set<Long> skipped = new HashSet<>();
 
-    /** A store rooted at {@code root} (created when missing). */
+    /** A store rooted at {@code root} (created when missing) merging ledger segments {@link
+     * SegmentedLedger#DEFAULT_FANOUT} at a time. */
     public LearnerCheckpointStore(Path root) {
+        this(root, SegmentedLedger.DEFAULT_FANOUT);
+    }
+
+    /**
+     * A store rooted at {@code root} (created when missing).
+     *
+     * @param mergeFanout how many same-level ledger segments are merged into one (at least 2)
+     */
+    public LearnerCheckpointStore(Path root, int mergeFanout) {
         this.versions = new VersionedDirectory(root, "checkpoint");
+        this.ledger = new SegmentedLedger(versions.root(), mergeFanout);
     }
 
     /** The root directory. */
@@ -71,16 +97,53 @@ public final class LearnerCheckpointStore {
         return dir(version).resolve(POLICY);
     }
 
-    /** Saves atomically; returns the version's directory. */
+    /** The segment files of the ledger. */
+    public SegmentedLedger ledger() {
+        return ledger;
+    }
+
+    /**
+     * Writes the entries of the updates since the checkpoint whose chain is {@code previous} as a new segment (merging
+     * where due) and returns the chain the next checkpoint lists. Call before {@link #save}; a crash in between
+     * leaves an unreferenced segment that {@link #prune} removes.
+     *
+     * @param previous the newest checkpoint's {@link LearnerCheckpoint#ledger()} (empty when there is none)
+     * @param added    entries of the updates after it, in update order
+     */
+    public List<LedgerSegment> appendLedger(List<LedgerSegment> previous, List<LedgerEntry> added) {
+        return ledger.append(previous, added);
+    }
+
+    /** Every entry of a checkpoint's ledger, oldest first (its segments concatenated in order). */
+    public List<LedgerEntry> readLedger(LearnerCheckpoint c) {
+        return ledger.readAll(c.ledger());
+    }
+
+    /** Streams a checkpoint's ledger, oldest first, without holding it in memory. */
+    public void forEachLedgerEntry(LearnerCheckpoint c, Consumer<LedgerEntry> action) {
+        ledger.forEach(c.ledger(), action);
+    }
+
+    /**
+     * Saves atomically; returns the version's directory. The ledger segments the checkpoint lists must already be
+     * written ({@link #appendLedger}). A version that exists but {@link #loadNewest()} skipped, or that does not
+     * verify, is moved aside to {@code rejected-v...} first: the learner fell back past it and commits its own
+     * version under that number (what was there stays for an operator to inspect).
+     */
     public Path save(LearnerCheckpoint c) {
+        for (LedgerSegment s : c.ledger()) {
+            if (s.format() != SegmentedLedger.FORMAT) {
+                throw new IllegalArgumentException("checkpoint " + c.version() + " lists the format-1 ledger " + s.file()
+                        + "; appendLedger copies it into a segment first");
+            }
+        }
+        setAsideIfUnverified(c.version());
         return versions.write(c.version(), dir -> {
             CheckpointStore.save(c.policy(), dir.resolve(POLICY));
             byte[] state = JSON.writeValueAsBytes(stateJson(c));
-            byte[] ledger = ledgerBytes(c.ledger());
             Files.write(dir.resolve(STATE), state);
-            Files.write(dir.resolve(LEDGER), ledger);
             byte[] policyManifest = Files.readAllBytes(dir.resolve(POLICY).resolve(CheckpointStore.MANIFEST));
-            return Map.of(STATE, state, LEDGER, ledger, POLICY + "/" + CheckpointStore.MANIFEST, policyManifest);
+            return Map.of(STATE, state, POLICY + "/" + CheckpointStore.MANIFEST, policyManifest);
         });
     }
 
@@ -94,33 +157,71 @@ public final class LearnerCheckpointStore {
      * version that does not verify.
      */
     public Optional<LearnerCheckpoint> loadNewest() {
-        return versions.loadNewest(this::load);
+        ledger.removeTemporaries();
+        return versions.loadNewest(v -> {
+            try {
+                return load(v);
+            } catch (CheckpointException e) {
+                skipped.add(v);
+                throw e;
+            }
+        });
     }
 
-    /** Loads and verifies one version. */
+    /**
+     * Loads and verifies one version: its manifest, then every ledger segment it lists (read in full to check the
+     * sha256; the entries are not kept).
+     *
+     * @throws CheckpointException naming the file that is missing or fails its check
+     */
     public LearnerCheckpoint load(long version) {
         Path dir = dir(version);
         try {
             byte[] state = Files.readAllBytes(dir.resolve(STATE));
-            byte[] ledger = Files.readAllBytes(dir.resolve(LEDGER));
             byte[] policyManifest = Files.readAllBytes(dir.resolve(POLICY).resolve(CheckpointStore.MANIFEST));
-            versions.verify(version, Map.of(STATE, state, LEDGER, ledger, POLICY + "/" + CheckpointStore.MANIFEST,
-                    policyManifest));
-            Checkpoint policy = CheckpointStore.load(dir.resolve(POLICY));
             JsonNode s = JSON.readTree(state);
+            int format = s.path("formatVersion").asInt(1);
+            Map<String, byte[]> listed = new LinkedHashMap<>();
+            listed.put(STATE, state);
+            listed.put(POLICY + "/" + CheckpointStore.MANIFEST, policyManifest);
+            byte[] legacyLedger = null;
+            if (format == 1) {
+                legacyLedger = Files.readAllBytes(dir.resolve(LEGACY_LEDGER));
+                listed.put(LEGACY_LEDGER, legacyLedger);
+            }
+            versions.verify(version, listed);
+            if (s.path("version").asLong(-1) != version) {
+                throw new CheckpointException("checkpoint " + dir + " says it is version " + s.path("version").asText());
+            }
+            List<LedgerSegment> chain;
+            if (format == 1) {
+                chain = legacyChain(version, legacyLedger);
+            } else if (format == FORMAT_VERSION) {
+                chain = parseChain(dir, s.path("ledger"));
+                for (LedgerSegment seg : chain) {
+                    try {
+                        ledger.verify(seg);
+                    } catch (CheckpointException e) {
+                        throw new CheckpointException("checkpoint " + dir + ": " + e.getMessage(), e);
+                    }
+                }
+            } else {
+                throw new CheckpointException("checkpoint " + dir + " has format " + format + "; this learner reads "
+                        + "formats 1 and " + FORMAT_VERSION);
+            }
+            Checkpoint policy = CheckpointStore.load(dir.resolve(POLICY));
             Map<String, Long> offsets = new TreeMap<>();
             s.path("offsets").fields().forEachRemaining(e -> offsets.put(e.getKey(), e.getValue().asLong()));
             Map<String, Double> metrics = new LinkedHashMap<>();
             s.path("metrics").fields().forEachRemaining(e -> metrics.put(e.getKey(), e.getValue().asDouble()));
             JsonNode m = s.path("scoreMoments");
             double[] moments = {m.path(0).asDouble(), m.path(1).asDouble(), m.path(2).asDouble()};
-            if (s.path("version").asLong(-1) != version) {
-                throw new CheckpointException("checkpoint " + dir + " says it is version " + s.path("version").asText());
-            }
             return new LearnerCheckpoint(version, s.path("parentVersion").asLong(), s.path("updates").asLong(),
-                    s.path("optimizerSteps").asLong(), moments, policy, offsets, parseLedger(ledger), metrics);
+                    s.path("optimizerSteps").asLong(), moments, policy, offsets, chain, metrics);
         } catch (IOException e) {
             throw new CheckpointException("checkpoint " + dir + " is unreadable: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException("checkpoint " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -134,14 +235,66 @@ public final class LearnerCheckpointStore {
         return versions.size(policyDir(version));
     }
 
-    /** Deletes all but the newest {@code keep} versions. */
+    /** Total bytes of a version's own directory (policy, state, manifest; not the shared ledger segments). */
+    public long checkpointSize(long version) {
+        return versions.size(dir(version));
+    }
+
+    /**
+     * Deletes all but the newest {@code keep} versions, then the ledger segments no remaining version lists. When a
+     * remaining version's state cannot be read, no segment is deleted (its references are unknown).
+     */
     public void prune(int keep) {
         versions.prune(keep);
+        Set<String> referenced = new HashSet<>();
+        for (long v : versions()) {
+            Path state = dir(v).resolve(STATE);
+            try {
+                JsonNode s = JSON.readTree(Files.readAllBytes(state));
+                for (JsonNode seg : s.path("ledger")) {
+                    referenced.add(seg.path("file").asText());
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("not deleting ledger segments: cannot read {} ({})", state, e.getMessage());
+                return;
+            }
+        }
+        int deleted = ledger.deleteUnreferenced(referenced);
+        if (deleted > 0) {
+            LOG.debug("deleted {} ledger segment(s) no kept checkpoint lists", deleted);
+        }
+    }
+
+    private void setAsideIfUnverified(long version) {
+        Path target = dir(version);
+        if (!Files.exists(target)) {
+            return;
+        }
+        String why;
+        if (skipped.contains(version)) {
+            why = "a start skipped it as unverifiable";
+        } else {
+            try {
+                load(version);
+                return;  // a good one: writing it again is the caller's error, which VersionedDirectory reports
+            } catch (CheckpointException e) {
+                why = e.getMessage();
+            }
+        }
+        Path aside = root().resolve("rejected-" + target.getFileName() + "-" + UUID.randomUUID());
+        LOG.warn("moving checkpoint {} to {} before writing that version again: {}", target, aside.getFileName(), why);
+        try {
+            Files.move(target, aside);
+        } catch (IOException io) {
+            throw new CheckpointException("cannot move the unverifiable checkpoint " + target + " aside: "
+                    + io.getMessage(), io);
+        }
+        skipped.remove(version);
     }
 
     private static ObjectNode stateJson(LearnerCheckpoint c) {
         ObjectNode s = JSON.createObjectNode();
-        s.put("formatVersion", 1);
+        s.put("formatVersion", FORMAT_VERSION);
         s.put("version", c.version());
         s.put("parentVersion", c.parentVersion());
         s.put("updates", c.updates());
@@ -155,32 +308,73 @@ public final class LearnerCheckpointStore {
                 metrics.put(k, v);
             }
         });
-        s.put("ledgerEntries", c.ledger().size());
+        s.put("ledgerEntries", c.ledgerEntries());
+        ArrayNode chain = s.putArray("ledger");
+        for (LedgerSegment seg : c.ledger()) {
+            ObjectNode n = chain.addObject();
+            n.put("file", seg.file());
+            n.put("format", seg.format());
+            n.put("level", seg.level());
+            n.put("firstUpdate", seg.firstUpdate());
+            n.put("lastUpdate", seg.lastUpdate());
+            n.put("entries", seg.entries());
+            n.put("sha256", seg.sha256());
+            n.put("size", seg.size());
+        }
         return s;
     }
 
-    private static byte[] ledgerBytes(List<LedgerEntry> ledger) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (Writer w = new OutputStreamWriter(new GZIPOutputStream(bytes), StandardCharsets.UTF_8)) {
-            for (LedgerEntry e : ledger) {
-                w.write(e.toLine());
-                w.write('\n');
+    private static List<LedgerSegment> parseChain(Path dir, JsonNode chain) {
+        if (!chain.isArray()) {
+            throw new CheckpointException("checkpoint " + dir + ": " + STATE + " has no ledger segment list");
+        }
+        List<LedgerSegment> out = new ArrayList<>();
+        for (JsonNode n : chain) {
+            String file = n.path("file").asText("");
+            // Segments live in the ledger directory: a path elsewhere (or climbing out) is not one this store wrote.
+            if (!file.matches(SegmentedLedger.DIR + "/seg-[0-9a-f-]+\\.tsv\\.gz")) {
+                throw new CheckpointException("checkpoint " + dir + " lists '" + file + "', not a ledger segment");
+            }
+            try {
+                out.add(new LedgerSegment(file, n.path("format").asInt(), n.path("level").asInt(),
+                        n.path("firstUpdate").asLong(), n.path("lastUpdate").asLong(), n.path("entries").asLong(),
+                        n.path("sha256").asText(""), n.path("size").asLong()));
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException("checkpoint " + dir + ": " + e.getMessage(), e);
             }
         }
-        return bytes.toByteArray();
+        return out;
     }
 
-    private static List<LedgerEntry> parseLedger(byte[] bytes) throws IOException {
-        List<LedgerEntry> out = new ArrayList<>();
+    /** A format-1 checkpoint's whole ledger as a one-segment chain (empty when it holds no entries). */
+    private List<LedgerSegment> legacyChain(long version, byte[] bytes) throws IOException {
+        long entries = 0;
+        long first = 0;
+        long last = 0;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(
                 new GZIPInputStream(new ByteArrayInputStream(bytes)), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
-                if (!line.isEmpty()) {
-                    out.add(LedgerEntry.parse(line));
+                if (line.isEmpty()) {
+                    continue;
                 }
+                LedgerEntry e;
+                try {
+                    e = LedgerEntry.parse(line, 1);
+                } catch (IllegalArgumentException ex) {
+                    throw new CheckpointException("checkpoint " + dir(version) + ": " + ex.getMessage(), ex);
+                }
+                if (entries++ == 0) {
+                    first = e.update();
+                }
+                last = e.update();
             }
         }
-        return out;
+        if (entries == 0) {
+            return List.of();
+        }
+        String file = root().relativize(dir(version).resolve(LEGACY_LEDGER)).toString().replace('\\', '/');
+        return List.of(new LedgerSegment(file, 1, 0, first, last, entries, CheckpointStore.sha256(bytes),
+                bytes.length));
     }
 }

@@ -37,6 +37,8 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -57,6 +59,10 @@ import org.slf4j.LoggerFactory;
  * on every record. The newest checkpoint's ledger must hold each committed {@code scored} record
  * exactly once (and no record of an aborted transaction), and the versions on
  * {@code policy.versions} must be strictly increasing.
+ *
+ * <p>One prompt group is split: half of it at the start of partition 0, the rest at its end. It
+ * holds partition 0's checkpoint offset back while every later record there is trained, so each
+ * restart re-reads trained records and must skip them through the de-duplication window.
  */
 class ExactlyOnceLearnerIT {
 
@@ -67,6 +73,9 @@ class ExactlyOnceLearnerIT {
     private static final int BATCH = 8;
     private static final int PUBLISH_EVERY = 2;
     private static final TransformerConfig SHAPE = new TransformerConfig(16, 32, 32, 2, 2);
+    /** The group written half at the start of partition 0 and half at its end. */
+    private static final int SPLIT_GROUP = 1;
+    private static final Pattern RESUMED = Pattern.compile("resumed from checkpoint .* (\\d+) ids to de-duplicate");
 
     @TempDir
     Path dir;
@@ -107,6 +116,8 @@ class ExactlyOnceLearnerIT {
         props.setProperty("ppo.advantage.estimator", "rloo");
         props.setProperty("ppo.epochs", "2");
         props.setProperty("ppo.minibatch.size", "4");
+        // the split group must wait for its second half, not be released incomplete
+        props.setProperty("learner.group.timeout.ms", "3600000");
         Path file = dir.resolve("learner.properties");
         try (Writer w = Files.newBufferedWriter(file)) {
             props.store(w, "exactly-once IT");
@@ -124,16 +135,28 @@ class ExactlyOnceLearnerIT {
         Process last = start(file);
         assertThat(last.waitFor(240, TimeUnit.SECONDS)).as("learner finishes").isTrue();
 
-        LearnerCheckpoint newest = new LearnerCheckpointStore(checkpoints).loadNewest().orElseThrow();
-        List<String> ledgerIds = newest.ledger().stream().map(LedgerEntry::generationId).toList();
+        LearnerCheckpointStore store = new LearnerCheckpointStore(checkpoints);
+        LearnerCheckpoint newest = store.loadNewest().orElseThrow();
+        List<LedgerEntry> ledger = store.readLedger(newest);
+        List<String> ledgerIds = ledger.stream().map(LedgerEntry::generationId).toList();
         Map<String, Long> counts = ledgerIds.stream().collect(Collectors.groupingBy(id -> id, Collectors.counting()));
         assertThat(ledgerIds).as("ledger size").hasSize(RECORDS);
         assertThat(counts).as("no repeats").allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1L));
         assertThat(counts.keySet()).as("no gaps, nothing aborted").containsExactlyInAnyOrderElementsOf(committed);
         assertThat(newest.updates()).isEqualTo(RECORDS / BATCH);
         assertThat(newest.version()).isEqualTo(RECORDS / BATCH / PUBLISH_EVERY);
-        List<Long> updateNumbers = newest.ledger().stream().map(LedgerEntry::update).toList();
+        List<Long> updateNumbers = ledger.stream().map(LedgerEntry::update).toList();
         assertThat(updateNumbers).isSorted();
+        // every entry says where it was read, and no position was consumed twice
+        assertThat(ledger).allMatch(LedgerEntry::hasPosition);
+        assertThat(ledger.stream().map(e -> e.partition() + "@" + e.offset()).distinct().count())
+                .as("distinct positions").isEqualTo(RECORDS);
+        // one segment per committed checkpoint (each holds the updates since the previous one), none left unlisted
+        assertThat(newest.ledger()).hasSize(RECORDS / BATCH / PUBLISH_EVERY);
+        assertThat(newest.ledger()).allSatisfy(seg -> assertThat(seg.lastUpdate() - seg.firstUpdate() + 1)
+                .isEqualTo(PUBLISH_EVERY));
+        assertThat(store.ledger().files()).as("segments on disk").hasSizeLessThanOrEqualTo(
+                newest.ledger().size() + 1);
 
         List<Long> versions = publishedVersions(topics, settings);
         LOG.info("published versions in order: {}", versions);
@@ -144,6 +167,10 @@ class ExactlyOnceLearnerIT {
                 "data/staleness", "data/dropped_stale");
         assertThat(output.stream().filter(l -> l.contains("resumed from checkpoint")).count())
                 .as("restarts resumed from a checkpoint").isGreaterThanOrEqualTo(2);
+        // the split group held partition 0 back, so restarts had trained records to skip
+        assertThat(output.stream().map(RESUMED::matcher).filter(Matcher::find)
+                .mapToLong(m -> Long.parseLong(m.group(1))).max().orElse(0))
+                .as("ids a restart had to de-duplicate").isGreaterThan(0);
     }
 
     private void killWhen(Path file, Predicate<String> trigger) throws Exception {
@@ -204,6 +231,10 @@ class ExactlyOnceLearnerIT {
                 scored.valueSerializer())) {
             producer.initTransactions();
             for (int g = 0; g < GROUPS; g++) {
+                if (g == SPLIT_GROUP) {
+                    writeSplitHalf(producer, scored, 0, GROUP_SIZE / 2, random, committed);
+                    continue;
+                }
                 boolean abort = g == 5;
                 producer.beginTransaction();
                 String promptId = (abort ? "aborted-" : "prompt-") + g;
@@ -227,8 +258,23 @@ class ExactlyOnceLearnerIT {
                 }
                 producer.commitTransaction();
             }
+            writeSplitHalf(producer, scored, GROUP_SIZE / 2, GROUP_SIZE, random, committed);
         }
         return committed;
+    }
+
+    /** Members [from, to) of the split group, in partition 0 (a group stays in one partition), in one transaction. */
+    private static void writeSplitHalf(KafkaProducer<String, ScoredGeneration> producer,
+                                       TopicSpec<String, ScoredGeneration> scored, int from, int to, Random random,
+                                       List<String> committed) {
+        producer.beginTransaction();
+        String promptId = "prompt-split-" + SPLIT_GROUP;
+        for (int i = from; i < to; i++) {
+            String id = promptId + "-gen-" + i;
+            producer.send(new ProducerRecord<>(scored.name(), 0, promptId, scored(id, promptId, i, random)));
+            committed.add(id);
+        }
+        producer.commitTransaction();
     }
 
     private static ScoredGeneration scored(String id, String promptId, int index, Random random) {
