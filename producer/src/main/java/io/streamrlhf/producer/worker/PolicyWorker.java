@@ -36,6 +36,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -70,6 +74,15 @@ import org.slf4j.LoggerFactory;
  * arrived; one batch is one sampling call (a prompt with more samples than the batch size is split into several
  * calls) and one transaction.
  *
+ * <p><b>Pipeline.</b> Sampling runs on a thread of its own ({@code policy-sampler-<id>}); the worker's thread keeps
+ * the consumer (poll, seek, rebalance callbacks) and the transactions. When batch n comes back from the sampler, the
+ * worker polls, keeps the sampler two batches ahead (n+1 sampling, n+2 queued), and then sends and commits batch n
+ * while n+1 is sampled, so Kafka's share of a batch is hidden behind the next one's sampling. Order and exactly-once
+ * are kept: transactions begin and commit one at a time, in poll order, each with only its own batch's offsets; a
+ * partition revoked while batches are in flight is left out of their transactions (no generations, no offset: the
+ * new owner consumes the prompts again); and when a transaction aborts, the batches sampled behind it are thrown
+ * away too and the consumer seeks back to the first uncommitted prompt of each partition.
+ *
  * <p><b>Hot swap.</b> Between batches, never inside one, the worker copies the {@link PolicyFollower}'s newest
  * verified version into its running policy in place; a version that cannot be loaded (another shape) is refused,
  * logged and counted, and the current one keeps serving.
@@ -80,13 +93,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Shutdown.</b> {@link #close(Duration)} stops polling; the open batch may finish and commit within the
  * grace period, otherwise its transaction is aborted and its prompts go back to the group (another worker, or
- * this one after a restart, generates them again). Runs on its own thread; not otherwise thread-safe.
+ * this one after a restart, generates them again). Runs on its own threads; not otherwise thread-safe.
  */
 public final class PolicyWorker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PolicyWorker.class);
     /** Prompts may ask for at most this many samples; more is dead-lettered as a mistake. */
     public static final int MAX_SAMPLES_PER_PROMPT = 1024;
+    /**
+     * Batches the sampler holds while the oldest one is being committed: one sampling and one queued, so the
+     * sampler goes from batch to batch without waiting for this thread to wake up (which, on a busy machine, takes
+     * milliseconds). More would only hold prompts back from other workers.
+     */
+    private static final int SAMPLING_AHEAD = 2;
 
     private final WorkerConfig config;
     private final Topics topics;
@@ -102,6 +121,9 @@ public final class PolicyWorker implements AutoCloseable {
     private final Timer batchTimer;
     private final Timer swapTimer;
     private final Timer samplingTimer;
+    private final Timer commitTimer;
+    private final Counter revokedCounter;
+    private final Counter discardedCounter;
     private final AtomicLong currentVersion = new AtomicLong(-1);
     private final AtomicLong generations = new AtomicLong();
     private final CountDownLatch ready = new CountDownLatch(1);
@@ -112,6 +134,13 @@ public final class PolicyWorker implements AutoCloseable {
     private volatile long stopDeadlineNanos = Long.MAX_VALUE;
     private volatile Throwable failure;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
+    /** Tells the sampler thread to stop between sampling calls (the worker is ending). */
+    private volatile boolean samplerCancelled;
+    /**
+     * Batches handed to the sampler and not yet committed, oldest first (the one to commit next, then up to
+     * {@link #SAMPLING_AHEAD} behind it); only the worker thread touches it.
+     */
+    private final Deque<Batch> inFlight = new ArrayDeque<>();
     private Thread thread;
     private long refusedVersion = -1;
     private long batches;
@@ -149,9 +178,18 @@ public final class PolicyWorker implements AutoCloseable {
         this.swapRefusedCounter = Counter.builder("rlhf.worker.swap.refused").tag("policy", policy)
                 .tag("worker", worker).description("Verified versions this worker could not load").register(meters);
         this.batchTimer = Timer.builder("rlhf.worker.batch").tag("policy", policy).tag("worker", worker)
-                .description("One batch: sampling, sending and committing").register(meters);
+                .description("One batch, from handing it to the sampler to its commit").register(meters);
         this.samplingTimer = Timer.builder("rlhf.worker.sampling").tag("policy", policy).tag("worker", worker)
                 .description("Time inside the sampler (the work Kafka adds nothing to)").register(meters);
+        this.commitTimer = Timer.builder("rlhf.worker.commit").tag("policy", policy).tag("worker", worker)
+                .description("One transaction: sending a sampled batch, its offsets, and the commit (overlaps the "
+                        + "next batch's sampling)").register(meters);
+        this.revokedCounter = Counter.builder("rlhf.worker.revoked").tag("policy", policy).tag("worker", worker)
+                .description("Sampled prompts left uncommitted because their partition was revoked")
+                .register(meters);
+        this.discardedCounter = Counter.builder("rlhf.worker.discarded").tag("policy", policy).tag("worker", worker)
+                .description("Sampled prompts thrown away because the transaction ahead of them aborted")
+                .register(meters);
         this.swapTimer = Timer.builder("rlhf.worker.swap").tag("policy", policy).tag("worker", worker)
                 .description("Copying a new version's weights into the running policy").register(meters);
         Gauge.builder("rlhf.worker.policy.version", currentVersion, AtomicLong::get).tag("policy", policy)
@@ -252,6 +290,7 @@ public final class PolicyWorker implements AutoCloseable {
     private void run() {
         TransformerPolicy policy = null;
         KafkaProducer<byte[], byte[]> producer = null;
+        ExecutorService samplerThread = null;
         try {
             VerifiedPolicy initial = follower.awaitFirst(Duration.ofMillis(config.policyWaitMs()));
             if (stopRequested) {
@@ -266,7 +305,12 @@ public final class PolicyWorker implements AutoCloseable {
             consumer = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(),
                     new ByteArrayDeserializer());
             consumer.subscribe(List.of(topics.prompts().name()), new Rebalance());
-            loop(policy, producer);
+            samplerThread = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "policy-sampler-" + config.workerId());
+                t.setDaemon(true);
+                return t;
+            });
+            loop(policy, producer, samplerThread);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
@@ -274,6 +318,7 @@ public final class PolicyWorker implements AutoCloseable {
             LOG.error("worker {} stopped on an error", config.workerId(), e);
         } finally {
             ready.countDown();
+            boolean samplerIdle = stopSampler(samplerThread);
             KafkaConsumer<byte[], byte[]> c = consumer;
             consumer = null;  // close() must not wake up a closed consumer
             if (c != null) {
@@ -290,8 +335,8 @@ public final class PolicyWorker implements AutoCloseable {
                     LOG.debug("closing the producer: {}", e.toString());
                 }
             }
-            if (policy != null) {
-                policy.close();
+            if (policy != null && samplerIdle) {
+                policy.close();  // never under a sampling call still running: that would free its weights
             }
             stopped.countDown();
             LOG.info("worker {} stopped: {} generations in {} committed and {} aborted transactions",
@@ -299,45 +344,144 @@ public final class PolicyWorker implements AutoCloseable {
         }
     }
 
-    private void loop(TransformerPolicy policy, KafkaProducer<byte[], byte[]> producer) {
+    /** Cancels what the sampler has not started and waits for the call in progress; false if it did not end. */
+    private boolean stopSampler(ExecutorService samplerThread) {
+        if (samplerThread == null) {
+            return true;
+        }
+        samplerCancelled = true;
+        samplerThread.shutdown();
+        try {
+            if (samplerThread.awaitTermination(60, TimeUnit.SECONDS)) {
+                return true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.warn("worker {}: the sampler did not finish its call within 60 s; leaving the policy open",
+                config.workerId());
+        return false;
+    }
+
+    /**
+     * The pipeline. This thread owns the consumer and the transactions; the sampler thread only samples. Each turn:
+     * wait for the oldest batch to come back from the sampler, top up the prompts with a poll (where rebalances
+     * happen), keep the sampler {@link #SAMPLING_AHEAD} batches ahead (one sampling, one queued, so it never waits
+     * for this thread between batches), and only then send and commit the oldest batch, so the transaction
+     * overlaps the next batches' sampling. Transactions commit one at a time in poll order; the sampler is idle
+     * exactly when nothing is in flight.
+     */
+    private void loop(TransformerPolicy policy, KafkaProducer<byte[], byte[]> producer, ExecutorService samplerThread)
+            throws InterruptedException {
         Sampler sampler = new Sampler(policy);
         PromptEncoder encoder = new PromptEncoder(vocabulary, policy.config().contextLength(), config.maxNewTokens());
+        inFlight.clear();
         long firstPendingAt = 0;
         boolean signalled = false;
-        while (!stopRequested) {
-            maybeSwap(policy);
-            long now = System.nanoTime();
-            long waitMs = pending.isEmpty() ? 100
-                    : Math.max(0, (firstPendingAt + config.batchMaxWaitMs() * 1_000_000L - now) / 1_000_000L);
-            if (pendingRows() >= config.batchMaxSize()) {
-                waitMs = 0;
+        while (true) {
+            Batch head = inFlight.peekFirst();
+            Sampled sampled = null;
+            if (head != null) {
+                sampled = awaitSampling(head);
+                if (sampled == null) {  // shutdown past the grace period stopped the sampler between calls
+                    int dropped = inFlight.stream().mapToInt(b -> b.prompts().size()).sum();
+                    discardAll();
+                    LOG.info("worker {} dropped {} prompts mid-sampling (shutting down past the grace period); "
+                            + "they go back to the group", config.workerId(), dropped);
+                    break;
+                }
+                hooks.afterSampling(this, head.prompts().size());
+            } else if (stopRequested) {
+                break;
+            } else {
+                maybeSwap(policy);  // the sampler is idle: an idle worker follows new versions too
             }
-            try {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(waitMs))) {
-                    if (pending.isEmpty()) {
-                        firstPendingAt = System.nanoTime();
+
+            if (!stopRequested && pendingRows() < config.batchMaxSize() * SAMPLING_AHEAD) {
+                long waitMs = 0;  // with a batch to commit, take only what has arrived
+                if (head == null) {
+                    waitMs = pending.isEmpty() ? 100 : Math.max(0,
+                            (firstPendingAt + config.batchMaxWaitMs() * 1_000_000L - System.nanoTime()) / 1_000_000L);
+                }
+                try {
+                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(waitMs))) {
+                        if (pending.isEmpty()) {
+                            firstPendingAt = System.nanoTime();
+                        }
+                        pending.add(Pending.of(r, topics.prompts()));
                     }
-                    pending.add(Pending.of(r, topics.prompts()));
+                } catch (WakeupException e) {
+                    // close() woke the poll up; stopRequested decides below
                 }
-            } catch (WakeupException e) {
-                continue;  // close() woke the poll up; the loop condition decides
-            }
-            if (!signalled) {
-                ready.countDown();
-                signalled = true;
-            }
-            now = System.nanoTime();
-            if (!pending.isEmpty() && (pendingRows() >= config.batchMaxSize()
-                    || now - firstPendingAt >= config.batchMaxWaitMs() * 1_000_000L || stopRequested)) {
-                if (stopRequested && System.nanoTime() > stopDeadlineNanos) {
-                    break;  // past the grace period: leave the prompts to the group
+                if (!signalled) {
+                    ready.countDown();
+                    signalled = true;
                 }
-                List<Pending> batch = takeBatch();
-                long started = System.nanoTime();
-                process(batch, sampler, encoder, producer);
-                batchTimer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+            }
+
+            int ahead = inFlight.size() - (head == null ? 0 : 1);
+            while (!stopRequested && ahead < SAMPLING_AHEAD && !pending.isEmpty()
+                    && (pendingRows() >= config.batchMaxSize()
+                    || System.nanoTime() - firstPendingAt >= config.batchMaxWaitMs() * 1_000_000L)) {
+                Batch next = prepare(takeBatch(), encoder);
                 firstPendingAt = System.nanoTime();
+                next.sampling = samplerThread.submit(() -> sampleBatch(next, sampler, policy));
+                inFlight.addLast(next);
+                ahead++;
             }
+
+            if (head != null) {
+                if (commit(head, sampled, encoder, producer)) {
+                    inFlight.removeFirst();
+                } else {
+                    // Aborted: the batches behind it hold later prompts and must not be committed either.
+                    int dropped = inFlight.stream().skip(1).mapToInt(b -> b.prompts().size()).sum();
+                    discardedCounter.increment(dropped);
+                    discardAll();
+                }
+            }
+        }
+    }
+
+    /**
+     * Throws away every batch in flight: waits until the sampler is idle, then seeks back to the first of their
+     * prompts (and of the prompts polled after them, which are dropped too) so they are consumed again in order.
+     */
+    private void discardAll() throws InterruptedException {
+        for (Batch b : inFlight) {
+            discard(b);
+        }
+        rewind(List.copyOf(inFlight));
+        inFlight.clear();
+    }
+
+    /**
+     * Waits for a batch's samples; null if the sampler stopped it because shutdown ran past the grace period. A
+     * sampling error stops the worker; nothing of the batch was sent, so there is no transaction to abort.
+     */
+    private Sampled awaitSampling(Batch batch) throws InterruptedException {
+        try {
+            return batch.sampling.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ShutdownAbort) {
+                return null;
+            }
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException("worker " + config.workerId() + ": sampling failed", e.getCause());
+        }
+    }
+
+    /** Waits for a batch whose samples will not be used, so the sampler is idle again. */
+    private void discard(Batch batch) throws InterruptedException {
+        try {
+            batch.sampling.get();
+        } catch (ExecutionException e) {
+            LOG.debug("worker {}: a discarded batch's sampling failed: {}", config.workerId(), e.getCause().toString());
         }
     }
 
@@ -362,6 +506,59 @@ public final class PolicyWorker implements AutoCloseable {
             rows += next.rows();
         }
         return batch;
+    }
+
+    /** Renders and encodes the batch's prompts into sampling rows; a prompt that cannot be encoded is dead-lettered. */
+    private Batch prepare(List<Pending> prompts, PromptEncoder encoder) {
+        List<Row> rows = new ArrayList<>();
+        List<DeadLetter> bad = new ArrayList<>();
+        for (Pending p : prompts) {
+            if (p.error() != null) {
+                bad.add(new DeadLetter(p, p.error()));
+                continue;
+            }
+            String text;
+            int[] tokens;
+            try {
+                text = PromptEncoder.render(p.prompt().getConversation());
+                tokens = encoder.encode(text);
+            } catch (RuntimeException e) {
+                bad.add(new DeadLetter(p, e));
+                continue;
+            }
+            for (int i = 0; i < p.rows(); i++) {
+                rows.add(new Row(p, i, text, tokens));
+            }
+        }
+        return new Batch(prompts, rows, bad, batchSeed(prompts.get(0)), System.nanoTime());
+    }
+
+    /**
+     * On the sampler thread: swaps in a newer version first (between batches, never inside one), then samples the
+     * rows in calls of at most {@link WorkerConfig#batchMaxSize()}.
+     */
+    private Sampled sampleBatch(Batch batch, Sampler sampler, TransformerPolicy policy) {
+        maybeSwap(policy);
+        long version = currentVersion.get();
+        List<Chunk> chunks = new ArrayList<>();
+        for (int from = 0, chunk = 0; from < batch.rows().size(); from += config.batchMaxSize(), chunk++) {
+            if (abortRequested() || samplerCancelled) {
+                throw new ShutdownAbort();
+            }
+            int to = Math.min(batch.rows().size(), from + config.batchMaxSize());
+            int[][] prompts = new int[to - from][];
+            for (int i = from; i < to; i++) {
+                prompts[i - from] = batch.rows().get(i).tokens();
+            }
+            SamplingParams params = new SamplingParams(config.temperature(), config.topK(), config.topP(),
+                    config.maxNewTokens(), vocabulary.eosId(), vocabulary.padId(), batch.seed() + chunk);
+            Instant started = Instant.now();
+            long t0 = System.nanoTime();
+            SampleResult result = sampler.sample(prompts, params);
+            samplingTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+            chunks.add(new Chunk(from, params, result, started, Instant.now()));
+        }
+        return new Sampled(version, chunks);
     }
 
     private void maybeSwap(TransformerPolicy policy) {
@@ -394,44 +591,44 @@ public final class PolicyWorker implements AutoCloseable {
         return stopRequested && System.nanoTime() > stopDeadlineNanos;
     }
 
-    private void process(List<Pending> batch, Sampler sampler, PromptEncoder encoder,
-                         KafkaProducer<byte[], byte[]> producer) {
+    /**
+     * One transaction: the batch's generations, dead letters and the follower's metric events, then the batch's
+     * prompt offsets, then commit. Prompts of partitions revoked since they were polled are left out entirely (no
+     * generations, no offset): their new owner consumes them again. Returns false if the transaction was aborted
+     * (the caller rewinds); throws if the worker cannot go on.
+     */
+    private boolean commit(Batch batch, Sampled sampled, PromptEncoder encoder,
+                           KafkaProducer<byte[], byte[]> producer) {
+        List<Pending> kept = new ArrayList<>();
+        for (Pending p : batch.prompts()) {
+            if (!batch.revoked.contains(p.partition())) {
+                kept.add(p);
+            }
+        }
+        if (kept.size() < batch.prompts().size()) {
+            revokedCounter.increment(batch.prompts().size() - kept.size());
+            LOG.info("worker {}: {} sampled prompt(s) of partitions {} revoked before their commit are left to the "
+                    + "new owner", config.workerId(), batch.prompts().size() - kept.size(), batch.revoked);
+        }
+        if (kept.isEmpty()) {
+            return true;
+        }
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (Pending p : batch) {
+        for (Pending p : kept) {
             offsets.merge(p.partition(), new OffsetAndMetadata(p.offset() + 1),
                     (a, b) -> a.offset() >= b.offset() ? a : b);
         }
-        long version = currentVersion.get();
         int sent = 0;
+        long started = System.nanoTime();
         producer.beginTransaction();
         try {
-            List<Row> rows = new ArrayList<>();
-            for (Pending p : batch) {
-                Prompt prompt = p.prompt();
-                if (p.error() != null) {
-                    sendToDlq(producer, p, p.error());
-                    continue;
-                }
-                String text;
-                int[] tokens;
-                try {
-                    text = PromptEncoder.render(prompt.getConversation());
-                    tokens = encoder.encode(text);
-                } catch (RuntimeException e) {
-                    sendToDlq(producer, p, e);
-                    continue;
-                }
-                for (int i = 0; i < p.rows(); i++) {
-                    rows.add(new Row(p, i, text, tokens));
+            for (DeadLetter bad : batch.bad()) {
+                if (!batch.revoked.contains(bad.pending().partition())) {
+                    sendToDlq(producer, bad.pending(), bad.error());
                 }
             }
-            long seed = batchSeed(batch.get(0));
-            for (int from = 0, chunk = 0; from < rows.size(); from += config.batchMaxSize(), chunk++) {
-                if (abortRequested()) {
-                    throw new ShutdownAbort();
-                }
-                List<Row> part = rows.subList(from, Math.min(rows.size(), from + config.batchMaxSize()));
-                sent += sample(part, seed + chunk, version, sampler, encoder, producer);
+            for (Chunk chunk : sampled.chunks()) {
+                sent += send(producer, batch, chunk, sampled.version(), encoder);
             }
             for (MetricEvent e : follower.drainMetricEvents()) {
                 send(producer, topics.metrics(), e.getComponent(), e);
@@ -450,44 +647,44 @@ public final class PolicyWorker implements AutoCloseable {
             throw e;
         } catch (ShutdownAbort e) {
             abort(producer, batch, "shutting down past the grace period");
-            return;
+            return false;
         } catch (KafkaException e) {
             LOG.warn("worker {}: transaction of {} prompts failed ({}); aborting, the prompts will be consumed "
-                    + "again", config.workerId(), batch.size(), e.toString());
+                    + "again", config.workerId(), kept.size(), e.toString());
             abort(producer, batch, e.toString());
-            return;
+            return false;
         } catch (RuntimeException e) {
             abort(producer, batch, e.toString());
             throw e;
         }
+        long now = System.nanoTime();
+        commitTimer.record(now - started, TimeUnit.NANOSECONDS);
+        batchTimer.record(now - batch.preparedAt(), TimeUnit.NANOSECONDS);
         committedCounter.increment();
         generations.addAndGet(sent);
         generationsCounter.increment(sent);
         batches++;
         if (LOG.isDebugEnabled()) {
             LOG.debug("worker {} committed batch {}: {} prompts, {} generations, version {}", config.workerId(),
-                    batches, batch.size(), sent, version);
+                    batches, kept.size(), sent, sampled.version());
         }
+        return true;
     }
 
-    private int sample(List<Row> rows, long seed, long version, Sampler sampler, PromptEncoder encoder,
-                       KafkaProducer<byte[], byte[]> producer) {
-        int[][] prompts = new int[rows.size()][];
-        for (int i = 0; i < rows.size(); i++) {
-            prompts[i] = rows.get(i).tokens();
-        }
-        SamplingParams params = new SamplingParams(config.temperature(), config.topK(), config.topP(),
-                config.maxNewTokens(), vocabulary.eosId(), vocabulary.padId(), seed);
-        Instant started = Instant.now();
-        long t0 = System.nanoTime();
-        SampleResult result = sampler.sample(prompts, params);
-        samplingTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    /** Sends one sampling call's generations (except those of revoked partitions); returns how many. */
+    private int send(KafkaProducer<byte[], byte[]> producer, Batch batch, Chunk chunk, long version,
+                     PromptEncoder encoder) {
+        SamplingParams params = chunk.params();
+        SampleResult result = chunk.result();
         io.streamrlhf.schemas.avro.SamplingParams sampling = io.streamrlhf.schemas.avro.SamplingParams.newBuilder()
                 .setTemperature((float) params.temperature()).setTopP((float) params.topP()).setTopK(params.topK())
-                .setMaxNewTokens(params.maxNewTokens()).setSeed(seed).build();
-        Instant created = Instant.now();
-        for (int i = 0; i < rows.size(); i++) {
-            Row row = rows.get(i);
+                .setMaxNewTokens(params.maxNewTokens()).setSeed(params.seed()).build();
+        int sent = 0;
+        for (int i = 0; i < result.batchSize(); i++) {
+            Row row = batch.rows().get(chunk.from() + i);
+            if (batch.revoked.contains(row.pending().partition())) {
+                continue;
+            }
             Prompt prompt = row.pending().prompt();
             Generation g = Generation.newBuilder()
                     .setGenerationId(generationId(row.pending(), row.index()))
@@ -506,12 +703,13 @@ public final class PolicyWorker implements AutoCloseable {
                             ? FinishReason.EOS : FinishReason.MAX_TOKENS)
                     .setSampling(sampling)
                     .setCategory(prompt.getCategory())
-                    .setStartedAt(started)
-                    .setCreatedAt(created)
+                    .setStartedAt(chunk.started())
+                    .setCreatedAt(chunk.created())
                     .build();
             send(producer, topics.generations(), prompt.getPromptId(), g);
+            sent++;
         }
-        return rows.size();
+        return sent;
     }
 
     private <V> void send(KafkaProducer<byte[], byte[]> producer, TopicSpec<String, V> spec, String key, V value) {
@@ -530,7 +728,7 @@ public final class PolicyWorker implements AutoCloseable {
         dlqCounter.increment();
     }
 
-    private void abort(KafkaProducer<byte[], byte[]> producer, List<Pending> batch, String why) {
+    private void abort(KafkaProducer<byte[], byte[]> producer, Batch batch, String why) {
         try {
             producer.abortTransaction();
         } catch (ProducerFencedException e) {
@@ -539,15 +737,21 @@ public final class PolicyWorker implements AutoCloseable {
             LOG.warn("worker {}: aborting the transaction failed too: {}", config.workerId(), e.toString());
         }
         abortedCounter.increment();
-        LOG.info("worker {} aborted a transaction of {} prompts ({})", config.workerId(), batch.size(), why);
-        rewind(batch);
+        LOG.info("worker {} aborted a transaction of {} prompts ({})", config.workerId(), batch.prompts().size(), why);
     }
 
-    /** Seeks back to the first offset of the aborted batch (and drops later prompts already polled). */
-    private void rewind(List<Pending> batch) {
+    /**
+     * Seeks back to the first offset of the undone batches and of the prompts polled after them (which are dropped
+     * too), so they are consumed again in order; partitions no longer assigned are left to their new owner.
+     */
+    private void rewind(List<Batch> undone) {
         Map<TopicPartition, Long> first = new HashMap<>();
-        for (Pending p : batch) {
-            first.merge(p.partition(), p.offset(), Math::min);
+        for (Batch b : undone) {
+            for (Pending p : b.prompts()) {
+                if (!b.revoked.contains(p.partition())) {  // a revoked partition's position was reset by the group
+                    first.merge(p.partition(), p.offset(), Math::min);
+                }
+            }
         }
         for (Pending p : pending) {
             first.merge(p.partition(), p.offset(), Math::min);
@@ -619,6 +823,9 @@ public final class PolicyWorker implements AutoCloseable {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             Set<TopicPartition> revoked = new HashSet<>(partitions);
+            for (Batch b : inFlight) {
+                b.revoked.addAll(revoked);  // their samples for these partitions will not be committed
+            }
             for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
                 if (revoked.contains(it.next().partition())) {
                     it.remove();
@@ -669,6 +876,61 @@ public final class PolicyWorker implements AutoCloseable {
     }
 
     private record Row(Pending pending, int index, String text, int[] tokens) {
+    }
+
+    /**
+     * A batch in the pipeline: its prompts in poll order, their sampling rows, the prompts to dead-letter, the
+     * partitions revoked since it was polled (filled by the rebalance listener, read at commit), and the sampler's
+     * future.
+     */
+    private static final class Batch {
+        private final List<Pending> prompts;
+        private final List<Row> rows;
+        private final List<DeadLetter> bad;
+        private final long seed;
+        private final long preparedAt;
+        private final Set<TopicPartition> revoked = new HashSet<>();
+        private Future<Sampled> sampling;
+
+        Batch(List<Pending> prompts, List<Row> rows, List<DeadLetter> bad, long seed, long preparedAt) {
+            this.prompts = prompts;
+            this.rows = rows;
+            this.bad = bad;
+            this.seed = seed;
+            this.preparedAt = preparedAt;
+        }
+
+        List<Pending> prompts() {
+            return prompts;
+        }
+
+        List<Row> rows() {
+            return rows;
+        }
+
+        List<DeadLetter> bad() {
+            return bad;
+        }
+
+        long seed() {
+            return seed;
+        }
+
+        long preparedAt() {
+            return preparedAt;
+        }
+    }
+
+    /** A prompt that goes to the dead-letter topic instead of the sampler, and why. */
+    private record DeadLetter(Pending pending, RuntimeException error) {
+    }
+
+    /** What the sampler gives back: the version the batch was sampled with and one entry per sampling call. */
+    private record Sampled(long version, List<Chunk> chunks) {
+    }
+
+    /** One sampling call: its first row in the batch, its parameters and result, and when it ran. */
+    private record Chunk(int from, SamplingParams params, SampleResult result, Instant started, Instant created) {
     }
 
     /** Unwinds a transaction that shutdown asked to abort. */
