@@ -87,6 +87,12 @@ public final class DemoFlags {
                     + "contrastive, meta, joined by '+'. Default: " + DemoOptions.DEFAULT_RM_METHOD + ".")
     String rmMethod;
 
+    @Option(names = "--online-rm-method", paramLabel = "METHOD",
+            description = "How the online reward-model trainer learns from live preferences: the names of --rm-method; "
+                    + "meta adds MetaRM steps on the policy's current generations. Default: "
+                    + DemoOptions.DEFAULT_ONLINE_RM_METHOD + ".")
+    String onlineRmMethod;
+
     @Option(names = "--ppo", paramLabel = "KEY=VALUE", mapFallbackValue = "",
             description = "Overrides a PPO-max setting of the learner (a ppo.* key of docs/learner.md), e.g. "
                     + "--ppo ppo.epochs=1 --ppo ppo.minibatch.size=64. Repeatable.")
@@ -159,6 +165,9 @@ public final class DemoFlags {
         }
         if (ppo != null) {
             b.ppoOverrides(ppo);
+        }
+        if (onlineRmMethod != null) {
+            b.onlineRmMethod(onlineRmMethod);
         }
         b.showProgress(!noProgress);
         return b;

@@ -37,7 +37,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
                           int groupSize, int batchSequences, int backlogBatches, double raterRate, int rmTrainEvery,
                           int threads, int maxNewTokens, double learningRate, Double stopAtGold,
                           boolean showProgress, String aggregation, String estimator, String rmMethod,
-                          java.util.Map<String, String> ppoOverrides) {
+                          java.util.Map<String, String> ppoOverrides, String onlineRmMethod) {
 
     /** The default loop budget of {@code rlhf demo}. */
     public static final Duration DEFAULT_LOOP = Duration.ofSeconds(180);
@@ -45,6 +45,8 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     public static final double DEFAULT_BETA = 0.1;
     /** The initial reward models' training method (Secrets of RLHF II; see {@code rlhf train-rm --compare}). */
     public static final String DEFAULT_RM_METHOD = "flip+margin";
+    /** The online reward-model trainer's method on live preferences. */
+    public static final String DEFAULT_ONLINE_RM_METHOD = "bt";
 
     /** Checks every field and names the one that is wrong. */
     public DemoOptions {
@@ -70,6 +72,12 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         require(java.util.Set.of("gae", "grpo", "rloo").contains(estimator),
                 "--estimator must be gae, grpo or rloo, got " + estimator);
         Objects.requireNonNull(rmMethod, "rmMethod");
+        Objects.requireNonNull(onlineRmMethod, "onlineRmMethod");
+        try {
+            io.streamrlhf.learner.rm.RmMethod.parse(onlineRmMethod);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--online-rm-method: " + e.getMessage(), e);
+        }
         ppoOverrides = java.util.Map.copyOf(Objects.requireNonNull(ppoOverrides, "ppoOverrides"));
         for (String key : ppoOverrides.keySet()) {
             require(io.streamrlhf.learner.ppo.PpoConfig.DEFINITION.names().contains(key),
@@ -91,7 +99,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     public static DemoOptions defaults() {
         return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(), 400,
                 4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "grpo", DEFAULT_RM_METHOD,
-                java.util.Map.of());
+                java.util.Map.of(), DEFAULT_ONLINE_RM_METHOD);
     }
 
     /** {@code $RLHF_CACHE_DIR}, else {@code ~/.cache/streamrlhf}; the demo's files go to {@code demo/} inside it. */
@@ -145,6 +153,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         private String estimator;
         private String rmMethod;
         private java.util.Map<String, String> ppoOverrides;
+        private String onlineRmMethod;
 
         private Builder(DemoOptions o) {
             loopBudget = o.loopBudget;
@@ -172,6 +181,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
             estimator = o.estimator;
             rmMethod = o.rmMethod;
             ppoOverrides = o.ppoOverrides;
+            onlineRmMethod = o.onlineRmMethod;
         }
 
         public Builder loopBudget(Duration v) { loopBudget = v; return this; }
@@ -199,13 +209,14 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         public Builder estimator(String v) { estimator = v; return this; }
         public Builder rmMethod(String v) { rmMethod = v; return this; }
         public Builder ppoOverrides(java.util.Map<String, String> v) { ppoOverrides = v; return this; }
+        public Builder onlineRmMethod(String v) { onlineRmMethod = v; return this; }
 
         /** The options; throws {@link IllegalArgumentException} naming the first bad value. */
         public DemoOptions build() {
             return new DemoOptions(loopBudget, seed, reportDir, beta, lockstep, cacheDir, sftSteps, preferencePairs,
                     rmEnsemble, rmEpochs, evalPrompts, groupSize, batchSequences, backlogBatches, raterRate,
                     rmTrainEvery, threads, maxNewTokens, learningRate, stopAtGold, showProgress, aggregation, estimator,
-                    rmMethod, ppoOverrides);
+                    rmMethod, ppoOverrides, onlineRmMethod);
         }
     }
 }

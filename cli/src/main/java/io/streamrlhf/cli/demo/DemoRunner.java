@@ -129,7 +129,12 @@ public final class DemoRunner {
         } finally {
             stopAll();
             runningThread = null;
-            deleteRecursively(work);
+            if (System.getenv("RLHF_DEMO_KEEP_WORK") == null) {
+                deleteRecursively(work);
+            } else {
+                // For debugging a run: the learner's checkpoints, the trainer's and the logs stay.
+                System.err.println("rlhf demo: RLHF_DEMO_KEEP_WORK is set; kept " + work);
+            }
             finished.countDown();
         }
     }
@@ -421,7 +426,7 @@ public final class DemoRunner {
         p.setProperty(TopicsConfig.PARTITIONS, settings.get(TopicsConfig.PARTITIONS).toString());
         p.setProperty(OnlineRmConfig.NAME, "rm");
         p.setProperty(OnlineRmConfig.ENSEMBLE_SIZE, Integer.toString(models.rmMemberDirs().size()));
-        p.setProperty(OnlineRmConfig.METHOD, "bt");
+        p.setProperty(OnlineRmConfig.METHOD, options.onlineRmMethod());
         p.setProperty(OnlineRmConfig.CHECKPOINT_DIR, work.resolve("rm").toString());
         p.setProperty(OnlineRmConfig.TRAIN_EVERY_PAIRS, Integer.toString(options.rmTrainEvery()));
         p.setProperty(OnlineRmConfig.TRAIN_MAX_WAIT_MS, "30000");
@@ -432,7 +437,9 @@ public final class DemoRunner {
         p.setProperty(OnlineRmConfig.HEADS, Integer.toString(models.rmShape().heads()));
         p.setProperty(OnlineRmConfig.CONTEXT, Integer.toString(models.rmShape().contextLength()));
         p.setProperty(OnlineRmConfig.SEED, Long.toString(options.seed() + 7));
-        p.setProperty(OnlineRmConfig.META_GENERATIONS, "0");
+        // MetaRM reads the policy's newest generations as its shifted distribution; otherwise none are read.
+        p.setProperty(OnlineRmConfig.META_GENERATIONS,
+                io.streamrlhf.learner.rm.RmMethod.parse(options.onlineRmMethod()).meta() ? "256" : "0");
         p.setProperty(OnlineRmConfig.THREADS, Integer.toString(options.threads()));
         Path file = work.resolve("rm-trainer.properties");
         try (Writer w = Files.newBufferedWriter(file)) {

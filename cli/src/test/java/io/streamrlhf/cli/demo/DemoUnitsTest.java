@@ -49,6 +49,8 @@ class DemoUnitsTest {
                 .hasMessageContaining("--estimator must be gae, grpo or rloo, got ppo");
         assertThatThrownBy(() -> d.toBuilder().rmMethod("flip+nonsense").build()).hasMessageContaining("--rm-method")
                 .hasMessageContaining("nonsense");
+        assertThatThrownBy(() -> d.toBuilder().onlineRmMethod("").build()).hasMessageContaining("--online-rm-method");
+        assertThat(d.toBuilder().onlineRmMethod("bt+meta").build().onlineRmMethod()).isEqualTo("bt+meta");
         assertThat(d.toBuilder().ppoOverrides(java.util.Map.of("ppo.epochs", "1")).build().ppoOverrides())
                 .containsEntry("ppo.epochs", "1");
         assertThatThrownBy(() -> d.toBuilder().ppoOverrides(java.util.Map.of("ppo.epoch", "1")).build())
