@@ -18,7 +18,7 @@ public final class DemoFlags {
     Long seed;
 
     @Option(names = "--beta", paramLabel = "B",
-            description = "KL penalty coefficient to the SFT reference; 0 turns the penalty off. Default: 0.1.")
+            description = "KL penalty coefficient to the SFT reference; 0 turns the penalty off. Default: 0.05.")
     Double beta;
 
     @Option(names = "--cache-dir", paramLabel = "DIR",
@@ -79,7 +79,7 @@ public final class DemoFlags {
 
     @Option(names = "--estimator", paramLabel = "NAME",
             description = "Advantage estimator of the PPO learner: gae (critic), grpo or rloo (over a prompt's samples). "
-                    + "Default: grpo.")
+                    + "Default: gae (the PPO-max recipe).")
     String estimator;
 
     @Option(names = "--rm-method", paramLabel = "METHOD",

@@ -42,7 +42,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     /** The default loop budget of {@code rlhf demo}. */
     public static final Duration DEFAULT_LOOP = Duration.ofSeconds(180);
     /** The default KL coefficient β. */
-    public static final double DEFAULT_BETA = 0.1;
+    public static final double DEFAULT_BETA = 0.05;
     /** The initial reward models' training method (Secrets of RLHF II; see {@code rlhf train-rm --compare}). */
     public static final String DEFAULT_RM_METHOD = "flip+margin";
     /** The online reward-model trainer's method on live preferences. */
@@ -98,7 +98,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     /** The defaults of {@code rlhf demo}. */
     public static DemoOptions defaults() {
         return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(), 400,
-                4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "grpo", DEFAULT_RM_METHOD,
+                4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "gae", DEFAULT_RM_METHOD,
                 java.util.Map.of(), DEFAULT_ONLINE_RM_METHOD);
     }
 
