@@ -57,10 +57,11 @@ final class ScoreCommand implements Callable<Integer> {
         put(settings, RewardStreamConfig.BATCH_MAX_WAIT_MS, maxWaitMs);
         PrintWriter out = spec.commandLine().getOut();
         try (ScoringApp app = ScoringApp.create(settings)) {
-            out.printf("reward stream %s: ensemble %s, %s, batch %d / %d ms%n", app.config().applicationId(),
+            out.printf("reward stream %s: ensemble %s, %s, batch %d / %d ms, pipeline %s%n",
+                    app.config().applicationId(),
                     app.ensemble().sources().stream().map(s -> s.name() + " v" + s.version()).toList(),
                     app.ensemble().aggregation().wireName(), app.config().batchSize(),
-                    app.config().batchMaxWait().toMillis());
+                    app.config().batchMaxWait().toMillis(), app.config().pipelined() ? "on" : "off");
             out.flush();
             app.start();
             if (app.awaitReady(Duration.ofMinutes(2))) {

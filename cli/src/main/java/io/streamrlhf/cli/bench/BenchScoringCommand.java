@@ -55,19 +55,29 @@ import picocli.CommandLine.Spec;
 /**
  * {@code rlhf bench scoring}: the reward stream's throughput against the same ensemble's batched throughput
  * in-process, same batch size, same run. Last line:
- * {@code {"stream_records_per_s":..., "raw_records_per_s":..., "ratio":..., "batch":..., "sources":[...]}}.
+ * {@code {"stream_records_per_s":..., "raw_records_per_s":..., "ratio":..., "batch":..., "sources":[...],
+ * "stream_mean_batch":..., "torch_threads":..., "pipeline":..., "commit_interval_ms":...}}.
  *
- * <p>Raw: the ensemble scores the generations in batches of B in this thread, no Kafka. Stream: the same
- * generations, already on {@code generations}, go through the running {@code ScoringApp} (exactly-once v2,
- * changelogged buffer) on an embedded broker; the rate counts records committed to {@code scored} after the first
- * committed chunk, so start-up is not counted.
+ * <p>Raw: the ensemble scores the generations in batches of B in this thread, no Kafka, after untimed warm-up batches;
+ * measured before and after the stream run and averaged. Stream: the same generations, already on
+ * {@code generations} (written in one transaction), go through the running {@code ScoringApp} (exactly-once v2) on
+ * an embedded broker; the rate counts records committed to {@code scored} after the first {@code --warmup}, so
+ * start-up and JIT warm-up are not counted, and the run fails unless every input came out exactly once. Both use
+ * the same ensemble, batch size and PyTorch threads; {@code stream_mean_batch} shows the batch size the stream
+ * actually scored.
  */
 @Command(name = "scoring", mixinStandardHelpOptions = true,
         description = "Reward-stream throughput vs in-process batched scoring of the same ensemble (goal: ratio >= 0.9).")
 public final class BenchScoringCommand implements Callable<Integer> {
 
-    @Option(names = "--records", defaultValue = "3000", description = "Generations to score (default ${DEFAULT-VALUE}).")
+    @Option(names = "--records", defaultValue = "10000", description = "Generations to score (default ${DEFAULT-VALUE}).")
     int records;
+
+    @Option(names = "--warmup", defaultValue = "4000",
+            description = "Records not timed while the code paths warm up (the JIT compiles Kafka's broker, client "
+                    + "and Streams code during the first seconds and takes a core meanwhile); the in-process run "
+                    + "likewise scores this many untimed first (default ${DEFAULT-VALUE}).")
+    int warmup;
 
     @Option(names = "--batch", defaultValue = "32", description = "Micro-batch size B (default ${DEFAULT-VALUE}).")
     int batch;
@@ -86,6 +96,16 @@ public final class BenchScoringCommand implements Callable<Integer> {
                     + "exactly-once): every commit ends a transaction.")
     long commitIntervalMs;
 
+    @Option(names = "--torch-threads", defaultValue = "1",
+            description = "PyTorch intra-op threads for both measurements (default ${DEFAULT-VALUE}; 0: PyTorch's "
+                    + "default, one per core). Ignored when -Dai.djl.pytorch.num_threads is given.")
+    int torchThreads;
+
+    @Option(names = "--no-pipeline",
+            description = "Score on the stream thread (scoring.pipeline=false) instead of on a scorer thread while "
+                    + "the stream thread reads the next batch.")
+    boolean noPipeline;
+
     @Option(names = "--json", description = "Print only the JSON line.")
     boolean json;
 
@@ -94,6 +114,13 @@ public final class BenchScoringCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        // Set before any model loads: PyTorch reads it once, when the engine starts.
+        if (torchThreads > 0 && System.getProperty("ai.djl.pytorch.num_threads") == null) {
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(torchThreads));
+            System.setProperty("ai.djl.pytorch.num_interop_threads", Integer.toString(torchThreads));
+        }
+        String threads = System.getProperty("ai.djl.pytorch.num_threads", "default");
+        boolean pipeline = !noPipeline;
         Path work = Files.createTempDirectory("rlhf-bench-scoring");
         try {
             String specs = sources != null ? sources : defaultSpecs(work);
@@ -103,24 +130,33 @@ public final class BenchScoringCommand implements Callable<Integer> {
             List<Generation> generations = generations(records);
             List<ScoringInput> inputs = generations.stream().map(ScoringInput::of).toList();
 
-            say(out, "scoring %d generations with %s, batch %d%n", records, names, batch);
+            say(out, "scoring %d generations with %s, batch %d, torch threads %s, pipeline %s%n", records, names,
+                    batch, threads, pipeline ? "on" : "off");
             // Raw throughput is measured before and after the stream and averaged: on a shared machine the load
             // drifts, and bracketing the stream run keeps the two figures comparable.
-            double rawBefore = rawThroughput(ensemble, inputs);
-            say(out, "in-process batched: %.0f records/s%n", rawBefore);
-            double stream = streamThroughput(ensemble, generations, work, out);
-            say(out, "through the stream: %.0f records/s%n", stream);
+            Raw rawBefore = rawThroughput(ensemble, inputs);
+            say(out, "in-process batched: %.0f records/s, %.3f CPU ms per record%n", rawBefore.recordsPerSecond(),
+                    rawBefore.cpuMsPerRecord());
+            StreamRun run = streamThroughput(ensemble, generations, work, out);
+            double stream = run.recordsPerSecond();
+            say(out, "through the stream: %.0f records/s, %.3f CPU ms per record (whole process)%n", stream,
+                    run.cpuMsPerRecord());
             // The app closed its ensemble; the same specs give the same models again.
-            double rawAfter;
+            Raw rawAfter;
             try (RewardEnsemble again = RewardEnsemble.builder()
                     .addAll(RewardSources.createAll(RewardSpec.parseList(specs))).build()) {
                 rawAfter = rawThroughput(again, inputs);
             }
-            say(out, "in-process batched again: %.0f records/s%n", rawAfter);
-            double raw = (rawBefore + rawAfter) / 2;
+            say(out, "in-process batched again: %.0f records/s, %.3f CPU ms per record%n",
+                    rawAfter.recordsPerSecond(), rawAfter.cpuMsPerRecord());
+            double raw = (rawBefore.recordsPerSecond() + rawAfter.recordsPerSecond()) / 2;
+            double rawCpu = (rawBefore.cpuMsPerRecord() + rawAfter.cpuMsPerRecord()) / 2;
             out.printf(Locale.ROOT, "{\"stream_records_per_s\":%.1f, \"raw_records_per_s\":%.1f, \"ratio\":%.3f, "
-                            + "\"batch\":%d, \"sources\":[%s]}%n", stream, raw, stream / raw, batch,
-                    names.stream().map(n -> "\"" + n.replace("\"", "\\\"") + "\"").collect(Collectors.joining(",")));
+                            + "\"batch\":%d, \"sources\":[%s], \"stream_mean_batch\":%.2f, \"torch_threads\":\"%s\", "
+                            + "\"pipeline\":%s, \"commit_interval_ms\":%d, \"raw_cpu_ms_per_record\":%.3f, "
+                            + "\"stream_cpu_ms_per_record\":%.3f}%n", stream, raw, stream / raw, batch,
+                    names.stream().map(n -> "\"" + n.replace("\"", "\\\"") + "\"").collect(Collectors.joining(",")),
+                    run.meanBatch(), threads, pipeline, commitIntervalMs, rawCpu, run.cpuMsPerRecord());
             out.flush();
             return 0;
         } finally {
@@ -143,12 +179,24 @@ public final class BenchScoringCommand implements Callable<Integer> {
         }
     }
 
-    private double rawThroughput(RewardEnsemble ensemble, List<ScoringInput> inputs) {
+    /** In-process rate and this process's CPU time per record while it was measured. */
+    private record Raw(double recordsPerSecond, double cpuMsPerRecord) {
+    }
+
+    /** CPU time of the whole process so far (every thread, GC and JIT included), in ns. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private Raw rawThroughput(RewardEnsemble ensemble, List<ScoringInput> inputs) {
         NormalizationState warm = new NormalizationState();
-        for (int i = 0; i < Math.min(5, inputs.size() / batch); i++) {
+        int warmBatches = Math.max(1, Math.min(warmup, inputs.size() / 2) / batch);
+        for (int i = 0; i < warmBatches; i++) {
             ensemble.score(inputs.subList(i * batch, (i + 1) * batch), warm);
         }
         NormalizationState state = new NormalizationState();
+        long cpuStart = processCpuNanos();
         long start = System.nanoTime();
         for (int from = 0; from < inputs.size(); from += batch) {
             for (var outcome : ensemble.score(inputs.subList(from, Math.min(inputs.size(), from + batch)), state)) {
@@ -158,11 +206,16 @@ public final class BenchScoringCommand implements Callable<Integer> {
                 }
             }
         }
-        return inputs.size() / ((System.nanoTime() - start) / 1e9);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Raw(inputs.size() / seconds, (processCpuNanos() - cpuStart) / 1e6 / inputs.size());
     }
 
-    private double streamThroughput(RewardEnsemble ensemble, List<Generation> generations, Path work,
-                                    PrintWriter out) throws Exception {
+    /** The stream's rate and the mean size of the batches it scored (to check it scored batches of B). */
+    private record StreamRun(double recordsPerSecond, double meanBatch, double cpuMsPerRecord) {
+    }
+
+    private StreamRun streamThroughput(RewardEnsemble ensemble, List<Generation> generations, Path work,
+                                       PrintWriter out) throws Exception {
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().dataDir(work.resolve("kafka")).start()) {
             Map<String, Object> settings = new HashMap<>();
             settings.put("bootstrap.servers", broker.bootstrapServers());
@@ -174,6 +227,7 @@ public final class BenchScoringCommand implements Callable<Integer> {
             settings.put(RewardStreamConfig.BATCH_SIZE, batch);
             settings.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, maxWaitMs);
             settings.put("commit.interval.ms", commitIntervalMs);
+            settings.put(RewardStreamConfig.PIPELINE, !noPipeline);
             settings.put(RewardStreamConfig.STATE_DIR, work.resolve("state").toString());
             Topics topics = Topics.create(settings);
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -187,13 +241,17 @@ public final class BenchScoringCommand implements Callable<Integer> {
             try (ScoringApp app = ScoringApp.create(settings, ensemble, meters);
                  KafkaConsumer<String, ScoredGeneration> reader = reader(broker.bootstrapServers(), topics)) {
                 app.start();
+                Map<String, Long> cpuBefore = cpuByThreadGroup();
                 if (!app.awaitReady(Duration.ofMinutes(2))) {
                     throw new IllegalStateException("the reward stream did not start (state " + app.state() + ")");
                 }
                 int seen = 0;
+                java.util.Set<String> ids = new java.util.HashSet<>();
                 int firstChunk = -1;
                 long firstAt = 0;
                 long lastAt = 0;
+                long cpuAtFirst = 0;
+                long cpuAtLast = 0;
                 long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
                 while (seen < generations.size() && System.nanoTime() < deadline) {
                     ConsumerRecords<String, ScoredGeneration> polled = reader.poll(Duration.ofMillis(100));
@@ -201,41 +259,81 @@ public final class BenchScoringCommand implements Callable<Integer> {
                         continue;
                     }
                     seen += polled.count();
+                    polled.forEach(r -> ids.add(r.value().getGeneration().getGenerationId()));
                     lastAt = System.nanoTime();
-                    if (firstChunk < 0) {
+                    cpuAtLast = processCpuNanos();
+                    if (firstChunk < 0 && seen >= Math.min(warmup, generations.size() / 2)) {
                         firstChunk = seen;
                         firstAt = lastAt;
+                        cpuAtFirst = cpuAtLast;
                     }
                 }
                 if (seen < generations.size()) {
                     throw new IllegalStateException("only " + seen + " of " + generations.size()
                             + " records were scored within 10 minutes");
                 }
+                if (ids.size() != generations.size() || seen != generations.size()) {
+                    throw new IllegalStateException("the stream wrote " + seen + " records for " + ids.size()
+                            + " distinct generations of " + generations.size() + ": not exactly once");
+                }
                 if (seen == firstChunk) {
-                    throw new IllegalStateException("every record arrived in one chunk; use more --records");
+                    throw new IllegalStateException("every timed record arrived in one chunk; use more --records");
                 }
                 double seconds = (lastAt - firstAt) / 1e9;
+                Map<String, Long> cpuAfter = cpuByThreadGroup();
+                say(out, "CPU seconds by thread during the stream run: %s%n", cpuAfter.entrySet().stream()
+                        .map(e -> Map.entry(e.getKey(), (e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0L)) / 1e9))
+                        .filter(e -> e.getValue() >= 0.05)
+                        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                        .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue()))
+                        .collect(Collectors.joining(", ")));
                 var scoring = meters.find("rlhf.scoring.ensemble.time").timer();
                 var sizes = meters.find("rlhf.scoring.batch.size").summary();
-                say(out, "stream: %d records in %.2f s after the first chunk; the ensemble scored for %.2f s of the "
+                say(out, "stream: %d records in %.2f s after the warm-up; the ensemble scored for %.2f s of the "
                                 + "whole run (%d batches, %.1f records each on average)%n", seen - firstChunk, seconds,
                         scoring == null ? 0.0 : scoring.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS) / 1e9,
                         scoring == null ? 0 : scoring.count(), sizes == null ? 0.0 : sizes.mean());
-                return (seen - firstChunk) / seconds;
+                return new StreamRun((seen - firstChunk) / seconds, sizes == null ? 0.0 : sizes.mean(),
+                        (cpuAtLast - cpuAtFirst) / 1e6 / (seen - firstChunk));
             }
         }
     }
 
+    /** CPU time of this JVM's threads so far, summed by name with digits and ids folded, in ns. */
+    private static Map<String, Long> cpuByThreadGroup() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, Long> out = new HashMap<>();
+        for (java.lang.management.ThreadInfo info : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (info == null) {
+                continue;
+            }
+            long cpu = mx.getThreadCpuTime(info.getThreadId());
+            if (cpu > 0) {
+                String group = info.getThreadName().replaceAll("bench-scoring-[0-9a-f-]+-", "")
+                        .replaceAll("[0-9]+", "N");
+                out.merge(group, cpu, Long::sum);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Writes the input in one transaction, so either every record is on the topic or the bench fails here (a plain
+     * producer's send errors would go unnoticed and the bench would wait for records that were never written).
+     */
     private static void produce(String bootstrap, TopicSpec<String, Generation> spec, List<Generation> generations) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "bench-input-" + UUID.randomUUID());
         try (KafkaProducer<String, Generation> producer = new KafkaProducer<>(p, spec.keySerializer(),
                 spec.valueSerializer())) {
+            producer.initTransactions();
+            producer.beginTransaction();
             for (Generation g : generations) {
                 producer.send(new ProducerRecord<>(spec.name(), g.getPromptId(), g));
             }
-            producer.flush();
+            producer.commitTransaction();
         }
     }
 

@@ -30,6 +30,7 @@ public final class RewardStreamConfig extends AbstractConfig {
     public static final String NORMALIZE_EPSILON = "reward.normalize.epsilon";
     public static final String BATCH_SIZE = "scoring.batch.size";
     public static final String BATCH_MAX_WAIT_MS = "scoring.batch.max.wait.ms";
+    public static final String PIPELINE = "scoring.pipeline";
     public static final String JOIN_WINDOW_MS = "feedback.join.window.ms";
     public static final String STREAM_THREADS = "reward.stream.threads";
     public static final String STATE_DIR = "reward.stream.state.dir";
@@ -77,6 +78,10 @@ public final class RewardStreamConfig extends AbstractConfig {
                     "Records per micro-batch (B): a full buffer is scored at once.")
             .define(BATCH_MAX_WAIT_MS, Type.LONG, 200L, ConfigDef.Range.atLeast(1), Importance.HIGH,
                     "Longest a record waits in a partial batch (T), in ms; checked by a wall-clock punctuation.")
+            .define(PIPELINE, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Score each micro-batch on a scorer thread while the stream thread reads and buffers the next "
+                            + "one (at most one batch in flight; exactly-once either way). Off: score on the stream "
+                            + "thread.")
             .define(JOIN_WINDOW_MS, Type.LONG, Duration.ofHours(24).toMillis(), ConfigDef.Range.atLeast(1),
                     Importance.MEDIUM, "How long generations are kept for the feedback join, in ms; feedback naming "
                             + "older generations is dead-lettered.")
@@ -121,6 +126,10 @@ public final class RewardStreamConfig extends AbstractConfig {
     public NormalizationSettings normalization() {
         return new NormalizationSettings(getBoolean(NORMALIZE), getDouble(NORMALIZE_CLIP),
                 getDouble(NORMALIZE_EPSILON));
+    }
+
+    public boolean pipelined() {
+        return getBoolean(PIPELINE);
     }
 
     public int batchSize() {

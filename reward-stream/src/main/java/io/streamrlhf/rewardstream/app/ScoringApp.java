@@ -17,11 +17,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -52,6 +61,8 @@ public final class ScoringApp implements AutoCloseable {
     private final RewardEnsemble ensemble;
     private final DeadLetters deadLetters;
     private final Topology topology;
+    private final String normStatsTopic;
+    private final Map<String, Object> adminSettings;
     private final KafkaStreams streams;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private Thread hook;
@@ -62,8 +73,10 @@ public final class ScoringApp implements AutoCloseable {
         this.topics = Topics.create(settings);
         this.ensemble = ensemble;
         this.deadLetters = new DeadLetters(meters);
+        this.normStatsTopic = ScoringTopology.normStatsTopic(config.applicationId());
         this.topology = ScoringTopology.build(new ScoringTopology.Settings(topics, ensemble, config.batchSize(),
-                config.batchMaxWait(), config.joinWindow(), deadLetters));
+                config.batchMaxWait(), config.joinWindow(), deadLetters, normStatsTopic, config.pipelined()));
+        this.adminSettings = adminSettings(settings);
         this.streams = new KafkaStreams(topology, streamsProperties(settings, config, topics, meters));
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("reward stream thread failed; shutting this instance down", e);
@@ -150,8 +163,15 @@ public final class ScoringApp implements AutoCloseable {
         return streams.state();
     }
 
-    /** Starts the stream threads and registers the shutdown hook {@value #SHUTDOWN_HOOK_NAME}. */
+    /**
+     * Starts the stream threads and registers the shutdown hook {@value #SHUTDOWN_HOOK_NAME}. First makes sure the
+     * normalisation statistics topic ({@link ScoringTopology#normStatsTopic}) exists, as Kafka Streams creates its
+     * own internal topics: compacted, one partition, the broker's default replication.
+     *
+     * @throws IllegalStateException when the topic is missing and cannot be created (e.g. no permission)
+     */
     public synchronized void start() {
+        ensureNormStatsTopic();
         hook = new Thread(() -> close(Duration.ofSeconds(30)), SHUTDOWN_HOOK_NAME);
         Runtime.getRuntime().addShutdownHook(hook);
         LOG.info("reward stream {} starting: ensemble {} aggregated by {}, batch {} or {} ms, reading {}",
@@ -159,6 +179,48 @@ public final class ScoringApp implements AutoCloseable {
                 ensemble.aggregation().wireName(), config.batchSize(), config.batchMaxWait().toMillis(),
                 topics.generations().name());
         streams.start();
+    }
+
+    /** The topic the tasks share their normalisation statistics through. */
+    public String normStatsTopic() {
+        return normStatsTopic;
+    }
+
+    private void ensureNormStatsTopic() {
+        try (Admin admin = Admin.create(adminSettings)) {
+            if (admin.listTopics().names().get(60, TimeUnit.SECONDS).contains(normStatsTopic)) {
+                return;
+            }
+            NewTopic topic = new NewTopic(normStatsTopic, Optional.of(1), Optional.empty())
+                    .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+            try {
+                admin.createTopics(List.of(topic)).all().get(60, TimeUnit.SECONDS);
+                LOG.info("created the normalisation statistics topic {}", normStatsTopic);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e; // another instance creating it at the same moment is fine
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topic " + normStatsTopic, e);
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            throw new IllegalStateException("the reward stream needs the compacted topic " + normStatsTopic
+                    + " (one partition) to share normalisation statistics between its tasks, and could not create "
+                    + "it: " + cause + ". Create it, or grant this application CREATE on it.", cause);
+        }
+    }
+
+    private static Map<String, Object> adminSettings(Map<String, Object> settings) {
+        Set<String> known = AdminClientConfig.configNames();
+        Map<String, Object> admin = new HashMap<>();
+        settings.forEach((k, v) -> {
+            if (v != null && known.contains(k)) {
+                admin.put(k, v);
+            }
+        });
+        return admin;
     }
 
     /** Ready: every stream thread is running with its tasks assigned and restored. */

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * <p>A batch is scored in four steps: every source scores the whole batch; each input keeps the sources that gave
  * it a finite score (or becomes unscorable, per the {@link SourceFailurePolicy}); each source's running statistics
  * absorb the batch's kept raw scores (Welford) and then normalise them (so the statistics already include the batch,
- * as PPO-max's running mean/std does); the normalised scores are aggregated.
+ * as PPO-max's running mean/std does) against the state's {@link NormalizationState#combined combined} statistics
+ * (own merged with other partitions'); the normalised scores are aggregated.
  *
  * <pre>{@code
  * RewardEnsemble ensemble = RewardEnsemble.builder()
@@ -196,7 +197,7 @@ public final class RewardEnsemble implements AutoCloseable {
             for (int s = 0; s < m; s++) {
                 if (used[i][s]) {
                     RewardSource source = sources.get(s);
-                    double normalised = normalization.normalise(raw[s][i], state.get(source.name()));
+                    double normalised = normalization.normalise(raw[s][i], state.combined(source.name()));
                     results.add(new SourceResult(source.name(), source.kind(), source.modelRef(), raw[s][i],
                             normalised));
                 }

@@ -26,6 +26,25 @@ public record RunningStats(long count, double mean, double m2) {
         return new RunningStats(n, newMean, m2 + delta * (x - newMean));
     }
 
+    /**
+     * The statistics of both sets of scores together (Chan, Golub and LeVeque's pairwise update), as if every score
+     * of {@code other} had been {@link #add added} to these; used to combine the per-partition statistics of the
+     * reward stream's tasks. Exact up to rounding, and symmetric.
+     */
+    public RunningStats merge(RunningStats other) {
+        if (other.count == 0) {
+            return this;
+        }
+        if (count == 0) {
+            return other;
+        }
+        long n = count + other.count;
+        double delta = other.mean - mean;
+        double newMean = mean + delta * ((double) other.count / n);
+        double newM2 = m2 + other.m2 + delta * delta * ((double) count * other.count / n);
+        return new RunningStats(n, newMean, newM2);
+    }
+
     /** Population variance (0 with fewer than two scores). */
     public double variance() {
         return count < 2 ? 0.0 : m2 / count;

@@ -13,8 +13,10 @@ import org.slf4j.LoggerFactory;
  * {@code <topic>.dlq} with its original bytes and {@code DlqHeaders}, counts it, and lets the stream go on. The
  * dead letter is written in the same transaction as the task's other output, so it appears exactly once.
  *
- * <p>Records of the global {@code rm.versions} topic have no DLQ; they are logged and skipped (a newer version
- * follows).
+ * <p>The topology reads {@code generations} and {@code feedback} as bytes and decodes them in a {@link WireDecoder},
+ * which dead-letters unreadable records while their own offsets are processed; this handler is the net for any
+ * other source. Records of the global {@code rm.versions} topic have no DLQ; they are logged and skipped (a newer
+ * version follows).
  */
 public class DeadLetterDeserializationHandler implements DeserializationExceptionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterDeserializationHandler.class);

@@ -10,8 +10,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends the input record of a processor that threw to {@code <topic>.dlq} (its original bytes, {@code DlqHeaders})
- * and lets the stream go on. A failure with no input record (a punctuation: the batch flush) fails the task
- * instead: exactly-once then restores the buffer and nothing is lost or duplicated.
+ * and lets the stream go on. A failure with no input record (a punctuation: the batch flush), or of a whole batch
+ * ({@link BatchFailedException}), fails the task instead: exactly-once then restores the buffer and nothing is lost
+ * or duplicated.
  */
 public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterProcessingHandler.class);
@@ -25,7 +26,8 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
 
     @Override
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
-        if (context.topic() == null || context.sourceRawValue() == null) {
+        if (exception instanceof BatchFailedException || context.topic() == null
+                || context.sourceRawValue() == null) {
             LOG.error("processor {} failed outside any input record; failing the task so it restarts from its last "
                     + "commit", context.processorNodeId(), exception);
             return Response.fail();

@@ -5,6 +5,7 @@ import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.PreferencePair;
 import java.time.Instant;
 import java.util.List;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -16,13 +17,17 @@ import org.apache.kafka.streams.state.WindowStore;
  * resulting {@link PreferencePair}s. Labels that make no pair throw {@link FeedbackRejectedException}, which the
  * {@link DeadLetterProcessingHandler} sends to {@code feedback.dlq} with the reason and the original bytes.
  */
-final class FeedbackJoiner implements Processor<String, Feedback, String, PreferencePair> {
+final class FeedbackJoiner implements Processor<String, Decoded<Feedback>, String, PreferencePair> {
     private final long windowMs;
+    private final Deserializer<Generation> generationDeserializer;
+    private final String generationsTopic;
     private ProcessorContext<String, PreferencePair> context;
-    private WindowStore<String, Generation> generations;
+    private WindowStore<String, byte[]> generations;
 
-    FeedbackJoiner(long windowMs) {
+    FeedbackJoiner(long windowMs, Deserializer<Generation> generationDeserializer, String generationsTopic) {
         this.windowMs = windowMs;
+        this.generationDeserializer = generationDeserializer;
+        this.generationsTopic = generationsTopic;
     }
 
     @Override
@@ -32,16 +37,15 @@ final class FeedbackJoiner implements Processor<String, Feedback, String, Prefer
     }
 
     @Override
-    public void process(Record<String, Feedback> record) {
-        if (record.value() == null) {
-            return; // a tombstone carries no label
-        }
+    public void process(Record<String, Decoded<Feedback>> record) {
+        Feedback feedback = record.value().value();
         long at = record.timestamp();
-        List<PreferencePair> pairs = FeedbackPairing.pairs(record.value(),
-                id -> GenerationWindowWriter.lookup(generations, id, at, windowMs),
+        List<PreferencePair> pairs = FeedbackPairing.pairs(feedback,
+                id -> GenerationWindowWriter.lookup(generations, generationDeserializer, generationsTopic, id, at,
+                        windowMs),
                 Instant.ofEpochMilli(context.currentSystemTimeMs()));
         for (PreferencePair pair : pairs) {
-            context.forward(new Record<>(record.value().getPromptId(), pair, record.timestamp()));
+            context.forward(new Record<>(feedback.getPromptId(), pair, record.timestamp()));
         }
     }
 }

@@ -113,6 +113,17 @@ class ExactlyOnceCrashIT {
                 assertThat(s.getScores().get(1).getRaw()).isEqualTo(7.0);
             }
 
+            // Normalisation statistics are shared between the two partitions' tasks and counted exactly once: no
+            // record's combined count exceeds the inputs, and later records count both partitions' scores.
+            Map<Integer, Long> perPartition = scored.stream().collect(Collectors.groupingBy(
+                    ConsumerRecord::partition, Collectors.counting()));
+            List<Long> counts = scored.stream().map(r -> Long.parseLong(DlqHeaders.read(r.headers(),
+                    "rlhf.norm.count.rule-length"))).toList();
+            assertThat(counts).allSatisfy(c -> assertThat(c).isBetween(1L, (long) RECORDS));
+            assertThat(counts.stream().mapToLong(Long::longValue).max().orElseThrow())
+                    .as("merged across partitions %s", perPartition)
+                    .isGreaterThan(perPartition.values().stream().mapToLong(Long::longValue).max().orElseThrow());
+
             List<ConsumerRecord<byte[], byte[]>> dead = new ArrayList<>();
             try (KafkaConsumer<byte[], byte[]> dlq = cluster.committedReader(
                     cluster.topics.generations().name() + ".dlq", new ByteArrayDeserializer(),

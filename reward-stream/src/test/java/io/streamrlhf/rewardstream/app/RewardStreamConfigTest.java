@@ -27,6 +27,8 @@ class RewardStreamConfigTest {
         assertThat(c.onSourceFailure()).isEqualTo(SourceFailurePolicy.DLQ);
         assertThat(c.batchSize()).isEqualTo(32);
         assertThat(c.batchMaxWait()).isEqualTo(Duration.ofMillis(200));
+        assertThat(c.pipelined()).isTrue();
+        assertThat(new RewardStreamConfig(Map.of(RewardStreamConfig.PIPELINE, "false")).pipelined()).isFalse();
         assertThat(c.joinWindow()).isEqualTo(Duration.ofHours(24));
         assertThat(c.normalization().enabled()).isTrue();
         assertThat(c.normalization().clip()).isEqualTo(5.0);

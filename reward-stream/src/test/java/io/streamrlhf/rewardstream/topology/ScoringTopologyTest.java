@@ -7,6 +7,7 @@ import io.streamrlhf.rewardstream.Fixtures;
 import io.streamrlhf.rewardstream.Fixtures.FunctionSource;
 import io.streamrlhf.rewardstream.scoring.Aggregation;
 import io.streamrlhf.rewardstream.scoring.NormalizationSettings;
+import io.streamrlhf.rewardstream.scoring.NormalizationState;
 import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
 import io.streamrlhf.rewardstream.scoring.RunningStats;
 import io.streamrlhf.rewardstream.scoring.SourceFailurePolicy;
@@ -41,6 +42,25 @@ class ScoringTopologyTest {
         return DlqHeaders.read(headers, key);
     }
 
+    /** The generation ids in the committed micro-batch buffer, in order. */
+    private static List<String> pendingIds(TopologyHarness h) {
+        PendingBatch batch = new PendingBatch();
+        for (String key : List.of(MicroBatchScorer.IN_FLIGHT_KEY, MicroBatchScorer.PENDING_KEY)) {
+            byte[] value = (byte[]) h.driver.getKeyValueStore(ScoringTopology.BUFFER_STORE).get(key);
+            if (value != null) {
+                batch.addAll(value, r -> h.topics.generations().valueDeserializer().deserialize(r.topic(),
+                        r.value()));
+            }
+        }
+        return batch.generations().stream().map(Generation::getGenerationId).toList();
+    }
+
+    /** This task's own statistics as committed in its statistics store. */
+    private static NormalizationState ownStats(TopologyHarness h) {
+        return NormalizationState.fromBytes((byte[]) h.driver.getKeyValueStore(ScoringTopology.STATS_STORE)
+                .get(MicroBatchScorer.OWN_STATS_KEY));
+    }
+
     @Test
     void batchesBySizeAndKeepsInputOrder() {
         FunctionSource source = new FunctionSource("len", in -> in.responseText().length());
@@ -62,7 +82,9 @@ class ScoringTopologyTest {
             assertThat(h.scored.readValuesToList()).extracting(v -> v.getGeneration().getGenerationId())
                     .containsExactly("g4", "g5", "g6", "g7", "g8", "g9");
             assertThat(source.batchSizes).containsExactly(3, 3, 3);
-            assertThat(h.driver.getKeyValueStore(ScoringTopology.BUFFER_STORE).approximateNumEntries()).isZero();
+            assertThat(pendingIds(h)).as("nothing pending after full batches").isEmpty();
+            assertThat(h.driver.getKeyValueStore(ScoringTopology.BUFFER_STORE).get(MicroBatchScorer.PENDING_KEY))
+                    .isNull();
         }
     }
 
@@ -75,7 +97,7 @@ class ScoringTopologyTest {
             h.generations.pipeInput("p2", Fixtures.generation("g2", "p2", "three"));
             h.driver.advanceWallClockTime(Duration.ofMillis(200));
             assertThat(h.scored.isEmpty()).as("younger than the max wait").isTrue();
-            assertThat(h.driver.getKeyValueStore(ScoringTopology.BUFFER_STORE).approximateNumEntries()).isEqualTo(2);
+            assertThat(pendingIds(h)).as("the committed buffer holds both, in order").containsExactly("g1", "g2");
             h.driver.advanceWallClockTime(Duration.ofMillis(400));
             assertThat(h.scored.readValuesToList()).extracting(v -> v.getGeneration().getGenerationId())
                     .containsExactly("g1", "g2");
@@ -154,8 +176,7 @@ class ScoringTopologyTest {
             assertThat(header(first.get(0).headers(), MicroBatchScorer.NORM_COUNT_HEADER_PREFIX + "rule-length"))
                     .isEqualTo("3");
 
-            byte[] stored = (byte[]) h.driver.getKeyValueStore(ScoringTopology.STATS_STORE).get("rule-length");
-            RunningStats stats = RunningStats.fromBytes(stored);
+            RunningStats stats = ownStats(h).get("rule-length");
             assertThat(stats.count()).isEqualTo(3);
             assertThat(stats.mean()).isCloseTo(2.0, within(1e-12));
             assertThat(stats.m2()).isCloseTo(2.0, within(1e-12));
@@ -169,8 +190,7 @@ class ScoringTopologyTest {
             assertThat(second.get(0).value().getScores().get(0).getNormalised()).isCloseTo(3 / sd2, within(1e-9));
             assertThat(second.get(1).value().getScores().get(0).getNormalised()).isCloseTo(-1 / sd2, within(1e-9));
             assertThat(header(second.get(0).headers(), MicroBatchScorer.NORM_VERSION_HEADER)).isEqualTo("2");
-            RunningStats after = RunningStats.fromBytes(
-                    (byte[]) h.driver.getKeyValueStore(ScoringTopology.STATS_STORE).get("rule-length"));
+            RunningStats after = ownStats(h).get("rule-length");
             assertThat(after.count()).isEqualTo(6);
             assertThat(after.variance()).isCloseTo(16.0 / 6.0, within(1e-12));
         }
@@ -197,6 +217,8 @@ class ScoringTopologyTest {
         try (TopologyHarness h = new TopologyHarness(lengthOnly(NormalizationSettings.OFF).build(), 1, HOUR, HOUR)) {
             byte[] garbage = "{not avro at all}".getBytes(StandardCharsets.UTF_8);
             h.rawGenerations.pipeInput("p-bad".getBytes(StandardCharsets.UTF_8), garbage);
+            // Observable as soon as the bad record's transaction commits, with no later record needed.
+            assertThat(h.generationsDlq.getQueueSize()).as("dead letter committed with its input").isEqualTo(1);
             h.generations.pipeInput("p1", Fixtures.generation("g1", "p1", "fine"));
 
             TestRecord<byte[], byte[]> dead = h.generationsDlq.readRecord();
@@ -352,6 +374,166 @@ class ScoringTopologyTest {
             Map<String, ?> stores = h.driver.getAllStateStores();
             assertThat(stores).containsKeys(ScoringTopology.BUFFER_STORE, ScoringTopology.STATS_STORE,
                     ScoringTopology.GENERATIONS_STORE, ScoringTopology.RM_VERSIONS_STORE);
+        }
+    }
+
+    /** Population mean and variance by the two-pass formula, the reference for merged statistics. */
+    private static double[] meanAndVariance(double... xs) {
+        double mean = 0;
+        for (double x : xs) {
+            mean += x;
+        }
+        mean /= xs.length;
+        double m2 = 0;
+        for (double x : xs) {
+            m2 += (x - mean) * (x - mean);
+        }
+        return new double[] {mean, m2 / xs.length};
+    }
+
+    @Test
+    void statisticsArePublishedPerTaskAndMergedAcrossPartitions() {
+        RewardEnsemble ensemble = lengthOnly(new NormalizationSettings(true, 0, 1e-8)).build();
+        try (TopologyHarness h = new TopologyHarness(ensemble, 2, HOUR, HOUR)) {
+            // Another partition's task has seen the lengths 10 and 20 (mean 15, m2 50) in 4 batches.
+            NormalizationState theirs = new NormalizationState(
+                    Map.of("rule-length", new RunningStats(2, 15.0, 50.0)), 4);
+            h.sharedStatsIn.pipeInput("0_1", theirs.toBytes());
+
+            h.generations.pipeInput("p", Fixtures.generation("g1", "p", "a"));
+            h.generations.pipeInput("p", Fixtures.generation("g2", "p", "abc"));
+            List<TestRecord<String, ScoredGeneration>> first = h.scored.readRecordsToList();
+            // combined: 1, 3, 10, 20 -> mean 8.5, squared deviations 56.25 + 30.25 + 2.25 + 132.25 = 221, var 55.25
+            double sd = Math.sqrt(55.25 + 1e-8);
+            assertThat(first.get(0).value().getScores().get(0).getNormalised()).isCloseTo(-7.5 / sd, within(1e-9));
+            assertThat(first.get(1).value().getScores().get(0).getNormalised()).isCloseTo(-5.5 / sd, within(1e-9));
+            assertThat(header(first.get(0).headers(), MicroBatchScorer.NORM_VERSION_HEADER))
+                    .as("own batch 1 + the other task's 4").isEqualTo("5");
+            assertThat(header(first.get(0).headers(), MicroBatchScorer.NORM_COUNT_HEADER_PREFIX + "rule-length"))
+                    .isEqualTo("4");
+
+            // The task keeps and publishes only its own partition's statistics: 1 and 3.
+            NormalizationState own = ownStats(h);
+            assertThat(own.version()).isEqualTo(1);
+            assertThat(own.get("rule-length")).isEqualTo(new RunningStats(2, 2.0, 2.0));
+            TestRecord<String, byte[]> published = h.sharedStatsOut.readRecord();
+            assertThat(published.key()).isEqualTo("0_0");
+            assertThat(NormalizationState.fromBytes(published.value()).get("rule-length"))
+                    .isEqualTo(new RunningStats(2, 2.0, 2.0));
+
+            assertThat(h.driver.getKeyValueStore(ScoringTopology.NORM_STATS_GLOBAL_STORE).get("0_0"))
+                    .as("our own record came back through the global store").isNotNull();
+            // The other task moves on (its record replaces the old one); our own published record is not counted
+            // twice. Combined now: own 1, 3, 6, 6 and theirs 10, 20, 30.
+            h.sharedStatsIn.pipeInput("0_1", new NormalizationState(Map.of("rule-length",
+                    RunningStats.EMPTY.add(10).add(20).add(30)), 7).toBytes());
+            h.generations.pipeInput("p", Fixtures.generation("g3", "p", "abcdef"));
+            h.generations.pipeInput("p", Fixtures.generation("g4", "p", "ghijkl"));
+            List<TestRecord<String, ScoredGeneration>> second = h.scored.readRecordsToList();
+            double[] mv = meanAndVariance(1, 3, 6, 6, 10, 20, 30);
+            assertThat(second.get(0).value().getScores().get(0).getNormalised())
+                    .isCloseTo((6 - mv[0]) / Math.sqrt(mv[1] + 1e-8), within(1e-9));
+            assertThat(header(second.get(0).headers(), MicroBatchScorer.NORM_VERSION_HEADER)).isEqualTo("9");
+            assertThat(header(second.get(0).headers(), MicroBatchScorer.NORM_COUNT_HEADER_PREFIX + "rule-length"))
+                    .isEqualTo("7");
+            assertThat(ownStats(h).get("rule-length").count()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void everyInputEndsUpScoredOrDeadLetteredExactlyOnce() {
+        FunctionSource nanOnBad = new FunctionSource("picky", in -> in.responseText().contains("bad") ? Double.NaN : 1);
+        RewardEnsemble ensemble = RewardEnsemble.builder().add(nanOnBad).normalization(NormalizationSettings.OFF)
+                .build();
+        try (TopologyHarness h = new TopologyHarness(ensemble, 2, Duration.ofMillis(100), HOUR)) {
+            h.generations.pipeInput("p1", Fixtures.generation("g1", "p1", "good"));
+            h.rawGenerations.pipeInput("p2".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3});
+            h.generations.pipeInput("p3", Fixtures.generation("g3", "p3", "bad"));
+            h.rawGenerations.pipeInput("p4".getBytes(StandardCharsets.UTF_8), (byte[]) null);
+            h.generations.pipeInput("p5", Fixtures.generation("g5", "p5", "good too"));
+            assertThat(pendingIds(h)).as("the odd one waits in the committed buffer").containsExactly("g5");
+            h.driver.advanceWallClockTime(Duration.ofMillis(200));
+
+            assertThat(h.scored.readValuesToList()).extracting(v -> v.getGeneration().getGenerationId())
+                    .containsExactly("g1", "g5");
+            List<TestRecord<byte[], byte[]>> dead = h.generationsDlq.readRecordsToList();
+            assertThat(dead).extracting(r -> header(r.headers(), DlqHeaders.SOURCE_OFFSET))
+                    .containsExactlyInAnyOrder("1", "2", "3");
+            assertThat(dead).extracting(r -> new String(r.key(), StandardCharsets.UTF_8))
+                    .containsExactlyInAnyOrder("p2", "p3", "p4");
+            TestRecord<byte[], byte[]> tombstone = dead.stream()
+                    .filter(r -> "3".equals(header(r.headers(), DlqHeaders.SOURCE_OFFSET))).findFirst().orElseThrow();
+            assertThat(tombstone.value()).isNull();
+            assertThat(header(tombstone.headers(), DlqHeaders.ERROR_MESSAGE)).contains("tombstone");
+            assertThat(h.deadLetters.total("t.generations")).isEqualTo(3.0);
+            assertThat(pendingIds(h)).isEmpty();
+        }
+    }
+
+    @Test
+    void unreadableFeedbackGoesToTheFeedbackDlq() {
+        try (TopologyHarness h = new TopologyHarness(lengthOnly(NormalizationSettings.OFF).build(), 1, HOUR, HOUR)) {
+            byte[] garbage = {0, 0, 0, 0, 42, 1};
+            h.rawFeedback.pipeInput("p1".getBytes(StandardCharsets.UTF_8), garbage);
+            TestRecord<byte[], byte[]> dead = h.feedbackDlq.readRecord();
+            assertThat(dead.value()).isEqualTo(garbage);
+            assertThat(header(dead.headers(), DlqHeaders.SOURCE_TOPIC)).isEqualTo("t.feedback");
+            assertThat(header(dead.headers(), DlqHeaders.ERROR_CLASS)).isEqualTo(AvroSerdeException.class.getName());
+            assertThat(h.preferences.isEmpty()).isTrue();
+            assertThat(h.deadLetters.total("t.feedback")).isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void pipelinedBatchesAreScoredOffTheStreamThreadAndStayBufferedUntilWritten() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<String> threads = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        FunctionSource gated = new FunctionSource("len", in -> {
+            threads.add(Thread.currentThread().getName());
+            if (in.id().equals("g3")) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return in.responseText().length();
+        });
+        RewardEnsemble ensemble = RewardEnsemble.builder().add(gated).normalization(NormalizationSettings.OFF).build();
+        try (TopologyHarness h = new TopologyHarness(ensemble, 2, Duration.ofMillis(500), HOUR, true)) {
+            for (int i = 1; i <= 6; i++) {
+                h.generations.pipeInput("p" + i, Fixtures.generation("g" + i, "p" + i, "x".repeat(i)));
+            }
+            // Batch 2 (g3, g4) is held in the scorer and batch 3 (g5, g6) queued behind it; with two batches in
+            // flight and a full one waiting, the stream thread wrote batch 1. The rest stays in the committed buffer.
+            assertThat(h.scored.readValuesToList()).extracting(v -> v.getGeneration().getGenerationId())
+                    .containsExactly("g1", "g2");
+            h.generations.pipeInput("p7", Fixtures.generation("g7", "p7", "x".repeat(7)));
+            assertThat(pendingIds(h)).containsExactly("g3", "g4", "g5", "g6", "g7");
+            assertThat(h.scored.isEmpty()).isTrue();
+
+            release.countDown();
+            List<ScoredGeneration> out = new java.util.ArrayList<>();
+            for (int i = 0; i < 500 && out.size() < 4; i++) {
+                Thread.sleep(5);
+                h.driver.advanceWallClockTime(Duration.ofMillis(1)); // a punctuation picks finished batches up
+                out.addAll(h.scored.readValuesToList());
+            }
+            assertThat(out).extracting(v -> v.getGeneration().getGenerationId())
+                    .containsExactly("g3", "g4", "g5", "g6");
+            assertThat(pendingIds(h)).containsExactly("g7");
+            h.driver.advanceWallClockTime(Duration.ofMillis(600)); // g7's time limit: scored and picked up later
+            for (int i = 0; i < 500 && out.size() < 5; i++) {
+                Thread.sleep(5);
+                h.driver.advanceWallClockTime(Duration.ofMillis(1));
+                out.addAll(h.scored.readValuesToList());
+            }
+            assertThat(out).extracting(v -> v.getGeneration().getGenerationId())
+                    .containsExactly("g3", "g4", "g5", "g6", "g7");
+            assertThat(out).extracting(ScoredGeneration::getReward).containsExactly(3.0, 4.0, 5.0, 6.0, 7.0);
+            assertThat(pendingIds(h)).isEmpty();
+            assertThat(gated.batchSizes).containsExactly(2, 2, 2, 1);
+            assertThat(threads).as("scored off the stream thread").allMatch(t -> t.startsWith("reward-scorer-0_0"));
         }
     }
 }

@@ -19,6 +19,7 @@ import io.streamrlhf.schemas.avro.ScoredGeneration;
 
 /** A {@link TopologyTestDriver} over the scoring topology with an in-memory registry, the DLQ handlers and metrics. */
 final class TopologyHarness implements AutoCloseable {
+    static final String NORM_STATS_TOPIC = ScoringTopology.normStatsTopic("topology-test");
     final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
     final Topics topics = Topics.builder().prefix("t.").registryClient(registry).build();
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -32,15 +33,24 @@ final class TopologyHarness implements AutoCloseable {
     final TestOutputTopic<byte[], byte[]> generationsDlq;
     final TestOutputTopic<byte[], byte[]> feedbackDlq;
     final TestOutputTopic<String, PreferencePair> preferences;
+    final TestInputTopic<String, byte[]> sharedStatsIn;
+    final TestOutputTopic<String, byte[]> sharedStatsOut;
+    final TestInputTopic<byte[], byte[]> rawFeedback;
 
+    /** Scoring on the stream thread, so outputs appear as soon as a batch is complete. */
     TopologyHarness(RewardEnsemble ensemble, int batchSize, Duration maxWait, Duration joinWindow) {
+        this(ensemble, batchSize, maxWait, joinWindow, false);
+    }
+
+    TopologyHarness(RewardEnsemble ensemble, int batchSize, Duration maxWait, Duration joinWindow,
+                    boolean pipelined) {
         ScoringTopology.Settings settings = new ScoringTopology.Settings(topics, ensemble, batchSize, maxWait,
-                joinWindow, deadLetters);
+                joinWindow, deadLetters, NORM_STATS_TOPIC, pipelined);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        // The driver runs at-least-once: under exactly_once_v2 TopologyTestDriver (4.4) loses the records a
-        // deserialization handler returns for the DLQ. The app runs exactly_once_v2; the ITs check it on a broker.
+        // As the app runs: exactly-once v2 (the driver commits a transaction after every input record).
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetterDeserializationHandler.class);
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class);
@@ -62,6 +72,12 @@ final class TopologyHarness implements AutoCloseable {
                 Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
         feedbackDlq = driver.createOutputTopic(topics.feedback().name() + ".dlq",
                 Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
+        sharedStatsIn = driver.createInputTopic(NORM_STATS_TOPIC, Serdes.String().serializer(),
+                Serdes.ByteArray().serializer());
+        sharedStatsOut = driver.createOutputTopic(NORM_STATS_TOPIC, Serdes.String().deserializer(),
+                Serdes.ByteArray().deserializer());
+        rawFeedback = driver.createInputTopic(topics.feedback().name(), Serdes.ByteArray().serializer(),
+                Serdes.ByteArray().serializer());
         preferences = driver.createOutputTopic(topics.preferences().name(), topics.preferences().keyDeserializer(),
                 topics.preferences().valueDeserializer());
     }
