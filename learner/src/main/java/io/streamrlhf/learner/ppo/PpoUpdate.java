@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  *   update(samples, version)
  *     1. off-policy filter      drop samples more than max_staleness versions old
  *     2. pack                   right-padded (B, T) tokens; the action frame is (B, F = T − 1)
- *     3. rollout statistics     proximal log-probs and values (current policy), reference log-probs
+ *     3. rollout statistics     proximal log-probs and values (current policy), reference log-probs;
+ *                               read from the first minibatch's own forward when one minibatch
+ *                               holds the batch (ppo.fused.statistics)
  *     4. importance weights     min(π_prox / π_behaviour, c)            decoupled PPO
  *     5. reward scaling         score / running std, clipped           Secrets I 5.3.1
  *     6. KL-shaped rewards      r_t = −β(log π_prox − log π_ref), score at the last token
