@@ -2,6 +2,7 @@ package io.streamrlhf.cli.demo;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
@@ -96,7 +97,7 @@ public final class DemoFlags {
     @Option(names = "--ppo", paramLabel = "KEY=VALUE", mapFallbackValue = "",
             description = "Overrides a PPO-max setting of the learner (a ppo.* key of docs/learner.md), e.g. "
                     + "--ppo ppo.epochs=1 --ppo ppo.minibatch.size=64. Repeatable.")
-    java.util.Map<String, String> ppo;
+    Map<String, String> ppo;
 
     @Option(names = "--no-progress", description = "Do not draw the live progress line.")
     boolean noProgress;

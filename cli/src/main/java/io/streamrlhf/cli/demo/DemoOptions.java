@@ -1,8 +1,13 @@
 package io.streamrlhf.cli.demo;
 
+import io.streamrlhf.learner.ppo.PpoConfig;
+import io.streamrlhf.learner.rm.RmMethod;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import org.apache.kafka.common.config.ConfigException;
 
 /**
  * Everything one demo run is configured by. {@link #defaults()} are the values {@code rlhf demo} uses; they were tuned
@@ -37,7 +42,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
                           int groupSize, int batchSequences, int backlogBatches, double raterRate, int rmTrainEvery,
                           int threads, int maxNewTokens, double learningRate, Double stopAtGold,
                           boolean showProgress, String aggregation, String estimator, String rmMethod,
-                          java.util.Map<String, String> ppoOverrides, String onlineRmMethod) {
+                          Map<String, String> ppoOverrides, String onlineRmMethod) {
 
     /** The default loop budget of {@code rlhf demo}. */
     public static final Duration DEFAULT_LOOP = Duration.ofSeconds(180);
@@ -69,29 +74,27 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         require(maxNewTokens >= 4 && maxNewTokens <= 56, "--max-new-tokens must be in [4, 56], got " + maxNewTokens);
         require(learningRate > 0 && learningRate < 1, "--lr must be in (0, 1), got " + learningRate);
         Objects.requireNonNull(aggregation, "aggregation");
-        require(java.util.Set.of("gae", "grpo", "rloo").contains(estimator),
+        require(Set.of("gae", "grpo", "rloo").contains(estimator),
                 "--estimator must be gae, grpo or rloo, got " + estimator);
-        Objects.requireNonNull(rmMethod, "rmMethod");
-        Objects.requireNonNull(onlineRmMethod, "onlineRmMethod");
-        try {
-            io.streamrlhf.learner.rm.RmMethod.parse(onlineRmMethod);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--online-rm-method: " + e.getMessage(), e);
-        }
-        ppoOverrides = java.util.Map.copyOf(Objects.requireNonNull(ppoOverrides, "ppoOverrides"));
+        checkMethod("--rm-method", Objects.requireNonNull(rmMethod, "rmMethod"));
+        checkMethod("--online-rm-method", Objects.requireNonNull(onlineRmMethod, "onlineRmMethod"));
+        ppoOverrides = Map.copyOf(Objects.requireNonNull(ppoOverrides, "ppoOverrides"));
         for (String key : ppoOverrides.keySet()) {
-            require(io.streamrlhf.learner.ppo.PpoConfig.DEFINITION.names().contains(key),
+            require(PpoConfig.DEFINITION.names().contains(key),
                     "--ppo: unknown setting '" + key + "'; the ppo.* keys are listed in docs/learner.md");
         }
         try {
-            new io.streamrlhf.learner.ppo.PpoConfig(ppoOverrides);
-        } catch (org.apache.kafka.common.config.ConfigException e) {
+            new PpoConfig(ppoOverrides);
+        } catch (ConfigException e) {
             throw new IllegalArgumentException("--ppo: " + e.getMessage(), e);
         }
+    }
+
+    private static void checkMethod(String flag, String method) {
         try {
-            io.streamrlhf.learner.rm.RmMethod.parse(rmMethod);
+            RmMethod.parse(method);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--rm-method: " + e.getMessage(), e);
+            throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
         }
     }
 
@@ -99,7 +102,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     public static DemoOptions defaults() {
         return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(), 400,
                 4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "gae", DEFAULT_RM_METHOD,
-                java.util.Map.of(), DEFAULT_ONLINE_RM_METHOD);
+                Map.of(), DEFAULT_ONLINE_RM_METHOD);
     }
 
     /** {@code $RLHF_CACHE_DIR}, else {@code ~/.cache/streamrlhf}; the demo's files go to {@code demo/} inside it. */
@@ -152,7 +155,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         private String aggregation;
         private String estimator;
         private String rmMethod;
-        private java.util.Map<String, String> ppoOverrides;
+        private Map<String, String> ppoOverrides;
         private String onlineRmMethod;
 
         private Builder(DemoOptions o) {
@@ -208,7 +211,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         public Builder aggregation(String v) { aggregation = v; return this; }
         public Builder estimator(String v) { estimator = v; return this; }
         public Builder rmMethod(String v) { rmMethod = v; return this; }
-        public Builder ppoOverrides(java.util.Map<String, String> v) { ppoOverrides = v; return this; }
+        public Builder ppoOverrides(Map<String, String> v) { ppoOverrides = v; return this; }
         public Builder onlineRmMethod(String v) { onlineRmMethod = v; return this; }
 
         /** The options; throws {@link IllegalArgumentException} naming the first bad value. */

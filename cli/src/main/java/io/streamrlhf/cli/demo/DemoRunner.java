@@ -8,6 +8,7 @@ import io.streamrlhf.learner.checkpoint.LearnerCheckpoint;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpointStore;
 import io.streamrlhf.learner.ppo.PpoConfig;
 import io.streamrlhf.learner.rm.OnlineRmConfig;
+import io.streamrlhf.learner.rm.RmMethod;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.policy.TransformerPolicy;
@@ -439,7 +440,7 @@ public final class DemoRunner {
         p.setProperty(OnlineRmConfig.SEED, Long.toString(options.seed() + 7));
         // MetaRM reads the policy's newest generations as its shifted distribution; otherwise none are read.
         p.setProperty(OnlineRmConfig.META_GENERATIONS,
-                io.streamrlhf.learner.rm.RmMethod.parse(options.onlineRmMethod()).meta() ? "256" : "0");
+                RmMethod.parse(options.onlineRmMethod()).meta() ? "256" : "0");
         p.setProperty(OnlineRmConfig.THREADS, Integer.toString(options.threads()));
         Path file = work.resolve("rm-trainer.properties");
         try (Writer w = Files.newBufferedWriter(file)) {

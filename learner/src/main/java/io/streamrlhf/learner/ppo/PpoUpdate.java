@@ -120,10 +120,13 @@ public final class PpoUpdate {
         if (rollout.rows > 0 && !fused) {
             statisticsAndAdvantages(rollout);
         }
-        Map<String, Double> metrics = new LinkedHashMap<>(rollout.metrics);
+        Map<String, Double> steps = new LinkedHashMap<>();
         if (rollout.rows > 0) {
-            optimise(rollout, metrics, fused);
+            optimise(rollout, steps, fused);
         }
+        // Read after the steps: a fused first step fills in the rollout statistics.
+        Map<String, Double> metrics = new LinkedHashMap<>(rollout.metrics);
+        metrics.putAll(steps);
         updates++;
         return new PpoStats(metrics, rollout.trainedIds(), rollout.droppedStale, rollout.droppedTooLong);
     }
@@ -144,7 +147,7 @@ public final class PpoUpdate {
     /** Steps 3–8 with their own no-gradient policy forward. */
     private void statisticsAndAdvantages(Rollout r) {
         try (NDManager m = policy.manager().newSubManager()) {
-            RolloutInputs in = r.inputs(m);
+            RolloutInputs in = r.inputs(m, identity(r.rows));
             PolicyOutput out = policy.forward(in.tokens, in.attention, false);
             NDArray logpAll = out.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
             rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions), out.values().get(":, :-1"), m);
@@ -334,7 +337,6 @@ public final class PpoUpdate {
                 int[] rows = Arrays.copyOfRange(order, from, Math.min(r.rows, from + minibatch));
                 Map<String, Double> step = step(r, rows, actorMoves, fuseThis);
                 if (steps == 0) {
-                    metrics.putAll(r.metrics);
                     metrics.put("ppo/first_ratio_mean", step.get("ppo/ratio_mean"));
                     metrics.put("ppo/first_ratio_max_dev", step.get("ppo/ratio_max_dev"));
                     metrics.put("ppo/first_approx_kl", step.get("losses/approx_kl"));
@@ -371,7 +373,7 @@ public final class PpoUpdate {
         int b = rows.length;
         Engine engine = policy.manager().getEngine();
         try (NDManager m = policy.manager().newSubManager()) {
-            RolloutInputs in = fused ? r.inputs(m) : r.inputs(m, rows);
+            RolloutInputs in = r.inputs(m, rows);
             NDArray tokens = in.tokens;  // (B, T)
             NDArray attention = in.attention;  // (B, T) or null
             NDArray actions = in.actions;  // (B, F)
@@ -509,10 +511,7 @@ public final class PpoUpdate {
     }
 
     private int[] permutation(int n) {
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = i;
-        }
+        int[] a = identity(n);
         for (int i = n - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
             int tmp = a[i];
@@ -805,19 +804,11 @@ public final class PpoUpdate {
             }
         }
 
-        /** All rows' inputs, in packed order. */
-        RolloutInputs inputs(NDManager m) {
-            NDArray tokensArray = m.create(tokens, new Shape(rows, t));
-            // Without padding the model's plain causal path is used (cheaper than a per-row mask).
-            NDArray attentionArray = padded ? m.create(attention, new Shape(rows, t)) : null;
-            NDArray actionsArray = m.create(actions, new Shape(rows, f)).toType(DataType.INT64, false);
-            return new RolloutInputs(tokensArray, attentionArray, actionsArray);
-        }
-
         /** The inputs of the given rows, in that order. */
         RolloutInputs inputs(NDManager m, int[] rowIds) {
             int b = rowIds.length;
             NDArray tokensArray = m.create(rowsOf(tokens, rowIds, t), new Shape(b, t));
+            // Without padding the model's plain causal path is used (cheaper than a per-row mask).
             NDArray attentionArray = padded ? m.create(rowsOf(attention, rowIds, t), new Shape(b, t)) : null;
             NDArray actionsArray = m.create(rowsOf(actions, rowIds, f), new Shape(b, f)).toType(DataType.INT64, false);
             return new RolloutInputs(tokensArray, attentionArray, actionsArray);
