@@ -38,6 +38,12 @@ public final class BenchE2eCommand implements Callable<Integer> {
             description = "Gold reward to reach (default: SFT gold + half the gap to best-of-8).")
     Double targetGold;
 
+    @Option(names = "--warmup-s", paramLabel = "S", defaultValue = "45",
+            description = "Seconds of an untimed streaming loop first, so that neither timed run pays for the JVM's "
+                    + "just-in-time compilation (about half a core for the first minute); 0 skips it. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int warmupSeconds;
+
     @Option(names = "--json", description = "Print only the JSON line on stdout.")
     boolean json;
 
@@ -61,6 +67,17 @@ public final class BenchE2eCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "bench e2e: SFT gold %.3f, best-of-8 %.3f -> target gold %.3f%n", gold[0], gold[1],
                     target);
         }
+        if (warmupSeconds < 0) {
+            throw new ParameterException(spec.commandLine(), "--warmup-s must be >= 0, got " + warmupSeconds);
+        }
+        if (warmupSeconds > 0) {
+            // The first loop in a fresh JVM shares the cores with the JIT compiler; without a warm-up whichever mode
+            // runs first is charged for it.
+            err.printf(Locale.ROOT, "bench e2e: warm-up loop (%d s, untimed)%n", warmupSeconds);
+            err.flush();
+            new DemoRunner(base.toBuilder().lockstep(false).stopAtGold(null)
+                    .loopBudget(java.time.Duration.ofSeconds(warmupSeconds)).build(), err, false).run();
+        }
         err.printf(Locale.ROOT, "bench e2e: streaming run (up to %.1f min)%n", base.loopBudget().toSeconds() / 60.0);
         err.flush();
         DemoResult streaming = new DemoRunner(base.toBuilder().lockstep(false).stopAtGold(target).build(), err, false)
@@ -82,6 +99,7 @@ public final class BenchE2eCommand implements Callable<Integer> {
         o.put("lockstep_versions", lockstep.policyVersions());
         o.put("streaming_generations", streaming.generations());
         o.put("lockstep_generations", lockstep.generations());
+        o.put("warmup_s", warmupSeconds);
         if (!json) {
             out.printf(Locale.ROOT, "%-10s %14s %10s %12s%n", "mode", "to target (s)", "versions", "generations");
             row(out, "streaming", streaming);

@@ -40,6 +40,10 @@ public final class OnlineRmConfig extends AbstractConfig {
     public static final String LEARNING_RATE = "rm.train.learning.rate";
     /** Newest pairs kept for training. */
     public static final String BUFFER_PAIRS = "rm.buffer.pairs";
+    /** Older buffered pairs replayed per new pair in a fine-tuning round. */
+    public static final String REPLAY_RATIO = "rm.replay.ratio";
+    /** Newest held-out pairs each version is evaluated on. */
+    public static final String EVAL_PAIRS = "rm.eval.pairs";
     /** One pair in this many is held out for evaluation. */
     public static final String HOLDOUT_EVERY = "rm.holdout.every";
     /** Model width. */
@@ -89,10 +93,19 @@ public final class OnlineRmConfig extends AbstractConfig {
             .define(BATCH_SIZE, Type.INT, 32, Range.atLeast(2), Importance.MEDIUM, "Pairs per training step.")
             .define(LEARNING_RATE, Type.DOUBLE, 3e-3, Range.atLeast(0), Importance.MEDIUM, "AdamW learning rate.")
             .define(BUFFER_PAIRS, Type.INT, 5000, Range.atLeast(1), Importance.MEDIUM,
-                    "Newest training pairs kept in memory and trained on each round.")
+                    "Newest training pairs kept in memory: a retrain round trains on all of them, a finetune round "
+                            + "replays a sample of them (rm.replay.ratio).")
+            .define(REPLAY_RATIO, Type.DOUBLE, 3.0, Range.atLeast(0), Importance.MEDIUM,
+                    "A finetune round trains on its new pairs plus this many older buffered pairs per new pair, "
+                            + "drawn uniformly (replay against forgetting), so a round costs in proportion to the "
+                            + "feedback that arrived, not to the buffer. A ratio at least the buffer size trains the "
+                            + "whole buffer every round.")
             .define(HOLDOUT_EVERY, Type.INT, 10, Range.atLeast(2), Importance.MEDIUM,
                     "One pair in this many (by a hash of pair_id, so the split is stable across restarts) is held out "
                             + "to evaluate each version.")
+            .define(EVAL_PAIRS, Type.INT, 256, Range.atLeast(1), Importance.LOW,
+                    "Each version's held-out accuracy is measured on the newest this-many held-out pairs (the "
+                            + "held-out buffer keeps rm.buffer.pairs / 4).")
             .define(D_MODEL, Type.INT, 32, Range.atLeast(2), Importance.LOW, "Reward-model width for fresh models.")
             .define(LAYERS, Type.INT, 1, Range.atLeast(1), Importance.LOW, "Transformer layers for fresh models.")
             .define(HEADS, Type.INT, 2, Range.atLeast(1), Importance.LOW, "Attention heads for fresh models.")

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -74,6 +75,9 @@ public final class OnlineRmTrainer implements AutoCloseable {
     private long rounds;
     private long pairsSeen;
     private long firstFreshAt;
+    /** New pairs of the round that went to the training buffer (the rest are held out). */
+    private int freshTrain;
+    private Random replayDraws;
 
     /**
      * A trainer.
@@ -191,6 +195,9 @@ public final class OnlineRmTrainer implements AutoCloseable {
             if (fresh.isEmpty()) {
                 firstFreshAt = System.currentTimeMillis();
             }
+            if (!held) {
+                freshTrain++;
+            }
             fresh.add(r.value());
             freshEncoded.add(pair);
             pairsSeen++;
@@ -209,7 +216,13 @@ public final class OnlineRmTrainer implements AutoCloseable {
     private void round(RmVersionPublisher publisher, KafkaProducer<String, PreferencePair> writeBack) {
         long start = System.nanoTime();
         RmMethod method = config.method();
-        List<EncodedPair> pairs = new ArrayList<>(train);
+        if (replayDraws == null) {
+            // Seeded by the version, so a round redone after a crash draws the same replay sample.
+            replayDraws = new Random(config.getLong(OnlineRmConfig.SEED) * 31 + version);
+        }
+        List<EncodedPair> pairs = config.retrain() ? new ArrayList<>(train)
+                : roundPairs(new ArrayList<>(train), freshTrain, config.getDouble(OnlineRmConfig.REPLAY_RATIO),
+                        replayDraws);
         List<TrainingPair> prepared;
         if (method.needsStrength() && version > 0) {
             prepared = PreferenceRelabeling.prepare(pairs, ensemble.strengths(pairs), method);
@@ -228,6 +241,7 @@ public final class OnlineRmTrainer implements AutoCloseable {
         Map<String, Double> metrics = new LinkedHashMap<>();
         double accuracy = 0;
         List<EncodedPair> eval = new ArrayList<>(heldOut);
+        eval = eval.subList(Math.max(0, eval.size() - config.getInt(OnlineRmConfig.EVAL_PAIRS)), eval.size());
         for (int m = 0; m < ensemble.size(); m++) {
             if (!eval.isEmpty()) {
                 double acc = RmEvaluation.of(ensemble.member(m), eval, List.of()).pairwiseAccuracy();
@@ -290,6 +304,39 @@ public final class OnlineRmTrainer implements AutoCloseable {
                 String.format("%.1f", (System.nanoTime() - start) / 1e9));
         fresh.clear();
         freshEncoded.clear();
+        freshTrain = 0;
+    }
+
+    /**
+     * The pairs a fine-tuning round trains on: the buffer's newest {@code newPairs} (this round's feedback) and a
+     * uniform sample, without replacement, of {@code ratio} older pairs per new one (at least one new pair is assumed,
+     * so a round that only waited out {@code rm.train.max.wait.ms} still replays a little). Older pairs come first, in
+     * buffer order, then the new ones; the trainer shuffles each epoch.
+     *
+     * @param buffer   the training buffer, oldest first
+     * @param newPairs how many of its newest pairs arrived since the last round
+     * @param ratio    older pairs replayed per new pair
+     */
+    static List<EncodedPair> roundPairs(List<EncodedPair> buffer, int newPairs, double ratio, Random draws) {
+        int fresh = Math.min(Math.max(newPairs, 0), buffer.size());
+        int older = buffer.size() - fresh;
+        long wanted = (long) Math.ceil(ratio * Math.max(fresh, 1));
+        int replay = (int) Math.min(older, wanted);
+        List<EncodedPair> out = new ArrayList<>(replay + fresh);
+        if (replay == older) {
+            out.addAll(buffer.subList(0, older));
+        } else {
+            // Selection sampling (Knuth's algorithm S): each older pair is kept with the right conditional chance.
+            int needed = replay;
+            for (int i = 0; i < older && needed > 0; i++) {
+                if (draws.nextInt(older - i) < needed) {
+                    out.add(buffer.get(i));
+                    needed--;
+                }
+            }
+        }
+        out.addAll(buffer.subList(older, buffer.size()));
+        return out;
     }
 
     private void writeBack(KafkaProducer<String, PreferencePair> producer, List<PairStrength> strengths, long v) {
