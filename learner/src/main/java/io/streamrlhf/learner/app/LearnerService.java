@@ -221,7 +221,9 @@ public final class LearnerService implements AutoCloseable {
         List<RolloutSample> samples = batch.stream().map(ScoredBatcher.Positioned::sample).toList();
         long update = ppo.updates() + 1;
         LOG.info("update {} start: {} samples at version {}", update, samples.size(), version);
+        long start = System.nanoTime();
         PpoStats stats = ppo.update(samples, version);
+        double seconds = (System.nanoTime() - start) / 1e9;
         Map<String, ScoredBatcher.Positioned> where = new HashMap<>();
         batch.forEach(p -> where.put(p.sample().generationId(), p));
         record(stats.trainedIds(), update, LedgerEntry.Outcome.TRAINED, where);
@@ -229,6 +231,7 @@ public final class LearnerService implements AutoCloseable {
         record(stats.droppedTooLong(), update, LedgerEntry.Outcome.DROPPED_TOO_LONG, where);
         Map<String, Double> reported = new LinkedHashMap<>(stats.metrics());
         reported.put("data/groups_released_incomplete", (double) batcher.releasedIncomplete());
+        reported.put("time/update_s", seconds);
         lastMetrics = reported;
         metrics.report(update, version, reported);
     }
@@ -248,6 +251,7 @@ public final class LearnerService implements AutoCloseable {
     }
 
     private void commit(PolicyPublisher publisher, KafkaConsumer<byte[], byte[]> kafka) {
+        long start = System.nanoTime();
         long parent = version;
         long next = version + 1;
         PpoUpdate.State state = ppo.state();
@@ -273,9 +277,10 @@ public final class LearnerService implements AutoCloseable {
         sinceCheckpoint = 0;
         startOffsets.clear();
         startOffsets.putAll(offsets);
+        long savedAt = System.nanoTime();
         LOG.info("committed version {}: {} updates, {} ledger entries (+{}) in {} segments, {} ids to de-duplicate "
-                        + "({} forgotten), offsets {}", version, state.updates(), saved.ledgerEntries(), added,
-                segments.size(), consumed.size(), forgotten, offsets);
+                        + "({} forgotten), offsets {}, saved in {} ms", version, state.updates(), saved.ledgerEntries(),
+                added, segments.size(), consumed.size(), forgotten, offsets, (savedAt - start) / 1_000_000);
         publish(publisher, saved);
         store.prune(config.checkpointsKept());
         // For monitoring only (lag dashboards): the checkpoint, not the group, is the source of truth.
