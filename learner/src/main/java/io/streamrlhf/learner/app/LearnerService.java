@@ -29,6 +29,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -74,12 +78,20 @@ public final class LearnerService implements AutoCloseable {
     private final PpoUpdate ppo;
     /** Entries of the updates since the newest checkpoint: the next checkpoint's ledger segment. */
     private final List<LedgerEntry> uncommitted = new ArrayList<>();
-    /** The newest checkpoint's ledger segments. */
-    private List<LedgerSegment> ledgerSegments = List.of();
+    /** The newest checkpoint's ledger segments (the writer thread's once running). */
+    private volatile List<LedgerSegment> ledgerSegments = List.of();
     /** Ids of consumed records that may be read again (at or after the checkpoint offsets). */
     private DedupWindow consumed = new DedupWindow();
     /** The newest checkpoint, loaded or saved by this process (null before the first). */
-    private LearnerCheckpoint newestCheckpoint;
+    private volatile LearnerCheckpoint newestCheckpoint;
+    /** Writes and publishes checkpoints behind the training thread, one at a time, in order. */
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "learner-checkpoint-writer");
+        t.setDaemon(true);
+        return t;
+    });
+    /** The checkpoint being written (its offsets when done), or null. */
+    private Future<Map<String, Long>> pendingWrite;
     private final Map<String, Long> startOffsets = new HashMap<>();
     private final ScoredBatcher batcher;
     private KafkaConsumer<byte[], byte[]> consumer;
@@ -165,21 +177,17 @@ public final class LearnerService implements AutoCloseable {
                 publish(publisher, newestCheckpoint);
             }
             kafka.subscribe(List.of(scored.name()), new Seeker());
-            while (!stopped.get() && !maxUpdatesReached()) {
-                Iterable<ConsumerRecord<byte[], byte[]>> records;
-                try {
-                    records = kafka.poll(POLL);
-                } catch (WakeupException e) {
-                    break;
-                }
-                for (ConsumerRecord<byte[], byte[]> r : records) {
-                    accept(r, scored, dlq);
-                }
-                Optional<List<ScoredBatcher.Positioned>> batch;
-                while (!stopped.get() && !maxUpdatesReached() && (batch = batcher.nextBatch()).isPresent()) {
-                    train(batch.get(), metrics);
-                    if (++sinceCheckpoint >= config.publishEvery()) {
-                        commit(publisher, kafka);
+            try {
+                consume(scored, publisher, metrics, dlq, kafka);
+                commitGroupOffsets(kafka, awaitWrite());
+            } finally {
+                if (pendingWrite != null) {
+                    // Failing: let the checkpoint being written finish (it is complete and consistent) while the
+                    // publisher is still open, without hiding the failure that got us here.
+                    try {
+                        awaitWrite();
+                    } catch (RuntimeException e) {
+                        LOG.warn("{}", e.getMessage());
                     }
                 }
             }
@@ -187,6 +195,28 @@ public final class LearnerService implements AutoCloseable {
                     sinceCheckpoint);
         } finally {
             consumer = null;
+        }
+    }
+
+    private void consume(TopicSpec<String, ScoredGeneration> scored, PolicyPublisher publisher, MetricsReporter metrics,
+                         KafkaProducer<byte[], byte[]> dlq, KafkaConsumer<byte[], byte[]> kafka) {
+        while (!stopped.get() && !maxUpdatesReached()) {
+            Iterable<ConsumerRecord<byte[], byte[]>> records;
+            try {
+                records = kafka.poll(POLL);
+            } catch (WakeupException e) {
+                break;
+            }
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                accept(r, scored, dlq);
+            }
+            Optional<List<ScoredBatcher.Positioned>> batch;
+            while (!stopped.get() && !maxUpdatesReached() && (batch = batcher.nextBatch()).isPresent()) {
+                train(batch.get(), metrics);
+                if (++sinceCheckpoint >= config.publishEvery()) {
+                    commit(publisher, kafka);
+                }
+            }
         }
     }
 
@@ -250,6 +280,14 @@ public final class LearnerService implements AutoCloseable {
         }
     }
 
+    /**
+     * Ends the updates since the last checkpoint as version {@code version + 1}. The state that lives in tensors (weights,
+     * optimiser moments) is copied out here, on the training thread; writing the checkpoint (ledger segment, files,
+     * sha256 manifest, rename), publishing it and pruning old ones run on the writer thread while the next update
+     * trains, one checkpoint at a time and in order. The next commit first waits for the previous write and rethrows
+     * its failure. A crash with a write in flight leaves the previous checkpoint as the newest complete one, so the
+     * updates after it are redone from the same records, as after any crash.
+     */
     private void commit(PolicyPublisher publisher, KafkaConsumer<byte[], byte[]> kafka) {
         long start = System.nanoTime();
         long parent = version;
@@ -263,27 +301,65 @@ public final class LearnerService implements AutoCloseable {
         meta.put("updates", Long.toString(state.updates()));
         Checkpoint weights = policy.toCheckpoint(meta, state.optimizer());
         Map<String, Long> offsets = batcher.checkpointOffsets();
-        // The segment goes first: a crash before the checkpoint's rename leaves only an unlisted segment.
-        List<LedgerSegment> segments = store.appendLedger(ledgerSegments, uncommitted);
-        LearnerCheckpoint saved = new LearnerCheckpoint(next, parent, state.updates(), state.optimizerSteps(),
-                state.scoreMoments(), weights, offsets, segments, lastMetrics);
-        store.save(saved);
-        newestCheckpoint = saved;
-        ledgerSegments = segments;
-        int added = uncommitted.size();
+        List<LedgerEntry> entries = List.copyOf(uncommitted);
+        Map<String, Double> metrics = lastMetrics;
         uncommitted.clear();
         int forgotten = consumed.advance(offsets);
         version = next;
         sinceCheckpoint = 0;
         startOffsets.clear();
         startOffsets.putAll(offsets);
-        long savedAt = System.nanoTime();
-        LOG.info("committed version {}: {} updates, {} ledger entries (+{}) in {} segments, {} ids to de-duplicate "
-                        + "({} forgotten), offsets {}, saved in {} ms", version, state.updates(), saved.ledgerEntries(),
-                added, segments.size(), consumed.size(), forgotten, offsets, (savedAt - start) / 1_000_000);
-        publish(publisher, saved);
-        store.prune(config.checkpointsKept());
-        // For monitoring only (lag dashboards): the checkpoint, not the group, is the source of truth.
+        long copiedAt = System.nanoTime();
+        Map<String, Long> written = awaitWrite();
+        commitGroupOffsets(kafka, written);
+        int deduplicating = consumed.size();
+        pendingWrite = writer.submit(() -> {
+            long writeStart = System.nanoTime();
+            // The segment goes first: a crash before the checkpoint's rename leaves only an unlisted segment.
+            List<LedgerSegment> segments = store.appendLedger(ledgerSegments, entries);
+            LearnerCheckpoint saved = new LearnerCheckpoint(next, parent, state.updates(), state.optimizerSteps(),
+                    state.scoreMoments(), weights, offsets, segments, metrics);
+            store.save(saved);
+            newestCheckpoint = saved;
+            ledgerSegments = segments;
+            LOG.info("committed version {}: {} updates, {} ledger entries (+{}) in {} segments, {} ids to de-duplicate "
+                            + "({} forgotten), offsets {}; state copied in {} ms, written in {} ms", next,
+                    state.updates(), saved.ledgerEntries(), entries.size(), segments.size(), deduplicating, forgotten,
+                    offsets, (copiedAt - start) / 1_000_000, (System.nanoTime() - writeStart) / 1_000_000);
+            publish(publisher, saved);
+            store.prune(config.checkpointsKept());
+            return offsets;
+        });
+    }
+
+    /**
+     * Waits for the checkpoint being written, if any.
+     *
+     * @return the offsets it recorded, or null when none was in flight
+     * @throws IllegalStateException if writing or publishing it failed
+     */
+    private Map<String, Long> awaitWrite() {
+        Future<Map<String, Long>> pending = pendingWrite;
+        if (pending == null) {
+            return null;
+        }
+        pendingWrite = null;
+        try {
+            return pending.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the checkpoint was being written", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("writing or publishing checkpoint failed: " + e.getCause().getMessage(),
+                    e.getCause());
+        }
+    }
+
+    /** For monitoring only (lag dashboards): the checkpoint, not the group, is the source of truth. */
+    private static void commitGroupOffsets(KafkaConsumer<byte[], byte[]> kafka, Map<String, Long> offsets) {
+        if (offsets == null) {
+            return;
+        }
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
         offsets.forEach((tp, offset) -> commit.put(parse(tp), new OffsetAndMetadata(offset)));
         try {
@@ -345,6 +421,7 @@ public final class LearnerService implements AutoCloseable {
 
     @Override
     public void close() {
+        writer.shutdownNow();
         policy.close();
         reference.close();
     }
