@@ -51,6 +51,9 @@ public final class BenchE2eCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (warmupSeconds < 0) {
+            throw new ParameterException(spec.commandLine(), "--warmup-s must be >= 0, got " + warmupSeconds);
+        }
         DemoOptions base;
         try {
             base = flags.apply(DemoOptions.defaults().toBuilder()).reportDir(null).build();
@@ -66,9 +69,6 @@ public final class BenchE2eCommand implements Callable<Integer> {
             target = gold[0] + 0.5 * (gold[1] - gold[0]);
             err.printf(Locale.ROOT, "bench e2e: SFT gold %.3f, best-of-8 %.3f -> target gold %.3f%n", gold[0], gold[1],
                     target);
-        }
-        if (warmupSeconds < 0) {
-            throw new ParameterException(spec.commandLine(), "--warmup-s must be >= 0, got " + warmupSeconds);
         }
         if (warmupSeconds > 0) {
             // The first loop in a fresh JVM shares the cores with the JIT compiler; without a warm-up whichever mode

@@ -20,10 +20,15 @@ class BenchE2eCommandTest {
         assertThat(err.toString()).contains("--minutes must be > 0");
         assertThat(out.toString()).isEmpty();
 
+        err.getBuffer().setLength(0);
+        assertThat(cli.execute("--warmup-s", "-1")).isEqualTo(2);
+        assertThat(err.toString()).contains("--warmup-s must be >= 0, got -1");
+        assertThat(out.toString()).isEmpty();
+
         StringWriter help = new StringWriter();
         cli.setOut(new PrintWriter(help));
         assertThat(cli.execute("--help")).isZero();
         assertThat(help.toString()).contains("streaming_s", "lockstep_s", "ratio", "target_gold", "--target-gold",
-                "--minutes", "--seed");
+                "--minutes", "--seed", "--warmup-s");
     }
 }
