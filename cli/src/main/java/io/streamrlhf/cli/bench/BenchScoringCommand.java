@@ -56,7 +56,8 @@ import picocli.CommandLine.Spec;
  * {@code rlhf bench scoring}: the reward stream's throughput against the same ensemble's batched throughput
  * in-process, same batch size, same run. Last line:
  * {@code {"stream_records_per_s":..., "raw_records_per_s":..., "ratio":..., "batch":..., "sources":[...],
- * "stream_mean_batch":..., "torch_threads":..., "pipeline":..., "commit_interval_ms":...}}.
+ * "stream_mean_batch":..., "torch_threads":..., "pipeline":..., "commit_interval_ms":..., "raw_cpu_ms_per_record":...,
+ * "stream_cpu_ms_per_record":..., "raw_jit_ms_per_s":..., "stream_jit_ms_per_s":...}}.
  *
  * <p>Raw: the ensemble scores the generations in batches of B in this thread, no Kafka, after untimed warm-up batches;
  * measured before and after the stream run and averaged. Stream: the same generations, already on
@@ -64,19 +65,21 @@ import picocli.CommandLine.Spec;
  * an embedded broker; the rate counts records committed to {@code scored} after the first {@code --warmup}, so
  * start-up and JIT warm-up are not counted, and the run fails unless every input came out exactly once. Both use
  * the same ensemble, batch size and PyTorch threads; {@code stream_mean_batch} shows the batch size the stream
- * actually scored.
+ * actually scored, and {@code *_jit_ms_per_s} the JIT compilers' time per second in each timed part (a warm-up too
+ * short for the Kafka code shows up there, not as a slow stream).
  */
 @Command(name = "scoring", mixinStandardHelpOptions = true,
         description = "Reward-stream throughput vs in-process batched scoring of the same ensemble (goal: ratio >= 0.9).")
 public final class BenchScoringCommand implements Callable<Integer> {
 
-    @Option(names = "--records", defaultValue = "10000", description = "Generations to score (default ${DEFAULT-VALUE}).")
+    @Option(names = "--records", defaultValue = "30000", description = "Generations to score (default ${DEFAULT-VALUE}).")
     int records;
 
-    @Option(names = "--warmup", defaultValue = "4000",
+    @Option(names = "--warmup", defaultValue = "15000",
             description = "Records not timed while the code paths warm up (the JIT compiles Kafka's broker, client "
-                    + "and Streams code during the first seconds and takes a core meanwhile); the in-process run "
-                    + "likewise scores this many untimed first (default ${DEFAULT-VALUE}).")
+                    + "and Streams code for the first 12,000 or so records and takes a third of two cores "
+                    + "meanwhile; the JSON's stream_jit_ms_per_s shows what is left in the timed part); the "
+                    + "in-process run likewise scores this many untimed first (default ${DEFAULT-VALUE}).")
     int warmup;
 
     @Option(names = "--batch", defaultValue = "32", description = "Micro-batch size B (default ${DEFAULT-VALUE}).")
@@ -135,28 +138,32 @@ public final class BenchScoringCommand implements Callable<Integer> {
             // Raw throughput is measured before and after the stream and averaged: on a shared machine the load
             // drifts, and bracketing the stream run keeps the two figures comparable.
             Raw rawBefore = rawThroughput(ensemble, inputs);
-            say(out, "in-process batched: %.0f records/s, %.3f CPU ms per record%n", rawBefore.recordsPerSecond(),
-                    rawBefore.cpuMsPerRecord());
+            say(out, "in-process batched: %.0f records/s, %.3f CPU ms per record, JIT %.0f ms/s%n",
+                    rawBefore.recordsPerSecond(), rawBefore.cpuMsPerRecord(), rawBefore.jitMsPerSecond());
             StreamRun run = streamThroughput(ensemble, generations, work, out);
             double stream = run.recordsPerSecond();
-            say(out, "through the stream: %.0f records/s, %.3f CPU ms per record (whole process)%n", stream,
-                    run.cpuMsPerRecord());
+            say(out, "through the stream: %.0f records/s, %.3f CPU ms per record (whole process), JIT %.0f ms/s%n",
+                    stream, run.cpuMsPerRecord(), run.jitMsPerSecond());
             // The app closed its ensemble; the same specs give the same models again.
             Raw rawAfter;
             try (RewardEnsemble again = RewardEnsemble.builder()
                     .addAll(RewardSources.createAll(RewardSpec.parseList(specs))).build()) {
                 rawAfter = rawThroughput(again, inputs);
             }
-            say(out, "in-process batched again: %.0f records/s, %.3f CPU ms per record%n",
-                    rawAfter.recordsPerSecond(), rawAfter.cpuMsPerRecord());
+            say(out, "in-process batched again: %.0f records/s, %.3f CPU ms per record, JIT %.0f ms/s%n",
+                    rawAfter.recordsPerSecond(), rawAfter.cpuMsPerRecord(), rawAfter.jitMsPerSecond());
             double raw = (rawBefore.recordsPerSecond() + rawAfter.recordsPerSecond()) / 2;
             double rawCpu = (rawBefore.cpuMsPerRecord() + rawAfter.cpuMsPerRecord()) / 2;
+            double rawJit = (rawBefore.jitMsPerSecond() + rawAfter.jitMsPerSecond()) / 2;
             out.printf(Locale.ROOT, "{\"stream_records_per_s\":%.1f, \"raw_records_per_s\":%.1f, \"ratio\":%.3f, "
                             + "\"batch\":%d, \"sources\":[%s], \"stream_mean_batch\":%.2f, \"torch_threads\":\"%s\", "
                             + "\"pipeline\":%s, \"commit_interval_ms\":%d, \"raw_cpu_ms_per_record\":%.3f, "
-                            + "\"stream_cpu_ms_per_record\":%.3f}%n", stream, raw, stream / raw, batch,
+                            + "\"stream_cpu_ms_per_record\":%.3f, \"raw_jit_ms_per_s\":%.0f, "
+                            + "\"stream_jit_ms_per_s\":%.0f}%n",
+                    stream, raw, stream / raw, batch,
                     names.stream().map(n -> "\"" + n.replace("\"", "\\\"") + "\"").collect(Collectors.joining(",")),
-                    run.meanBatch(), threads, pipeline, commitIntervalMs, rawCpu, run.cpuMsPerRecord());
+                    run.meanBatch(), threads, pipeline, commitIntervalMs, rawCpu, run.cpuMsPerRecord(), rawJit,
+                    run.jitMsPerSecond());
             out.flush();
             return 0;
         } finally {
@@ -179,14 +186,23 @@ public final class BenchScoringCommand implements Callable<Integer> {
         }
     }
 
-    /** In-process rate and this process's CPU time per record while it was measured. */
-    private record Raw(double recordsPerSecond, double cpuMsPerRecord) {
+    /** In-process rate, this process's CPU time per record and the JIT's compile time per second while measured. */
+    private record Raw(double recordsPerSecond, double cpuMsPerRecord, double jitMsPerSecond) {
     }
 
     /** CPU time of the whole process so far (every thread, GC and JIT included), in ns. */
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /**
+     * Time the JIT compilers have spent compiling so far, in ms (0 where the JVM does not say): compiling Kafka's code
+     * takes much of a core for the stream's first seconds, and this shows whether a timed part was still paying it.
+     */
+    private static long jitMillis() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
     private Raw rawThroughput(RewardEnsemble ensemble, List<ScoringInput> inputs) {
@@ -196,6 +212,7 @@ public final class BenchScoringCommand implements Callable<Integer> {
             ensemble.score(inputs.subList(i * batch, (i + 1) * batch), warm);
         }
         NormalizationState state = new NormalizationState();
+        long jitStart = jitMillis();
         long cpuStart = processCpuNanos();
         long start = System.nanoTime();
         for (int from = 0; from < inputs.size(); from += batch) {
@@ -207,11 +224,15 @@ public final class BenchScoringCommand implements Callable<Integer> {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new Raw(inputs.size() / seconds, (processCpuNanos() - cpuStart) / 1e6 / inputs.size());
+        return new Raw(inputs.size() / seconds, (processCpuNanos() - cpuStart) / 1e6 / inputs.size(),
+                (jitMillis() - jitStart) / seconds);
     }
 
-    /** The stream's rate and the mean size of the batches it scored (to check it scored batches of B). */
-    private record StreamRun(double recordsPerSecond, double meanBatch, double cpuMsPerRecord) {
+    /**
+     * The stream's rate, the mean size of the batches it scored (to check it scored batches of B), the process's CPU
+     * time per record and the JIT's compile time per second in the timed part.
+     */
+    private record StreamRun(double recordsPerSecond, double meanBatch, double cpuMsPerRecord, double jitMsPerSecond) {
     }
 
     private StreamRun streamThroughput(RewardEnsemble ensemble, List<Generation> generations, Path work,
@@ -252,6 +273,8 @@ public final class BenchScoringCommand implements Callable<Integer> {
                 long lastAt = 0;
                 long cpuAtFirst = 0;
                 long cpuAtLast = 0;
+                long jitAtFirst = 0;
+                long jitAtLast = 0;
                 long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
                 while (seen < generations.size() && System.nanoTime() < deadline) {
                     ConsumerRecords<String, ScoredGeneration> polled = reader.poll(Duration.ofMillis(100));
@@ -262,10 +285,12 @@ public final class BenchScoringCommand implements Callable<Integer> {
                     polled.forEach(r -> ids.add(r.value().getGeneration().getGenerationId()));
                     lastAt = System.nanoTime();
                     cpuAtLast = processCpuNanos();
+                    jitAtLast = jitMillis();
                     if (firstChunk < 0 && seen >= Math.min(warmup, generations.size() / 2)) {
                         firstChunk = seen;
                         firstAt = lastAt;
                         cpuAtFirst = cpuAtLast;
+                        jitAtFirst = jitAtLast;
                     }
                 }
                 if (seen < generations.size()) {
@@ -294,7 +319,7 @@ public final class BenchScoringCommand implements Callable<Integer> {
                         scoring == null ? 0.0 : scoring.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS) / 1e9,
                         scoring == null ? 0 : scoring.count(), sizes == null ? 0.0 : sizes.mean());
                 return new StreamRun((seen - firstChunk) / seconds, sizes == null ? 0.0 : sizes.mean(),
-                        (cpuAtLast - cpuAtFirst) / 1e6 / (seen - firstChunk));
+                        (cpuAtLast - cpuAtFirst) / 1e6 / (seen - firstChunk), (jitAtLast - jitAtFirst) / seconds);
             }
         }
     }
