@@ -433,6 +433,8 @@ public final class DemoRunner {
         p.setProperty(OnlineRmConfig.TRAIN_MAX_WAIT_MS, "30000");
         p.setProperty(OnlineRmConfig.EPOCHS, "1");
         p.setProperty(OnlineRmConfig.BUFFER_PAIRS, "2048");
+        // One replayed pair per new one: at 50 labels a second the trainer keeps up on one core shared with the loop.
+        p.setProperty(OnlineRmConfig.REPLAY_RATIO, "1");
         p.setProperty(OnlineRmConfig.D_MODEL, Integer.toString(models.rmShape().dModel()));
         p.setProperty(OnlineRmConfig.LAYERS, Integer.toString(models.rmShape().layers()));
         p.setProperty(OnlineRmConfig.HEADS, Integer.toString(models.rmShape().heads()));
