@@ -6,9 +6,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
-import ai.djl.util.Pair;
 import io.streamrlhf.learner.ppo.PpoConfig.Estimator;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.policy.PolicyOutput;
@@ -446,46 +444,19 @@ public final class PpoUpdate {
             out.put("ppo/ratio_max_dev", (double) ratio.sub(1f).abs().mul(mask).max().getFloat());
             out.put("losses/loss", (double) loss.getFloat());
 
-            // Global gradient-norm clipping (Secrets I 5.3.2; PyTorch's clip_grad_norm_).
-            double gradNorm = clipGradients(m, config.maxGradNorm());
-            out.put("charts/grad_norm", gradNorm);
-
-            // AdamW with linear learning-rate warm-up; during critic warm-up only the value head moves.
+            // Global gradient-norm clipping (Secrets I 5.3.2; PyTorch's clip_grad_norm_), then AdamW with
+            // linear learning-rate warm-up; during critic warm-up only the value head moves. The optimiser
+            // does both over one flat vector of all gradients.
             double lr = config.learningRate() * (config.warmupSteps() == 0 ? 1.0
                     : Math.min(1.0, (optimizerSteps + 1.0) / config.warmupSteps()));
-            optimizer.step(policy.block(), m, (float) lr, (float) config.weightDecay(),
-                    actorMoves ? name -> true : PpoUpdate::isValueHead);
+            double gradNorm = optimizer.step(policy.block(), m, (float) lr, (float) config.weightDecay(),
+                    actorMoves ? name -> true : PpoUpdate::isValueHead, config.maxGradNorm());
+            out.put("charts/grad_norm", gradNorm);
             optimizerSteps++;
             out.put("charts/learning_rate", lr);
             loss.attach(m);
         }
         return out;
-    }
-
-    private double clipGradients(NDManager m, double maxNorm) {
-        List<NDArray> grads = new ArrayList<>();
-        NDArray sumSquares = null;
-        for (Pair<String, Parameter> p : policy.block().getParameters()) {
-            NDArray w = p.getValue().getArray();
-            if (!p.getValue().requiresGradient() || !w.hasGradient()) {
-                continue;
-            }
-            NDArray g = w.getGradient();
-            g.attach(m);
-            grads.add(g);
-            NDArray s = g.square().sum();
-            sumSquares = sumSquares == null ? s : sumSquares.add(s);
-        }
-        if (sumSquares == null) {
-            return 0.0;
-        }
-        sumSquares.attach(m);
-        double norm = Math.sqrt(sumSquares.getFloat());  // one device sync for all parameters
-        if (maxNorm > 0 && norm > maxNorm) {
-            float scale = (float) (maxNorm / (norm + 1e-6));
-            grads.forEach(g -> g.muli(scale));
-        }
-        return norm;
     }
 
     private NDArray ptxLoss(NDManager m, PtxSource.PtxBatch batch) {

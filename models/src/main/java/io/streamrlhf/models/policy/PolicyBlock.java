@@ -12,6 +12,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.streamrlhf.models.transformer.KvCache;
 import io.streamrlhf.models.transformer.TransformerConfig;
+import io.streamrlhf.models.transformer.TransformerLayer;
 import io.streamrlhf.models.transformer.TransformerTrunk;
 
 /**
@@ -66,8 +67,8 @@ public final class PolicyBlock extends AbstractBlock {
         NDArray hidden = trunk.forward(ps, inputs, training).singletonOrThrow();  // (B, T, D)
         NDArray logits = Linear.linear(hidden, ps.getValue(lmHead, hidden.getDevice(), training))
                 .singletonOrThrow();  // (B, T, V)
-        NDArray values = Linear.linear(hidden, ps.getValue(valueWeight, hidden.getDevice(), training),
-                ps.getValue(valueBias, hidden.getDevice(), training)).singletonOrThrow().squeeze(-1);  // (B, T)
+        NDArray values = TransformerLayer.linear(hidden, ps.getValue(valueWeight, hidden.getDevice(), training),
+                ps.getValue(valueBias, hidden.getDevice(), training)).squeeze(-1);  // (B, T)
         return new NDList(logits, values);
     }
 

@@ -181,8 +181,7 @@ public final class TransformerLayer extends AbstractBlock {
 
     private NDArray[] projectQkv(ParameterStore ps, NDArray x, boolean training, long b, long t) {
         NDArray h = layerNorm(ps, x, ln1Gamma, ln1Beta, training);  // (B, T, D)
-        NDArray qkv = Linear.linear(h, value(ps, qkvWeight, x, training), value(ps, qkvBias, x, training))
-                .singletonOrThrow();  // (B, T, 3D)
+        NDArray qkv = linear(h, value(ps, qkvWeight, x, training), value(ps, qkvBias, x, training));  // (B, T, 3D)
         // Split, not select: the backward of a split is one concatenation, while each select's backward
         // writes its gradient into a zero tensor the size of all three (measured: ~5 % of a PPO update).
         NDList parts = qkv.split(3, 2);  // 3 x (B, T, D)
@@ -205,14 +204,12 @@ public final class TransformerLayer extends AbstractBlock {
 
     private NDArray finish(ParameterStore ps, NDArray x, NDArray attended, boolean training, long b, long t) {
         NDArray merged = attended.transpose(0, 2, 1, 3).reshape(b, t, dModel);  // (B, T, D)
-        NDArray proj = Linear.linear(merged, value(ps, projWeight, x, training), value(ps, projBias, x, training))
-                .singletonOrThrow();  // (B, T, D)
+        NDArray proj = linear(merged, value(ps, projWeight, x, training), value(ps, projBias, x, training));  // (B, T, D)
         NDArray y = x.add(residualDropout(proj, training));  // (B, T, D)
         NDArray h = layerNorm(ps, y, ln2Gamma, ln2Beta, training);  // (B, T, D)
-        NDArray up = Linear.linear(h, value(ps, fc1Weight, x, training), value(ps, fc1Bias, x, training))
-                .singletonOrThrow();  // (B, T, 4D)
-        NDArray down = Linear.linear(Activation.gelu(up), value(ps, fc2Weight, x, training),
-                value(ps, fc2Bias, x, training)).singletonOrThrow();  // (B, T, D)
+        NDArray up = linear(h, value(ps, fc1Weight, x, training), value(ps, fc1Bias, x, training));  // (B, T, 4D)
+        NDArray down = linear(Activation.gelu(up), value(ps, fc2Weight, x, training),
+                value(ps, fc2Bias, x, training));  // (B, T, D)
         return y.add(residualDropout(down, training));  // (B, T, D)
     }
 
@@ -223,6 +220,22 @@ public final class TransformerLayer extends AbstractBlock {
             return branch;
         }
         return Dropout.dropout(branch, p, true).singletonOrThrow();  // (B, T, D)
+    }
+
+    /**
+     * {@code x·Wᵀ + b} over the last axis of {@code x (…, in)} with {@code w (out, in)}. Inputs of
+     * more than two axes go through a 2-D view: libtorch's C++ {@code linear} fuses the bias into
+     * the matrix product ({@code addmm}) only for 2-D inputs, and otherwise adds it in a separate
+     * kernel over the whole output (and sums it again in the backward).
+     */
+    public static NDArray linear(NDArray x, NDArray w, NDArray b) {
+        Shape s = x.getShape();
+        int last = s.dimension() - 1;
+        if (last <= 1) {
+            return Linear.linear(x, w, b).singletonOrThrow();
+        }
+        NDArray y = Linear.linear(x.reshape(-1, s.get(last)), w, b).singletonOrThrow();  // (…, out) flattened
+        return y.reshape(s.slice(0, last).add(w.getShape().get(0)));
     }
 
     private NDArray layerNorm(ParameterStore ps, NDArray x, Parameter gamma, Parameter beta, boolean training) {
