@@ -247,7 +247,8 @@ public final class CheckpointableAdamW {
             NDList arrays = new NDList();
             for (Map.Entry<String, NDArray[]> e : moments.entrySet()) {
                 out.writeUTF(e.getKey());
-                out.writeInt(counts.get(e.getKey()));
+                // 0 for parameters that have not moved yet (the actor during critic warm-up): zero moments.
+                out.writeInt(counts.getOrDefault(e.getKey(), 0));
                 arrays.add(e.getValue()[0]);
                 arrays.add(e.getValue()[1]);
             }

@@ -126,4 +126,23 @@ class CheckpointableAdamWTest {
         }
         assertSameWeights();
     }
+
+    @Test
+    void stateSavedDuringCriticWarmupRestoresAndTrainsOnLikeTheUninterruptedRun() {
+        // A checkpoint after warm-up steps only: the actor's parameters have zero moments and no steps yet.
+        CheckpointableAdamW flat = new CheckpointableAdamW();
+        CheckpointableAdamW perParameter = new CheckpointableAdamW().perParameter();
+        for (int s = 0; s < 2; s++) {
+            step(fused, flat, s, VALUE_HEAD, 1.0);
+            step(reference, perParameter, s, VALUE_HEAD, 1.0);
+        }
+        CheckpointableAdamW restored = new CheckpointableAdamW();
+        restored.restore(flat.state(), fused.block());
+        assertThat(restored.state()).isEqualTo(flat.state());
+        for (int s = 2; s < 5; s++) {
+            step(fused, restored, s, ALL, 1.0);
+            step(reference, perParameter, s, ALL, 1.0);
+        }
+        assertSameWeights();
+    }
 }
