@@ -38,10 +38,10 @@ public final class BenchE2eCommand implements Callable<Integer> {
             description = "Gold reward to reach (default: SFT gold + half the gap to best-of-8).")
     Double targetGold;
 
-    @Option(names = "--warmup-s", paramLabel = "S", defaultValue = "45",
+    @Option(names = "--warmup-s", paramLabel = "S", defaultValue = "120",
             description = "Seconds of an untimed streaming loop first, so that neither timed run pays for the JVM's "
-                    + "just-in-time compilation (about half a core for the first minute); 0 skips it. "
-                    + "Default: ${DEFAULT-VALUE}.")
+                    + "just-in-time compilation (about half a core for the first minute, still compiling after "
+                    + "45 s); 0 skips it. Default: ${DEFAULT-VALUE}.")
     int warmupSeconds;
 
     @Option(names = "--json", description = "Print only the JSON line on stdout.")
