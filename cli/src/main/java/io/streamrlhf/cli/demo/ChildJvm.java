@@ -47,7 +47,23 @@ final class ChildJvm implements AutoCloseable {
      * @param log       file receiving its stdout and stderr
      */
     static ChildJvm start(String name, int maxHeapMb, Path log, String mainClass, List<String> args) {
+        return start(name, maxHeapMb, 0, log, mainClass, args);
+    }
+
+    /**
+     * Starts {@code mainClass args} in a new JVM at a lower scheduling priority.
+     *
+     * @param niceness added to the child's nice value (Unix {@code nice}; 0, or no {@code nice} on the PATH, runs it
+     *                 at this process's priority): a background component takes the CPU the loop leaves
+     */
+    static ChildJvm start(String name, int maxHeapMb, int niceness, Path log, String mainClass, List<String> args) {
         List<String> command = new ArrayList<>();
+        Path nice = niceness > 0 ? onPath("nice") : null;
+        if (nice != null) {
+            command.add(nice.toString());
+            command.add("-n");
+            command.add(Integer.toString(niceness));
+        }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx" + maxHeapMb + "m");
         command.add("-XX:+UseSerialGC");
@@ -74,6 +90,24 @@ final class ChildJvm implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the " + name + " process: " + e.getMessage(), e);
         }
+    }
+
+    /** An executable named {@code program} on the PATH, or null. */
+    static Path onPath(String program) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return null;
+        }
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            Path candidate = Path.of(dir, program);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     /** What the component is. */

@@ -81,6 +81,8 @@ public final class DemoRunner {
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(2);
     /** Learner batches of scored generations whose mean gold must reach a stop target (4 x 64: standard error ~0.05). */
     static final int TARGET_WINDOW_BATCHES = 4;
+    /** Nice value added to the reward-model trainer's process. */
+    static final int TRAINER_NICENESS = 10;
 
     private final DemoOptions options;
     private final PrintWriter log;
@@ -227,7 +229,10 @@ public final class DemoRunner {
         // The reward-model trainer, a child JVM.
         // Its log outlives the run: beside the report, or in the cache directory.
         Path trainerLog = logDir().resolve("rm-trainer.log");
-        ChildJvm trainer = ChildJvm.start("reward-model trainer", 1024, trainerLog, "io.streamrlhf.cli.Rlhf",
+        // It learns in the background: at nice 10 it takes the CPU the policy loop leaves, instead of slowing the
+        // learner on the critical path (on two cores it asks for a third of one).
+        ChildJvm trainer = ChildJvm.start("reward-model trainer", 1024, TRAINER_NICENESS, trainerLog,
+                "io.streamrlhf.cli.Rlhf",
                 List.of("train-rm", "--online", "--config", writeTrainerConfig(settings, models, work).toString(),
                         "--no-progress", "--threads", Integer.toString(options.threads())));
         started.add(() -> {

@@ -11,6 +11,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Pair;
+import io.streamrlhf.models.engine.NoGrad;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -37,8 +38,11 @@ import java.util.function.Predicate;
  * native {@code adamUpdate} clones, clamps and updates each tensor on its own; profiling showed
  * about 560 small kernels and 5 ms of a PPO update on the demo policy). The arithmetic is DJL's
  * {@code adamUpdate} with {@code adamw=true}: {@code w -= lr·wd·w + lr·√(1−β2ᵗ)/(1−β1ᵗ)·m / (√v + ε)}.
- * When some parameters must not move (critic warm-up) or their step counts differ, each trainable
- * parameter is updated on its own with DJL's kernel, on views of the same flat buffers.
+ * Step counts that differ (after a critic warm-up the value head has moved more often than the
+ * actor) make the bias correction a vector with one value per run of equal counts. Only while
+ * some parameters must not move (the critic warm-up itself) is each trainable parameter updated on
+ * its own with DJL's kernel, on views of the same flat buffers. The step runs without autograd
+ * recording ({@link NoGrad}), on any thread.
  *
  * <p>The moments live in the manager of the parameters (the model's).
  */
@@ -57,6 +61,7 @@ public final class CheckpointableAdamW {
     private NDArray flatMean;
     private NDArray flatVariance;
     private boolean fused = true;
+    private long flatSteps;
 
     /** β1 0.9, β2 0.999, ε 1e-8 (PyTorch's defaults). */
     public CheckpointableAdamW() {
@@ -90,6 +95,14 @@ public final class CheckpointableAdamW {
      */
     public double step(Block block, NDManager step, float lr, float weightDecay, Predicate<String> trainable,
                        double maxGradNorm) {
+        // An optimiser step is never part of a graph (PyTorch's optimisers run under no_grad).
+        try (NoGrad ignored = NoGrad.enter()) {
+            return stepWithoutRecording(block, step, lr, weightDecay, trainable, maxGradNorm);
+        }
+    }
+
+    private double stepWithoutRecording(Block block, NDManager step, float lr, float weightDecay,
+                                        Predicate<String> trainable, double maxGradNorm) {
         List<String> names = new ArrayList<>();
         List<NDArray> weights = new ArrayList<>();
         List<NDArray> grads = new ArrayList<>();
@@ -119,12 +132,16 @@ public final class CheckpointableAdamW {
         }
 
         boolean allTrainable = names.stream().allMatch(trainable);
-        int t0 = counts.getOrDefault(names.get(0), 0);
-        boolean sameCounts = names.stream().allMatch(n -> counts.getOrDefault(n, 0) == t0);
-        if (fused && allTrainable && sameCounts) {
-            int t = t0 + 1;
-            names.forEach(n -> counts.put(n, t));
-            float lrCorrected = lrCorrected(lr, t);
+        if (fused && allTrainable) {
+            // Step counts differ after a critic warm-up (the value head has moved more often than
+            // the actor): the bias correction is then a vector, one value per run of parameters
+            // with the same count, and the rest stays flat.
+            int[] t = new int[names.size()];
+            for (int i = 0; i < t.length; i++) {
+                t[i] = counts.merge(names.get(i), 1, Integer::sum);
+            }
+            NDArray correction = biasCorrection(step, lr, t, weights);
+            flatSteps++;
             NDList flatWeights = new NDList(weights.size());
             for (NDArray w : weights) {
                 flatWeights.add(attached(w.reshape(-1), step));
@@ -133,7 +150,8 @@ public final class CheckpointableAdamW {
             flatMean.muli(beta1).addi(g.mul(1 - beta1));
             flatVariance.muli(beta2).addi(g.square().muli(1 - beta2));
             NDArray denominator = attached(flatVariance.sqrt(), step).addi(epsilon);  // (N)
-            NDArray delta = attached(flatMean.mul(lrCorrected), step).divi(denominator)
+            NDArray delta = attached(correction == null ? flatMean.mul(lrCorrected(lr, t[0]))
+                    : flatMean.mul(correction), step).divi(denominator)
                     .addi(w.muli(lr * weightDecay));  // (N)
             long offset = 0;
             for (NDArray weight : weights) {
@@ -163,6 +181,30 @@ public final class CheckpointableAdamW {
             zero(weights.get(i), grads.get(i));
         }
         return norm;
+    }
+
+    /**
+     * The per-element bias-corrected learning rate when the step counts {@code t} differ, as runs
+     * of equal values; null when all counts are equal (a scalar does).
+     */
+    private NDArray biasCorrection(NDManager step, float lr, int[] t, List<NDArray> weights) {
+        boolean same = true;
+        for (int count : t) {
+            same &= count == t[0];
+        }
+        if (same) {
+            return null;
+        }
+        NDList runs = new NDList();
+        long runSize = 0;
+        for (int i = 0; i < t.length; i++) {
+            runSize += weights.get(i).size();
+            if (i == t.length - 1 || t[i + 1] != t[i]) {
+                runs.add(step.full(new Shape(runSize), lrCorrected(lr, t[i])));
+                runSize = 0;
+            }
+        }
+        return runs.size() == 1 ? runs.get(0) : attached(NDArrays.concat(runs), step);
     }
 
     private float lrCorrected(float lr, int t) {
@@ -231,6 +273,11 @@ public final class CheckpointableAdamW {
         flatMean = newMean;
         flatVariance = newVariance;
         layout = List.copyOf(names);
+    }
+
+    /** Steps taken on the flat path (tests check which path ran). */
+    long flatSteps() {
+        return flatSteps;
     }
 
     /** Parameters with state. */

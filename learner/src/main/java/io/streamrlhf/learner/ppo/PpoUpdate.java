@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.streamrlhf.learner.ppo.PpoConfig.Estimator;
+import io.streamrlhf.models.engine.NoGrad;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.policy.PolicyOutput;
 import java.util.ArrayList;
@@ -109,6 +110,14 @@ public final class PpoUpdate {
      * @param currentVersion the version of the policy being trained (staleness is measured against it)
      */
     public PpoStats update(List<RolloutSample> samples, long currentVersion) {
+        // Only the minibatch steps record gradients (inside their GradientCollector); the reference
+        // and rollout forwards, the diagnostics and the optimiser do not, whatever thread this is.
+        try (NoGrad ignored = NoGrad.enter()) {
+            return updateWithoutRecording(samples, currentVersion);
+        }
+    }
+
+    private PpoStats updateWithoutRecording(List<RolloutSample> samples, long currentVersion) {
         Rollout rollout = filterAndPack(samples, currentVersion);
         // When one minibatch holds the whole batch, the first minibatch's forward (with gradients)
         // sees exactly the weights the rollout statistics need: its detached outputs are the proximal
@@ -135,6 +144,12 @@ public final class PpoUpdate {
 
     /** Steps 1–8 on their own (tests read the importance weights and advantages they produce). */
     Rollout prepare(List<RolloutSample> samples, long currentVersion) {
+        try (NoGrad ignored = NoGrad.enter()) {
+            return prepareWithoutRecording(samples, currentVersion);
+        }
+    }
+
+    private Rollout prepareWithoutRecording(List<RolloutSample> samples, long currentVersion) {
         Rollout r = filterAndPack(samples, currentVersion);
         if (r.rows > 0) {
             statisticsAndAdvantages(r);
@@ -148,7 +163,7 @@ public final class PpoUpdate {
             RolloutInputs in = r.inputs(m, identity(r.rows));
             PolicyOutput out = policy.forward(in.tokens, in.attention, false);
             NDArray logpAll = out.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
-            rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions), out.values().get(":, :-1"), m);
+            rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions), out.values().get(":, :-1"), null, m);
             out.logits().attach(m);
             out.values().attach(m);
         }
@@ -204,13 +219,19 @@ public final class PpoUpdate {
      * reference. Only values are read, so the forward may be one that records gradients.
      */
     private void rolloutStatistics(Rollout r, RolloutInputs in, NDArray logpAll, NDArray logp, NDArray values,
-                                   NDManager m) {
+                                   NDArray entropy, NDManager m) {
         r.proxLogp = logp.toFloatArray();  // (B, F)
         r.oldValues = values.toFloatArray();  // (B, F)
-        NDArray mask = m.create(r.mask, new Shape(r.rows, r.f));  // (B, F)
-        r.metrics.put("policy/entropy", (double) entropy(logpAll, mask, r.maskCount).getFloat());
-        NDArray refLogits = reference.forward(in.tokens, in.attention, false).logits();  // (B, T, V)
-        r.refLogp = gather(refLogits.get(":, :-1, :").logSoftmax(-1), in.actions).toFloatArray();  // (B, F)
+        // Inside a fused step these read the forward of the loss: no graph for what is only read.
+        try (NoGrad ignored = NoGrad.enter()) {
+            if (entropy == null) {
+                NDArray mask = m.create(r.mask, new Shape(r.rows, r.f));  // (B, F)
+                entropy = entropy(logpAll, mask, r.maskCount);
+            }
+            r.metrics.put("policy/entropy", (double) entropy.getFloat());
+            NDArray refLogits = reference.forward(in.tokens, in.attention, false).logits();  // (B, T, V)
+            r.refLogp = gather(refLogits.get(":, :-1, :").logSoftmax(-1), in.actions).toFloatArray();  // (B, F)
+        }
     }
 
     /** Steps 4–8, on the host: importance weights, reward scaling, shaped rewards, advantages, whitening. */
@@ -390,8 +411,11 @@ public final class PpoUpdate {
                 NDArray logpAll = forward.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
                 NDArray newLogp = gather(logpAll, actions);  // (B, F)
                 NDArray newValues = forward.values().get(":, :-1");  // (B, F)
+                // The entropy bonus's term; a fused step also reports it as the rollout's entropy
+                // (same forward, same rows), instead of computing it twice.
+                NDArray entropy = actorMoves && config.entropyCoef() > 0 ? entropy(logpAll, mask, maskSum) : null;
                 if (fused) {
-                    rolloutStatistics(r, in, logpAll, newLogp, newValues, m);
+                    rolloutStatistics(r, in, logpAll, newLogp, newValues, entropy, m);
                     advantages(r);
                 }
                 NDArray proxLogp = m.create(Rollout.rowsOf(r.proxLogp, rows, r.f), new Shape(b, r.f));  // (B, F)
@@ -414,9 +438,9 @@ public final class PpoUpdate {
                     NDArray pgLoss = policyLoss(advantages, ratio, isWeights, mask, maskSum, config.clipRange());
                     loss = loss.add(pgLoss);
                     out.put("losses/policy_loss", (double) pgLoss.getFloat());
-                    if (config.entropyCoef() > 0) {
+                    if (entropy != null) {
                         // Entropy bonus (Secrets I 5.3.2; off in PPO-max by default).
-                        loss = loss.sub(entropy(logpAll, mask, maskSum).mul((float) config.entropyCoef()));
+                        loss = loss.sub(entropy.mul((float) config.entropyCoef()));
                     }
                     if (config.estimator() != Estimator.GAE && config.klCoef() > 0) {
                         // GRPO puts the KL to the reference in the loss (k3 estimator, Shao et al. 2024).
@@ -434,14 +458,9 @@ public final class PpoUpdate {
                 gc.backward(loss);
             }
 
-            // Diagnostics, cleanrl's formulas: approx-KL k3 = mean((r − 1) − log r), clip fraction.
-            NDArray maskBool = mask.gt(0);
-            out.put("losses/approx_kl", (double) ratio.sub(1f).sub(logratio).mul(mask).sum().getFloat() / maskSum);
-            out.put("losses/old_approx_kl", (double) logratio.neg().mul(mask).sum().getFloat() / maskSum);
-            out.put("losses/clipfrac", (double) ratio.sub(1f).abs().gt(config.clipRange()).logicalAnd(maskBool)
-                    .toType(DataType.FLOAT32, false).sum().getFloat() / maskSum);
-            out.put("ppo/ratio_mean", (double) ratio.mul(mask).sum().getFloat() / maskSum);
-            out.put("ppo/ratio_max_dev", (double) ratio.sub(1f).abs().mul(mask).max().getFloat());
+            // Diagnostics, cleanrl's formulas: approx-KL k3 = mean((r − 1) − log r), clip fraction; on
+            // the host from one copy of log r (a few thousand values) rather than a dozen small kernels.
+            diagnostics(logratio.toFloatArray(), maskHost, maskSum, config.clipRange(), out);
             out.put("losses/loss", (double) loss.getFloat());
 
             // Global gradient-norm clipping (Secrets I 5.3.2; PyTorch's clip_grad_norm_), then AdamW with
@@ -457,6 +476,34 @@ public final class PpoUpdate {
             loss.attach(m);
         }
         return out;
+    }
+
+    /** approx-KL (k3 and the old k1), clip fraction, mean ratio and its largest deviation from 1, masked. */
+    static void diagnostics(float[] logratio, float[] mask, float maskSum, double clipRange,
+                            Map<String, Double> out) {
+        double approxKl = 0;
+        double oldApproxKl = 0;
+        double clipped = 0;
+        double ratioSum = 0;
+        double maxDev = 0;
+        for (int k = 0; k < logratio.length; k++) {
+            if (mask[k] == 0) {
+                continue;
+            }
+            double logR = logratio[k];
+            double ratio = Math.exp(logR);
+            double dev = Math.abs(ratio - 1);
+            approxKl += mask[k] * ((ratio - 1) - logR);
+            oldApproxKl -= mask[k] * logR;
+            clipped += dev > clipRange ? 1 : 0;
+            ratioSum += mask[k] * ratio;
+            maxDev = Math.max(maxDev, dev * mask[k]);
+        }
+        out.put("losses/approx_kl", approxKl / maskSum);
+        out.put("losses/old_approx_kl", oldApproxKl / maskSum);
+        out.put("losses/clipfrac", clipped / maskSum);
+        out.put("ppo/ratio_mean", ratioSum / maskSum);
+        out.put("ppo/ratio_max_dev", maxDev);
     }
 
     private NDArray ptxLoss(NDManager m, PtxSource.PtxBatch batch) {

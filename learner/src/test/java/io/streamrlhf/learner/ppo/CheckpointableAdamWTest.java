@@ -12,11 +12,14 @@ import ai.djl.training.GradientCollector;
 import ai.djl.util.Pair;
 import io.streamrlhf.models.checkpoint.ModelWeights;
 import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.engine.NoGrad;
 import io.streamrlhf.models.policy.PolicyOutput;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.transformer.TransformerConfig;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -106,6 +109,41 @@ class CheckpointableAdamWTest {
         // It really trained, and the frozen-during-warm-up layers moved only after it.
         String fc1 = before.keySet().stream().filter(n -> n.contains("fc1_weight")).findFirst().orElseThrow();
         assertThat(weights(fused).get(fc1)).isNotEqualTo(before.get(fc1));
+        // After the warm-up the value head is two steps ahead of the actor; the steps stayed flat.
+        assertThat(flat.flatSteps()).isEqualTo(4);
+        assertThat(perParameter.flatSteps()).isZero();
+    }
+
+    @Test
+    void stepsOnAThreadThatRecordsGradients() throws Exception {
+        // PyTorch records autograd graphs by default on every thread but the one that loaded the
+        // engine (a learner thread, a stream thread); an in-place update of a leaf that takes
+        // gradients then fails. The step must not depend on the caller's grad mode.
+        CheckpointableAdamW flat = new CheckpointableAdamW();
+        CheckpointableAdamW perParameter = new CheckpointableAdamW().perParameter();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicBoolean recordingBefore = new AtomicBoolean();
+        AtomicBoolean recordingAfter = new AtomicBoolean();
+        Thread worker = new Thread(() -> {
+            try {
+                recordingBefore.set(NoGrad.recording());
+                for (int s = 0; s < 4; s++) {
+                    Predicate<String> trainable = s < 1 ? VALUE_HEAD : ALL;
+                    step(fused, flat, s, trainable, 1.0);
+                    step(reference, perParameter, s, trainable, 1.0);
+                }
+                recordingAfter.set(NoGrad.recording());
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        }, "adamw-test-recording-thread");
+        worker.start();
+        worker.join();
+        assertThat(failure.get()).isNull();
+        assertThat(recordingBefore.get()).as("a new thread records by default").isTrue();
+        assertThat(recordingAfter.get()).as("the caller's grad mode is restored").isTrue();
+        assertThat(flat.flatSteps()).isEqualTo(3);
+        assertSameWeights();
     }
 
     @Test

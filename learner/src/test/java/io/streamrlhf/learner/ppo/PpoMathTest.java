@@ -30,6 +30,23 @@ class PpoMathTest {
     }
 
     @Test
+    void diagnosticsMatchHandValuesAndSkipPadding() {
+        // log r = ln 1.5, ln 0.9, 0 (padding, ignored), ln 1.1; clip 0.2.
+        float[] logratio = {(float) Math.log(1.5), (float) Math.log(0.9), 5f, (float) Math.log(1.1)};
+        float[] mask = {1, 1, 0, 1};
+        java.util.Map<String, Double> out = new java.util.LinkedHashMap<>();
+        PpoUpdate.diagnostics(logratio, mask, 3f, 0.2, out);
+        // k3: ((0.5 − ln 1.5) + (−0.1 − ln 0.9) + (0.1 − ln 1.1)) / 3
+        double k3 = ((0.5 - Math.log(1.5)) + (-0.1 - Math.log(0.9)) + (0.1 - Math.log(1.1))) / 3;
+        assertThat(out.get("losses/approx_kl")).isCloseTo(k3, within(1e-6));
+        assertThat(out.get("losses/old_approx_kl")).isCloseTo(-(Math.log(1.5) + Math.log(0.9) + Math.log(1.1)) / 3,
+                within(1e-6));
+        assertThat(out.get("losses/clipfrac")).isCloseTo(1.0 / 3, within(1e-9));  // only 1.5 is beyond 1 ± 0.2
+        assertThat(out.get("ppo/ratio_mean")).isCloseTo((1.5 + 0.9 + 1.1) / 3, within(1e-6));
+        assertThat(out.get("ppo/ratio_max_dev")).isCloseTo(0.5, within(1e-6));
+    }
+
+    @Test
     void gaeWithGammaOneMatchesHandValues() {
         double[] rewards = {0.1, -0.2, 1.0};
         double[] values = {0.5, 0.4, 0.3};

@@ -3,6 +3,7 @@ package io.streamrlhf.models.reward;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.streamrlhf.models.engine.NoGrad;
 import java.util.List;
 
 /**
@@ -19,6 +20,13 @@ public final class RewardBatching {
      * which the head reads, survives truncation), right-pads with 0 under a 0 mask and scores.
      */
     public static RewardScores score(RewardModel model, List<int[]> conversations, List<int[]> responses) {
+        try (NoGrad ignored = NoGrad.enter()) {
+            return scoreWithoutGradients(model, conversations, responses);
+        }
+    }
+
+    private static RewardScores scoreWithoutGradients(RewardModel model, List<int[]> conversations,
+                                                      List<int[]> responses) {
         if (conversations.size() != responses.size()) {
             throw new IllegalArgumentException("score: " + conversations.size() + " conversations but "
                     + responses.size() + " responses");

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import io.streamrlhf.models.engine.NoGrad;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.transformer.KvCache;
@@ -54,6 +55,12 @@ public final class Sampler {
 
     /** Samples continuations of {@code prompts} (each non-empty). */
     public SampleResult sample(int[][] prompts, SamplingParams params) {
+        try (NoGrad ignored = NoGrad.enter()) {
+            return sampleWithoutGradients(prompts, params);
+        }
+    }
+
+    private SampleResult sampleWithoutGradients(int[][] prompts, SamplingParams params) {
         int b = prompts.length;
         if (b == 0) {
             throw new IllegalArgumentException("sample: no prompts");
