@@ -1,0 +1,52 @@
+package io.streamrlhf.cli.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A child JVM started at a lower priority really runs at it, and its output lands in its log. */
+class ChildJvmTest {
+
+    /** The child: prints its own nice value (field 19 of /proc/self/stat) and exits. */
+    public static final class PrintNice {
+        public static void main(String[] args) throws Exception {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            System.out.println("nice=" + fields[16]);
+        }
+    }
+
+    @Test
+    void runsTheChildAtTheRequestedNiceness(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isReadable(Path.of("/proc/self/stat")), "needs Linux's /proc");
+        assumeTrue(ChildJvm.onPath("nice") != null, "needs nice on the PATH");
+        int own = ownNice();
+        Path log = dir.resolve("child.log");
+        try (ChildJvm child = ChildJvm.start("nice probe", 64, 5, log, PrintNice.class.getName(), List.of())) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!child.diedUnexpectedly() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(child.exitValue()).as(child.logTail(20)).isZero();
+        }
+        assertThat(Files.readString(log)).contains("nice=" + Math.min(19, own + 5));
+    }
+
+    @Test
+    void findsProgramsOnThePathOnly() {
+        assertThat(ChildJvm.onPath("java-program-that-does-not-exist-" + System.nanoTime())).isNull();
+        assumeTrue(Files.isExecutable(Path.of("/bin/sh")), "needs /bin/sh");
+        assertThat(ChildJvm.onPath("sh")).isNotNull();
+    }
+
+    private static int ownNice() throws Exception {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+    }
+}
