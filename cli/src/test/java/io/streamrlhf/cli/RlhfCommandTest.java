@@ -46,6 +46,14 @@ class RlhfCommandTest {
     }
 
     @Test
+    void benchLearnerRejectsANegativeWarmupBeforeStartingAnything() {
+        Run run = run("bench", "learner", "--warmup-s", "-1");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("--warmup-s must be a number >= 0, got -1.0");
+        assertThat(run.out()).isEmpty();
+    }
+
+    @Test
     void demoRejectsBadSettingsBeforeStartingAnything() {
         Run beta = run("demo", "--beta", "-0.5");
         assertThat(beta.exit()).isEqualTo(2);

@@ -35,6 +35,11 @@ public final class BenchLearnerCommand implements Callable<Integer> {
             description = "Updates over which RSS growth is measured. Default: ${DEFAULT-VALUE}.")
     int rssUpdates;
 
+    @Option(names = "--warmup-s", paramLabel = "S", defaultValue = "5",
+            description = "Seconds of untimed updates before the timed ones (at least 3 updates): the JVM compiles "
+                    + "the update's Java side for several seconds, on the same cores. Default: ${DEFAULT-VALUE}.")
+    double warmupSeconds;
+
     @Override
     public Integer call() {
         ModelBench.Config cfg;
@@ -43,12 +48,15 @@ public final class BenchLearnerCommand implements Callable<Integer> {
             if (rssUpdates < 0) {
                 throw new IllegalArgumentException("--rss-updates must be >= 0, got " + rssUpdates);
             }
+            if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds)) {
+                throw new IllegalArgumentException("--warmup-s must be a number >= 0, got " + warmupSeconds);
+            }
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("rlhf bench learner: " + e.getMessage());
             return 2;
         }
         PrintWriter out = spec.commandLine().getOut();
-        LearnerBench.Result result = LearnerBench.run(cfg, rssUpdates, json ? line -> { } : line -> {
+        LearnerBench.Result result = LearnerBench.run(cfg, rssUpdates, warmupSeconds, json ? line -> { } : line -> {
             out.println(line);
             out.flush();
         });

@@ -49,11 +49,13 @@ public final class LearnerBench {
      * @param msPerUpdate        milliseconds per update
      * @param parameters         N
      * @param rssUpdates         updates the RSS was watched over
+     * @param warmupSeconds      untimed updates before the timed ones
      * @param device             where it ran
      * @param config             the workload
      */
     public record Result(double updateSeqPerSecond, double achievedGflops, double peakGflops, double rssGrowth,
-                         double msPerUpdate, long parameters, int rssUpdates, String device, ModelBench.Config config) {
+                         double msPerUpdate, long parameters, int rssUpdates, double warmupSeconds, String device,
+                         ModelBench.Config config) {
 
         /** achieved / peak. */
         public double ratio() {
@@ -71,6 +73,7 @@ public final class LearnerBench {
             root.put("ms_per_update", round(msPerUpdate, 3));
             root.put("n_params", parameters);
             root.put("rss_updates", rssUpdates);
+            root.put("warmup_s", warmupSeconds);
             root.put("device", device);
             config.writeJson(root.putObject("config"));
             return root.toString();
@@ -88,10 +91,12 @@ public final class LearnerBench {
     /**
      * Runs the benchmark.
      *
-     * @param rssUpdates updates over which RSS growth is measured (the issue asks for 1,000)
-     * @param progress   receives one line per phase, for people
+     * @param rssUpdates    updates over which RSS growth is measured (the issue asks for 1,000)
+     * @param warmupSeconds untimed updates first, at least 3: the JVM's compiler is still compiling the update's Java
+     *                      side for several seconds, on the same two cores (PyTorch eager has no such phase)
+     * @param progress      receives one line per phase, for people
      */
-    public static Result run(ModelBench.Config cfg, int rssUpdates, Consumer<String> progress) {
+    public static Result run(ModelBench.Config cfg, int rssUpdates, double warmupSeconds, Consumer<String> progress) {
         ModelRuntime.init(cfg.threads());
         try (TransformerPolicy policy = TransformerPolicy.create(cfg.model(), cfg.seed());
              TransformerPolicy reference = policy.referenceCopy()) {
@@ -107,7 +112,8 @@ public final class LearnerBench {
                     cfg.batch(), cfg.prompt() + cfg.newTokens(), cfg.dModel(), cfg.layers(), cfg.threads(),
                     policy.device()));
             Runnable update = () -> ppo.update(batch, 0);
-            for (int i = 0; i < 3; i++) {
+            long warmupStart = System.nanoTime();
+            for (int i = 0; i < 3 || (System.nanoTime() - warmupStart) / 1e9 < warmupSeconds; i++) {
                 update.run();
             }
             long start = System.nanoTime();
@@ -140,7 +146,7 @@ public final class LearnerBench {
             progress.accept(String.format("  RSS %d MiB -> %d MiB (%+.2f %%)", rssBefore >> 20, rssAfter >> 20,
                     growth * 100));
             return new Result(cfg.batch() / stepSeconds, achieved, peak, growth, stepSeconds * 1e3, n, rssUpdates,
-                    policy.device().toString(), cfg);
+                    warmupSeconds, policy.device().toString(), cfg);
         }
     }
 
