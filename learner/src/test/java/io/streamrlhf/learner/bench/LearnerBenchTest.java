@@ -1,0 +1,35 @@
+package io.streamrlhf.learner.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamrlhf.models.bench.ModelBench;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A tiny run of the learner bench: the issue's keys in the JSON line, with values that add up. */
+class LearnerBenchTest {
+
+    @Test
+    void tinyRunReportsTheIssuesFiguresConsistently() throws Exception {
+        ModelBench.Config cfg = new ModelBench.Config(16, 16, 1, 2, 16, 4, 4, 4, 1, 0.2, 0);
+        List<String> progress = new ArrayList<>();
+        LearnerBench.Result r = LearnerBench.run(cfg, 5, 0.1, progress::add);
+        JsonNode json = new ObjectMapper().readTree(r.toJson());
+        for (String key : List.of("update_seq_per_s", "achieved_gflops", "peak_gflops", "ratio", "rss_growth",
+                "rss_updates", "rss_settle_updates", "warmup_s")) {
+            assertThat(json.has(key)).as(key).isTrue();
+        }
+        assertThat(r.updateSeqPerSecond()).isPositive();
+        assertThat(r.msPerUpdate()).isCloseTo(1e3 * cfg.batch() / r.updateSeqPerSecond(),
+                org.assertj.core.api.Assertions.within(1e-6 * r.msPerUpdate()));
+        assertThat(json.get("ratio").asDouble()).isCloseTo(r.achievedGflops() / r.peakGflops(),
+                org.assertj.core.api.Assertions.within(1e-3));
+        assertThat(json.get("rss_updates").asInt()).isEqualTo(5);
+        assertThat(json.get("rss_settle_updates").asInt()).isBetween(0, LearnerBench.MAX_SETTLE_UPDATES);
+        assertThat(json.get("warmup_s").asDouble()).isEqualTo(0.1);
+        assertThat(progress).anyMatch(line -> line.startsWith("RSS over 5 updates"));
+    }
+}
