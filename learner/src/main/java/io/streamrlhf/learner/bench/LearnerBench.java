@@ -35,8 +35,8 @@ import java.util.function.Consumer;
  * policy {@code 6·N·B·T + 3·(4·L·T²·d)·B}, reference {@code 2·N·B·T + 4·L·T²·d·B}. {@code ratio}
  * is achieved FLOP/s over the FLOP/s of a 2048² DJL matrix multiply on the same threads.
  * {@code rss_growth} is the relative growth of the process's resident set over {@code rssUpdates}
- * further updates, counted from the JVM's first garbage collection on (before it, RSS rises by
- * the Java heap's first fill, once).
+ * further updates, counted from the next garbage collection after the timed phase (until a
+ * collection has cycled the young generation, RSS rises by the Java heap's first fill, once).
  */
 public final class LearnerBench {
 
@@ -50,7 +50,7 @@ public final class LearnerBench {
      * @param msPerUpdate        milliseconds per update
      * @param parameters         N
      * @param rssUpdates         updates the RSS was watched over
-     * @param settleUpdates      updates run before the RSS window, until the JVM's first garbage collection
+     * @param settleUpdates      updates run before the RSS window, until the next garbage collection
      * @param warmupSeconds      untimed updates before the timed ones
      * @param device             where it ran
      * @param config             the workload
@@ -89,7 +89,7 @@ public final class LearnerBench {
         }
     }
 
-    /** Bound on the updates run waiting for the first collection (a huge heap might never collect). */
+    /** Bound on the updates run waiting for the next collection (a huge heap might not collect for long). */
     static final int MAX_SETTLE_UPDATES = 3_000;
 
     private LearnerBench() {
@@ -153,7 +153,7 @@ public final class LearnerBench {
             progress.accept(String.format("  DJL 2048x2048 matmul peak: %.1f GFLOP/s (ratio %.2f)", peak,
                     achieved / peak));
 
-            // The Java heap's first fill is not growth: until the first collection each update's garbage (DJL's
+            // The Java heap's first fill is not growth: until a collection each update's garbage (DJL's
             // array handles, host copies; about 0.7 MiB an update here) lands on eden pages never touched before,
             // and RSS climbs by up to the eden's size, then stays flat. The window starts after that.
             long collections = collections();
@@ -162,7 +162,7 @@ public final class LearnerBench {
                 update.run();
                 settle++;
             }
-            progress.accept(String.format("RSS over %d updates (after %d until the first collection) ...", rssUpdates,
+            progress.accept(String.format("RSS over %d updates (after %d until the next collection) ...", rssUpdates,
                     settle));
             long rssBefore = rssBytes();
             for (int i = 0; i < rssUpdates; i++) {
