@@ -1,6 +1,7 @@
 package io.streamrlhf.learner.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,9 +25,9 @@ class LearnerBenchTest {
         }
         assertThat(r.updateSeqPerSecond()).isPositive();
         assertThat(r.msPerUpdate()).isCloseTo(1e3 * cfg.batch() / r.updateSeqPerSecond(),
-                org.assertj.core.api.Assertions.within(1e-6 * r.msPerUpdate()));
+                within(1e-6 * r.msPerUpdate()));
         assertThat(json.get("ratio").asDouble()).isCloseTo(r.achievedGflops() / r.peakGflops(),
-                org.assertj.core.api.Assertions.within(1e-3));
+                within(1e-3));
         assertThat(json.get("rss_updates").asInt()).isEqualTo(5);
         assertThat(json.get("rss_settle_updates").asInt()).isBetween(0, LearnerBench.MAX_SETTLE_UPDATES);
         assertThat(json.get("warmup_s").asDouble()).isEqualTo(0.1);

@@ -74,6 +74,15 @@ class CheckpointableAdamWTest {
         }
     }
 
+    /** Steps {@code from} until {@code to}, clip 1.0: {@code onFused} on one policy, {@code onReference} on the other. */
+    private void stepBoth(CheckpointableAdamW onFused, CheckpointableAdamW onReference, int from, int to,
+                          Predicate<String> trainable) {
+        for (int s = from; s < to; s++) {
+            step(fused, onFused, s, trainable, 1.0);
+            step(reference, onReference, s, trainable, 1.0);
+        }
+    }
+
     private static Map<String, float[]> weights(TransformerPolicy policy) {
         Map<String, float[]> out = new HashMap<>();
         for (Pair<String, Parameter> p : policy.block().getParameters()) {
@@ -127,11 +136,8 @@ class CheckpointableAdamWTest {
         Thread worker = new Thread(() -> {
             try {
                 recordingBefore.set(NoGrad.recording());
-                for (int s = 0; s < 4; s++) {
-                    Predicate<String> trainable = s < 1 ? VALUE_HEAD : ALL;
-                    step(fused, flat, s, trainable, 1.0);
-                    step(reference, perParameter, s, trainable, 1.0);
-                }
+                stepBoth(flat, perParameter, 0, 1, VALUE_HEAD);
+                stepBoth(flat, perParameter, 1, 4, ALL);
                 recordingAfter.set(NoGrad.recording());
             } catch (Throwable t) {
                 failure.set(t);
@@ -148,39 +154,30 @@ class CheckpointableAdamWTest {
 
     @Test
     void stateRoundTripsThroughTheFlatLayout() {
-        CheckpointableAdamW flat = new CheckpointableAdamW();
-        CheckpointableAdamW perParameter = new CheckpointableAdamW().perParameter();
-        for (int s = 0; s < 3; s++) {
-            step(fused, flat, s, ALL, 1.0);
-            step(reference, perParameter, s, ALL, 1.0);
-        }
-        CheckpointableAdamW restored = new CheckpointableAdamW();
-        restored.restore(flat.state(), fused.block());
-        assertThat(restored.state()).isEqualTo(flat.state());
-        assertThat(restored.size()).isEqualTo(flat.size());
-        for (int s = 3; s < 5; s++) {
-            step(fused, restored, s, ALL, 1.0);
-            step(reference, perParameter, s, ALL, 1.0);
-        }
+        saveAfterAndTrainOnRestored(3, ALL);
         assertSameWeights();
     }
 
     @Test
     void stateSavedDuringCriticWarmupRestoresAndTrainsOnLikeTheUninterruptedRun() {
         // A checkpoint after warm-up steps only: the actor's parameters have zero moments and no steps yet.
+        saveAfterAndTrainOnRestored(2, VALUE_HEAD);
+        assertSameWeights();
+    }
+
+    /**
+     * Steps 0 until {@code saveAt} with {@code trainableBefore}, saves the flat optimiser's state into a new one
+     * (checking the round trip: same bytes, same parameters), and trains both policies on to step 5 with all
+     * parameters, the fused one with the restored optimiser.
+     */
+    private void saveAfterAndTrainOnRestored(int saveAt, Predicate<String> trainableBefore) {
         CheckpointableAdamW flat = new CheckpointableAdamW();
         CheckpointableAdamW perParameter = new CheckpointableAdamW().perParameter();
-        for (int s = 0; s < 2; s++) {
-            step(fused, flat, s, VALUE_HEAD, 1.0);
-            step(reference, perParameter, s, VALUE_HEAD, 1.0);
-        }
+        stepBoth(flat, perParameter, 0, saveAt, trainableBefore);
         CheckpointableAdamW restored = new CheckpointableAdamW();
         restored.restore(flat.state(), fused.block());
         assertThat(restored.state()).isEqualTo(flat.state());
-        for (int s = 2; s < 5; s++) {
-            step(fused, restored, s, ALL, 1.0);
-            step(reference, perParameter, s, ALL, 1.0);
-        }
-        assertSameWeights();
+        assertThat(restored.size()).isEqualTo(flat.size());
+        stepBoth(restored, perParameter, saveAt, 5, ALL);
     }
 }
