@@ -52,12 +52,16 @@ public final class LearnerBench {
      * @param rssUpdates         updates the RSS was watched over
      * @param settleUpdates      updates run before the RSS window, until the next garbage collection
      * @param warmupSeconds      untimed updates before the timed ones
+     * @param rssStartMib        resident set when the RSS window opened, MiB
+     * @param rssEndMib          resident set when it closed, MiB
+     * @param heapPretouched     whether the JVM touched its whole Java heap at start ({@code -XX:+AlwaysPreTouch}, as
+     *                           {@code rlhf bench learner} runs it), so that RSS growth is native memory only
      * @param device             where it ran
      * @param config             the workload
      */
     public record Result(double updateSeqPerSecond, double achievedGflops, double peakGflops, double rssGrowth,
                          double msPerUpdate, long parameters, int rssUpdates, int settleUpdates, double warmupSeconds,
-                         String device,
+                         long rssStartMib, long rssEndMib, boolean heapPretouched, String device,
                          ModelBench.Config config) {
 
         /** achieved / peak. */
@@ -78,6 +82,9 @@ public final class LearnerBench {
             root.put("rss_updates", rssUpdates);
             root.put("rss_settle_updates", settleUpdates);
             root.put("warmup_s", warmupSeconds);
+            root.put("rss_start_mib", rssStartMib);
+            root.put("rss_end_mib", rssEndMib);
+            root.put("heap_pretouched", heapPretouched);
             root.put("device", device);
             config.writeJson(root.putObject("config"));
             return root.toString();
@@ -93,6 +100,19 @@ public final class LearnerBench {
     static final int MAX_SETTLE_UPDATES = 3_000;
 
     private LearnerBench() {
+    }
+
+    /** Whether this JVM was started with {@code -XX:+AlwaysPreTouch} (the last such flag wins). */
+    static boolean heapPretouched() {
+        boolean on = false;
+        for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.equals("-XX:+AlwaysPreTouch")) {
+                on = true;
+            } else if (arg.equals("-XX:-AlwaysPreTouch")) {
+                on = false;
+            }
+        }
+        return on;
     }
 
     /** Collections so far, all of the JVM's collectors together. */
@@ -155,7 +175,10 @@ public final class LearnerBench {
 
             // The Java heap's first fill is not growth: until a collection each update's garbage (DJL's
             // array handles, host copies; about 0.7 MiB an update here) lands on eden pages never touched before,
-            // and RSS climbs by up to the eden's size, then stays flat. The window starts after that.
+            // and RSS climbs by up to the eden's size, then stays flat. The window starts after that. (The young
+            // collections after it still move objects to regions never touched before, for a few hundred updates
+            // more: rlhf bench learner runs with -XX:+AlwaysPreTouch, so that the whole heap is resident from the
+            // start and what grows is native memory.)
             long collections = collections();
             int settle = 0;
             while (rssUpdates > 0 && collections() == collections && settle < MAX_SETTLE_UPDATES) {
@@ -173,7 +196,8 @@ public final class LearnerBench {
             progress.accept(String.format("  RSS %d MiB -> %d MiB (%+.2f %%)", rssBefore >> 20, rssAfter >> 20,
                     growth * 100));
             return new Result(cfg.batch() / stepSeconds, achieved, peak, growth, stepSeconds * 1e3, n, rssUpdates,
-                    settle, warmupSeconds, policy.device().toString(), cfg);
+                    settle, warmupSeconds, rssBefore >> 20, rssAfter >> 20, heapPretouched(),
+                    policy.device().toString(), cfg);
         }
     }
 
