@@ -1,12 +1,16 @@
 package io.streamrlhf.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrlhf.cli.demo.DemoFlags;
 import io.streamrlhf.cli.demo.DemoOptions;
 import io.streamrlhf.cli.demo.DemoResult;
 import io.streamrlhf.cli.demo.DemoRunner;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -44,6 +48,12 @@ public final class BenchE2eCommand implements Callable<Integer> {
                     + "45 s); 0 skips it. Default: ${DEFAULT-VALUE}.")
     int warmupSeconds;
 
+    @Option(names = "--repeats", paramLabel = "N", defaultValue = "1",
+            description = "Streaming and lockstep runs of each mode after the one warm-up, alternating which goes "
+                    + "first; the JSON then gives medians, plus every run's seconds and ratio. A single run's ratio "
+                    + "is mostly noise (docs/demo.md). Default: ${DEFAULT-VALUE}.")
+    int repeats;
+
     @Option(names = "--json", description = "Print only the JSON line on stdout.")
     boolean json;
 
@@ -53,6 +63,9 @@ public final class BenchE2eCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         if (warmupSeconds < 0) {
             throw new ParameterException(spec.commandLine(), "--warmup-s must be >= 0, got " + warmupSeconds);
+        }
+        if (repeats < 1) {
+            throw new ParameterException(spec.commandLine(), "--repeats must be >= 1, got " + repeats);
         }
         DemoOptions base;
         try {
@@ -78,41 +91,130 @@ public final class BenchE2eCommand implements Callable<Integer> {
             new DemoRunner(base.toBuilder().lockstep(false).stopAtGold(null)
                     .loopBudget(java.time.Duration.ofSeconds(warmupSeconds)).build(), err, false).run();
         }
-        err.printf(Locale.ROOT, "bench e2e: streaming run (up to %.1f min)%n", base.loopBudget().toSeconds() / 60.0);
-        err.flush();
-        DemoResult streaming = new DemoRunner(base.toBuilder().lockstep(false).stopAtGold(target).build(), err, false)
-                .run();
-        err.printf(Locale.ROOT, "bench e2e: lockstep run (up to %.1f min)%n", base.loopBudget().toSeconds() / 60.0);
-        err.flush();
-        DemoResult lockstep = new DemoRunner(base.toBuilder().lockstep(true).stopAtGold(target).build(), err, false)
-                .run();
-        ObjectNode o = new ObjectMapper().createObjectNode();
-        putSeconds(o, "streaming_s", streaming.targetReachedSeconds());
-        putSeconds(o, "lockstep_s", lockstep.targetReachedSeconds());
-        if (Double.isNaN(streaming.targetReachedSeconds()) || Double.isNaN(lockstep.targetReachedSeconds())) {
-            o.putNull("ratio");
-        } else {
-            o.put("ratio", Math.round(streaming.targetReachedSeconds() / lockstep.targetReachedSeconds() * 1000) / 1000.0);
+        List<DemoResult> streamingRuns = new ArrayList<>();
+        List<DemoResult> lockstepRuns = new ArrayList<>();
+        for (int r = 0; r < repeats; r++) {
+            // Alternating which mode goes first cancels a machine that speeds up or slows down over the repeats.
+            boolean streamingFirst = r % 2 == 0;
+            for (boolean lockstep : streamingFirst ? new boolean[] {false, true} : new boolean[] {true, false}) {
+                err.printf(Locale.ROOT, "bench e2e: %s run%s (up to %.1f min)%n", lockstep ? "lockstep" : "streaming",
+                        repeats > 1 ? String.format(Locale.ROOT, " %d of %d", r + 1, repeats) : "",
+                        base.loopBudget().toSeconds() / 60.0);
+                err.flush();
+                DemoResult result = new DemoRunner(base.toBuilder().lockstep(lockstep).stopAtGold(target).build(), err,
+                        false).run();
+                (lockstep ? lockstepRuns : streamingRuns).add(result);
+            }
         }
-        o.put("target_gold", Math.round(target * 10_000) / 10_000.0);
-        o.put("streaming_versions", streaming.policyVersions());
-        o.put("lockstep_versions", lockstep.policyVersions());
-        o.put("streaming_generations", streaming.generations());
-        o.put("lockstep_generations", lockstep.generations());
-        o.put("warmup_s", warmupSeconds);
+        ObjectNode o = summary(streamingRuns, lockstepRuns, target, warmupSeconds);
         if (!json) {
             out.printf(Locale.ROOT, "%-10s %14s %10s %12s%n", "mode", "to target (s)", "versions", "generations");
-            row(out, "streaming", streaming);
-            row(out, "lockstep", lockstep);
+            for (int r = 0; r < repeats; r++) {
+                row(out, "streaming", streamingRuns.get(r));
+                row(out, "lockstep", lockstepRuns.get(r));
+            }
         }
         out.println(o.toString());
         out.flush();
         return 0;
     }
 
+    /**
+     * The JSON line. With one repeat, each figure is that run's; with more, the median over the repeats (a mode that
+     * did not reach the target counts as the slowest), plus every run's seconds and ratio.
+     */
+    static ObjectNode summary(List<DemoResult> streamingRuns, List<DemoResult> lockstepRuns, double target,
+                              int warmupSeconds) {
+        double streamingS = median(streamingRuns.stream().mapToDouble(DemoResult::targetReachedSeconds).toArray());
+        double lockstepS = median(lockstepRuns.stream().mapToDouble(DemoResult::targetReachedSeconds).toArray());
+        ObjectNode o = new ObjectMapper().createObjectNode();
+        putSeconds(o, "streaming_s", streamingS);
+        putSeconds(o, "lockstep_s", lockstepS);
+        if (Double.isNaN(streamingS) || Double.isNaN(lockstepS)) {
+            o.putNull("ratio");
+        } else {
+            o.put("ratio", Math.round(streamingS / lockstepS * 1000) / 1000.0);
+        }
+        o.put("target_gold", Math.round(target * 10_000) / 10_000.0);
+        o.put("streaming_versions", medianLong(streamingRuns.stream().mapToLong(DemoResult::policyVersions)));
+        o.put("lockstep_versions", medianLong(lockstepRuns.stream().mapToLong(DemoResult::policyVersions)));
+        o.put("streaming_generations", medianLong(streamingRuns.stream().mapToLong(DemoResult::generations)));
+        o.put("lockstep_generations", medianLong(lockstepRuns.stream().mapToLong(DemoResult::generations)));
+        o.put("streaming_versions_at_target",
+                medianLong(streamingRuns.stream().mapToLong(DemoResult::versionsAtTarget)));
+        o.put("lockstep_versions_at_target", medianLong(lockstepRuns.stream().mapToLong(DemoResult::versionsAtTarget)));
+        o.put("warmup_s", warmupSeconds);
+        // Versions per second to the target, and what the ratio would be if both modes needed the same number of
+        // versions: the versions each needs swing by ±10 between runs of the same seed (the gold of 256 generations
+        // is that noisy), its rate much less.
+        // A run that never reached the target has no rate; it counts as the slowest, 0.
+        double streamingRate = median(streamingRuns.stream().mapToDouble(BenchE2eCommand::rateOrZero).toArray());
+        double lockstepRate = median(lockstepRuns.stream().mapToDouble(BenchE2eCommand::rateOrZero).toArray());
+        putRounded(o, "streaming_versions_per_s", streamingRate);
+        putRounded(o, "lockstep_versions_per_s", lockstepRate);
+        putRounded(o, "rate_ratio", lockstepRate / streamingRate);
+        o.put("repeats", streamingRuns.size());
+        if (streamingRuns.size() > 1) {
+            ArrayNode ratios = o.putArray("ratio_all");
+            ArrayNode streamingAll = o.putArray("streaming_s_all");
+            ArrayNode lockstepAll = o.putArray("lockstep_s_all");
+            for (int r = 0; r < streamingRuns.size(); r++) {
+                double a = streamingRuns.get(r).targetReachedSeconds();
+                double b = lockstepRuns.get(r).targetReachedSeconds();
+                addRounded(streamingAll, a, 10);
+                addRounded(lockstepAll, b, 10);
+                addRounded(ratios, a / b, 1000);
+            }
+        }
+        return o;
+    }
+
+    /** The median, NaN counted as larger than any number (a run that never reached the target is the slowest). */
+    static double median(double[] values) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);  // NaN sorts last
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static long medianLong(java.util.stream.LongStream values) {
+        return Math.round(median(values.asDoubleStream().toArray()));
+    }
+
+    private static void addRounded(ArrayNode array, double value, double scale) {
+        if (Double.isNaN(value) || Double.isInfinite(value)) {
+            array.addNull();
+        } else {
+            array.add(Math.round(value * scale) / scale);
+        }
+    }
+
     private static void row(PrintWriter out, String mode, DemoResult r) {
         out.printf(Locale.ROOT, "%-10s %14s %10d %12d%n", mode, Double.isNaN(r.targetReachedSeconds()) ? "not reached"
                 : String.format(Locale.ROOT, "%.1f", r.targetReachedSeconds()), r.policyVersions(), r.generations());
+    }
+
+    /** Policy versions published per loop second until the target was reached; NaN if it was not. */
+    public static double rate(DemoResult r) {
+        double seconds = r.targetReachedSeconds();
+        return Double.isNaN(seconds) || seconds <= 0 || r.versionsAtTarget() < 0 ? Double.NaN
+                : r.versionsAtTarget() / seconds;
+    }
+
+    private static double rateOrZero(DemoResult r) {
+        double rate = rate(r);
+        return Double.isNaN(rate) ? 0 : rate;
+    }
+
+    private static void putRounded(ObjectNode o, String key, double value) {
+        if (Double.isNaN(value) || Double.isInfinite(value)) {
+            o.putNull(key);
+        } else {
+            o.put(key, Math.round(value * 1000) / 1000.0);
+        }
     }
 
     private static void putSeconds(ObjectNode o, String key, double seconds) {

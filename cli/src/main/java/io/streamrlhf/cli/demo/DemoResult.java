@@ -35,13 +35,15 @@ import java.util.Locale;
  * @param rmHeldOutAccuracy    the initial ensemble's held-out pairwise accuracy
  * @param cpuSeconds           CPU seconds used by the run's processes (this JVM, the reward-model trainer, the
  *                             registry): a load-independent measure of its cost on a shared machine
+ * @param versionsAtTarget     policy versions published by the time the stop target was reached (-1: none/not
+ *                             reached)
  */
 public record DemoResult(double sftGold, double bon8Gold, double finalGold, double finalProxy, double sftProxy,
                          double klRef, long policyVersions, long versionsGenerating, long rmVersions,
                          double wallSeconds, double loopSeconds, long generations, long scored, long preferences,
                          long dlqRecords, double targetReachedSeconds, boolean lockstep, double beta, long seed,
                          boolean sftCached, double sftSeconds, double rmSeconds, double rmHeldOutAccuracy,
-                         double cpuSeconds) {
+                         double cpuSeconds, long versionsAtTarget) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -67,6 +69,10 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
         o.put("beta", beta);
         o.put("seed", seed);
         o.put("sft_cached", sftCached);
+        if (versionsAtTarget >= 0) {
+            o.put("versions_at_target", versionsAtTarget);
+            o.put("target_s", round(targetReachedSeconds));
+        }
         try {
             return JSON.writeValueAsString(o);
         } catch (JsonProcessingException e) {

@@ -376,7 +376,8 @@ public final class DemoRunner {
                 baseline.sft().proxy(), kl, finalVersion, snap.versionsGenerating(), Math.max(0, snap.newestRm()),
                 wall, loopSeconds, generations(workers), snap.scored(), snap.preferences(), dlq,
                 snap.targetReachedAt(), options.lockstep(), options.beta(), options.seed(), models.sftCached(),
-                models.sftSeconds(), models.rmSeconds(), models.rmHeldOutAccuracy(), cpu);
+                models.sftSeconds(), models.rmSeconds(), models.rmHeldOutAccuracy(), cpu,
+                snap.versionsPublishedAtTarget());
         if (options.reportDir() != null) {
             Path index = DemoReport.write(options.reportDir(), options, result, snap, throughput);
             log.printf("Report: %s%n", index.toAbsolutePath());

@@ -311,6 +311,15 @@ final class LoopMonitor implements AutoCloseable {
                     List<UpdatePoint> updates, TreeMap<Long, Double> publishedAt, double targetReachedAt,
                     long targetVersion) {
 
+        /** Versions published (beyond the starting version 0) by the time the target was reached; -1 if it was not. */
+        long versionsPublishedAtTarget() {
+            if (Double.isNaN(targetReachedAt)) {
+                return -1;
+            }
+            return publishedAt.entrySet().stream().filter(e -> e.getKey() > 0 && e.getValue() <= targetReachedAt)
+                    .count();
+        }
+
         /** Versions published (beyond the starting version 0). */
         long versionsPublished() {
             return publishedAt.keySet().stream().filter(v -> v > 0).count();

@@ -38,6 +38,24 @@ class DemoUnitsTest {
     }
 
     @Test
+    void versionsAtTargetCountsWhatWasPublishedByTheCrossing() {
+        LoopMonitor.Snapshot none = snapshot();
+        assertThat(none.versionsPublishedAtTarget()).as("target not reached").isEqualTo(-1);
+        LoopMonitor.Snapshot crossed = new LoopMonitor.Snapshot(10, 24, 40, 2, 2, 2, 2.0, 0.4, 1, none.versions(),
+                none.updates(), none.publishedAt(), 6.0, 1);
+        assertThat(crossed.versionsPublishedAtTarget()).as("version 1 at 4 s, version 2 at 8 s, target at 6 s")
+                .isEqualTo(1);
+        assertThat(crossed.versionsPublished()).isEqualTo(2);
+        DemoResult reached = new DemoResult(1.9, 2.3, 2.2, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0,
+                6.0, false, 0.02, 1, true, 0, 0, 0.6, 350, 1);
+        assertThat(reached.toJson()).contains("\"versions_at_target\":1", "\"target_s\":6.0");
+        assertThat(io.streamrlhf.cli.bench.BenchE2eCommand.rate(reached)).isCloseTo(1 / 6.0,
+                org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(result(1.9, 2.3, 2.2).toJson()).doesNotContain("versions_at_target");
+        assertThat(io.streamrlhf.cli.bench.BenchE2eCommand.rate(result(1.9, 2.3, 2.2))).isNaN();
+    }
+
+    @Test
     void optionsDefaultsAreValidAndBadValuesAreNamed() {
         DemoOptions d = DemoOptions.defaults();
         assertThat(d.promptsPerBatch()).isEqualTo(d.batchSequences() / d.groupSize());
@@ -105,7 +123,7 @@ class DemoUnitsTest {
 
     private static DemoResult result(double sft, double bon, double fin) {
         return new DemoResult(sft, bon, fin, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0, Double.NaN,
-                false, 0.02, 1, true, 0, 0, 0.6, 350);
+                false, 0.02, 1, true, 0, 0, 0.6, 350, -1);
     }
 
     private static LoopMonitor.Snapshot snapshot() {
