@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.LongStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -146,8 +147,7 @@ public final class BenchE2eCommand implements Callable<Integer> {
         o.put("warmup_s", warmupSeconds);
         // Versions per second to the target, and what the ratio would be if both modes needed the same number of
         // versions: the versions each needs swing by ±10 between runs of the same seed (the gold of 256 generations
-        // is that noisy), its rate much less.
-        // A run that never reached the target has no rate; it counts as the slowest, 0.
+        // is that noisy), its rate much less. A run that never reached the target has no rate: it counts as 0.
         double streamingRate = median(streamingRuns.stream().mapToDouble(BenchE2eCommand::rateOrZero).toArray());
         double lockstepRate = median(lockstepRuns.stream().mapToDouble(BenchE2eCommand::rateOrZero).toArray());
         putRounded(o, "streaming_versions_per_s", streamingRate);
@@ -180,7 +180,7 @@ public final class BenchE2eCommand implements Callable<Integer> {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static long medianLong(java.util.stream.LongStream values) {
+    private static long medianLong(LongStream values) {
         return Math.round(median(values.asDoubleStream().toArray()));
     }
 

@@ -2,9 +2,11 @@ package io.streamrlhf.cli.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamrlhf.cli.bench.BenchE2eCommand;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,10 +51,10 @@ class DemoUnitsTest {
         DemoResult reached = new DemoResult(1.9, 2.3, 2.2, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0,
                 6.0, false, 0.02, 1, true, 0, 0, 0.6, 350, 1);
         assertThat(reached.toJson()).contains("\"versions_at_target\":1", "\"target_s\":6.0");
-        assertThat(io.streamrlhf.cli.bench.BenchE2eCommand.rate(reached)).isCloseTo(1 / 6.0,
-                org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(BenchE2eCommand.rate(reached)).isCloseTo(1 / 6.0,
+                within(1e-12));
         assertThat(result(1.9, 2.3, 2.2).toJson()).doesNotContain("versions_at_target");
-        assertThat(io.streamrlhf.cli.bench.BenchE2eCommand.rate(result(1.9, 2.3, 2.2))).isNaN();
+        assertThat(BenchE2eCommand.rate(result(1.9, 2.3, 2.2))).isNaN();
     }
 
     @Test
