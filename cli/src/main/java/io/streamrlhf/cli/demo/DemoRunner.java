@@ -368,7 +368,7 @@ public final class DemoRunner {
         } else {
             last = baseline.sft();
         }
-        double kl = newest.map(c -> c.metrics().getOrDefault("policy/kl_ref", Double.NaN)).orElse(0.0);
+        double kl = klToReference(newest.map(LearnerCheckpoint::metrics), snap.updates());
         double wall = (System.nanoTime() - t0) / 1e9;
         double cpu = cpuSeconds(ProcessHandle.current()) + trainer.cpuSeconds()
                 + cluster.registry().process().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
@@ -384,6 +384,24 @@ public final class DemoRunner {
             log.flush();
         }
         return result;
+    }
+
+    /**
+     * The final policy's KL to the reference: the newest checkpoint's {@code policy/kl_ref}. An update whose samples
+     * were all dropped (stale) measures none, and a checkpoint after it carries none; then the newest update that
+     * measured one, as the monitor saw it. 0 when nothing was trained (the final policy is the SFT policy).
+     */
+    static double klToReference(Optional<Map<String, Double>> checkpointMetrics, List<LoopMonitor.UpdatePoint> updates) {
+        Double fromCheckpoint = checkpointMetrics.map(m -> m.get("policy/kl_ref")).orElse(null);
+        if (fromCheckpoint != null && !fromCheckpoint.isNaN()) {
+            return fromCheckpoint;
+        }
+        for (int i = updates.size() - 1; i >= 0; i--) {
+            if (!Double.isNaN(updates.get(i).klRef())) {
+                return updates.get(i).klRef();
+            }
+        }
+        return 0.0;
     }
 
     private void checkAborted() {

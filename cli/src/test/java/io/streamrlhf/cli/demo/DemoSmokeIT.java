@@ -78,7 +78,7 @@ class DemoSmokeIT {
         assertThat(summary.get("rm_versions").asLong()).as("the reward-model trainer published").isGreaterThanOrEqualTo(2);
         assertThat(summary.get("dlq_records").asLong()).as("dead letters").isZero();
         for (String key : List.of("sft_gold", "bon8_gold", "final_gold", "final_proxy", "kl_ref", "wall_s")) {
-            assertThat(summary.get(key).isNumber()).as(key).isTrue();
+            assertThat(summary.get(key).isNumber()).as("%s in %s", key, summary).isTrue();
         }
         assertThat(String.join("\n", lines)).contains("SFT policy", "best-of-8", "final policy");
 

@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,6 +60,18 @@ class DemoUnitsTest {
     }
 
     @Test
+    void klToTheReferenceSurvivesAnUpdateThatTrainedNothing() {
+        List<LoopMonitor.UpdatePoint> updates = List.of(new LoopMonitor.UpdatePoint(1, 0.5, 0.1, 0, 0.001),
+                new LoopMonitor.UpdatePoint(2, 0.7, 0.3, 1, 0.004),
+                new LoopMonitor.UpdatePoint(3, Double.NaN, Double.NaN, 5, Double.NaN));
+        assertThat(DemoRunner.klToReference(Optional.of(Map.of("policy/kl_ref", 0.9)), updates))
+                .isEqualTo(0.9);
+        assertThat(DemoRunner.klToReference(Optional.of(Map.of("data/dropped_stale", 32.0)), updates))
+                .as("the newest checkpoint came after an update whose samples were all stale").isEqualTo(0.7);
+        assertThat(DemoRunner.klToReference(Optional.empty(), List.of())).as("nothing trained").isZero();
+    }
+
+    @Test
     void optionsDefaultsAreValidAndBadValuesAreNamed() {
         DemoOptions d = DemoOptions.defaults();
         assertThat(d.promptsPerBatch()).isEqualTo(d.batchSequences() / d.groupSize());
@@ -71,11 +85,11 @@ class DemoUnitsTest {
                 .hasMessageContaining("nonsense");
         assertThatThrownBy(() -> d.toBuilder().onlineRmMethod("").build()).hasMessageContaining("--online-rm-method");
         assertThat(d.toBuilder().onlineRmMethod("bt+meta").build().onlineRmMethod()).isEqualTo("bt+meta");
-        assertThat(d.toBuilder().ppoOverrides(java.util.Map.of("ppo.epochs", "1")).build().ppoOverrides())
+        assertThat(d.toBuilder().ppoOverrides(Map.of("ppo.epochs", "1")).build().ppoOverrides())
                 .containsEntry("ppo.epochs", "1");
-        assertThatThrownBy(() -> d.toBuilder().ppoOverrides(java.util.Map.of("ppo.epoch", "1")).build())
+        assertThatThrownBy(() -> d.toBuilder().ppoOverrides(Map.of("ppo.epoch", "1")).build())
                 .hasMessageContaining("--ppo: unknown setting 'ppo.epoch'");
-        assertThatThrownBy(() -> d.toBuilder().ppoOverrides(java.util.Map.of("ppo.epochs", "zero")).build())
+        assertThatThrownBy(() -> d.toBuilder().ppoOverrides(Map.of("ppo.epochs", "zero")).build())
                 .hasMessageContaining("--ppo").hasMessageContaining("ppo.epochs");
     }
 
