@@ -50,15 +50,15 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
     /** The one-line JSON of {@code rlhf demo --json}: the required keys first, then the rest. */
     public String toJson() {
         ObjectNode o = JSON.createObjectNode();
-        o.put("sft_gold", round(sftGold));
-        o.put("bon8_gold", round(bon8Gold));
-        o.put("final_gold", round(finalGold));
-        o.put("final_proxy", round(finalProxy));
-        o.put("kl_ref", round(klRef));
+        putFigure(o, "sft_gold", sftGold);
+        putFigure(o, "bon8_gold", bon8Gold);
+        putFigure(o, "final_gold", finalGold);
+        putFigure(o, "final_proxy", finalProxy);
+        putFigure(o, "kl_ref", klRef);
         o.put("policy_versions", policyVersions);
-        o.put("wall_s", round(wallSeconds));
-        o.put("loop_s", round(loopSeconds));
-        o.put("cpu_s", round(cpuSeconds));
+        putFigure(o, "wall_s", wallSeconds);
+        putFigure(o, "loop_s", loopSeconds);
+        putFigure(o, "cpu_s", cpuSeconds);
         o.put("versions_generating", versionsGenerating);
         o.put("rm_versions", rmVersions);
         o.put("generations", generations);
@@ -71,7 +71,7 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
         o.put("sft_cached", sftCached);
         if (versionsAtTarget >= 0) {
             o.put("versions_at_target", versionsAtTarget);
-            o.put("target_s", round(targetReachedSeconds));
+            putFigure(o, "target_s", targetReachedSeconds);
         }
         try {
             return JSON.writeValueAsString(o);
@@ -104,6 +104,15 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
                 ? "  => the streaming-trained policy beats best-of-8 reranking on the hidden gold reward."
                 : "  => the final policy did NOT beat best-of-8 reranking on the gold reward in this run.");
         out.flush();
+    }
+
+    /** A figure rounded to four decimals, or null where there is none (NaN, infinite): the line stays JSON. */
+    private static void putFigure(ObjectNode o, String key, double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+            o.putNull(key);
+        } else {
+            o.put(key, round(v));
+        }
     }
 
     private static double round(double v) {

@@ -72,6 +72,16 @@ class DemoUnitsTest {
     }
 
     @Test
+    void aFigureThatIsNotANumberIsNullInTheJsonLine() throws Exception {
+        DemoResult r = new DemoResult(1.9, 2.3, 2.2, Double.NaN, 0.0, Double.POSITIVE_INFINITY, 12, 11, 3, 290, 180,
+                5000, 5000, 2000, 0, Double.NaN, false, 0.02, 1, true, 0, 0, 0.6, 350, -1);
+        JsonNode json = JSON.readTree(r.toJson());
+        assertThat(json.get("final_proxy").isNull()).isTrue();
+        assertThat(json.get("kl_ref").isNull()).isTrue();
+        assertThat(json.get("final_gold").asDouble()).isEqualTo(2.2);
+    }
+
+    @Test
     void optionsDefaultsAreValidAndBadValuesAreNamed() {
         DemoOptions d = DemoOptions.defaults();
         assertThat(d.promptsPerBatch()).isEqualTo(d.batchSequences() / d.groupSize());
