@@ -116,9 +116,6 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
     }
 
     private static double round(double v) {
-        if (Double.isNaN(v) || Double.isInfinite(v)) {
-            return v;
-        }
         return Math.round(v * 10_000) / 10_000.0;
     }
 }

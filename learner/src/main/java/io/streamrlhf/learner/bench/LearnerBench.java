@@ -15,6 +15,8 @@ import io.streamrlhf.models.sampling.SampleResult;
 import io.streamrlhf.models.sampling.Sampler;
 import io.streamrlhf.models.sampling.SamplingParams;
 import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -105,7 +107,7 @@ public final class LearnerBench {
     /** Whether this JVM was started with {@code -XX:+AlwaysPreTouch} (the last such flag wins). */
     static boolean heapPretouched() {
         boolean on = false;
-        for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (arg.equals("-XX:+AlwaysPreTouch")) {
                 on = true;
             } else if (arg.equals("-XX:-AlwaysPreTouch")) {
@@ -118,8 +120,7 @@ public final class LearnerBench {
     /** Collections so far, all of the JVM's collectors together. */
     static long collections() {
         long n = 0;
-        for (java.lang.management.GarbageCollectorMXBean gc
-                : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
             n += Math.max(0, gc.getCollectionCount());
         }
         return n;

@@ -32,8 +32,9 @@ class LearnerBenchTest {
         assertThat(json.get("rss_settle_updates").asInt()).isBetween(0, LearnerBench.MAX_SETTLE_UPDATES);
         assertThat(json.get("warmup_s").asDouble()).isEqualTo(0.1);
         assertThat(json.get("rss_start_mib").asLong()).isPositive();
+        // Within the rounding of the two ends to whole MiB.
         assertThat(json.get("rss_growth").asDouble()).isCloseTo(
-                (double) (r.rssEndMib() - r.rssStartMib()) / r.rssStartMib(), within(2.0 / r.rssStartMib()));  // MiB rounding
+                (double) (r.rssEndMib() - r.rssStartMib()) / r.rssStartMib(), within(2.0 / r.rssStartMib()));
         // Surefire's JVM is not started with -XX:+AlwaysPreTouch.
         assertThat(json.get("heap_pretouched").asBoolean()).isFalse();
         assertThat(progress).anyMatch(line -> line.startsWith("RSS over 5 updates"));
