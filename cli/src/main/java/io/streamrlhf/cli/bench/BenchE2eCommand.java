@@ -107,7 +107,8 @@ public final class BenchE2eCommand implements Callable<Integer> {
                 (lockstep ? lockstepRuns : streamingRuns).add(result);
             }
         }
-        ObjectNode o = summary(streamingRuns, lockstepRuns, target, warmupSeconds);
+        ObjectNode o = summary(streamingRuns, lockstepRuns, target, warmupSeconds,
+                Runtime.getRuntime().availableProcessors());
         if (!json) {
             out.printf(Locale.ROOT, "%-10s %14s %10s %12s%n", "mode", "to target (s)", "versions", "generations");
             for (int r = 0; r < repeats; r++) {
@@ -123,9 +124,11 @@ public final class BenchE2eCommand implements Callable<Integer> {
     /**
      * The JSON line. With one repeat, each figure is that run's; with more, the median over the repeats (a mode that
      * did not reach the target counts as the slowest), plus every run's seconds and ratio.
+     *
+     * @param cores the machine's cores, for the ratio's floor
      */
     static ObjectNode summary(List<DemoResult> streamingRuns, List<DemoResult> lockstepRuns, double target,
-                              int warmupSeconds) {
+                              int warmupSeconds, int cores) {
         double streamingS = median(streamingRuns.stream().mapToDouble(DemoResult::targetReachedSeconds).toArray());
         double lockstepS = median(lockstepRuns.stream().mapToDouble(DemoResult::targetReachedSeconds).toArray());
         ObjectNode o = new ObjectMapper().createObjectNode();
@@ -154,6 +157,28 @@ public final class BenchE2eCommand implements Callable<Integer> {
         putRounded(o, "lockstep_versions_per_s", lockstepRate);
         putRounded(o, "rate_ratio", lockstepRate / streamingRate);
         o.put("repeats", streamingRuns.size());
+        // What the loops cost, and the lowest ratio that cost allows on this machine. Streaming overlaps lockstep's
+        // stages; it cannot go faster than (a) doing lockstep's work per version with every core busy, nor (b) one
+        // update after another at lockstep's update time (the learner trains one batch at a time). Both assume the
+        // same number of versions to the target; the trainer's CPU is left out (it takes what the loop leaves).
+        double streamingCores = median(streamingRuns.stream().mapToDouble(DemoResult::loopCores).toArray());
+        double lockstepCores = median(lockstepRuns.stream().mapToDouble(DemoResult::loopCores).toArray());
+        double lockstepUpdate = median(lockstepRuns.stream().mapToDouble(r -> r.cost().updateSeconds()).toArray());
+        o.put("cores", cores);
+        putRounded(o, "streaming_loop_cores", streamingCores);
+        putRounded(o, "lockstep_loop_cores", lockstepCores);
+        putRounded(o, "streaming_trainer_cores",
+                median(streamingRuns.stream().mapToDouble(DemoResult::trainerCores).toArray()));
+        putRounded(o, "lockstep_trainer_cores",
+                median(lockstepRuns.stream().mapToDouble(DemoResult::trainerCores).toArray()));
+        putRounded(o, "streaming_update_s",
+                median(streamingRuns.stream().mapToDouble(r -> r.cost().updateSeconds()).toArray()));
+        putRounded(o, "lockstep_update_s", lockstepUpdate);
+        double floorCpu = lockstepCores / cores;
+        double floorLearner = lockstepUpdate * lockstepRate;
+        putRounded(o, "ratio_floor_cpu", floorCpu);
+        putRounded(o, "ratio_floor_learner", floorLearner);
+        putRounded(o, "ratio_floor", Math.max(floorCpu, floorLearner));
         if (streamingRuns.size() > 1) {
             ArrayNode ratios = o.putArray("ratio_all");
             ArrayNode streamingAll = o.putArray("streaming_s_all");

@@ -37,13 +37,37 @@ import java.util.Locale;
  *                             registry): a load-independent measure of its cost on a shared machine
  * @param versionsAtTarget     policy versions published by the time the stop target was reached (-1: none/not
  *                             reached)
+ * @param cost                 what the loop alone used: CPU of this JVM and of the trainer, the learner's updates
  */
 public record DemoResult(double sftGold, double bon8Gold, double finalGold, double finalProxy, double sftProxy,
                          double klRef, long policyVersions, long versionsGenerating, long rmVersions,
                          double wallSeconds, double loopSeconds, long generations, long scored, long preferences,
                          long dlqRecords, double targetReachedSeconds, boolean lockstep, double beta, long seed,
                          boolean sftCached, double sftSeconds, double rmSeconds, double rmHeldOutAccuracy,
-                         double cpuSeconds, long versionsAtTarget) {
+                         double cpuSeconds, long versionsAtTarget, LoopCost cost) {
+
+    /**
+     * What the loop alone (not the starting models, the baseline or the final measurement) cost.
+     *
+     * @param jvmCpuSeconds     CPU seconds of this JVM during the loop: workers, reward stream, learner, raters,
+     *                          feeder, monitor and the broker, with the JIT compiler and the garbage collector
+     * @param trainerCpuSeconds CPU seconds of the reward-model trainer's process during the loop
+     * @param updateSeconds     mean wall time of one PPO update on the learner's thread
+     */
+    public record LoopCost(double jvmCpuSeconds, double trainerCpuSeconds, double updateSeconds) {
+        /** Nothing measured. */
+        public static final LoopCost NONE = new LoopCost(Double.NaN, Double.NaN, Double.NaN);
+    }
+
+    /** Cores this JVM kept busy on average during the loop. */
+    public double loopCores() {
+        return loopSeconds > 0 ? cost.jvmCpuSeconds() / loopSeconds : Double.NaN;
+    }
+
+    /** Cores the reward-model trainer kept busy on average during the loop. */
+    public double trainerCores() {
+        return loopSeconds > 0 ? cost.trainerCpuSeconds() / loopSeconds : Double.NaN;
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -69,6 +93,9 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
         o.put("beta", beta);
         o.put("seed", seed);
         o.put("sft_cached", sftCached);
+        putFigure(o, "loop_cores", loopCores());
+        putFigure(o, "trainer_cores", trainerCores());
+        putFigure(o, "update_s", cost.updateSeconds());
         if (versionsAtTarget >= 0) {
             o.put("versions_at_target", versionsAtTarget);
             putFigure(o, "target_s", targetReachedSeconds);

@@ -289,6 +289,8 @@ public final class DemoRunner {
         Supervised supervised = new Supervised(scoring, learnerFailure, learnerThread, trainer, workers, pacer, monitor);
         ProgressLine progress = new ProgressLine(baseline, options.lockstep());
         long loopStart = System.nanoTime();
+        double jvmCpuAtStart = cpuSeconds(ProcessHandle.current());
+        double trainerCpuAtStart = trainer.cpuSeconds();
         long deadline = loopStart + options.loopBudget().toNanos();
         long lastGenerations = 0;
         long lastScored = 0;
@@ -328,6 +330,8 @@ public final class DemoRunner {
             log.println();
         }
         double loopSeconds = (System.nanoTime() - loopStart) / 1e9;
+        double loopJvmCpu = cpuSeconds(ProcessHandle.current()) - jvmCpuAtStart;
+        double loopTrainerCpu = trainer.cpuSeconds() - trainerCpuAtStart;
         if (aborted) {
             log.println("Stopping (interrupted)...");
         } else {
@@ -377,7 +381,8 @@ public final class DemoRunner {
                 wall, loopSeconds, generations(workers), snap.scored(), snap.preferences(), dlq,
                 snap.targetReachedAt(), options.lockstep(), options.beta(), options.seed(), models.sftCached(),
                 models.sftSeconds(), models.rmSeconds(), models.rmHeldOutAccuracy(), cpu,
-                snap.versionsPublishedAtTarget());
+                snap.versionsPublishedAtTarget(), new DemoResult.LoopCost(loopJvmCpu, loopTrainerCpu,
+                        meanUpdateSeconds(snap.updates())));
         if (options.reportDir() != null) {
             Path index = DemoReport.write(options.reportDir(), options, result, snap, throughput);
             log.printf("Report: %s%n", index.toAbsolutePath());
@@ -402,6 +407,12 @@ public final class DemoRunner {
             }
         }
         return 0.0;
+    }
+
+    /** The mean wall time of the updates the monitor saw; NaN if none. */
+    static double meanUpdateSeconds(List<LoopMonitor.UpdatePoint> updates) {
+        return updates.stream().mapToDouble(LoopMonitor.UpdatePoint::seconds).filter(s -> !Double.isNaN(s)).average()
+                .orElse(Double.NaN);
     }
 
     private void checkAborted() {

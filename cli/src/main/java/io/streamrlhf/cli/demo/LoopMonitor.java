@@ -204,7 +204,7 @@ final class LoopMonitor implements AutoCloseable {
         List<UpdatePoint> updates = new ArrayList<>();
         learnerMetrics.forEach((step, m) -> updates.add(new UpdatePoint(step, m.getOrDefault("policy/kl_ref", Double.NaN),
                 m.getOrDefault("reward/mean", Double.NaN), m.getOrDefault("data/staleness", Double.NaN),
-                m.getOrDefault("losses/approx_kl", Double.NaN))));
+                m.getOrDefault("losses/approx_kl", Double.NaN), m.getOrDefault("time/update_s", Double.NaN))));
         return new Snapshot(elapsedSeconds(), scored, preferences, newestPolicy, newestRm, rmVersionsScoring,
                 recentGold.isEmpty() ? Double.NaN : mean(recentGold), latest.getOrDefault("policy/kl_ref", Double.NaN),
                 latest.getOrDefault("data/staleness", Double.NaN), List.copyOf(versions), List.copyOf(updates),
@@ -284,8 +284,9 @@ final class LoopMonitor implements AutoCloseable {
      * @param reward    {@code reward/mean}
      * @param staleness {@code data/staleness}
      * @param approxKl  {@code losses/approx_kl}
+     * @param seconds   {@code time/update_s}: the update's wall time on the learner's thread
      */
-    record UpdatePoint(long step, double klRef, double reward, double staleness, double approxKl) {
+    record UpdatePoint(long step, double klRef, double reward, double staleness, double approxKl, double seconds) {
     }
 
     /**

@@ -53,7 +53,7 @@ class BenchE2eCommandTest {
         // streaming: 20 s (30 versions), 30 s (40), 25 s (20); lockstep: 40 s (30), 50 s (60), never
         List<DemoResult> streaming = List.of(run(20, 30), run(30, 40), run(25, 20));
         List<DemoResult> lockstep = List.of(run(40, 30), run(50, 60), run(Double.NaN, -1));
-        ObjectNode o = BenchE2eCommand.summary(streaming, lockstep, 2.2, 120);
+        ObjectNode o = BenchE2eCommand.summary(streaming, lockstep, 2.2, 120, 2);
         assertThat(o.get("streaming_s").asDouble()).isEqualTo(25.0);
         assertThat(o.get("lockstep_s").asDouble()).as("the run that never arrived is the slowest").isEqualTo(50.0);
         assertThat(o.get("ratio").asDouble()).isEqualTo(0.5);
@@ -64,14 +64,44 @@ class BenchE2eCommandTest {
         assertThat(o.get("lockstep_versions_per_s").asDouble()).isEqualTo(0.75);
         assertThat(o.get("rate_ratio").asDouble()).isEqualTo(0.563);
 
-        JsonNode single = BenchE2eCommand.summary(List.of(run(20, 30)), List.of(run(40, 30)), 2.2, 0);
+        JsonNode single = BenchE2eCommand.summary(List.of(run(20, 30)), List.of(run(40, 30)), 2.2, 0, 2);
         assertThat(single.get("ratio").asDouble()).isEqualTo(0.5);
         assertThat(single.get("rate_ratio").asDouble()).isEqualTo(0.5);
         assertThat(single.has("ratio_all")).isFalse();
     }
 
+    @Test
+    void theFloorIsWhatLockstepsWorkAllowsOnTheseCores() {
+        // 60-second loops. Lockstep: 30 versions in 40 s, its JVM 66 CPU s (1.1 cores), the trainer 30 CPU s, 0.34 s
+        // per update. Streaming: its JVM 108 CPU s (1.8 cores), 0.5 s per update.
+        DemoResult streaming = run(20, 30, new DemoResult.LoopCost(108, 6, 0.5));
+        DemoResult lockstep = run(40, 30, new DemoResult.LoopCost(66, 30, 0.34));
+        ObjectNode two = BenchE2eCommand.summary(List.of(streaming), List.of(lockstep), 2.2, 0, 2);
+        assertThat(two.get("cores").asInt()).isEqualTo(2);
+        assertThat(two.get("streaming_loop_cores").asDouble()).isEqualTo(1.8);
+        assertThat(two.get("lockstep_loop_cores").asDouble()).isEqualTo(1.1);
+        assertThat(two.get("streaming_trainer_cores").asDouble()).isEqualTo(0.1);
+        assertThat(two.get("lockstep_trainer_cores").asDouble()).isEqualTo(0.5);
+        assertThat(two.get("streaming_update_s").asDouble()).isEqualTo(0.5);
+        assertThat(two.get("lockstep_update_s").asDouble()).isEqualTo(0.34);
+        assertThat(two.get("ratio_floor_cpu").asDouble()).as("1.1 of 2 cores").isEqualTo(0.55);
+        assertThat(two.get("ratio_floor_learner").asDouble()).as("0.34 s x 0.75 versions/s").isEqualTo(0.255);
+        assertThat(two.get("ratio_floor").asDouble()).isEqualTo(0.55);
+
+        ObjectNode eight = BenchE2eCommand.summary(List.of(streaming), List.of(lockstep), 2.2, 0, 8);
+        assertThat(eight.get("ratio_floor_cpu").asDouble()).isEqualTo(0.138);
+        assertThat(eight.get("ratio_floor").asDouble()).as("the learner bounds it on eight cores").isEqualTo(0.255);
+
+        ObjectNode unmeasured = BenchE2eCommand.summary(List.of(run(20, 30)), List.of(run(40, 30)), 2.2, 0, 2);
+        assertThat(unmeasured.get("ratio_floor").isNull()).isTrue();
+    }
+
     private static DemoResult run(double targetSeconds, long versionsAtTarget) {
+        return run(targetSeconds, versionsAtTarget, DemoResult.LoopCost.NONE);
+    }
+
+    private static DemoResult run(double targetSeconds, long versionsAtTarget, DemoResult.LoopCost cost) {
         return new DemoResult(1.9, 2.4, 2.3, 1.0, 0.0, 2.0, versionsAtTarget + 2, versionsAtTarget, 5, 100, 60, 1000,
-                1000, 500, 0, targetSeconds, false, 0.05, 1, true, 0, 0, 0.6, 100, versionsAtTarget);
+                1000, 500, 0, targetSeconds, false, 0.05, 1, true, 0, 0, 0.6, 100, versionsAtTarget, cost);
     }
 }

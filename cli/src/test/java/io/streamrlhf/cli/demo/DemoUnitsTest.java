@@ -51,8 +51,10 @@ class DemoUnitsTest {
                 .isEqualTo(1);
         assertThat(crossed.versionsPublished()).isEqualTo(2);
         DemoResult reached = new DemoResult(1.9, 2.3, 2.2, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0,
-                6.0, false, 0.02, 1, true, 0, 0, 0.6, 350, 1);
-        assertThat(reached.toJson()).contains("\"versions_at_target\":1", "\"target_s\":6.0");
+                6.0, false, 0.02, 1, true, 0, 0, 0.6, 350, 1,
+                new DemoResult.LoopCost(270, 45, 0.4));
+        assertThat(reached.toJson()).contains("\"versions_at_target\":1", "\"target_s\":6.0", "\"loop_cores\":1.5",
+                "\"trainer_cores\":0.25", "\"update_s\":0.4");
         assertThat(BenchE2eCommand.rate(reached)).isCloseTo(1 / 6.0,
                 within(1e-12));
         assertThat(result(1.9, 2.3, 2.2).toJson()).doesNotContain("versions_at_target");
@@ -61,9 +63,9 @@ class DemoUnitsTest {
 
     @Test
     void klToTheReferenceSurvivesAnUpdateThatTrainedNothing() {
-        List<LoopMonitor.UpdatePoint> updates = List.of(new LoopMonitor.UpdatePoint(1, 0.5, 0.1, 0, 0.001),
-                new LoopMonitor.UpdatePoint(2, 0.7, 0.3, 1, 0.004),
-                new LoopMonitor.UpdatePoint(3, Double.NaN, Double.NaN, 5, Double.NaN));
+        List<LoopMonitor.UpdatePoint> updates = List.of(new LoopMonitor.UpdatePoint(1, 0.5, 0.1, 0, 0.001, 0.3),
+                new LoopMonitor.UpdatePoint(2, 0.7, 0.3, 1, 0.004, 0.3),
+                new LoopMonitor.UpdatePoint(3, Double.NaN, Double.NaN, 5, Double.NaN, 0.3));
         assertThat(DemoRunner.klToReference(Optional.of(Map.of("policy/kl_ref", 0.9)), updates))
                 .isEqualTo(0.9);
         assertThat(DemoRunner.klToReference(Optional.of(Map.of("data/dropped_stale", 32.0)), updates))
@@ -74,7 +76,7 @@ class DemoUnitsTest {
     @Test
     void aFigureThatIsNotANumberIsNullInTheJsonLine() throws Exception {
         DemoResult r = new DemoResult(1.9, 2.3, 2.2, Double.NaN, 0.0, Double.POSITIVE_INFINITY, 12, 11, 3, 290, 180,
-                5000, 5000, 2000, 0, Double.NaN, false, 0.02, 1, true, 0, 0, 0.6, 350, -1);
+                5000, 5000, 2000, 0, Double.NaN, false, 0.02, 1, true, 0, 0, 0.6, 350, -1, DemoResult.LoopCost.NONE);
         JsonNode json = JSON.readTree(r.toJson());
         assertThat(json.get("final_proxy").isNull()).isTrue();
         assertThat(json.get("kl_ref").isNull()).isTrue();
@@ -149,7 +151,7 @@ class DemoUnitsTest {
 
     private static DemoResult result(double sft, double bon, double fin) {
         return new DemoResult(sft, bon, fin, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0, Double.NaN,
-                false, 0.02, 1, true, 0, 0, 0.6, 350, -1);
+                false, 0.02, 1, true, 0, 0, 0.6, 350, -1, DemoResult.LoopCost.NONE);
     }
 
     private static LoopMonitor.Snapshot snapshot() {
@@ -157,8 +159,8 @@ class DemoUnitsTest {
                 new LoopMonitor.VersionPoint(0, 8, 1.0, -0.5, 0.0, 18, 1.0),
                 new LoopMonitor.VersionPoint(1, 8, 2.0, 0.1, 0.2, 16, 5.0),
                 new LoopMonitor.VersionPoint(2, 8, 3.0, 0.4, 0.5, 15, 9.0));
-        List<LoopMonitor.UpdatePoint> updates = List.of(new LoopMonitor.UpdatePoint(1, 0.0, 0.1, 0, 0.001),
-                new LoopMonitor.UpdatePoint(2, 0.4, 0.3, 1, 0.004));
+        List<LoopMonitor.UpdatePoint> updates = List.of(new LoopMonitor.UpdatePoint(1, 0.0, 0.1, 0, 0.001, 0.3),
+                new LoopMonitor.UpdatePoint(2, 0.4, 0.3, 1, 0.004, 0.3));
         TreeMap<Long, Double> published = new TreeMap<>();
         published.put(1L, 4.0);
         published.put(2L, 8.0);
