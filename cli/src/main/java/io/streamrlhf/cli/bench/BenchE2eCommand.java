@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
         description = {"Streaming vs lockstep, end to end: run the demo's loop in both modes with the same seed until "
                 + "the gold reward of the newest generations reaches a target; report the wall time of each.",
                 "The target defaults to halfway from the SFT policy's gold to best-of-8's. Last line: "
-                        + "{\"streaming_s\":..., \"lockstep_s\":..., \"ratio\":..., \"target_gold\":...}."})
+                        + "{\"streaming_s\":..., \"lockstep_s\":..., \"ratio\":..., \"target_gold\":...}, "
+                        + "plus what each loop cost (cores, update time) and ratio_floor: the lowest ratio "
+                        + "lockstep's work allows on this machine's cores (docs/demo.md)."})
 public final class BenchE2eCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
