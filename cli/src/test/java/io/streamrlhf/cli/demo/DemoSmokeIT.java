@@ -80,6 +80,11 @@ class DemoSmokeIT {
         for (String key : List.of("sft_gold", "bon8_gold", "final_gold", "final_proxy", "kl_ref", "wall_s")) {
             assertThat(summary.get(key).isNumber()).as("%s in %s", key, summary).isTrue();
         }
+        // What the loop cost: the JVM kept some of the machine's cores busy, and every update took time.
+        assertThat(summary.get("loop_cores").asDouble()).as("loop_cores in %s", summary).isPositive()
+                .isLessThanOrEqualTo(Runtime.getRuntime().availableProcessors() + 0.5);
+        assertThat(summary.get("trainer_cores").asDouble()).as("trainer_cores in %s", summary).isPositive();
+        assertThat(summary.get("update_s").asDouble()).as("update_s in %s", summary).isPositive();
         assertThat(String.join("\n", lines)).contains("SFT policy", "best-of-8", "final policy");
 
         assertThat(Files.readString(report.resolve("index.html"))).contains("<img src=\"reward.png\"", "best-of-8");
