@@ -46,6 +46,8 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
                          boolean sftCached, double sftSeconds, double rmSeconds, double rmHeldOutAccuracy,
                          double cpuSeconds, long versionsAtTarget, LoopCost cost) {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     /**
      * What the loop alone (not the starting models, the baseline or the final measurement) cost.
      *
@@ -68,8 +70,6 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
     public double trainerCores() {
         return loopSeconds > 0 ? cost.trainerCpuSeconds() / loopSeconds : Double.NaN;
     }
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The one-line JSON of {@code rlhf demo --json}: the required keys first, then the rest. */
     public String toJson() {

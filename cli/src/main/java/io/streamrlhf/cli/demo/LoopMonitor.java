@@ -202,9 +202,10 @@ final class LoopMonitor implements AutoCloseable {
         byVersion.forEach((v, s) -> versions.add(new VersionPoint(v, s.count, s.goldSum / s.count,
                 s.rawSum / s.count, s.rewardSum / s.count, s.tokenSum / (double) s.count, s.firstSeen)));
         List<UpdatePoint> updates = new ArrayList<>();
-        learnerMetrics.forEach((step, m) -> updates.add(new UpdatePoint(step, m.getOrDefault("policy/kl_ref", Double.NaN),
-                m.getOrDefault("reward/mean", Double.NaN), m.getOrDefault("data/staleness", Double.NaN),
-                m.getOrDefault("losses/approx_kl", Double.NaN), m.getOrDefault("time/update_s", Double.NaN))));
+        learnerMetrics.forEach((step, m) -> updates.add(new UpdatePoint(step,
+                m.getOrDefault("policy/kl_ref", Double.NaN), m.getOrDefault("reward/mean", Double.NaN),
+                m.getOrDefault("data/staleness", Double.NaN), m.getOrDefault("losses/approx_kl", Double.NaN),
+                m.getOrDefault("time/update_s", Double.NaN))));
         return new Snapshot(elapsedSeconds(), scored, preferences, newestPolicy, newestRm, rmVersionsScoring,
                 recentGold.isEmpty() ? Double.NaN : mean(recentGold), latest.getOrDefault("policy/kl_ref", Double.NaN),
                 latest.getOrDefault("data/staleness", Double.NaN), List.copyOf(versions), List.copyOf(updates),

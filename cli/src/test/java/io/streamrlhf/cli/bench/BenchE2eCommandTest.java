@@ -36,8 +36,8 @@ class BenchE2eCommandTest {
         StringWriter help = new StringWriter();
         cli.setOut(new PrintWriter(help));
         assertThat(cli.execute("--help")).isZero();
-        assertThat(help.toString()).contains("streaming_s", "lockstep_s", "ratio", "target_gold", "ratio_floor", "--target-gold",
-                "--minutes", "--seed", "--warmup-s", "--repeats");
+        assertThat(help.toString()).contains("streaming_s", "lockstep_s", "ratio", "target_gold", "ratio_floor",
+                "--target-gold", "--minutes", "--seed", "--warmup-s", "--repeats");
     }
 
     @Test

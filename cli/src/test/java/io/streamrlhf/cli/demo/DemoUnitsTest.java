@@ -71,6 +71,13 @@ class DemoUnitsTest {
         assertThat(DemoRunner.klToReference(Optional.of(Map.of("data/dropped_stale", 32.0)), updates))
                 .as("the newest checkpoint came after an update whose samples were all stale").isEqualTo(0.7);
         assertThat(DemoRunner.klToReference(Optional.empty(), List.of())).as("nothing trained").isZero();
+
+        List<LoopMonitor.UpdatePoint> timed = List.of(new LoopMonitor.UpdatePoint(1, 0.5, 0.1, 0, 0.001, 0.6),
+                new LoopMonitor.UpdatePoint(2, 0.7, 0.3, 1, 0.004, Double.NaN),
+                new LoopMonitor.UpdatePoint(3, 0.8, 0.3, 1, 0.004, 0.4));
+        assertThat(DemoRunner.meanUpdateSeconds(timed)).as("an update without a time is left out").isCloseTo(0.5,
+                within(1e-12));
+        assertThat(DemoRunner.meanUpdateSeconds(List.of())).isNaN();
     }
 
     @Test
