@@ -161,9 +161,9 @@ public final class BenchE2eCommand implements Callable<Integer> {
         o.put("repeats", streamingRuns.size());
         // What the loops cost, and the lowest ratio that cost allows on this machine. Streaming overlaps lockstep's
         // stages; it cannot go faster than (a) doing lockstep's work per version with every core busy (approximate:
-        // streaming used a little less CPU per version in the runs measured), nor (b) one update after another at lockstep's update time (the
-        // learner trains one batch at a time). Both assume the same number of versions to the target; the trainer's
-        // CPU is left out (it takes what the loop leaves).
+        // streaming used a little less CPU per version in the runs measured), nor (b) one update after another at
+        // lockstep's update time (the learner trains one batch at a time). Both assume the same number of versions
+        // to the target; the trainer's CPU is left out (it takes what the loop leaves).
         double streamingCores = median(streamingRuns.stream().mapToDouble(DemoResult::loopCores).toArray());
         double lockstepCores = median(lockstepRuns.stream().mapToDouble(DemoResult::loopCores).toArray());
         double lockstepUpdate = median(lockstepRuns.stream().mapToDouble(r -> r.cost().updateSeconds()).toArray());
