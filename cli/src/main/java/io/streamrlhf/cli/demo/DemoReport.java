@@ -183,6 +183,13 @@ final class DemoReport {
         h.append(count("live preference pairs (simulated raters)", r.preferences()));
         h.append(count("dead letters", r.dlqRecords()));
         h.append("</table>\n");
+        h.append("<h2>Cost</h2>\n<table>\n");
+        h.append(figure("CPU seconds of the run's processes (this JVM, the trainer, the registry)", r.cpuSeconds(),
+                "%.0f"));
+        h.append(figure("cores the demo's JVM kept busy during the loop", r.loopCores(), "%.2f"));
+        h.append(figure("cores the reward-model trainer kept busy during the loop", r.trainerCores(), "%.2f"));
+        h.append(figure("mean PPO update (seconds)", r.cost().updateSeconds(), "%.3f"));
+        h.append("</table>\n");
         h.append("<h2>Per policy version</h2>\n<table>\n<tr><th>version</th><th>scored</th><th>gold</th>"
                 + "<th>raw RM score</th><th>reward (normalised)</th><th>tokens</th></tr>\n");
         for (LoopMonitor.VersionPoint v : snap.versions()) {
@@ -197,6 +204,11 @@ final class DemoReport {
     private static String row(String label, double gold, double proxy) {
         return String.format(Locale.ROOT, "<tr><td>%s</td><td>%.3f</td><td>%s</td></tr>%n", label, gold,
                 Double.isNaN(proxy) ? "–" : String.format(Locale.ROOT, "%+.3f", proxy));
+    }
+
+    private static String figure(String label, double value, String pattern) {
+        return String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td></tr>%n", label,
+                Double.isNaN(value) ? "–" : String.format(Locale.ROOT, pattern, value));
     }
 
     private static String count(String label, long n) {

@@ -87,7 +87,8 @@ class DemoSmokeIT {
         assertThat(summary.get("update_s").asDouble()).as("update_s in %s", summary).isPositive();
         assertThat(String.join("\n", lines)).contains("SFT policy", "best-of-8", "final policy");
 
-        assertThat(Files.readString(report.resolve("index.html"))).contains("<img src=\"reward.png\"", "best-of-8");
+        assertThat(Files.readString(report.resolve("index.html"))).contains("<img src=\"reward.png\"", "best-of-8",
+                "<h2>Cost</h2>");
         for (String png : List.of("reward.png", "kl.png", "throughput.png")) {
             byte[] head = head(report.resolve(png));
             assertThat(head).as(png + " is a PNG").startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');

@@ -147,6 +147,15 @@ class DemoUnitsTest {
         String html = Files.readString(index);
         assertThat(html).contains("best-of-8", "2.300", "2.400", "<img src=\"reward.png\"", "<img src=\"kl.png\"",
                 "<img src=\"throughput.png\"", "+0.100");
+        assertThat(html).as("the cost table: the test result has no loop cost measured")
+                .contains("<h2>Cost</h2>", "<tr><td>CPU seconds of the run's processes (this JVM, the trainer, the "
+                        + "registry)</td><td>350</td></tr>", "<tr><td>mean PPO update (seconds)</td><td>–</td></tr>");
+        DemoResult measured = new DemoResult(2.0, 2.3, 2.4, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0,
+                Double.NaN, false, 0.02, 1, true, 0, 0, 0.6, 350, -1, new DemoResult.LoopCost(270, 45, 0.4));
+        assertThat(DemoReport.html(DemoOptions.defaults(), measured, snapshot())).contains(
+                "<tr><td>cores the demo's JVM kept busy during the loop</td><td>1.50</td></tr>",
+                "<tr><td>cores the reward-model trainer kept busy during the loop</td><td>0.25</td></tr>",
+                "<tr><td>mean PPO update (seconds)</td><td>0.400</td></tr>");
         for (String png : List.of("reward.png", "kl.png", "throughput.png")) {
             byte[] bytes = Files.readAllBytes(dir.resolve(png));
             assertThat(bytes.length).as(png).isGreaterThan(1000);
