@@ -13,7 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.LongStream;
+import java.util.function.ToDoubleFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -131,8 +131,8 @@ public final class BenchE2eCommand implements Callable<Integer> {
      */
     static ObjectNode summary(List<DemoResult> streamingRuns, List<DemoResult> lockstepRuns, double target,
                               int warmupSeconds, int cores) {
-        double streamingS = median(streamingRuns.stream().mapToDouble(DemoResult::targetReachedSeconds).toArray());
-        double lockstepS = median(lockstepRuns.stream().mapToDouble(DemoResult::targetReachedSeconds).toArray());
+        double streamingS = median(streamingRuns, DemoResult::targetReachedSeconds);
+        double lockstepS = median(lockstepRuns, DemoResult::targetReachedSeconds);
         ObjectNode o = new ObjectMapper().createObjectNode();
         putSeconds(o, "streaming_s", streamingS);
         putSeconds(o, "lockstep_s", lockstepS);
@@ -142,19 +142,18 @@ public final class BenchE2eCommand implements Callable<Integer> {
             o.put("ratio", Math.round(streamingS / lockstepS * 1000) / 1000.0);
         }
         o.put("target_gold", Math.round(target * 10_000) / 10_000.0);
-        o.put("streaming_versions", medianLong(streamingRuns.stream().mapToLong(DemoResult::policyVersions)));
-        o.put("lockstep_versions", medianLong(lockstepRuns.stream().mapToLong(DemoResult::policyVersions)));
-        o.put("streaming_generations", medianLong(streamingRuns.stream().mapToLong(DemoResult::generations)));
-        o.put("lockstep_generations", medianLong(lockstepRuns.stream().mapToLong(DemoResult::generations)));
-        o.put("streaming_versions_at_target",
-                medianLong(streamingRuns.stream().mapToLong(DemoResult::versionsAtTarget)));
-        o.put("lockstep_versions_at_target", medianLong(lockstepRuns.stream().mapToLong(DemoResult::versionsAtTarget)));
+        o.put("streaming_versions", medianLong(streamingRuns, DemoResult::policyVersions));
+        o.put("lockstep_versions", medianLong(lockstepRuns, DemoResult::policyVersions));
+        o.put("streaming_generations", medianLong(streamingRuns, DemoResult::generations));
+        o.put("lockstep_generations", medianLong(lockstepRuns, DemoResult::generations));
+        o.put("streaming_versions_at_target", medianLong(streamingRuns, DemoResult::versionsAtTarget));
+        o.put("lockstep_versions_at_target", medianLong(lockstepRuns, DemoResult::versionsAtTarget));
         o.put("warmup_s", warmupSeconds);
         // Versions per second to the target, and what the ratio would be if both modes needed the same number of
         // versions: the versions each needs swing by ±10 between runs of the same seed (the gold of 256 generations
         // is that noisy), its rate much less. A run that never reached the target has no rate: it counts as 0.
-        double streamingRate = median(streamingRuns.stream().mapToDouble(BenchE2eCommand::rateOrZero).toArray());
-        double lockstepRate = median(lockstepRuns.stream().mapToDouble(BenchE2eCommand::rateOrZero).toArray());
+        double streamingRate = median(streamingRuns, BenchE2eCommand::rateOrZero);
+        double lockstepRate = median(lockstepRuns, BenchE2eCommand::rateOrZero);
         putRounded(o, "streaming_versions_per_s", streamingRate);
         putRounded(o, "lockstep_versions_per_s", lockstepRate);
         putRounded(o, "rate_ratio", lockstepRate / streamingRate);
@@ -164,18 +163,15 @@ public final class BenchE2eCommand implements Callable<Integer> {
         // streaming used a little less CPU per version in the runs measured), nor (b) one update after another at
         // lockstep's update time (the learner trains one batch at a time). Both assume the same number of versions
         // to the target; the trainer's CPU is left out (it takes what the loop leaves).
-        double streamingCores = median(streamingRuns.stream().mapToDouble(DemoResult::loopCores).toArray());
-        double lockstepCores = median(lockstepRuns.stream().mapToDouble(DemoResult::loopCores).toArray());
-        double lockstepUpdate = median(lockstepRuns.stream().mapToDouble(r -> r.cost().updateSeconds()).toArray());
+        double streamingCores = median(streamingRuns, DemoResult::loopCores);
+        double lockstepCores = median(lockstepRuns, DemoResult::loopCores);
+        double lockstepUpdate = median(lockstepRuns, r -> r.cost().updateSeconds());
         o.put("cores", cores);
         putRounded(o, "streaming_loop_cores", streamingCores);
         putRounded(o, "lockstep_loop_cores", lockstepCores);
-        putRounded(o, "streaming_trainer_cores",
-                median(streamingRuns.stream().mapToDouble(DemoResult::trainerCores).toArray()));
-        putRounded(o, "lockstep_trainer_cores",
-                median(lockstepRuns.stream().mapToDouble(DemoResult::trainerCores).toArray()));
-        putRounded(o, "streaming_update_s",
-                median(streamingRuns.stream().mapToDouble(r -> r.cost().updateSeconds()).toArray()));
+        putRounded(o, "streaming_trainer_cores", median(streamingRuns, DemoResult::trainerCores));
+        putRounded(o, "lockstep_trainer_cores", median(lockstepRuns, DemoResult::trainerCores));
+        putRounded(o, "streaming_update_s", median(streamingRuns, r -> r.cost().updateSeconds()));
         putRounded(o, "lockstep_update_s", lockstepUpdate);
         double floorCpu = lockstepCores / cores;
         double floorLearner = lockstepUpdate * lockstepRate;
@@ -208,8 +204,13 @@ public final class BenchE2eCommand implements Callable<Integer> {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static long medianLong(LongStream values) {
-        return Math.round(median(values.asDoubleStream().toArray()));
+    /** The median of one figure over a mode's runs. */
+    private static double median(List<DemoResult> runs, ToDoubleFunction<DemoResult> figure) {
+        return median(runs.stream().mapToDouble(figure).toArray());
+    }
+
+    private static long medianLong(List<DemoResult> runs, ToDoubleFunction<DemoResult> figure) {
+        return Math.round(median(runs, figure));
     }
 
     private static void addRounded(ArrayNode array, double value, double scale) {
