@@ -8,10 +8,13 @@ import io.streamrlhf.schemas.avro.Feedback;
 import io.streamrlhf.schemas.avro.FeedbackKind;
 import io.streamrlhf.schemas.avro.FeedbackSource;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +30,8 @@ public final class SimulatedRaters implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SimulatedRaters.class);
     private static final int REMEMBERED_PAIRS = 100_000;
+    /** How often a group of labels goes out. */
+    static final long TICK_MS = 200;
 
     private final RecentGenerations recent;
     private final FeedbackSink sink;
@@ -66,41 +71,61 @@ public final class SimulatedRaters implements AutoCloseable {
      *
      * @return the label written
      */
-    public synchronized Optional<Feedback> labelOnce() {
-        for (int attempt = 0; attempt < 20; attempt++) {
+    public Optional<Feedback> labelOnce() {
+        return labelBatch(1).stream().findFirst();
+    }
+
+    /**
+     * Labels up to {@code max} new pairs and writes them together ({@link FeedbackSink#writeAll}): one request for
+     * the group instead of one per label. Pairs are marked done only once written.
+     *
+     * @return the labels written, fewer than {@code max} when there were not enough new pairs
+     */
+    public synchronized List<Feedback> labelBatch(int max) {
+        List<Feedback> labels = new ArrayList<>(max);
+        Set<String> keys = new HashSet<>();
+        for (int attempt = 0; attempt < 20 * max && labels.size() < max; attempt++) {
             Optional<RecentGenerations.Pair> drawn = recent.randomPair(random);
             if (drawn.isEmpty()) {
-                return Optional.empty();
+                break;
             }
             RecentGenerations.Pair pair = drawn.get();
             String a = pair.first().getGenerationId();
             String b = pair.second().getGenerationId();
             String key = a.compareTo(b) < 0 ? a + "|" + b : b + "|" + a;
-            if (done.contains(key)) {
+            if (done.contains(key) || !keys.add(key)) {
                 continue;
             }
-            double goldA = gold.scoreText(pair.promptText(), pair.first().getResponseText()).total();
-            double goldB = gold.scoreText(pair.promptText(), pair.second().getResponseText()).total();
-            SimulatedRater.Decision d = rater.compare(goldA, goldB);
-            int preferred = d.prefersA() ? 0 : 1;
-            Feedback f = Feedback.newBuilder().setFeedbackId(UUID.randomUUID().toString())
-                    .setPromptId(pair.promptId()).setKind(FeedbackKind.PAIRWISE).setGenerationIds(List.of(a, b))
-                    .setConversation(List.of()).setTexts(List.of()).setRating(null)
-                    .setPreferredIndex(preferred)
-                    .setConfidence(preferred == 0 ? d.probability() : 1 - d.probability())
-                    .setAnnotatorId(annotator).setSource(FeedbackSource.SIMULATED)
-                    .setComment(String.format(java.util.Locale.ROOT, "gold %.3f vs %.3f%s", goldA, goldB,
-                            d.flipped() ? ", flipped" : ""))
-                    .setCreatedAt(clock.instant()).build();
-            sink.write(f);
+            labels.add(label(pair, a, b));
+        }
+        if (labels.isEmpty()) {
+            return labels;
+        }
+        sink.writeAll(labels);
+        for (String key : keys) {
             done.add(key);
             if (done.size() > REMEMBERED_PAIRS) {
                 done.remove(done.iterator().next());
             }
-            labelled.increment();
-            return Optional.of(f);
         }
-        return Optional.empty();
+        labelled.increment(labels.size());
+        return labels;
+    }
+
+    private Feedback label(RecentGenerations.Pair pair, String a, String b) {
+        double goldA = gold.scoreText(pair.promptText(), pair.first().getResponseText()).total();
+        double goldB = gold.scoreText(pair.promptText(), pair.second().getResponseText()).total();
+        SimulatedRater.Decision d = rater.compare(goldA, goldB);
+        int preferred = d.prefersA() ? 0 : 1;
+        return Feedback.newBuilder().setFeedbackId(UUID.randomUUID().toString())
+                .setPromptId(pair.promptId()).setKind(FeedbackKind.PAIRWISE).setGenerationIds(List.of(a, b))
+                .setConversation(List.of()).setTexts(List.of()).setRating(null)
+                .setPreferredIndex(preferred)
+                .setConfidence(preferred == 0 ? d.probability() : 1 - d.probability())
+                .setAnnotatorId(annotator).setSource(FeedbackSource.SIMULATED)
+                .setComment(String.format(java.util.Locale.ROOT, "gold %.3f vs %.3f%s", goldA, goldB,
+                        d.flipped() ? ", flipped" : ""))
+                .setCreatedAt(clock.instant()).build();
     }
 
     /** Labels written so far. */
@@ -114,21 +139,25 @@ public final class SimulatedRaters implements AutoCloseable {
             throw new IllegalArgumentException("simulated rater rate must be > 0 labels/s, got " + perSecond);
         }
         running = true;
-        long intervalNanos = (long) (1e9 / perSecond);
         thread = new Thread(() -> {
-            long next = System.nanoTime();
+            // Labels go out in groups, one group per tick: at 50 labels/s that is 5 produce requests a second
+            // instead of 50 (and as many fewer wake-ups of the reward stream), for at most a tick of delay.
+            long last = System.nanoTime();
+            double owed = 0;
             while (running) {
                 try {
-                    if (labelOnce().isEmpty()) {
-                        Thread.sleep(200);  // nothing new to label yet
-                        next = System.nanoTime();
+                    Thread.sleep(TICK_MS);
+                    long now = System.nanoTime();
+                    // No catching up in a burst after a stall: at most one second's labels at once.
+                    owed = Math.min(owed + (now - last) * perSecond / 1e9, Math.max(1, perSecond));
+                    last = now;
+                    int due = (int) owed;
+                    if (due == 0) {
                         continue;
                     }
-                    next += intervalNanos;
-                    long sleep = next - System.nanoTime();
-                    if (sleep > 0) {
-                        Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
-                    }
+                    int written = labelBatch(due).size();
+                    // Fewer new pairs than due: nothing is owed for the time there was nothing to label.
+                    owed = written < due ? 0 : owed - written;
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
@@ -138,6 +167,8 @@ public final class SimulatedRaters implements AutoCloseable {
                     } catch (InterruptedException ie) {
                         return;
                     }
+                    last = System.nanoTime();
+                    owed = 0;
                 }
             }
         }, "simulated-raters");
@@ -148,7 +179,7 @@ public final class SimulatedRaters implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        Thread t = thread;  // not under the lock: labelOnce may hold it while a write waits
+        Thread t = thread;  // not under the lock: labelBatch may hold it while a write waits
         if (t != null) {
             t.interrupt();
             try {

@@ -74,4 +74,97 @@ class SimulatedRatersTest {
                 SyntheticWorld.standard().rater(1), "t", 1, new SimpleMeterRegistry());
         assertThat(raters.labelOnce()).isEqualTo(Optional.empty());
     }
+
+    /** A sink that records each write call's group, failing the first {@code failures} calls. */
+    static final class GroupSink implements FeedbackSink {
+        final List<List<Feedback>> groups = new java.util.concurrent.CopyOnWriteArrayList<>();
+        int failures;
+
+        GroupSink(int failures) {
+            this.failures = failures;
+        }
+
+        @Override
+        public void write(Feedback feedback) {
+            writeAll(List.of(feedback));
+        }
+
+        @Override
+        public synchronized void writeAll(List<Feedback> feedback) {
+            if (failures > 0) {
+                failures--;
+                throw new IllegalStateException("broker unavailable");
+            }
+            groups.add(List.copyOf(feedback));
+        }
+
+        int labels() {
+            return groups.stream().mapToInt(List::size).sum();
+        }
+    }
+
+    static RecentGenerations fourResponsesOfOnePrompt() {
+        RecentGenerations recent = new RecentGenerations(10, 4);
+        for (int i = 0; i < 4; i++) {
+            recent.add(generation("p", "write about the sea :", "response " + i));
+        }
+        return recent;
+    }
+
+    @Test
+    void aBatchWritesItsLabelsInOneGroupEachPairOnce() {
+        GroupSink sink = new GroupSink(0);
+        SimulatedRaters raters = new SimulatedRaters(fourResponsesOfOnePrompt(), sink,
+                SyntheticWorld.standard().gold(), SyntheticWorld.standard().rater(1), "t", 1, new SimpleMeterRegistry());
+
+        List<Feedback> labels = raters.labelBatch(10);
+
+        // Four responses make six pairs: all six, in one write, no pair twice.
+        assertThat(labels).hasSize(6);
+        assertThat(sink.groups).hasSize(1);
+        assertThat(sink.groups.get(0)).containsExactlyElementsOf(labels);
+        assertThat(labels.stream().map(f -> new java.util.TreeSet<>(f.getGenerationIds())).distinct()).hasSize(6);
+        assertThat(raters.labelled()).isEqualTo(6);
+        assertThat(raters.labelBatch(10)).as("every pair is labelled").isEmpty();
+        assertThat(sink.groups).as("nothing to write, no write").hasSize(1);
+    }
+
+    @Test
+    void aFailedWriteMarksNoPairDone() {
+        GroupSink sink = new GroupSink(1);
+        SimulatedRaters raters = new SimulatedRaters(fourResponsesOfOnePrompt(), sink,
+                SyntheticWorld.standard().gold(), SyntheticWorld.standard().rater(1), "t", 1, new SimpleMeterRegistry());
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> raters.labelBatch(6))
+                .hasMessageContaining("broker unavailable");
+        assertThat(raters.labelled()).isZero();
+        // The pairs of the failed group are still new.
+        assertThat(raters.labelBatch(6)).hasSize(6);
+        assertThat(sink.labels()).isEqualTo(6);
+    }
+
+    @Test
+    void runningRatersSendTheirLabelsInGroups() throws InterruptedException {
+        RecentGenerations recent = new RecentGenerations(100, 8);
+        for (int p = 0; p < 100; p++) {
+            for (int i = 0; i < 8; i++) {
+                recent.add(generation("p" + p, "write about the sea :", "response " + i));
+            }
+        }
+        GroupSink sink = new GroupSink(0);
+        SimulatedRaters raters = new SimulatedRaters(recent, sink, SyntheticWorld.standard().gold(),
+                SyntheticWorld.standard().rater(1), "t", 1, new SimpleMeterRegistry());
+        raters.start(50);
+        try {
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (sink.labels() < 40 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+        } finally {
+            raters.close();
+        }
+        // At 50 labels/s and a group every 200 ms, about ten labels a group (more when a tick comes late).
+        assertThat(sink.labels()).isGreaterThanOrEqualTo(40);
+        assertThat(sink.groups.size() * 3).isLessThanOrEqualTo(sink.labels());
+    }
 }

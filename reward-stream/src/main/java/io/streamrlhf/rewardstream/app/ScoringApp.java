@@ -55,6 +55,8 @@ public final class ScoringApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ScoringApp.class);
     /** Name of the JVM shutdown hook {@link #start()} registers. */
     public static final String SHUTDOWN_HOOK_NAME = "reward-stream-shutdown";
+    /** {@code commit.interval.ms} unless the settings give one (Kafka Streams' exactly-once default is 100). */
+    public static final long DEFAULT_COMMIT_INTERVAL_MS = 1000;
 
     private final RewardStreamConfig config;
     private final Topics topics;
@@ -130,6 +132,9 @@ public final class ScoringApp implements AutoCloseable {
                 props.put(k, v);
             }
         });
+        // Scored batches ask for their own commits (MicroBatchScorer), so the interval only bounds how long
+        // preferences and state wait: one transaction a second, not ten, while feedback trickles in.
+        props.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, DEFAULT_COMMIT_INTERVAL_MS);
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());

@@ -89,6 +89,12 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
     static final String IN_FLIGHT_KEY = "in-flight";
     /** Key of this task's statistics in the statistics store. */
     static final String OWN_STATS_KEY = "own";
+    /**
+     * A forwarded batch asks for a commit unless the last such request was more recent than this: a slow stream's
+     * scores become visible (read_committed) at once rather than at the next {@code commit.interval.ms}, and a fast
+     * one still commits at most this often, as under Kafka Streams' exactly-once default.
+     */
+    static final long SCORED_COMMIT_MIN_GAP_MS = 100;
 
     private final ScoringTopology.Settings settings;
     private final RewardModelSwapper swapper;
@@ -117,6 +123,7 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
     private boolean inFlightChanged;
     private NormalizationState own;
     private long lastFlushEndMs;
+    private long lastCommitRequestMs = Long.MIN_VALUE / 2;
     private Counter scoredCounter;
     private Counter batchCounter;
     private DistributionSummary batchSizes;
@@ -388,6 +395,10 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
             context.forward(new Record<Object, Object>(taskKey, ownBytes, scoredAt), ScoringTopology.NORM_STATS_SINK);
         }
         pending.dropFirst(batch.size());
+        if (scoredAt - lastCommitRequestMs >= SCORED_COMMIT_MIN_GAP_MS) {
+            context.commit();
+            lastCommitRequestMs = scoredAt;
+        }
         scoredCounter.increment(scored);
         batchCounter.increment();
         batchSizes.record(batch.size());

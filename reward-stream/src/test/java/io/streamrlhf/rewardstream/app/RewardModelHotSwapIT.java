@@ -102,6 +102,34 @@ class RewardModelHotSwapIT {
         }
     }
 
+    @Test
+    void aScoredBatchCommitsAtOnceWhateverTheCommitInterval() throws Exception {
+        Path v1 = save(1, 11L);
+        List<Generation> gens = batch("c", 6);
+        ClusterFixture cluster = new ClusterFixture("commit", 1);
+        Map<String, Object> settings = cluster.settings();
+        settings.put(RewardStreamConfig.APPLICATION_ID, "commit-" + UUID.randomUUID());
+        settings.put(RewardStreamConfig.BATCH_SIZE, 3);
+        settings.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, 100L);
+        settings.put(RewardStreamConfig.STATE_DIR, tmp.resolve("state").toString());
+        // Far longer than the wait below: only the batch's own commit request can make its scores visible in time.
+        settings.put("commit.interval.ms", 600_000L);
+        settings.put("producer.transaction.timeout.ms", 700_000);  // Streams wants it above the interval
+        RewardSource rm = RewardSources.create(RewardSpec.parse("rm:" + v1 + ";name=rm-0"));
+        RewardEnsemble ensemble = RewardEnsemble.builder().add(rm).normalization(NormalizationSettings.OFF).build();
+        try (ScoringApp app = ScoringApp.create(settings, ensemble, new SimpleMeterRegistry());
+             KafkaConsumer<String, ScoredGeneration> reader = cluster.committedReader(cluster.topics.scored().name(),
+                     cluster.topics.scored().keyDeserializer(), cluster.topics.scored().valueDeserializer())) {
+            app.start();
+            assertThat(app.awaitReady(Duration.ofSeconds(60))).isTrue();
+            cluster.produce(gens);
+            List<ConsumerRecord<String, ScoredGeneration>> scored = new ArrayList<>();
+            ClusterFixture.pollUntil(reader, scored, gens.size(), Duration.ofSeconds(60));
+            assertThat(scored).extracting(r -> r.value().getGeneration().getGenerationId())
+                    .containsExactlyElementsOf(gens.stream().map(Generation::getGenerationId).toList());
+        }
+    }
+
     private Path save(int version, long seed) {
         try (TransformerRewardModel model = TransformerRewardModel.create(SHAPE, seed)) {
             return CheckpointStore.save(model.toCheckpoint(Map.of("name", "rm-0", "version", Integer.toString(version)),

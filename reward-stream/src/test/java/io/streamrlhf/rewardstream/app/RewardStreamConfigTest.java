@@ -73,5 +73,10 @@ class RewardStreamConfigTest {
         assertThat(p.get("security.protocol")).isEqualTo("SSL");
         assertThat(p.get(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG)).isNotNull();
         assertThat(p.get("rlhf.dlq.source.topics")).isEqualTo("x.generations,x.feedback");
+        assertThat(p.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).isEqualTo(ScoringApp.DEFAULT_COMMIT_INTERVAL_MS);
+
+        settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 250L);
+        assertThat(ScoringApp.streamsProperties(settings, c, Topics.create(settings), new SimpleMeterRegistry())
+                .get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).as("the user's interval stays").isEqualTo(250L);
     }
 }
