@@ -29,8 +29,10 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -206,6 +208,7 @@ public final class ScoringApp implements AutoCloseable {
                     throw e; // another instance creating it at the same moment is fine
                 }
             }
+            awaitLeader(admin);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topic " + normStatsTopic, e);
@@ -214,6 +217,33 @@ public final class ScoringApp implements AutoCloseable {
             throw new IllegalStateException("the reward stream needs the compacted topic " + normStatsTopic
                     + " (one partition) to share normalisation statistics between its tasks, and could not create "
                     + "it: " + cause + ". Create it, or grant this application CREATE on it.", cause);
+        }
+    }
+
+    /**
+     * Waits until a broker answers for the new topic's partition with a leader: Kafka Streams' global consumer
+     * fails at start ("no partitions available") when the topic's metadata has not reached the broker it asks yet.
+     */
+    private void awaitLeader(Admin admin) throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                TopicDescription d = admin.describeTopics(List.of(normStatsTopic)).allTopicNames()
+                        .get(30, TimeUnit.SECONDS).get(normStatsTopic);
+                if (d != null && !d.partitions().isEmpty()
+                        && d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("topic " + normStatsTopic + " was created but has no partition leader "
+                        + "after 30 s");
+            }
+            Thread.sleep(100);
         }
     }
 
