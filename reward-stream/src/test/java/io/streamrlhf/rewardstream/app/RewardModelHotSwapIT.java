@@ -59,18 +59,9 @@ class RewardModelHotSwapIT {
                 expected(v1, after)[0], within(1e-4));
 
         ClusterFixture cluster = new ClusterFixture("swap", 1);
-        Map<String, Object> settings = cluster.settings();
-        settings.put(RewardStreamConfig.APPLICATION_ID, "swap-" + UUID.randomUUID());
-        settings.put(RewardStreamConfig.BATCH_SIZE, 3);
-        settings.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, 100L);
-        settings.put(RewardStreamConfig.STATE_DIR, tmp.resolve("state").toString());
         RewardSource rm = RewardSources.create(RewardSpec.parse("rm:" + v1 + ";name=rm-0"));
-        RewardEnsemble ensemble = RewardEnsemble.builder().add(rm).normalization(NormalizationSettings.OFF).build();
-        try (ScoringApp app = ScoringApp.create(settings, ensemble, new SimpleMeterRegistry());
-             KafkaConsumer<String, ScoredGeneration> reader = cluster.committedReader(cluster.topics.scored().name(),
-                     cluster.topics.scored().keyDeserializer(), cluster.topics.scored().valueDeserializer())) {
-            app.start();
-            assertThat(app.awaitReady(Duration.ofSeconds(60))).isTrue();
+        try (ScoringApp app = startedApp(streamSettings(cluster, "swap"), rm);
+             KafkaConsumer<String, ScoredGeneration> reader = scoredReader(cluster)) {
             cluster.produce(before);
             List<ConsumerRecord<String, ScoredGeneration>> scored = new ArrayList<>();
             ClusterFixture.pollUntil(reader, scored, before.size(), Duration.ofSeconds(60));
@@ -107,27 +98,47 @@ class RewardModelHotSwapIT {
         Path v1 = save(1, 11L);
         List<Generation> gens = batch("c", 6);
         ClusterFixture cluster = new ClusterFixture("commit", 1);
-        Map<String, Object> settings = cluster.settings();
-        settings.put(RewardStreamConfig.APPLICATION_ID, "commit-" + UUID.randomUUID());
-        settings.put(RewardStreamConfig.BATCH_SIZE, 3);
-        settings.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, 100L);
-        settings.put(RewardStreamConfig.STATE_DIR, tmp.resolve("state").toString());
+        Map<String, Object> settings = streamSettings(cluster, "commit");
         // Far longer than the wait below: only the batch's own commit request can make its scores visible in time.
         settings.put("commit.interval.ms", 600_000L);
         settings.put("producer.transaction.timeout.ms", 700_000);  // Streams wants it above the interval
-        RewardSource rm = RewardSources.create(RewardSpec.parse("rm:" + v1 + ";name=rm-0"));
-        RewardEnsemble ensemble = RewardEnsemble.builder().add(rm).normalization(NormalizationSettings.OFF).build();
-        try (ScoringApp app = ScoringApp.create(settings, ensemble, new SimpleMeterRegistry());
-             KafkaConsumer<String, ScoredGeneration> reader = cluster.committedReader(cluster.topics.scored().name(),
-                     cluster.topics.scored().keyDeserializer(), cluster.topics.scored().valueDeserializer())) {
-            app.start();
-            assertThat(app.awaitReady(Duration.ofSeconds(60))).isTrue();
+        try (ScoringApp app = startedApp(settings, RewardSources.create(RewardSpec.parse("rm:" + v1 + ";name=rm-0")));
+             KafkaConsumer<String, ScoredGeneration> reader = scoredReader(cluster)) {
             cluster.produce(gens);
             List<ConsumerRecord<String, ScoredGeneration>> scored = new ArrayList<>();
             ClusterFixture.pollUntil(reader, scored, gens.size(), Duration.ofSeconds(60));
             assertThat(scored).extracting(r -> r.value().getGeneration().getGenerationId())
                     .containsExactlyElementsOf(gens.stream().map(Generation::getGenerationId).toList());
         }
+    }
+
+    /** The stream's settings on the cluster: batches of 3, 100 ms wait, state under the test's directory. */
+    private Map<String, Object> streamSettings(ClusterFixture cluster, String name) {
+        Map<String, Object> settings = cluster.settings();
+        settings.put(RewardStreamConfig.APPLICATION_ID, name + "-" + UUID.randomUUID());
+        settings.put(RewardStreamConfig.BATCH_SIZE, 3);
+        settings.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, 100L);
+        settings.put(RewardStreamConfig.STATE_DIR, tmp.resolve("state").toString());
+        return settings;
+    }
+
+    /** A started, ready app scoring with {@code rm} alone, without normalisation. */
+    private static ScoringApp startedApp(Map<String, Object> settings, RewardSource rm) throws InterruptedException {
+        RewardEnsemble ensemble = RewardEnsemble.builder().add(rm).normalization(NormalizationSettings.OFF).build();
+        ScoringApp app = ScoringApp.create(settings, ensemble, new SimpleMeterRegistry());
+        try {
+            app.start();
+            assertThat(app.awaitReady(Duration.ofSeconds(60))).isTrue();
+            return app;
+        } catch (RuntimeException | Error | InterruptedException e) {
+            app.close();
+            throw e;
+        }
+    }
+
+    private static KafkaConsumer<String, ScoredGeneration> scoredReader(ClusterFixture cluster) {
+        return cluster.committedReader(cluster.topics.scored().name(), cluster.topics.scored().keyDeserializer(),
+                cluster.topics.scored().valueDeserializer());
     }
 
     private Path save(int version, long seed) {
