@@ -178,7 +178,7 @@ final class FeedbackCommand implements Runnable {
                  KafkaFeedbackSink sink = new KafkaFeedbackSink(topics, settings);
                  SimulatedRaters raters = new SimulatedRaters(recent, sink, SyntheticWorld.standard().gold(),
                          new SimulatedRater(tau, flipShare, seed), "seed" + seed, seed, new SimpleMeterRegistry())) {
-                raters.start(rate);
+                raters.start(rate, count);
                 PrintWriter out = spec.commandLine().getOut();
                 out.printf("simulated raters labelling at %.1f/s (tau %.2f, flip share %.2f)%n", rate, tau, flipShare);
                 out.flush();

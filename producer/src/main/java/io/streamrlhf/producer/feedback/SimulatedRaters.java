@@ -133,8 +133,16 @@ public final class SimulatedRaters implements AutoCloseable {
         return (long) labelled.count();
     }
 
-    /** Starts labelling at {@code perSecond} on a daemon thread (pairs permitting). */
+    /** Starts labelling at {@code perSecond} on a daemon thread (pairs permitting), until closed. */
     public void start(double perSecond) {
+        start(perSecond, 0);
+    }
+
+    /**
+     * Starts labelling at {@code perSecond} on a daemon thread (pairs permitting); the thread stops by itself after
+     * {@code limit} labels in all ({@code <= 0}: until closed). Groups are cut short so that the limit is exact.
+     */
+    public void start(double perSecond, long limit) {
         if (!(perSecond > 0)) {
             throw new IllegalArgumentException("simulated rater rate must be > 0 labels/s, got " + perSecond);
         }
@@ -152,6 +160,13 @@ public final class SimulatedRaters implements AutoCloseable {
                     owed = Math.min(owed + (now - last) * perSecond / 1e9, Math.max(1, perSecond));
                     last = now;
                     int due = (int) owed;
+                    if (limit > 0) {
+                        long left = limit - labelled();
+                        if (left <= 0) {
+                            return;
+                        }
+                        due = (int) Math.min(due, left);
+                    }
                     if (due == 0) {
                         continue;
                     }

@@ -167,4 +167,27 @@ class SimulatedRatersTest {
         assertThat(sink.labels()).isGreaterThanOrEqualTo(40);
         assertThat(sink.groups.size() * 3).isLessThanOrEqualTo(sink.labels());
     }
+
+    @Test
+    void aLimitIsExactEvenWhenAGroupWouldPassIt() throws InterruptedException {
+        RecentGenerations recent = new RecentGenerations(100, 8);
+        for (int p = 0; p < 100; p++) {
+            for (int i = 0; i < 8; i++) {
+                recent.add(generation("p" + p, "write about the sea :", "response " + i));
+            }
+        }
+        GroupSink sink = new GroupSink(0);
+        try (SimulatedRaters raters = new SimulatedRaters(recent, sink, SyntheticWorld.standard().gold(),
+                SyntheticWorld.standard().rater(1), "t", 1, new SimpleMeterRegistry())) {
+            // Ten labels a tick at 50/s: the limit of 7 falls inside the first group.
+            raters.start(50, 7);
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (sink.labels() < 7 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            Thread.sleep(3 * SimulatedRaters.TICK_MS);
+            assertThat(sink.labels()).isEqualTo(7);
+            assertThat(raters.labelled()).isEqualTo(7);
+        }
+    }
 }
