@@ -111,6 +111,17 @@ class SimulatedRatersTest {
         return recent;
     }
 
+    /** Far more pairs than any of these tests labels. */
+    static RecentGenerations hundredPromptsOfEight() {
+        RecentGenerations recent = new RecentGenerations(100, 8);
+        for (int p = 0; p < 100; p++) {
+            for (int i = 0; i < 8; i++) {
+                recent.add(generation("p" + p, "write about the sea :", "response " + i));
+            }
+        }
+        return recent;
+    }
+
     @Test
     void aBatchWritesItsLabelsInOneGroupEachPairOnce() {
         GroupSink sink = new GroupSink(0);
@@ -145,12 +156,7 @@ class SimulatedRatersTest {
 
     @Test
     void runningRatersSendTheirLabelsInGroups() throws InterruptedException {
-        RecentGenerations recent = new RecentGenerations(100, 8);
-        for (int p = 0; p < 100; p++) {
-            for (int i = 0; i < 8; i++) {
-                recent.add(generation("p" + p, "write about the sea :", "response " + i));
-            }
-        }
+        RecentGenerations recent = hundredPromptsOfEight();
         GroupSink sink = new GroupSink(0);
         SimulatedRaters raters = new SimulatedRaters(recent, sink, SyntheticWorld.standard().gold(),
                 SyntheticWorld.standard().rater(1), "t", 1, new SimpleMeterRegistry());
@@ -170,12 +176,7 @@ class SimulatedRatersTest {
 
     @Test
     void aLimitIsExactEvenWhenAGroupWouldPassIt() throws InterruptedException {
-        RecentGenerations recent = new RecentGenerations(100, 8);
-        for (int p = 0; p < 100; p++) {
-            for (int i = 0; i < 8; i++) {
-                recent.add(generation("p" + p, "write about the sea :", "response " + i));
-            }
-        }
+        RecentGenerations recent = hundredPromptsOfEight();
         GroupSink sink = new GroupSink(0);
         try (SimulatedRaters raters = new SimulatedRaters(recent, sink, SyntheticWorld.standard().gold(),
                 SyntheticWorld.standard().rater(1), "t", 1, new SimpleMeterRegistry())) {
