@@ -181,8 +181,9 @@ class ExactlyOnceLearnerIT {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         int seen = output.size();
         while (System.nanoTime() < deadline && p.isAlive()) {
-            List<String> fresh = output.subList(seen, output.size());
-            if (fresh.stream().anyMatch(trigger)) {
+            // A snapshot first: a sub-list of the live list fails when the reader thread appends while it is read.
+            List<String> snapshot = List.copyOf(output);
+            if (snapshot.subList(seen, snapshot.size()).stream().anyMatch(trigger)) {
                 break;
             }
             Thread.sleep(5);
