@@ -10,8 +10,9 @@ public interface FeedbackSink {
     void write(Feedback feedback);
 
     /**
-     * Writes several records and returns once all are stored; throws when any could not be (those before it may be
-     * stored). A sink that can send them together (one request instead of one each) overrides this.
+     * Writes several records and returns once all are stored; throws when any could not be, and then any of the
+     * others may or may not be stored. A sink that can send them together (one request instead of one each)
+     * overrides this.
      */
     default void writeAll(List<Feedback> feedback) {
         for (Feedback f : feedback) {
