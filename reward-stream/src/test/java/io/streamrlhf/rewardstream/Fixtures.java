@@ -1,5 +1,9 @@
 package io.streamrlhf.rewardstream;
 
+import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.checkpoint.CheckpointStore;
+import io.streamrlhf.models.policy.TransformerPolicy;
+import io.streamrlhf.models.transformer.TransformerConfig;
 import io.streamrlhf.rewardstream.scoring.RewardSource;
 import io.streamrlhf.rewardstream.scoring.ScoringInput;
 import io.streamrlhf.schemas.avro.ConversationTurn;
@@ -11,10 +15,12 @@ import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.Role;
 import io.streamrlhf.schemas.avro.SamplingParams;
 import io.streamrlhf.schemas.avro.ScoreSource;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /** Records and fake reward sources shared by this module's tests. */
@@ -22,6 +28,18 @@ public final class Fixtures {
     public static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
     private Fixtures() {
+    }
+
+    /** Vocabulary and shape of the small policies the reference tests save (Fixtures' token ids are below 16). */
+    public static final TransformerConfig POLICY_SHAPE = new TransformerConfig(16, 16, 16, 1, 2);
+
+    /** Saves a freshly initialised policy checkpoint to {@code dir}; returns it (its weights id names it). */
+    public static Checkpoint savePolicy(Path dir, long seed) {
+        try (TransformerPolicy policy = TransformerPolicy.create(POLICY_SHAPE, seed)) {
+            Checkpoint c = policy.toCheckpoint(Map.of("name", "sft"), null);
+            CheckpointStore.save(c, dir);
+            return c;
+        }
     }
 
     /** A generation with the given id and response text (tokens: one per word, id = word length). */

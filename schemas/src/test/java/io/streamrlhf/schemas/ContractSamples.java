@@ -105,6 +105,8 @@ public final class ContractSamples {
                 .setAggregation("mean_minus_k_std")
                 .setReward(-0.0388)
                 .setScoredAt(T0.plusSeconds(2))
+                .setReferenceLogprobs(List.of(-2.5f, -0.125f, -7.75f))
+                .setReferenceModel("sha256:" + "0f".repeat(32))
                 .build();
     }
 

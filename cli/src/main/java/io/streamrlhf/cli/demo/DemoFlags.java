@@ -102,6 +102,12 @@ public final class DemoFlags {
     @Option(names = "--no-progress", description = "Do not draw the live progress line.")
     boolean noProgress;
 
+    @Option(names = "--reference-in-learner",
+            description = "The learner runs the frozen SFT reference in every update, as before, instead of the "
+                    + "reward stream computing the reference's log-probs beside the reward models (which takes that "
+                    + "forward off the learner's critical path). For comparisons.")
+    boolean referenceInLearner;
+
     /** The defaults with every given flag applied. */
     public DemoOptions.Builder apply(DemoOptions.Builder b) {
         if (minutes != null) {
@@ -127,6 +133,9 @@ public final class DemoFlags {
         }
         if (backlog != null) {
             b.backlogBatches(backlog);
+        }
+        if (referenceInLearner) {
+            b.referenceInLearner(true);
         }
         if (learningRate != null) {
             b.learningRate(learningRate);

@@ -36,13 +36,18 @@ import org.apache.kafka.common.config.ConfigException;
  * @param showProgress     draw the live progress line
  * @param aggregation      how the reward stream combines the ensemble ({@code mean}, {@code mean_minus_k_std}, ...)
  * @param estimator        the learner's advantage estimator: {@code gae} (critic), {@code grpo} or {@code rloo} (group)
+ * @param rmMethod         how the initial reward models are trained
+ * @param ppoOverrides     PPO-max settings given with {@code --ppo}
+ * @param onlineRmMethod   how the online reward-model trainer learns from live preferences
+ * @param referenceInLearner the learner runs the frozen reference in every update, instead of the reward stream
+ *                         computing its log-probs beside the reward models
  */
 public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double beta, boolean lockstep, Path cacheDir,
                           int sftSteps, int preferencePairs, int rmEnsemble, int rmEpochs, int evalPrompts,
                           int groupSize, int batchSequences, int backlogBatches, double raterRate, int rmTrainEvery,
                           int threads, int maxNewTokens, double learningRate, Double stopAtGold,
                           boolean showProgress, String aggregation, String estimator, String rmMethod,
-                          Map<String, String> ppoOverrides, String onlineRmMethod) {
+                          Map<String, String> ppoOverrides, String onlineRmMethod, boolean referenceInLearner) {
 
     /** The default loop budget of {@code rlhf demo}. */
     public static final Duration DEFAULT_LOOP = Duration.ofSeconds(180);
@@ -102,7 +107,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     public static DemoOptions defaults() {
         return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(), 400,
                 4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "gae", DEFAULT_RM_METHOD,
-                Map.of(), DEFAULT_ONLINE_RM_METHOD);
+                Map.of(), DEFAULT_ONLINE_RM_METHOD, false);
     }
 
     /** {@code $RLHF_CACHE_DIR}, else {@code ~/.cache/streamrlhf}; the demo's files go to {@code demo/} inside it. */
@@ -157,6 +162,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         private String rmMethod;
         private Map<String, String> ppoOverrides;
         private String onlineRmMethod;
+        private boolean referenceInLearner;
 
         private Builder(DemoOptions o) {
             loopBudget = o.loopBudget;
@@ -185,6 +191,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
             rmMethod = o.rmMethod;
             ppoOverrides = o.ppoOverrides;
             onlineRmMethod = o.onlineRmMethod;
+            referenceInLearner = o.referenceInLearner;
         }
 
         public Builder loopBudget(Duration v) { loopBudget = v; return this; }
@@ -213,13 +220,14 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         public Builder rmMethod(String v) { rmMethod = v; return this; }
         public Builder ppoOverrides(Map<String, String> v) { ppoOverrides = v; return this; }
         public Builder onlineRmMethod(String v) { onlineRmMethod = v; return this; }
+        public Builder referenceInLearner(boolean v) { referenceInLearner = v; return this; }
 
         /** The options; throws {@link IllegalArgumentException} naming the first bad value. */
         public DemoOptions build() {
             return new DemoOptions(loopBudget, seed, reportDir, beta, lockstep, cacheDir, sftSteps, preferencePairs,
                     rmEnsemble, rmEpochs, evalPrompts, groupSize, batchSequences, backlogBatches, raterRate,
                     rmTrainEvery, threads, maxNewTokens, learningRate, stopAtGold, showProgress, aggregation, estimator,
-                    rmMethod, ppoOverrides, onlineRmMethod);
+                    rmMethod, ppoOverrides, onlineRmMethod, referenceInLearner);
         }
     }
 }

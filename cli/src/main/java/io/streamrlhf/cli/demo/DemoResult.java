@@ -55,10 +55,18 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
      *                          feeder, monitor and the broker, with the JIT compiler and the garbage collector
      * @param trainerCpuSeconds CPU seconds of the reward-model trainer's process during the loop
      * @param updateSeconds     mean wall time of one PPO update on the learner's thread
+     * @param referenceGiven    share of the updates whose reference log-probs came from the reward stream (so the
+     *                          learner ran no reference forward); NaN when unknown
      */
-    public record LoopCost(double jvmCpuSeconds, double trainerCpuSeconds, double updateSeconds) {
+    public record LoopCost(double jvmCpuSeconds, double trainerCpuSeconds, double updateSeconds,
+                           double referenceGiven) {
         /** Nothing measured. */
         public static final LoopCost NONE = new LoopCost(Double.NaN, Double.NaN, Double.NaN);
+
+        /** Without the reference share. */
+        public LoopCost(double jvmCpuSeconds, double trainerCpuSeconds, double updateSeconds) {
+            this(jvmCpuSeconds, trainerCpuSeconds, updateSeconds, Double.NaN);
+        }
     }
 
     /** Cores this JVM kept busy on average during the loop. */
@@ -96,6 +104,7 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
         putFigure(o, "loop_cores", loopCores());
         putFigure(o, "trainer_cores", trainerCores());
         putFigure(o, "update_s", cost.updateSeconds());
+        putFigure(o, "reference_given", cost.referenceGiven());
         if (versionsAtTarget >= 0) {
             o.put("versions_at_target", versionsAtTarget);
             putFigure(o, "target_s", targetReachedSeconds);

@@ -203,6 +203,10 @@ public final class DemoRunner {
         stream.put(RewardStreamConfig.BATCH_SIZE, Math.min(64, options.batchSequences()));
         stream.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, 100L);
         stream.put(RewardStreamConfig.STATE_DIR, work.resolve("streams").toString());
+        if (!options.referenceInLearner()) {
+            // The reference's log-probs are computed beside the reward models, off the learner's critical path.
+            stream.put(RewardStreamConfig.REFERENCE_CHECKPOINT, models.sftDir().toAbsolutePath().toString());
+        }
         ScoringApp scoring = ScoringApp.create(stream);
         started.add(() -> scoring.close(Duration.ofSeconds(20)));
         scoring.start();
@@ -382,7 +386,7 @@ public final class DemoRunner {
                 snap.targetReachedAt(), options.lockstep(), options.beta(), options.seed(), models.sftCached(),
                 models.sftSeconds(), models.rmSeconds(), models.rmHeldOutAccuracy(), cpu,
                 snap.versionsPublishedAtTarget(), new DemoResult.LoopCost(loopJvmCpu, loopTrainerCpu,
-                        meanUpdateSeconds(snap.updates())));
+                        meanUpdateSeconds(snap.updates()), meanReferenceGiven(snap.updates())));
         if (options.reportDir() != null) {
             Path index = DemoReport.write(options.reportDir(), options, result, snap, throughput);
             log.printf("Report: %s%n", index.toAbsolutePath());
@@ -413,6 +417,12 @@ public final class DemoRunner {
     static double meanUpdateSeconds(List<LoopMonitor.UpdatePoint> updates) {
         return updates.stream().mapToDouble(LoopMonitor.UpdatePoint::seconds).filter(s -> !Double.isNaN(s)).average()
                 .orElse(Double.NaN);
+    }
+
+    /** The share of the updates that used the reward stream's reference log-probs (NaN when none says). */
+    static double meanReferenceGiven(List<LoopMonitor.UpdatePoint> updates) {
+        return updates.stream().mapToDouble(LoopMonitor.UpdatePoint::referenceGiven).filter(s -> !Double.isNaN(s))
+                .average().orElse(Double.NaN);
     }
 
     private void checkAborted() {

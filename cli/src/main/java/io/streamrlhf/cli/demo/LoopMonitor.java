@@ -205,7 +205,7 @@ final class LoopMonitor implements AutoCloseable {
         learnerMetrics.forEach((step, m) -> updates.add(new UpdatePoint(step,
                 m.getOrDefault("policy/kl_ref", Double.NaN), m.getOrDefault("reward/mean", Double.NaN),
                 m.getOrDefault("data/staleness", Double.NaN), m.getOrDefault("losses/approx_kl", Double.NaN),
-                m.getOrDefault("time/update_s", Double.NaN))));
+                m.getOrDefault("time/update_s", Double.NaN), m.getOrDefault("data/reference_given", Double.NaN))));
         return new Snapshot(elapsedSeconds(), scored, preferences, newestPolicy, newestRm, rmVersionsScoring,
                 recentGold.isEmpty() ? Double.NaN : mean(recentGold), latest.getOrDefault("policy/kl_ref", Double.NaN),
                 latest.getOrDefault("data/staleness", Double.NaN), List.copyOf(versions), List.copyOf(updates),
@@ -286,8 +286,16 @@ final class LoopMonitor implements AutoCloseable {
      * @param staleness {@code data/staleness}
      * @param approxKl  {@code losses/approx_kl}
      * @param seconds   {@code time/update_s}: the update's wall time on the learner's thread
+     * @param referenceGiven {@code data/reference_given}: 1 when the reward stream's reference log-probs replaced the
+     *                  learner's reference forward
      */
-    record UpdatePoint(long step, double klRef, double reward, double staleness, double approxKl, double seconds) {
+    record UpdatePoint(long step, double klRef, double reward, double staleness, double approxKl, double seconds,
+                       double referenceGiven) {
+
+        /** An update whose reference log-probs are not known. */
+        UpdatePoint(long step, double klRef, double reward, double staleness, double approxKl, double seconds) {
+            this(step, klRef, reward, staleness, approxKl, seconds, Double.NaN);
+        }
     }
 
     /**

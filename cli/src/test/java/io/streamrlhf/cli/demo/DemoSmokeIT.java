@@ -85,6 +85,9 @@ class DemoSmokeIT {
                 .isLessThanOrEqualTo(Runtime.getRuntime().availableProcessors() + 0.5);
         assertThat(summary.get("trainer_cores").asDouble()).as("trainer_cores in %s", summary).isPositive();
         assertThat(summary.get("update_s").asDouble()).as("update_s in %s", summary).isPositive();
+        assertThat(summary.get("reference_given").asDouble())
+                .as("every update took the reward stream's reference log-probs (same SFT weights id); %s", summary)
+                .isEqualTo(1.0);
         assertThat(String.join("\n", lines)).contains("SFT policy", "best-of-8", "final policy");
 
         assertThat(Files.readString(report.resolve("index.html"))).contains("<img src=\"reward.png\"", "best-of-8",

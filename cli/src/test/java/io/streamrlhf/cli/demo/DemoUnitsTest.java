@@ -78,6 +78,14 @@ class DemoUnitsTest {
         assertThat(DemoRunner.meanUpdateSeconds(timed)).as("an update without a time is left out").isCloseTo(0.5,
                 within(1e-12));
         assertThat(DemoRunner.meanUpdateSeconds(List.of())).isNaN();
+
+        List<LoopMonitor.UpdatePoint> given = List.of(new LoopMonitor.UpdatePoint(1, 0.5, 0.1, 0, 0.001, 0.6, 1.0),
+                new LoopMonitor.UpdatePoint(2, 0.7, 0.3, 1, 0.004, 0.5, 0.0),
+                new LoopMonitor.UpdatePoint(3, 0.8, 0.3, 1, 0.004, 0.4, Double.NaN),
+                new LoopMonitor.UpdatePoint(4, 0.8, 0.3, 1, 0.004, 0.4, 1.0));
+        assertThat(DemoRunner.meanReferenceGiven(given)).as("an update that does not say is left out")
+                .isCloseTo(2.0 / 3, within(1e-12));
+        assertThat(DemoRunner.meanReferenceGiven(timed)).isNaN();
     }
 
     @Test

@@ -74,6 +74,8 @@ public final class LearnerService implements AutoCloseable {
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final LearnerCheckpointStore store;
     private final TransformerPolicy reference;
+    /** The reference's weights id: scored records' reference log-probs are used only when computed with it. */
+    private final String referenceId;
     private final TransformerPolicy policy;
     private final PpoUpdate ppo;
     /** Entries of the updates since the newest checkpoint: the next checkpoint's ledger segment. */
@@ -112,6 +114,7 @@ public final class LearnerService implements AutoCloseable {
         this.store = new LearnerCheckpointStore(config.checkpointDir());
         Checkpoint init = CheckpointStore.load(config.initCheckpoint());
         this.reference = TransformerPolicy.fromCheckpoint(init);
+        this.referenceId = init.weightsId();
         reference.freeze(true);
         Optional<LearnerCheckpoint> newest = store.loadNewest();
         this.policy = TransformerPolicy.fromCheckpoint(newest.map(LearnerCheckpoint::policy).orElse(init));
@@ -229,7 +232,8 @@ public final class LearnerService implements AutoCloseable {
         String partition = new TopicPartition(r.topic(), r.partition()).toString();
         RolloutSample sample;
         try {
-            sample = RolloutSample.fromScored(scored.valueDeserializer().deserialize(r.topic(), r.headers(), r.value()));
+            sample = RolloutSample.fromScored(scored.valueDeserializer().deserialize(r.topic(), r.headers(), r.value()),
+                    referenceId);
         } catch (RuntimeException e) {
             // A record we cannot read goes to the DLQ with headers naming where it came from; never dropped silently.
             LOG.warn("scored record {}@{} cannot be trained on ({}); sent to the DLQ", partition, r.offset(),

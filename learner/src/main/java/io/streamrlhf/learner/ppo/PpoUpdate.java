@@ -210,6 +210,9 @@ public final class PpoUpdate {
         // 2. Pack right-padded rows; responses that overflow the context are cut at it.
         r.pack(kept, context);
         r.metrics.put("data/tokens", (double) r.maskCount);
+        // Reference log-probs the reward stream computed with this learner's reference (RolloutSample checks the
+        // reference's id) replace the reference forward of step 3, when every row has them for all its tokens.
+        r.metrics.put("data/reference_given", r.referenceGiven(kept) ? 1.0 : 0.0);
         return r;
     }
 
@@ -229,8 +232,10 @@ public final class PpoUpdate {
                 entropy = entropy(logpAll, mask, r.maskCount);
             }
             r.metrics.put("policy/entropy", (double) entropy.getFloat());
-            NDArray refLogits = reference.forward(in.tokens, in.attention, false).logits();  // (B, T, V)
-            r.refLogp = gather(refLogits.get(":, :-1, :").logSoftmax(-1), in.actions).toFloatArray();  // (B, F)
+            if (r.refLogp == null) {
+                NDArray refLogits = reference.forward(in.tokens, in.attention, false).logits();  // (B, T, V)
+                r.refLogp = gather(refLogits.get(":, :-1, :").logSoftmax(-1), in.actions).toFloatArray();  // (B, F)
+            }
         }
     }
 
@@ -820,6 +825,24 @@ public final class PpoUpdate {
                 maskCount += n;
                 padded |= p + n < t;
             }
+        }
+
+        /**
+         * Fills {@link #refLogp} from the samples' own reference log-probs when every row carries one for each of its
+         * packed response tokens; leaves it {@code null} (to be computed) otherwise.
+         */
+        boolean referenceGiven(List<RolloutSample> kept) {
+            for (int i = 0; i < rows; i++) {
+                float[] given = kept.get(i).referenceLogprobs();
+                if (given == null || given.length < rowLength[i]) {
+                    return false;
+                }
+            }
+            refLogp = new float[rows * f];
+            for (int i = 0; i < rows; i++) {
+                System.arraycopy(kept.get(i).referenceLogprobs(), 0, refLogp, i * f + rowStart[i], rowLength[i]);
+            }
+            return true;
         }
 
         /** The inputs of the given rows, in that order. */

@@ -18,10 +18,13 @@ import java.util.Objects;
  * @param policyVersion     version of that policy
  * @param score             the reward of the whole response (before the learner's scaling)
  * @param ensembleStd       disagreement of the reward ensemble (reported as {@code reward/ensemble_std})
+ * @param referenceLogprobs log-probability of each response id the context holds under the learner's own frozen
+ *                          reference, computed upstream by the reward stream; {@code null} when the learner must
+ *                          compute them
  */
 public record RolloutSample(String generationId, String promptId, int groupSize, int groupIndex, int[] promptTokens,
                             int[] responseTokens, float[] behaviourLogprobs, long policyVersion, double score,
-                            double ensembleStd) {
+                            double ensembleStd, float[] referenceLogprobs) {
 
     /** Checks the parts that would otherwise fail deep inside an update. */
     public RolloutSample {
@@ -41,14 +44,48 @@ public record RolloutSample(String generationId, String promptId, int groupSize,
         if (!Double.isFinite(score)) {
             throw new IllegalArgumentException("generation " + generationId + ": reward " + score + " is not finite");
         }
+        if (referenceLogprobs != null && referenceLogprobs.length > responseTokens.length) {
+            throw new IllegalArgumentException("generation " + generationId + ": " + referenceLogprobs.length
+                    + " reference log-probs for " + responseTokens.length + " response tokens");
+        }
     }
 
-    /** The sample a {@code scored} record describes. */
+    /** A sample whose reference log-probs the learner computes itself. */
+    public RolloutSample(String generationId, String promptId, int groupSize, int groupIndex, int[] promptTokens,
+                         int[] responseTokens, float[] behaviourLogprobs, long policyVersion, double score,
+                         double ensembleStd) {
+        this(generationId, promptId, groupSize, groupIndex, promptTokens, responseTokens, behaviourLogprobs,
+                policyVersion, score, ensembleStd, null);
+    }
+
+    /** The sample a {@code scored} record describes, ignoring any reference log-probs it carries. */
     public static RolloutSample fromScored(ScoredGeneration scored) {
+        return fromScored(scored, null);
+    }
+
+    /**
+     * The sample a {@code scored} record describes, with the reference log-probs it carries when they were computed
+     * by the reference {@code referenceId} names ({@code Checkpoint.weightsId()}), are finite and are no more than
+     * the response; otherwise without them (the learner computes its own, so a mismatch costs time, never
+     * correctness).
+     */
+    public static RolloutSample fromScored(ScoredGeneration scored, String referenceId) {
         Generation g = scored.getGeneration();
+        float[] reference = null;
+        if (referenceId != null && referenceId.equals(scored.getReferenceModel())
+                && scored.getReferenceLogprobs() != null
+                && scored.getReferenceLogprobs().size() <= g.getResponseTokens().size()) {
+            reference = floats(scored.getReferenceLogprobs());
+            for (float v : reference) {
+                if (!Float.isFinite(v)) {
+                    reference = null;
+                    break;
+                }
+            }
+        }
         return new RolloutSample(g.getGenerationId(), g.getPromptId(), g.getGroupSize(), g.getGroupIndex(),
                 ints(g.getPromptTokens()), ints(g.getResponseTokens()), floats(g.getBehaviourLogprobs()),
-                g.getPolicyVersion(), scored.getReward(), scored.getEnsembleStd());
+                g.getPolicyVersion(), scored.getReward(), scored.getEnsembleStd(), reference);
     }
 
     /** Response tokens. */

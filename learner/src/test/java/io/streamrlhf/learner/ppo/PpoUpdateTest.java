@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.policy.ResponseLogProbs;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.sampling.SampleResult;
 import io.streamrlhf.models.sampling.Sampler;
@@ -238,5 +239,68 @@ class PpoUpdateTest {
                         .containsExactly(fusedWeights.get(p.getKey()), within(1e-5f));
             }
         }
+    }
+
+    /** The samples with their reference log-probs given, as the reward stream computes them, plus {@code shift}. */
+    private List<RolloutSample> withReference(List<RolloutSample> samples, float shift) {
+        float[][] given = ResponseLogProbs.compute(reference, samples.stream().map(RolloutSample::promptTokens)
+                .toList(), samples.stream().map(RolloutSample::responseTokens).toList());
+        List<RolloutSample> out = new ArrayList<>();
+        for (int i = 0; i < samples.size(); i++) {
+            RolloutSample s = samples.get(i);
+            float[] g = given[i].clone();
+            for (int j = 0; j < g.length; j++) {
+                g[j] += shift;
+            }
+            out.add(new RolloutSample(s.generationId(), s.promptId(), s.groupSize(), s.groupIndex(), s.promptTokens(),
+                    s.responseTokens(), s.behaviourLogprobs(), s.policyVersion(), s.score(), s.ensembleStd(), g));
+        }
+        return out;
+    }
+
+    @Test
+    void referenceLogprobsGivenUpstreamGiveTheSameUpdateAsTheLearnersOwnForward() {
+        // Move the policy away from its reference first, so that the KL penalty has something to say.
+        new PpoUpdate(config(Map.of()), policy, reference, null).update(onPolicySamples(8, 2, VERSION, 21), VERSION);
+        byte[] start = io.streamrlhf.models.checkpoint.ModelWeights.encode(policy.block());
+        List<RolloutSample> next = onPolicySamples(8, 2, VERSION, 22);
+        PpoStats own = new PpoUpdate(config(Map.of()), policy, reference, null).update(next, VERSION);
+        Map<String, float[]> ownWeights = weights();
+
+        try (TransformerPolicy twin = TransformerPolicy.create(SHAPE, 99)) {
+            io.streamrlhf.models.checkpoint.ModelWeights.copyInto(twin.block(), start);
+            PpoStats given = new PpoUpdate(config(Map.of()), twin, reference, null)
+                    .update(withReference(next, 0f), VERSION);
+            assertThat(own.get("data/reference_given")).isEqualTo(0.0);
+            assertThat(given.get("data/reference_given")).isEqualTo(1.0);
+            assertThat(own.get("policy/kl_ref")).isNotCloseTo(0.0, within(1e-3));
+            for (String key : List.of("policy/kl_ref", "losses/loss", "losses/approx_kl", "losses/explained_variance",
+                    "reward/scaled_mean")) {
+                assertThat(given.get(key)).as(key).isCloseTo(own.get(key), within(1e-5));
+            }
+            for (Pair<String, Parameter> p : twin.block().getParameters()) {
+                assertThat(p.getValue().getArray().toFloatArray()).as(p.getKey())
+                        .containsExactly(ownWeights.get(p.getKey()), within(1e-5f));
+            }
+        }
+    }
+
+    @Test
+    void givenReferenceLogprobsAreWhatTheKlPenaltyReadsAndOneMissingRowMeansTheLearnerComputesThemAll() {
+        List<RolloutSample> samples = onPolicySamples(8, 2, VERSION, 23);
+        PpoUpdate ppo = new PpoUpdate(config(Map.of()), policy, reference, null);
+        PpoUpdate.Rollout own = ppo.prepare(samples, VERSION);
+        // One nat lower on every token: the sequences' KL to the reference grows by their mean length.
+        PpoUpdate.Rollout lowered = ppo.prepare(withReference(samples, -1f), VERSION);
+        double meanLength = own.metrics.get("data/tokens") / own.metrics.get("data/sequences");
+        assertThat(lowered.metrics.get("data/reference_given")).isEqualTo(1.0);
+        assertThat(lowered.metrics.get("policy/kl_ref"))
+                .isCloseTo(own.metrics.get("policy/kl_ref") + meanLength, within(1e-4));
+
+        List<RolloutSample> oneMissing = new ArrayList<>(withReference(samples, -1f));
+        oneMissing.set(3, samples.get(3));
+        PpoUpdate.Rollout mixed = ppo.prepare(oneMissing, VERSION);
+        assertThat(mixed.metrics.get("data/reference_given")).isEqualTo(0.0);
+        assertThat(mixed.metrics.get("policy/kl_ref")).isCloseTo(own.metrics.get("policy/kl_ref"), within(1e-6));
     }
 }

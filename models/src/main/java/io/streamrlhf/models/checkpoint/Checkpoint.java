@@ -31,6 +31,15 @@ public record Checkpoint(ModelKind kind, String architecture, TransformerConfig 
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
     }
 
+    /**
+     * What names these weights wherever they are loaded: {@code "sha256:"} and the hex SHA-256 of {@link #weights()}.
+     * The reward stream stamps the reference log-probs it computes with it; the learner uses them only when its own
+     * reference has the same id.
+     */
+    public String weightsId() {
+        return "sha256:" + CheckpointStore.sha256(weights);
+    }
+
     /** True when optimiser state is present. */
     public boolean hasOptimizerState() {
         return optimizerState != null;

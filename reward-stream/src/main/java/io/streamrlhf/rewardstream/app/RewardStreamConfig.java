@@ -4,9 +4,11 @@ import io.streamrlhf.rewardstream.scoring.Aggregation;
 import io.streamrlhf.rewardstream.scoring.NormalizationSettings;
 import io.streamrlhf.rewardstream.scoring.RewardSpec;
 import io.streamrlhf.rewardstream.scoring.SourceFailurePolicy;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -31,6 +33,7 @@ public final class RewardStreamConfig extends AbstractConfig {
     public static final String BATCH_SIZE = "scoring.batch.size";
     public static final String BATCH_MAX_WAIT_MS = "scoring.batch.max.wait.ms";
     public static final String PIPELINE = "scoring.pipeline";
+    public static final String REFERENCE_CHECKPOINT = "scoring.reference.checkpoint";
     public static final String JOIN_WINDOW_MS = "feedback.join.window.ms";
     public static final String STREAM_THREADS = "reward.stream.threads";
     public static final String STATE_DIR = "reward.stream.state.dir";
@@ -82,6 +85,11 @@ public final class RewardStreamConfig extends AbstractConfig {
                     "Score each micro-batch on a scorer thread while the stream thread reads and buffers the next "
                             + "one (at most one batch in flight; exactly-once either way). Off: score on the stream "
                             + "thread.")
+            .define(REFERENCE_CHECKPOINT, Type.STRING, "", Importance.MEDIUM,
+                    "Checkpoint directory of the frozen reference policy (the SFT policy the learner's KL penalty "
+                            + "is measured against). When set, every scored record carries the reference's log-probs "
+                            + "of its response (reference_logprobs), and a learner whose reference has the same "
+                            + "weights skips its own reference forward in each update. Empty: off.")
             .define(JOIN_WINDOW_MS, Type.LONG, Duration.ofHours(24).toMillis(), ConfigDef.Range.atLeast(1),
                     Importance.MEDIUM, "How long generations are kept for the feedback join, in ms; feedback naming "
                             + "older generations is dead-lettered.")
@@ -138,6 +146,12 @@ public final class RewardStreamConfig extends AbstractConfig {
 
     public Duration batchMaxWait() {
         return Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS));
+    }
+
+    /** The reference policy's checkpoint directory, when the stream computes reference log-probs. */
+    public Optional<Path> referenceCheckpoint() {
+        String dir = getString(REFERENCE_CHECKPOINT).trim();
+        return dir.isEmpty() ? Optional.empty() : Optional.of(Path.of(dir));
     }
 
     public Duration joinWindow() {

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
 import io.streamrlhf.rewardstream.scoring.RewardSources;
+import io.streamrlhf.rewardstream.scoring.model.ReferencePolicy;
 import io.streamrlhf.rewardstream.topology.DeadLetterDeserializationHandler;
 import io.streamrlhf.rewardstream.topology.DeadLetterProcessingHandler;
 import io.streamrlhf.rewardstream.topology.DeadLetters;
@@ -30,6 +31,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -63,6 +65,7 @@ public final class ScoringApp implements AutoCloseable {
     private final RewardStreamConfig config;
     private final Topics topics;
     private final RewardEnsemble ensemble;
+    private final ReferencePolicy reference;
     private final DeadLetters deadLetters;
     private final Topology topology;
     private final String normStatsTopic;
@@ -78,10 +81,19 @@ public final class ScoringApp implements AutoCloseable {
         this.ensemble = ensemble;
         this.deadLetters = new DeadLetters(meters);
         this.normStatsTopic = ScoringTopology.normStatsTopic(config.applicationId());
-        this.topology = ScoringTopology.build(new ScoringTopology.Settings(topics, ensemble, config.batchSize(),
-                config.batchMaxWait(), config.joinWindow(), deadLetters, normStatsTopic, config.pipelined()));
-        this.adminSettings = adminSettings(settings);
-        this.streams = new KafkaStreams(topology, streamsProperties(settings, config, topics, meters));
+        this.reference = loadReference(config);
+        try {
+            this.topology = ScoringTopology.build(new ScoringTopology.Settings(topics, ensemble, config.batchSize(),
+                    config.batchMaxWait(), config.joinWindow(), deadLetters, normStatsTopic, config.pipelined(),
+                    reference));
+            this.adminSettings = adminSettings(settings);
+            this.streams = new KafkaStreams(topology, streamsProperties(settings, config, topics, meters));
+        } catch (RuntimeException e) {
+            if (reference != null) {
+                reference.close();
+            }
+            throw e;
+        }
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("reward stream thread failed; shutting this instance down", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
@@ -92,6 +104,20 @@ public final class ScoringApp implements AutoCloseable {
                 stopped.countDown();
             }
         });
+    }
+
+    /** The reference policy {@code scoring.reference.checkpoint} names, or {@code null} when it is empty. */
+    private static ReferencePolicy loadReference(RewardStreamConfig config) {
+        Optional<Path> dir = config.referenceCheckpoint();
+        if (dir.isEmpty()) {
+            return null;
+        }
+        try {
+            return ReferencePolicy.load(dir.get());
+        } catch (RuntimeException e) {
+            throw new ConfigException(RewardStreamConfig.REFERENCE_CHECKPOINT, dir.get().toString(),
+                    "cannot load the reference policy: " + e.getMessage());
+        }
     }
 
     /**
@@ -305,6 +331,9 @@ public final class ScoringApp implements AutoCloseable {
         }
         streams.close(timeout);
         ensemble.close();
+        if (reference != null) {
+            reference.close();
+        }
         stopped.countDown();
     }
 

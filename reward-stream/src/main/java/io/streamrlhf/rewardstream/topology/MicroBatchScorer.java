@@ -128,6 +128,7 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
     private Counter batchCounter;
     private DistributionSummary batchSizes;
     private Timer ensembleTime;
+    private Timer referenceTime;
 
     MicroBatchScorer(ScoringTopology.Settings settings, RewardModelSwapper swapper) {
         this.settings = settings;
@@ -169,6 +170,8 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
                 .register(meters);
         ensembleTime = Timer.builder("rlhf.scoring.ensemble.time")
                 .description("Time the ensemble spends scoring micro-batches").register(meters);
+        referenceTime = Timer.builder("rlhf.scoring.reference.time")
+                .description("Time the reference policy spends on the log-probs of micro-batches").register(meters);
         inFlight.clear();
         inFlightRecords = 0;
         // A fresh reference per init: a batch still running from before a re-initialisation (a task revived after
@@ -204,7 +207,8 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
     }
 
     /** What scoring a batch gave: one outcome per record, the statistics after it, and the time it took. */
-    private record Scored(List<ScoringOutcome> outcomes, NormalizationState state, long ensembleNanos) {
+    private record Scored(List<ScoringOutcome> outcomes, NormalizationState state, long ensembleNanos,
+                          float[][] reference, long referenceNanos) {
     }
 
     @Override
@@ -317,7 +321,9 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
                     others.version());
             List<ScoringOutcome> outcomes = settings.ensemble().score(inputs, state);
             chain.set(new NormalizationState(state.all(), state.version()));
-            return new Scored(outcomes, state, System.nanoTime() - start);
+            long scoredNanos = System.nanoTime();
+            return new Scored(outcomes, state, scoredNanos - start, referenceLogprobs(batch), System.nanoTime()
+                    - scoredNanos);
         };
         Future<Scored> result;
         if (scorer == null) {
@@ -330,6 +336,31 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
         inFlight.addLast(new InFlight(size, trigger, result));
         inFlightRecords += size;
         inFlightChanged = true;
+    }
+
+    /**
+     * The reference policy's log-probs of each generation's response, or {@code null} without a reference or when
+     * the batch does not fit it; the learner then runs its own reference, so nothing is lost but time.
+     */
+    private float[][] referenceLogprobs(List<Generation> batch) {
+        if (settings.reference() == null) {
+            return null;
+        }
+        try {
+            return settings.reference().logprobs(batch);
+        } catch (RuntimeException e) {
+            LOG.warn("task {}: no reference log-probs for a micro-batch of {} generations (the learner will compute "
+                    + "them): {}", taskKey, batch.size(), e.toString());
+            return null;
+        }
+    }
+
+    private static List<Float> floats(float[] values) {
+        List<Float> out = new ArrayList<>(values.length);
+        for (float v : values) {
+            out.add(v);
+        }
+        return out;
     }
 
     /** Forwards the oldest in-flight batch's results in input order, waiting for them if need be. */
@@ -349,6 +380,9 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
                     + taskKey + ": " + e.getCause(), e.getCause());
         }
         ensembleTime.record(result.ensembleNanos(), TimeUnit.NANOSECONDS);
+        if (result.reference() != null) {
+            referenceTime.record(result.referenceNanos(), TimeUnit.NANOSECONDS);
+        }
         List<BufferedRecord> entries = pending.records();
         List<Generation> generations = pending.generations();
         List<ScoringOutcome> outcomes = result.outcomes();
@@ -374,6 +408,8 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
                         .setAggregation(outcome.score().aggregation().wireName())
                         .setReward(outcome.score().reward())
                         .setScoredAt(Instant.ofEpochMilli(scoredAt))
+                        .setReferenceLogprobs(result.reference() == null ? null : floats(result.reference()[i]))
+                        .setReferenceModel(result.reference() == null ? null : settings.reference().id())
                         .build();
                 context.forward(new Record<Object, Object>(e.key(), out, e.timestamp(), copy(normHeaders)),
                         ScoringTopology.SCORED_SINK);

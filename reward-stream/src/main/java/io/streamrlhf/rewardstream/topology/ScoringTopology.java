@@ -1,6 +1,7 @@
 package io.streamrlhf.rewardstream.topology;
 
 import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
+import io.streamrlhf.rewardstream.scoring.model.ReferencePolicy;
 import io.streamrlhf.rewardstream.scoring.model.RewardModelSwapper;
 import io.streamrlhf.schemas.avro.Feedback;
 import io.streamrlhf.schemas.avro.Generation;
@@ -86,9 +87,12 @@ public final class ScoringTopology {
      *                       ({@link #normStatsTopic(String)})
      * @param pipelined      score each batch on a scorer thread while the stream thread reads the next one
      *                       (see {@link MicroBatchScorer}); off: score on the stream thread
+     * @param reference      the frozen reference policy whose log-probs each scored record carries, or {@code null}
+     *                       (then the learner runs its reference itself)
      */
     public record Settings(Topics topics, RewardEnsemble ensemble, int batchSize, Duration maxWait,
-                           Duration joinWindow, DeadLetters deadLetters, String normStatsTopic, boolean pipelined) {
+                           Duration joinWindow, DeadLetters deadLetters, String normStatsTopic, boolean pipelined,
+                           ReferencePolicy reference) {
 
         /** Checks the values. */
         public Settings {

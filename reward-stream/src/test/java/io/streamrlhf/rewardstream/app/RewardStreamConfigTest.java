@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamrlhf.rewardstream.scoring.Aggregation;
 import io.streamrlhf.rewardstream.scoring.SourceFailurePolicy;
 import io.streamrlhf.schemas.topics.Topics;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -15,6 +16,7 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RewardStreamConfigTest {
 
@@ -78,5 +80,19 @@ class RewardStreamConfigTest {
         settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 250L);
         assertThat(ScoringApp.streamsProperties(settings, c, Topics.create(settings), new SimpleMeterRegistry())
                 .get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).as("the user's interval stays").isEqualTo(250L);
+    }
+
+    @Test
+    void aReferenceCheckpointIsOffByDefaultAndOneThatCannotBeLoadedIsRefusedByItsKey(@TempDir Path tmp) {
+        assertThat(new RewardStreamConfig(Map.of()).referenceCheckpoint()).isEmpty();
+        assertThat(new RewardStreamConfig(Map.of(RewardStreamConfig.REFERENCE_CHECKPOINT, " /ckpt/sft "))
+                .referenceCheckpoint()).contains(Path.of("/ckpt/sft"));
+        Map<String, Object> settings = new HashMap<>();
+        settings.put("bootstrap.servers", "b:9092");
+        settings.put("schema.registry.url", "mock://reference-test");
+        settings.put(RewardStreamConfig.REFERENCE_CHECKPOINT, tmp.resolve("no-such-sft").toString());
+        assertThatThrownBy(() -> ScoringApp.create(settings)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(RewardStreamConfig.REFERENCE_CHECKPOINT)
+                .hasMessageContaining("no-such-sft").hasMessageContaining("cannot load the reference policy");
     }
 }

@@ -3,6 +3,7 @@ package io.streamrlhf.rewardstream.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.rewardstream.Fixtures;
 import io.streamrlhf.rewardstream.Fixtures.FunctionSource;
 import io.streamrlhf.rewardstream.scoring.Aggregation;
@@ -12,6 +13,7 @@ import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
 import io.streamrlhf.rewardstream.scoring.RunningStats;
 import io.streamrlhf.rewardstream.scoring.SourceFailurePolicy;
 import io.streamrlhf.rewardstream.scoring.UnscorableException;
+import io.streamrlhf.rewardstream.scoring.model.ReferencePolicy;
 import io.streamrlhf.rewardstream.scoring.rules.LengthRule;
 import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.PreferencePair;
@@ -20,6 +22,7 @@ import io.streamrlhf.schemas.avro.SourceScore;
 import io.streamrlhf.schemas.serde.AvroSerdeException;
 import io.streamrlhf.schemas.topics.DlqHeaders;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -28,6 +31,7 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -85,6 +89,49 @@ class ScoringTopologyTest {
             assertThat(pendingIds(h)).as("nothing pending after full batches").isEmpty();
             assertThat(h.driver.getKeyValueStore(ScoringTopology.BUFFER_STORE).get(MicroBatchScorer.PENDING_KEY))
                     .isNull();
+        }
+    }
+
+    @Test
+    void scoredRecordsCarryTheReferencesLogProbsAndItsWeightsId(@TempDir Path tmp) {
+        Checkpoint sft = Fixtures.savePolicy(tmp.resolve("sft"), 5);
+        FunctionSource source = new FunctionSource("len", in -> in.responseText().length());
+        RewardEnsemble ensemble = RewardEnsemble.builder().add(source).normalization(NormalizationSettings.OFF).build();
+        List<Generation> inputs = List.of(Fixtures.generation("g1", "p1", "a bb ccc"),
+                Fixtures.generation("g2", "p2", "dddd eeeee"));
+        float[][] expected;
+        try (ReferencePolicy reference = ReferencePolicy.load(tmp.resolve("sft"))) {
+            expected = reference.logprobs(inputs);
+        }
+        try (ReferencePolicy reference = ReferencePolicy.load(tmp.resolve("sft"));
+             TopologyHarness h = new TopologyHarness(ensemble, 2, HOUR, HOUR, false, reference)) {
+            h.generations.pipeInput("p1", inputs.get(0));
+            h.generations.pipeInput("p2", inputs.get(1));
+            List<ScoredGeneration> out = h.scored.readValuesToList();
+            assertThat(out).hasSize(2);
+            for (int i = 0; i < 2; i++) {
+                ScoredGeneration s = out.get(i);
+                assertThat(s.getReferenceModel()).isEqualTo(sft.weightsId());
+                assertThat(s.getReferenceLogprobs()).hasSize(inputs.get(i).getResponseTokens().size());
+                for (int j = 0; j < expected[i].length; j++) {
+                    assertThat(s.getReferenceLogprobs().get(j)).isCloseTo(expected[i][j], within(1e-6f));
+                }
+            }
+
+            // A batch the reference cannot read (a token id outside its vocabulary) is still scored, without
+            // reference log-probs: the learner computes its own, and nothing goes to the dead-letter topic.
+            Generation outside = Fixtures.generation("g3", "p3", "fine");
+            outside.setResponseTokens(List.of(5, 99));
+            outside.setBehaviourLogprobs(List.of(-0.5f, -0.5f));
+            h.generations.pipeInput("p3", outside);
+            h.generations.pipeInput("p4", Fixtures.generation("g4", "p4", "ok"));
+            List<ScoredGeneration> next = h.scored.readValuesToList();
+            assertThat(next).extracting(s -> s.getGeneration().getGenerationId()).containsExactly("g3", "g4");
+            assertThat(next).allSatisfy(s -> {
+                assertThat(s.getReferenceLogprobs()).isNull();
+                assertThat(s.getReferenceModel()).isNull();
+            });
+            assertThat(h.generationsDlq.isEmpty()).isTrue();
         }
     }
 

@@ -2,6 +2,7 @@ package io.streamrlhf.rewardstream.topology;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
+import io.streamrlhf.rewardstream.scoring.model.ReferencePolicy;
 import io.streamrlhf.schemas.registry.InMemorySchemaRegistryClient;
 import io.streamrlhf.schemas.topics.Topics;
 import java.time.Duration;
@@ -44,8 +45,14 @@ final class TopologyHarness implements AutoCloseable {
 
     TopologyHarness(RewardEnsemble ensemble, int batchSize, Duration maxWait, Duration joinWindow,
                     boolean pipelined) {
+        this(ensemble, batchSize, maxWait, joinWindow, pipelined, null);
+    }
+
+    /** With a reference policy whose log-probs the scored records carry ({@code null}: none). */
+    TopologyHarness(RewardEnsemble ensemble, int batchSize, Duration maxWait, Duration joinWindow,
+                    boolean pipelined, ReferencePolicy reference) {
         ScoringTopology.Settings settings = new ScoringTopology.Settings(topics, ensemble, batchSize, maxWait,
-                joinWindow, deadLetters, NORM_STATS_TOPIC, pipelined);
+                joinWindow, deadLetters, NORM_STATS_TOPIC, pipelined, reference);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");

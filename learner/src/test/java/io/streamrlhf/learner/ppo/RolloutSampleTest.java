@@ -1,0 +1,67 @@
+package io.streamrlhf.learner.ppo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.streamrlhf.schemas.avro.FinishReason;
+import io.streamrlhf.schemas.avro.Generation;
+import io.streamrlhf.schemas.avro.SamplingParams;
+import io.streamrlhf.schemas.avro.ScoredGeneration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** {@link RolloutSample#fromScored(ScoredGeneration, String)}: which reference log-probs the learner trusts. */
+class RolloutSampleTest {
+
+    private static final String OURS = "sha256:" + "a".repeat(64);
+
+    private static ScoredGeneration scored(List<Float> reference, String referenceModel) {
+        Instant now = Instant.parse("2026-12-03T12:00:00Z");
+        Generation g = Generation.newBuilder().setGenerationId("g-1").setPromptId("p-1").setGroupSize(2)
+                .setGroupIndex(0).setPromptTokens(List.of(1, 2)).setResponseTokens(List.of(3, 4, 5)).setPromptText("p")
+                .setResponseText("r").setBehaviourLogprobs(List.of(-1f, -2f, -3f)).setPolicyName("policy")
+                .setPolicyVersion(4).setWorkerId("w").setFinishReason(FinishReason.EOS)
+                .setSampling(SamplingParams.newBuilder().setTemperature(1f).setMaxNewTokens(8).build())
+                .setStartedAt(now).setCreatedAt(now).build();
+        return ScoredGeneration.newBuilder().setGeneration(g).setScores(List.of()).setEnsembleMean(0.5)
+                .setEnsembleStd(0.1).setEnsembleMin(0.4).setAggregation("mean").setReward(0.5).setScoredAt(now)
+                .setReferenceLogprobs(reference).setReferenceModel(referenceModel).build();
+    }
+
+    @Test
+    void referenceLogprobsOfTheLearnersOwnReferenceAreKept() {
+        RolloutSample s = RolloutSample.fromScored(scored(List.of(-0.5f, -1.5f, -2.5f), OURS), OURS);
+        assertThat(s.referenceLogprobs()).containsExactly(-0.5f, -1.5f, -2.5f);
+        assertThat(s.behaviourLogprobs()).containsExactly(-1f, -2f, -3f);
+        assertThat(s.score()).isEqualTo(0.5);
+        // fewer than the response: the context cut the response (the learner checks each row's packed length)
+        assertThat(RolloutSample.fromScored(scored(List.of(-0.5f), OURS), OURS).referenceLogprobs())
+                .containsExactly(-0.5f);
+    }
+
+    @Test
+    void referenceLogprobsTheLearnerCannotTrustAreDroppedAndTheSampleIsStillTrainable() {
+        String other = "sha256:" + "b".repeat(64);
+        assertThat(RolloutSample.fromScored(scored(List.of(-0.5f, -1.5f, -2.5f), other), OURS).referenceLogprobs())
+                .as("another reference").isNull();
+        assertThat(RolloutSample.fromScored(scored(List.of(-0.5f, -1.5f, -2.5f), null), OURS).referenceLogprobs())
+                .as("no reference named").isNull();
+        assertThat(RolloutSample.fromScored(scored(List.of(-0.5f, Float.NaN, -2.5f), OURS), OURS)
+                .referenceLogprobs()).as("not finite").isNull();
+        assertThat(RolloutSample.fromScored(scored(List.of(-0.5f, -1f, -1f, -1f), OURS), OURS).referenceLogprobs())
+                .as("more than the response").isNull();
+        assertThat(RolloutSample.fromScored(scored(null, null), OURS).referenceLogprobs()).as("none").isNull();
+        assertThat(RolloutSample.fromScored(scored(List.of(-0.5f, -1.5f, -2.5f), OURS)).referenceLogprobs())
+                .as("a learner that names no reference").isNull();
+        assertThat(RolloutSample.fromScored(scored(List.of(-0.5f, -1.5f, -2.5f), other), OURS).generationId())
+                .isEqualTo("g-1");
+    }
+
+    @Test
+    void aSampleBuiltWithMoreReferenceLogprobsThanTokensIsRefused() {
+        assertThatThrownBy(() -> new RolloutSample("g", "p", 1, 0, new int[] {1}, new int[] {2}, new float[] {-1f},
+                0, 0.0, 0.0, new float[] {-1f, -2f})).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("2 reference log-probs for 1 response tokens");
+    }
+}

@@ -1,0 +1,79 @@
+package io.streamrlhf.rewardstream.scoring.model;
+
+import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.checkpoint.CheckpointException;
+import io.streamrlhf.models.checkpoint.CheckpointStore;
+import io.streamrlhf.models.checkpoint.ModelKind;
+import io.streamrlhf.models.policy.ResponseLogProbs;
+import io.streamrlhf.models.policy.TransformerPolicy;
+import io.streamrlhf.schemas.avro.Generation;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The frozen reference policy (the SFT checkpoint the learner's KL penalty is measured against), run by the reward
+ * stream beside the reward models: for each scored generation it computes the reference's log-prob of every response
+ * token, which the learner would otherwise compute in its own forward on the critical path of every update
+ * (DESIGN §5, r_t = −β·(log π − log π_ref)). Its {@link #id()} travels with the log-probs, and the learner uses them only
+ * when its own reference has the same id.
+ *
+ * <p>Thread-safe: the tasks' scorer threads take turns.
+ */
+public final class ReferencePolicy implements AutoCloseable {
+    private final TransformerPolicy model;
+    private final String id;
+
+    private ReferencePolicy(TransformerPolicy model, String id) {
+        this.model = model;
+        this.id = id;
+    }
+
+    /** Loads a policy checkpoint directory; refuses anything but one of our transformer policies. */
+    public static ReferencePolicy load(Path dir) {
+        Objects.requireNonNull(dir, "dir");
+        Checkpoint checkpoint = CheckpointStore.load(dir);
+        if (checkpoint.kind() != ModelKind.POLICY) {
+            throw new CheckpointException("reference checkpoint " + dir + " holds a " + checkpoint.kind()
+                    + ", not a POLICY");
+        }
+        TransformerPolicy model = TransformerPolicy.fromCheckpoint(checkpoint);
+        model.freeze(true);
+        return new ReferencePolicy(model, checkpoint.weightsId());
+    }
+
+    /** The reference's weights id ({@link Checkpoint#weightsId()}), what {@code reference_model} carries. */
+    public String id() {
+        return id;
+    }
+
+    /**
+     * The reference's log-probs of each generation's response tokens that its context holds, in one forward.
+     *
+     * @throws IllegalArgumentException when a generation's tokens do not fit the reference (empty prompt, an id
+     *                                  outside its vocabulary)
+     */
+    public synchronized float[][] logprobs(List<Generation> batch) {
+        List<int[]> prompts = new ArrayList<>(batch.size());
+        List<int[]> responses = new ArrayList<>(batch.size());
+        for (Generation g : batch) {
+            prompts.add(ints(g.getPromptTokens()));
+            responses.add(ints(g.getResponseTokens()));
+        }
+        return ResponseLogProbs.compute(model, prompts, responses);
+    }
+
+    private static int[] ints(List<Integer> list) {
+        int[] out = new int[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = list.get(i);
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void close() {
+        model.close();
+    }
+}
