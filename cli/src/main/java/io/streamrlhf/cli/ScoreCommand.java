@@ -39,6 +39,12 @@ final class ScoreCommand implements Callable<Integer> {
             description = "mean, min, mean_minus_k_std or majority_vote (overrides reward.aggregation).")
     String aggregation;
 
+    @Option(names = "--reference", paramLabel = "DIR",
+            description = "Checkpoint directory of the frozen reference policy (the learner's "
+                    + "learner.init.checkpoint): scored records then carry its log-probs, and the learner skips its "
+                    + "own reference forward (scoring.reference.checkpoint).")
+    String reference;
+
     @Option(names = "--batch-size", paramLabel = "B", description = "Records per micro-batch (scoring.batch.size).")
     Integer batchSize;
 
@@ -55,13 +61,15 @@ final class ScoreCommand implements Callable<Integer> {
         put(settings, RewardStreamConfig.AGGREGATION, aggregation);
         put(settings, RewardStreamConfig.BATCH_SIZE, batchSize);
         put(settings, RewardStreamConfig.BATCH_MAX_WAIT_MS, maxWaitMs);
+        put(settings, RewardStreamConfig.REFERENCE_CHECKPOINT, reference);
         PrintWriter out = spec.commandLine().getOut();
         try (ScoringApp app = ScoringApp.create(settings)) {
-            out.printf("reward stream %s: ensemble %s, %s, batch %d / %d ms, pipeline %s%n",
+            out.printf("reward stream %s: ensemble %s, %s, batch %d / %d ms, pipeline %s, reference %s%n",
                     app.config().applicationId(),
                     app.ensemble().sources().stream().map(s -> s.name() + " v" + s.version()).toList(),
                     app.ensemble().aggregation().wireName(), app.config().batchSize(),
-                    app.config().batchMaxWait().toMillis(), app.config().pipelined() ? "on" : "off");
+                    app.config().batchMaxWait().toMillis(), app.config().pipelined() ? "on" : "off",
+                    app.config().referenceCheckpoint().map(Object::toString).orElse("none (the learner runs it)"));
             out.flush();
             app.start();
             if (app.awaitReady(Duration.ofMinutes(2))) {

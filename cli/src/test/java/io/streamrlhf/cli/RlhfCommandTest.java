@@ -68,6 +68,15 @@ class RlhfCommandTest {
     }
 
     @Test
+    void scoreRefusesAReferenceItCannotLoadBeforeConnecting() {
+        Run run = run("score", "--bootstrap", "localhost:1", "--registry", "mock://score-reference-test",
+                "--reference", "/nonexistent/sft");
+        assertThat(run.exit()).isEqualTo(CliErrors.CONFIG_ERROR);
+        assertThat(run.err()).contains("scoring.reference.checkpoint", "/nonexistent/sft",
+                "cannot load the reference policy");
+    }
+
+    @Test
     void unknownOptionIsAUsageError() {
         Run run = run("cluster", "up", "--kafka-prot", "1");
         assertThat(run.exit()).isEqualTo(2);

@@ -206,7 +206,10 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
     private record InFlight(int size, String trigger, Future<Scored> result) {
     }
 
-    /** What scoring a batch gave: one outcome per record, the statistics after it, and the time it took. */
+    /**
+     * What scoring a batch gave: one outcome per record, the statistics after it, the time it took, and the reference
+     * policy's log-probs of each record's response with their time ({@code null} without them).
+     */
     private record Scored(List<ScoringOutcome> outcomes, NormalizationState state, long ensembleNanos,
                           float[][] reference, long referenceNanos) {
     }
