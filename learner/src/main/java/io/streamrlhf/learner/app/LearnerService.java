@@ -116,6 +116,8 @@ public final class LearnerService implements AutoCloseable {
         this.reference = TransformerPolicy.fromCheckpoint(init);
         this.referenceId = init.weightsId();
         reference.freeze(true);
+        LOG.info("KL reference {} ({}): scored records carrying its log-probs (the reward stream's "
+                + "scoring.reference.checkpoint) spare the reference forward", config.initCheckpoint(), referenceId);
         Optional<LearnerCheckpoint> newest = store.loadNewest();
         this.policy = TransformerPolicy.fromCheckpoint(newest.map(LearnerCheckpoint::policy).orElse(init));
         PpoConfig ppoConfig = config.ppo();

@@ -207,10 +207,11 @@ public final class ScoringApp implements AutoCloseable {
         ensureNormStatsTopic();
         hook = new Thread(() -> close(Duration.ofSeconds(30)), SHUTDOWN_HOOK_NAME);
         Runtime.getRuntime().addShutdownHook(hook);
-        LOG.info("reward stream {} starting: ensemble {} aggregated by {}, batch {} or {} ms, reading {}",
+        LOG.info("reward stream {} starting: ensemble {} aggregated by {}, batch {} or {} ms, reading {}, reference {}",
                 config.applicationId(), ensemble.sources().stream().map(s -> s.name()).toList(),
                 ensemble.aggregation().wireName(), config.batchSize(), config.batchMaxWait().toMillis(),
-                topics.generations().name());
+                topics.generations().name(), reference == null ? "none"
+                        : config.referenceCheckpoint().orElseThrow() + " (" + reference.id() + ")");
         streams.start();
     }
 

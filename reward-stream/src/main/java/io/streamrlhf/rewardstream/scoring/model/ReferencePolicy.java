@@ -16,8 +16,8 @@ import java.util.Objects;
  * The frozen reference policy (the SFT checkpoint the learner's KL penalty is measured against), run by the reward
  * stream beside the reward models: for each scored generation it computes the reference's log-prob of every response
  * token, which the learner would otherwise compute in its own forward on the critical path of every update
- * (DESIGN §5, r_t = −β·(log π − log π_ref)). Its {@link #id()} travels with the log-probs, and the learner uses them only
- * when its own reference has the same id.
+ * (DESIGN §5, r_t = −β·(log π − log π_ref)). Its {@link #id()} travels with the log-probs, and the learner uses them
+ * only when its own reference has the same id.
  *
  * <p>Thread-safe: the tasks' scorer threads take turns.
  */
