@@ -2,6 +2,7 @@ package io.streamrlhf.cli.demo;
 
 import io.streamrlhf.models.world.GoldReward;
 import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.schemas.AvroArrays;
 import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.MetricEvent;
 import io.streamrlhf.schemas.avro.ModelRef;
@@ -154,7 +155,8 @@ final class LoopMonitor implements AutoCloseable {
 
     private void onScored(ScoredGeneration s, double now) {
         Generation g = s.getGeneration();
-        double goldTotal = gold.scoreIds(ints(g.getPromptTokens()), ints(g.getResponseTokens())).total();
+        double goldTotal = gold.scoreIds(AvroArrays.toInts(g.getPromptTokens()),
+                AvroArrays.toInts(g.getResponseTokens())).total();
         double raw = 0;
         long rmVersion = -1;
         for (SourceScore score : s.getScores()) {
@@ -230,14 +232,6 @@ final class LoopMonitor implements AutoCloseable {
             s += x;
         }
         return s / xs.size();
-    }
-
-    private static int[] ints(List<Integer> xs) {
-        int[] out = new int[xs.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = xs.get(i);
-        }
-        return out;
     }
 
     /** Running sums of one policy version's scored generations. */

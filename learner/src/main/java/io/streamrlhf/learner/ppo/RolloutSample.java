@@ -1,8 +1,8 @@
 package io.streamrlhf.learner.ppo;
 
+import io.streamrlhf.schemas.AvroArrays;
 import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.ScoredGeneration;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -75,7 +75,7 @@ public record RolloutSample(String generationId, String promptId, int groupSize,
         if (referenceId != null && referenceId.equals(scored.getReferenceModel())
                 && scored.getReferenceLogprobs() != null
                 && scored.getReferenceLogprobs().size() <= g.getResponseTokens().size()) {
-            reference = floats(scored.getReferenceLogprobs());
+            reference = AvroArrays.toFloats(scored.getReferenceLogprobs());
             for (float v : reference) {
                 if (!Float.isFinite(v)) {
                     reference = null;
@@ -84,7 +84,8 @@ public record RolloutSample(String generationId, String promptId, int groupSize,
             }
         }
         return new RolloutSample(g.getGenerationId(), g.getPromptId(), g.getGroupSize(), g.getGroupIndex(),
-                ints(g.getPromptTokens()), ints(g.getResponseTokens()), floats(g.getBehaviourLogprobs()),
+                AvroArrays.toInts(g.getPromptTokens()), AvroArrays.toInts(g.getResponseTokens()),
+                AvroArrays.toFloats(g.getBehaviourLogprobs()),
                 g.getPolicyVersion(), scored.getReward(), scored.getEnsembleStd(), reference);
     }
 
@@ -96,21 +97,5 @@ public record RolloutSample(String generationId, String promptId, int groupSize,
     /** Prompt and response tokens. */
     public int sequenceLength() {
         return promptTokens.length + responseTokens.length;
-    }
-
-    private static int[] ints(List<Integer> list) {
-        int[] out = new int[list.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = list.get(i);
-        }
-        return out;
-    }
-
-    private static float[] floats(List<Float> list) {
-        float[] out = new float[list.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = list.get(i);
-        }
-        return out;
     }
 }

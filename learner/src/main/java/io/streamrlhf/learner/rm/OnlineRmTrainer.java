@@ -4,6 +4,7 @@ import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.reward.TransformerRewardModel;
 import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.schemas.AvroArrays;
 import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.ModelRef;
 import io.streamrlhf.schemas.avro.PreferencePair;
@@ -351,8 +352,9 @@ public final class OnlineRmTrainer implements AutoCloseable {
         List<PromptGroup> out = new ArrayList<>();
         for (List<Generation> group : recentGenerations.values()) {
             if (group.size() >= 2) {
-                List<int[]> responses = group.stream().map(g -> ints(g.getResponseTokens())).toList();
-                out.add(new PromptGroup(group.get(0).getPromptId(), ints(group.get(0).getPromptTokens()), responses));
+                List<int[]> responses = group.stream().map(g -> AvroArrays.toInts(g.getResponseTokens())).toList();
+                out.add(new PromptGroup(group.get(0).getPromptId(), AvroArrays.toInts(group.get(0).getPromptTokens()),
+                        responses));
             }
         }
         return out;
@@ -426,14 +428,6 @@ public final class OnlineRmTrainer implements AutoCloseable {
             generations.close(Duration.ofSeconds(5));
             generations = null;
         }
-    }
-
-    private static int[] ints(List<Integer> xs) {
-        int[] out = new int[xs.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = xs.get(i);
-        }
-        return out;
     }
 
     /** The current ensemble's models (for tests and the CLI; do not train them elsewhere). */

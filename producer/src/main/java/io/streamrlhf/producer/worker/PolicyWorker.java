@@ -13,6 +13,7 @@ import io.streamrlhf.models.world.Vocabulary;
 import io.streamrlhf.producer.ClientSettings;
 import io.streamrlhf.producer.swap.PolicyFollower;
 import io.streamrlhf.producer.swap.VerifiedPolicy;
+import io.streamrlhf.schemas.AvroArrays;
 import io.streamrlhf.schemas.avro.FinishReason;
 import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.MetricEvent;
@@ -691,11 +692,11 @@ public final class PolicyWorker implements AutoCloseable {
                     .setPromptId(prompt.getPromptId())
                     .setGroupSize(row.pending().rows())
                     .setGroupIndex(row.index())
-                    .setPromptTokens(ints(row.tokens()))
-                    .setResponseTokens(ints(result.tokens()[i]))
+                    .setPromptTokens(AvroArrays.ofInts(row.tokens()))
+                    .setResponseTokens(AvroArrays.ofInts(result.tokens()[i]))
                     .setPromptText(row.text())
                     .setResponseText(encoder.decode(result.tokens()[i]))
-                    .setBehaviourLogprobs(floats(result.logProbs()[i]))
+                    .setBehaviourLogprobs(AvroArrays.ofFloats(result.logProbs()[i]))
                     .setPolicyName(config.policyName())
                     .setPolicyVersion(version)
                     .setWorkerId(config.workerId())
@@ -778,22 +779,6 @@ public final class PolicyWorker implements AutoCloseable {
     static String generationId(Pending p, int index) {
         String name = p.partition().topic() + "/" + p.partition().partition() + "/" + p.offset() + "/" + index;
         return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
-    }
-
-    private static List<Integer> ints(int[] a) {
-        List<Integer> out = new ArrayList<>(a.length);
-        for (int x : a) {
-            out.add(x);
-        }
-        return out;
-    }
-
-    private static List<Float> floats(float[] a) {
-        List<Float> out = new ArrayList<>(a.length);
-        for (float x : a) {
-            out.add(x);
-        }
-        return out;
     }
 
     private Map<String, Object> consumerProperties() {

@@ -11,6 +11,7 @@ import io.streamrlhf.rewardstream.scoring.ScoringOutcome;
 import io.streamrlhf.rewardstream.scoring.SourceResult;
 import io.streamrlhf.rewardstream.scoring.model.ModelRewardSource;
 import io.streamrlhf.rewardstream.scoring.model.RewardModelSwapper;
+import io.streamrlhf.schemas.AvroArrays;
 import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
 import io.streamrlhf.schemas.avro.ScoredGeneration;
@@ -358,14 +359,6 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
         }
     }
 
-    private static List<Float> floats(float[] values) {
-        List<Float> out = new ArrayList<>(values.length);
-        for (float v : values) {
-            out.add(v);
-        }
-        return out;
-    }
-
     /** Forwards the oldest in-flight batch's results in input order, waiting for them if need be. */
     private void complete() {
         InFlight batch = inFlight.pollFirst();
@@ -411,7 +404,8 @@ final class MicroBatchScorer implements Processor<String, Decoded<Generation>, O
                         .setAggregation(outcome.score().aggregation().wireName())
                         .setReward(outcome.score().reward())
                         .setScoredAt(Instant.ofEpochMilli(scoredAt))
-                        .setReferenceLogprobs(result.reference() == null ? null : floats(result.reference()[i]))
+                        .setReferenceLogprobs(result.reference() == null ? null
+                                : AvroArrays.ofFloats(result.reference()[i]))
                         .setReferenceModel(result.reference() == null ? null : settings.reference().id())
                         .build();
                 context.forward(new Record<Object, Object>(e.key(), out, e.timestamp(), copy(normHeaders)),

@@ -6,6 +6,7 @@ import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.checkpoint.ModelKind;
 import io.streamrlhf.models.policy.ResponseLogProbs;
 import io.streamrlhf.models.policy.TransformerPolicy;
+import io.streamrlhf.schemas.AvroArrays;
 import io.streamrlhf.schemas.avro.Generation;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,18 +59,10 @@ public final class ReferencePolicy implements AutoCloseable {
         List<int[]> prompts = new ArrayList<>(batch.size());
         List<int[]> responses = new ArrayList<>(batch.size());
         for (Generation g : batch) {
-            prompts.add(ints(g.getPromptTokens()));
-            responses.add(ints(g.getResponseTokens()));
+            prompts.add(AvroArrays.toInts(g.getPromptTokens()));
+            responses.add(AvroArrays.toInts(g.getResponseTokens()));
         }
         return ResponseLogProbs.compute(model, prompts, responses);
-    }
-
-    private static int[] ints(List<Integer> list) {
-        int[] out = new int[list.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = list.get(i);
-        }
-        return out;
     }
 
     @Override
