@@ -161,6 +161,14 @@ class PpoUpdateTest {
         return weights().keySet().stream().filter(n -> n.contains("lm_head")).findFirst().orElseThrow();
     }
 
+    /** Every parameter of {@code model} equals {@code expected}'s within 1e-5. */
+    private static void assertSameWeights(TransformerPolicy model, Map<String, float[]> expected) {
+        for (Pair<String, Parameter> p : model.block().getParameters()) {
+            assertThat(p.getValue().getArray().toFloatArray()).as(p.getKey())
+                    .containsExactly(expected.get(p.getKey()), within(1e-5f));
+        }
+    }
+
     private Map<String, float[]> weights() {
         Map<String, float[]> out = new HashMap<>();
         for (Pair<String, Parameter> p : policy.block().getParameters()) {
@@ -200,10 +208,7 @@ class PpoUpdateTest {
             PpoStats b = restored.update(next, VERSION);
             assertThat(b.get("losses/loss")).isCloseTo(a.get("losses/loss"), within(1e-5));
             Map<String, float[]> w = weights();
-            for (Pair<String, Parameter> p : twin.block().getParameters()) {
-                assertThat(p.getValue().getArray().toFloatArray()).as(p.getKey())
-                        .containsExactly(w.get(p.getKey()), within(1e-5f));
-            }
+            assertSameWeights(twin, w);
         }
     }
 
@@ -234,10 +239,7 @@ class PpoUpdateTest {
             assertThat(fusedFirst.get("ppo/first_ratio_max_dev")).isLessThan(1e-6);
             // the policy moved between the updates, so the second's statistics are the moved policy's
             assertThat(fusedSecond.get("policy/kl_ref")).isNotCloseTo(0.0, within(1e-5));
-            for (Pair<String, Parameter> p : twin.block().getParameters()) {
-                assertThat(p.getValue().getArray().toFloatArray()).as(p.getKey())
-                        .containsExactly(fusedWeights.get(p.getKey()), within(1e-5f));
-            }
+            assertSameWeights(twin, fusedWeights);
         }
     }
 
@@ -278,10 +280,7 @@ class PpoUpdateTest {
                     "reward/scaled_mean")) {
                 assertThat(given.get(key)).as(key).isCloseTo(own.get(key), within(1e-5));
             }
-            for (Pair<String, Parameter> p : twin.block().getParameters()) {
-                assertThat(p.getValue().getArray().toFloatArray()).as(p.getKey())
-                        .containsExactly(ownWeights.get(p.getKey()), within(1e-5f));
-            }
+            assertSameWeights(twin, ownWeights);
         }
     }
 
