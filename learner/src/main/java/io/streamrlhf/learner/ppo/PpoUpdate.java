@@ -212,7 +212,7 @@ public final class PpoUpdate {
         r.metrics.put("data/tokens", (double) r.maskCount);
         // Reference log-probs the reward stream computed with this learner's reference (RolloutSample checks the
         // reference's id) replace the reference forward of step 3, when every row has them for all its tokens.
-        r.metrics.put("data/reference_given", r.referenceGiven(kept) ? 1.0 : 0.0);
+        r.metrics.put("data/reference_given", r.useGivenReference(kept) ? 1.0 : 0.0);
         return r;
     }
 
@@ -831,7 +831,7 @@ public final class PpoUpdate {
          * Fills {@link #refLogp} from the samples' own reference log-probs when every row carries one for each of its
          * packed response tokens; leaves it {@code null} (to be computed) otherwise.
          */
-        boolean referenceGiven(List<RolloutSample> kept) {
+        boolean useGivenReference(List<RolloutSample> kept) {
             for (int i = 0; i < rows; i++) {
                 float[] given = kept.get(i).referenceLogprobs();
                 if (given == null || given.length < rowLength[i]) {

@@ -1,9 +1,7 @@
 package io.streamrlhf.rewardstream.scoring.model;
 
 import io.streamrlhf.models.checkpoint.Checkpoint;
-import io.streamrlhf.models.checkpoint.CheckpointException;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
-import io.streamrlhf.models.checkpoint.ModelKind;
 import io.streamrlhf.models.policy.ResponseLogProbs;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.schemas.AvroArrays;
@@ -31,14 +29,10 @@ public final class ReferencePolicy implements AutoCloseable {
         this.id = id;
     }
 
-    /** Loads a policy checkpoint directory; refuses anything but one of our transformer policies. */
+    /** Loads a policy checkpoint directory; {@link TransformerPolicy#fromCheckpoint} refuses anything else. */
     public static ReferencePolicy load(Path dir) {
         Objects.requireNonNull(dir, "dir");
         Checkpoint checkpoint = CheckpointStore.load(dir);
-        if (checkpoint.kind() != ModelKind.POLICY) {
-            throw new CheckpointException("reference checkpoint " + dir + " holds a " + checkpoint.kind()
-                    + ", not a POLICY");
-        }
         TransformerPolicy model = TransformerPolicy.fromCheckpoint(checkpoint);
         model.freeze(true);
         return new ReferencePolicy(model, checkpoint.weightsId());
