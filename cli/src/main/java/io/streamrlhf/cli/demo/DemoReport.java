@@ -9,6 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
@@ -24,7 +28,8 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * The demo's report: {@code index.html} with the summary table and three PNG charts (JFreeChart): gold and proxy reward
- * over policy versions with the SFT and best-of-8 levels, KL to the reference over updates, and throughput over time.
+ * over policy versions with the SFT and best-of-8 levels, KL to the reference over updates, and throughput over time;
+ * and the numbers behind them, {@code summary.json}, {@code versions.csv} and {@code updates.csv}.
  */
 final class DemoReport {
 
@@ -42,7 +47,7 @@ final class DemoReport {
      * @return the index file
      */
     static Path write(Path dir, DemoOptions options, DemoResult result, LoopMonitor.Snapshot snap,
-                      List<DemoRunner.ThroughputPoint> throughput) {
+                      List<DemoRunner.ThroughputPoint> throughput, SortedMap<Long, Map<String, Double>> learnerMetrics) {
         try {
             Files.createDirectories(dir);
             ChartUtils.saveChartAsPNG(dir.resolve("reward.png").toFile(), rewardChart(result, snap), WIDTH, HEIGHT);
@@ -50,6 +55,8 @@ final class DemoReport {
             ChartUtils.saveChartAsPNG(dir.resolve("throughput.png").toFile(), throughputChart(throughput), WIDTH,
                     HEIGHT);
             Files.writeString(dir.resolve("summary.json"), result.toJson() + "\n", StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("versions.csv"), versionsCsv(snap), StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve("updates.csv"), updatesCsv(learnerMetrics), StandardCharsets.UTF_8);
             Path index = dir.resolve("index.html");
             Files.writeString(index, html(options, result, snap), StandardCharsets.UTF_8);
             return index;
@@ -197,8 +204,58 @@ final class DemoReport {
                     + "<td>%.1f</td></tr>%n", v.version(), v.count(), v.gold(), v.rawProxy(), v.reward(), v.tokens()));
         }
         h.append("</table>\n<p><code>summary.json</code> holds the numbers as <code>rlhf demo --json</code> prints them"
-                + "; <code>rm-trainer.log</code> is the reward-model trainer's log.</p>\n</body></html>\n");
+                + "; <code>versions.csv</code> the table above with the loop second each version was published; "
+                + "<code>updates.csv</code> every metric the learner reported for every update (one column per "
+                + "metric name, as on the <code>metrics</code> topic); <code>rm-trainer.log</code> is the reward-model "
+                + "trainer's log.</p>\n</body></html>\n");
         return h.toString();
+    }
+
+    /**
+     * The per-version table as CSV: {@code version,scored,gold,raw_rm_score,reward,tokens,first_scored_s,published_s};
+     * {@code published_s} is empty for the starting version and for a version seen scored before its record arrived.
+     */
+    static String versionsCsv(LoopMonitor.Snapshot snap) {
+        StringBuilder csv = new StringBuilder("version,scored,gold,raw_rm_score,reward,tokens,first_scored_s,published_s\n");
+        for (LoopMonitor.VersionPoint v : snap.versions()) {
+            Double published = snap.publishedAt().get(v.version());
+            csv.append(v.version()).append(',').append(v.count()).append(',').append(number(v.gold())).append(',')
+                    .append(number(v.rawProxy())).append(',').append(number(v.reward())).append(',')
+                    .append(number(v.tokens())).append(',').append(number(v.firstSeen())).append(',')
+                    .append(published == null ? "" : number(published)).append('\n');
+        }
+        return csv.toString();
+    }
+
+    /**
+     * Every learner metric of every update as CSV: an {@code update} column, then one column per metric name in
+     * name order (the union over updates); a metric an update did not report is an empty cell.
+     */
+    static String updatesCsv(SortedMap<Long, Map<String, Double>> learnerMetrics) {
+        SortedSet<String> names = new TreeSet<>();
+        learnerMetrics.values().forEach(m -> names.addAll(m.keySet()));
+        StringBuilder csv = new StringBuilder("update");
+        names.forEach(n -> csv.append(',').append(csvField(n)));
+        csv.append('\n');
+        learnerMetrics.forEach((update, m) -> {
+            csv.append(update);
+            for (String n : names) {
+                Double value = m.get(n);
+                csv.append(',').append(value == null ? "" : number(value));
+            }
+            csv.append('\n');
+        });
+        return csv.toString();
+    }
+
+    /** A finite number as Java prints it (round-trips); NaN and infinities as empty cells. */
+    private static String number(double x) {
+        return Double.isFinite(x) ? Double.toString(x) : "";
+    }
+
+    /** RFC 4180: a field holding a comma, quote or line break is quoted, its quotes doubled. */
+    private static String csvField(String s) {
+        return s.matches("[^,\"\r\n]*") ? s : '"' + s.replace("\"", "\"\"") + '"';
     }
 
     private static String row(String label, double gold, double proxy) {

@@ -388,7 +388,8 @@ public final class DemoRunner {
                 snap.versionsPublishedAtTarget(), new DemoResult.LoopCost(loopJvmCpu, loopTrainerCpu,
                         meanUpdateSeconds(snap.updates()), meanReferenceGiven(snap.updates())));
         if (options.reportDir() != null) {
-            Path index = DemoReport.write(options.reportDir(), options, result, snap, throughput);
+            Path index = DemoReport.write(options.reportDir(), options, result, snap, throughput,
+                    monitor.learnerMetrics());
             log.printf("Report: %s%n", index.toAbsolutePath());
             log.flush();
         }

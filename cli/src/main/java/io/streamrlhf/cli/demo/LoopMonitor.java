@@ -1,5 +1,6 @@
 package io.streamrlhf.cli.demo;
 
+import io.streamrlhf.learner.app.MetricsReporter;
 import io.streamrlhf.models.world.GoldReward;
 import io.streamrlhf.models.world.SyntheticWorld;
 import io.streamrlhf.schemas.AvroArrays;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -129,8 +131,11 @@ final class LoopMonitor implements AutoCloseable {
             onScored(s, now);
         } else if (topic.equals(topics.metrics().name())) {
             MetricEvent m = topics.metrics().valueDeserializer().deserialize(topic, r.headers(), r.value());
-            synchronized (this) {
-                learnerMetrics.computeIfAbsent(m.getStep(), k -> new HashMap<>()).put(m.getName(), m.getValue());
+            // The workers report here too (their step is a policy version); only the learner's steps are updates.
+            if (MetricsReporter.COMPONENT.equals(m.getComponent())) {
+                synchronized (this) {
+                    learnerMetrics.computeIfAbsent(m.getStep(), k -> new HashMap<>()).put(m.getName(), m.getValue());
+                }
             }
         } else if (topic.equals(topics.policyVersions().name())) {
             PolicyVersion v = topics.policyVersions().valueDeserializer().deserialize(topic, r.headers(), r.value());
@@ -195,6 +200,13 @@ final class LoopMonitor implements AutoCloseable {
     /** The monitor's own failure, if its polling thread died. */
     Throwable failure() {
         return failure;
+    }
+
+    /** Every metric of every learner update seen so far, by update: a copy. */
+    synchronized SortedMap<Long, Map<String, Double>> learnerMetrics() {
+        TreeMap<Long, Map<String, Double>> copy = new TreeMap<>();
+        learnerMetrics.forEach((step, m) -> copy.put(step, Map.copyOf(m)));
+        return copy;
     }
 
     /** What has been seen so far. */

@@ -98,6 +98,14 @@ class DemoSmokeIT {
         }
         assertThat(JSON.readTree(Files.readString(report.resolve("summary.json"))).get("policy_versions").asLong())
                 .isEqualTo(summary.get("policy_versions").asLong());
+        List<String> updates = Files.readAllLines(report.resolve("updates.csv"));
+        assertThat(updates.get(0)).as("updates.csv header").startsWith("update,").contains("policy/kl_ref",
+                "time/update_s").doesNotContain("worker/");
+        assertThat(updates.size() - 1).as("one row per learner update").isGreaterThanOrEqualTo(2);
+        List<String> versions = Files.readAllLines(report.resolve("versions.csv"));
+        assertThat(versions.get(0)).startsWith("version,scored,gold,");
+        assertThat(versions.size() - 1).as("the starting version and at least one published version were scored")
+                .isGreaterThanOrEqualTo(2);
 
         assertReleased(stderr);
     }

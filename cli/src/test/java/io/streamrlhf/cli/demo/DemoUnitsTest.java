@@ -151,7 +151,10 @@ class DemoUnitsTest {
         DemoResult r = result(2.0, 2.3, 2.4);
         List<DemoRunner.ThroughputPoint> tp = List.of(new DemoRunner.ThroughputPoint(2, 30, 28, 60, 56),
                 new DemoRunner.ThroughputPoint(4, 32, 33, 124, 122));
-        Path index = DemoReport.write(dir, DemoOptions.defaults(), r, snapshot(), tp);
+        TreeMap<Long, Map<String, Double>> metrics = new TreeMap<>();
+        metrics.put(1L, Map.of("policy/kl_ref", 0.0, "time/update_s", 0.31));
+        metrics.put(2L, Map.of("policy/kl_ref", 0.4, "time/update_s", 0.29, "losses/approx_kl", 0.004));
+        Path index = DemoReport.write(dir, DemoOptions.defaults(), r, snapshot(), tp, metrics);
         String html = Files.readString(index);
         assertThat(html).contains("best-of-8", "2.300", "2.400", "<img src=\"reward.png\"", "<img src=\"kl.png\"",
                 "<img src=\"throughput.png\"", "+0.100");
@@ -171,6 +174,20 @@ class DemoUnitsTest {
         }
         assertThat(JSON.readTree(Files.readString(dir.resolve("summary.json"))).get("bon8_gold").asDouble())
                 .isEqualTo(2.3);
+        assertThat(Files.readAllLines(dir.resolve("updates.csv"))).as("one column per metric name, in name order; "
+                + "a metric an update did not report is empty").containsExactly(
+                "update,losses/approx_kl,policy/kl_ref,time/update_s", "1,,0.0,0.31", "2,0.004,0.4,0.29");
+        assertThat(Files.readAllLines(dir.resolve("versions.csv"))).as("the starting version has no publication")
+                .containsExactly("version,scored,gold,raw_rm_score,reward,tokens,first_scored_s,published_s",
+                        "0,8,1.0,-0.5,0.0,18.0,1.0,", "1,8,2.0,0.1,0.2,16.0,5.0,4.0", "2,8,3.0,0.4,0.5,15.0,9.0,8.0");
+    }
+
+    @Test
+    void csvOfNoUpdatesIsItsHeaderAndOddNamesAreQuoted() {
+        assertThat(DemoReport.updatesCsv(new TreeMap<>())).isEqualTo("update\n");
+        TreeMap<Long, Map<String, Double>> metrics = new TreeMap<>();
+        metrics.put(7L, Map.of("a,b", 1.0, "say \"x\"", Double.NaN));
+        assertThat(DemoReport.updatesCsv(metrics)).isEqualTo("update,\"a,b\",\"say \"\"x\"\"\"\n7,1.0,\n");
     }
 
     private static DemoResult result(double sft, double bon, double fin) {
