@@ -127,7 +127,7 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
         out.printf(Locale.ROOT, "  SFT policy                          %8.3f      %+8.3f%n", sftGold,
                 Math.abs(sftProxy) < 5e-4 ? 0.0 : sftProxy);
         out.printf(Locale.ROOT, "  best-of-8 SFT samples, RM-ranked    %8.3f             -%n", bon8Gold);
-        out.printf(Locale.ROOT, "  final policy (v%-4d)                %8.3f      %+8.3f%n", policyVersions, finalGold,
+        out.printf(Locale.ROOT, "  %-36s%8.3f      %+8.3f%n", "final policy (v" + policyVersions + ")", finalGold,
                 finalProxy);
         out.println("  ---------------------------------------------------------------");
         out.printf(Locale.ROOT, "  final - SFT %+.3f   final - best-of-8 %+.3f   KL to SFT %.3f nats%n",

@@ -183,6 +183,21 @@ class DemoUnitsTest {
     }
 
     @Test
+    void summaryRowsLineUpWhateverTheVersionCount() {
+        for (DemoResult r : List.of(result(1.9, 2.3, 2.4), new DemoResult(1.9, 2.3, 2.4, 0.8, 0.0, 1.5, 123_456, 11, 3,
+                290, 180, 5000, 5000, 2000, 0, Double.NaN, false, 0.02, 1, true, 0, 0, 0.6, 350, -1,
+                DemoResult.LoopCost.NONE))) {
+            java.io.StringWriter text = new java.io.StringWriter();
+            r.printSummary(new java.io.PrintWriter(text, true));
+            List<String> rows = text.toString().lines().filter(l -> l.matches("  (SFT|best|final policy).*")).toList();
+            assertThat(rows).hasSize(3);
+            assertThat(rows.get(2)).contains("final policy (v" + r.policyVersions() + ")  ");
+            assertThat(rows).extracting(l -> l.indexOf('.')).as("the gold column of %s", rows).containsOnly(
+                    rows.get(0).indexOf('.'));
+        }
+    }
+
+    @Test
     void csvOfNoUpdatesIsItsHeaderAndOddNamesAreQuoted() {
         assertThat(DemoReport.updatesCsv(new TreeMap<>())).isEqualTo("update\n");
         TreeMap<Long, Map<String, Double>> metrics = new TreeMap<>();

@@ -174,7 +174,7 @@ public final class LearnerService implements AutoCloseable {
              MetricsReporter metrics = new MetricsReporter(topics, clientProperties);
              KafkaProducer<byte[], byte[]> dlq = new KafkaProducer<>(PolicyPublisher.producerProperties(clientProperties),
                      new ByteArraySerializer(), new ByteArraySerializer());
-             KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(consumerProperties(),
+             KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(consumerProperties(clientProperties, config.groupId()),
                      new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             this.consumer = kafka;
             if (newestCheckpoint != null && publisher.lastPublished() < version) {
@@ -385,14 +385,18 @@ public final class LearnerService implements AutoCloseable {
         }
     }
 
-    private Map<String, Object> consumerProperties() {
+    /** The scored consumer's settings: the user's consumer keys, then what exactly-once and long updates need. */
+    static Map<String, Object> consumerProperties(Map<String, Object> clientProperties, String groupId) {
         Map<String, Object> props = new HashMap<>(KafkaClients.only(clientProperties, ConsumerConfig.configNames()));
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         // An update can take longer than the default 5 minutes on a slow CPU.
         props.putIfAbsent(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 30 * 60 * 1000);
+        // The coordinator connection must outlive a poll interval, or a rebalance during a long update can lose it.
+        long pollIntervalMs = Long.parseLong(props.get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG).toString());
+        props.putIfAbsent(ConsumerConfig.CONNECTIONS_MAX_IDLE_MS_CONFIG, Math.max(540_000L, pollIntervalMs + 60_000L));
         return props;
     }
 

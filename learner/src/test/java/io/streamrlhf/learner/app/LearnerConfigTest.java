@@ -30,4 +30,21 @@ class LearnerConfigTest {
                 "learner.publish.every.updates", "0"))).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("learner.publish.every.updates");
     }
+
+    @Test
+    void theScoredConsumerReadsCommittedAndKeepsItsConnectionLongerThanAnUpdateMayTake() {
+        Map<String, Object> props = LearnerService.consumerProperties(Map.of("bootstrap.servers", "b:9092",
+                "learner.init.checkpoint", "/sft"), "g");
+        assertThat(props).containsEntry("group.id", "g").containsEntry("isolation.level", "read_committed")
+                .containsEntry("enable.auto.commit", false).containsEntry("bootstrap.servers", "b:9092")
+                .doesNotContainKey("learner.init.checkpoint");
+        assertThat(((Number) props.get("connections.max.idle.ms")).longValue())
+                .isGreaterThan(((Number) props.get("max.poll.interval.ms")).longValue());
+        Map<String, Object> own = LearnerService.consumerProperties(Map.of("max.poll.interval.ms", "60000",
+                "connections.max.idle.ms", "100000"), "g");
+        assertThat(own).as("the user's settings stay").containsEntry("max.poll.interval.ms", "60000")
+                .containsEntry("connections.max.idle.ms", "100000");
+        assertThat(LearnerService.consumerProperties(Map.of("max.poll.interval.ms", "60000"), "g"))
+                .containsEntry("connections.max.idle.ms", 540_000L);
+    }
 }

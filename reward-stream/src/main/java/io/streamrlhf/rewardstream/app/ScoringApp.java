@@ -169,6 +169,10 @@ public final class ScoringApp implements AutoCloseable {
         props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir());
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class);
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class);
+        // Kept off, although Kafka Streams warns at start that it is: in 4.4 the global thread drops the dead-letter
+        // records a handler returns, so a bad rm.versions or norm-stats record would vanish. Off, it stops the app,
+        // and nothing is lost.
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, false);
         props.put(DeadLetters.METER_REGISTRY_CONFIG, meters);
         props.put(DeadLetterDeserializationHandler.DLQ_TOPICS_CONFIG,
                 topics.generations().name() + "," + topics.feedback().name());

@@ -80,6 +80,11 @@ class RewardStreamConfigTest {
         settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 250L);
         assertThat(ScoringApp.streamsProperties(settings, c, Topics.create(settings), new SimpleMeterRegistry())
                 .get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).as("the user's interval stays").isEqualTo(250L);
+
+        settings.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+        assertThat(ScoringApp.streamsProperties(settings, c, Topics.create(settings), new SimpleMeterRegistry())
+                .get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG))
+                .as("the global thread would drop dead letters, so its failures stop the app instead").isEqualTo(false);
     }
 
     @Test
