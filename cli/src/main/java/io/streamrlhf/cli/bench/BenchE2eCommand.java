@@ -111,6 +111,7 @@ public final class BenchE2eCommand implements Callable<Integer> {
         }
         ObjectNode o = summary(streamingRuns, lockstepRuns, target, warmupSeconds,
                 Runtime.getRuntime().availableProcessors());
+        o.put("stage_nice", base.stageNice());
         if (!json) {
             out.printf(Locale.ROOT, "%-10s %14s %10s %12s%n", "mode", "to target (s)", "versions", "generations");
             for (int r = 0; r < repeats; r++) {

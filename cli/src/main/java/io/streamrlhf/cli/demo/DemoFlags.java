@@ -108,6 +108,14 @@ public final class DemoFlags {
                     + "forward off the learner's critical path). For comparisons.")
     boolean referenceInLearner;
 
+    @Option(names = "--stage-nice", paramLabel = "N",
+            description = "Streaming: nice value (0-19) of the policy sampler's and the reward scorer's threads, on "
+                    + "Linux. They have slack (they work up to --backlog batches ahead) and the learner's update is "
+                    + "the loop's critical path, so they yield to it when they share a core. 0 leaves them as the "
+                    + "JVM's other threads; lockstep always does (its stages take turns). Default: "
+                    + DemoOptions.DEFAULT_STAGE_NICE + ".")
+    Integer stageNice;
+
     /** The defaults with every given flag applied. */
     public DemoOptions.Builder apply(DemoOptions.Builder b) {
         if (minutes != null) {
@@ -136,6 +144,9 @@ public final class DemoFlags {
         }
         if (referenceInLearner) {
             b.referenceInLearner(true);
+        }
+        if (stageNice != null) {
+            b.stageNice(stageNice);
         }
         if (learningRate != null) {
             b.learningRate(learningRate);

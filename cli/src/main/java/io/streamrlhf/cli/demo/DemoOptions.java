@@ -41,13 +41,16 @@ import org.apache.kafka.common.config.ConfigException;
  * @param onlineRmMethod   how the online reward-model trainer learns from live preferences
  * @param referenceInLearner the learner runs the frozen reference in every update, instead of the reward stream
  *                         computing its log-probs beside the reward models
+ * @param stageNice        streaming: nice value of the sampler's and the reward scorer's threads (0: as the JVM's
+ *                         others); the learner's thread keeps 0, and so does every thread in lockstep
  */
 public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double beta, boolean lockstep, Path cacheDir,
                           int sftSteps, int preferencePairs, int rmEnsemble, int rmEpochs, int evalPrompts,
                           int groupSize, int batchSequences, int backlogBatches, double raterRate, int rmTrainEvery,
                           int threads, int maxNewTokens, double learningRate, Double stopAtGold,
                           boolean showProgress, String aggregation, String estimator, String rmMethod,
-                          Map<String, String> ppoOverrides, String onlineRmMethod, boolean referenceInLearner) {
+                          Map<String, String> ppoOverrides, String onlineRmMethod, boolean referenceInLearner,
+                          int stageNice) {
 
     /** The default loop budget of {@code rlhf demo}. */
     public static final Duration DEFAULT_LOOP = Duration.ofSeconds(180);
@@ -57,6 +60,11 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     public static final String DEFAULT_RM_METHOD = "flip+margin";
     /** The online reward-model trainer's method on live preferences. */
     public static final String DEFAULT_ONLINE_RM_METHOD = "bt";
+    /**
+     * The default nice value of the sampler's and the reward scorer's threads. They work up to {@code --backlog}
+     * batches ahead of the learner, whose update is the loop's critical path (docs/demo.md).
+     */
+    public static final int DEFAULT_STAGE_NICE = 5;
 
     /** Checks every field and names the one that is wrong. */
     public DemoOptions {
@@ -76,6 +84,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         require(raterRate > 0, "--rater-rate must be > 0, got " + raterRate);
         require(rmTrainEvery >= 8, "--rm-train-every must be >= 8, got " + rmTrainEvery);
         require(threads >= 0, "--threads must be >= 0, got " + threads);
+        require(stageNice >= 0 && stageNice <= 19, "--stage-nice must be in [0, 19], got " + stageNice);
         require(maxNewTokens >= 4 && maxNewTokens <= 56, "--max-new-tokens must be in [4, 56], got " + maxNewTokens);
         require(learningRate > 0 && learningRate < 1, "--lr must be in (0, 1), got " + learningRate);
         Objects.requireNonNull(aggregation, "aggregation");
@@ -107,7 +116,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     public static DemoOptions defaults() {
         return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(), 400,
                 4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "gae", DEFAULT_RM_METHOD,
-                Map.of(), DEFAULT_ONLINE_RM_METHOD, false);
+                Map.of(), DEFAULT_ONLINE_RM_METHOD, false, DEFAULT_STAGE_NICE);
     }
 
     /** {@code $RLHF_CACHE_DIR}, else {@code ~/.cache/streamrlhf}; the demo's files go to {@code demo/} inside it. */
@@ -163,6 +172,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         private Map<String, String> ppoOverrides;
         private String onlineRmMethod;
         private boolean referenceInLearner;
+        private int stageNice;
 
         private Builder(DemoOptions o) {
             loopBudget = o.loopBudget;
@@ -192,6 +202,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
             ppoOverrides = o.ppoOverrides;
             onlineRmMethod = o.onlineRmMethod;
             referenceInLearner = o.referenceInLearner;
+            stageNice = o.stageNice;
         }
 
         public Builder loopBudget(Duration v) { loopBudget = v; return this; }
@@ -221,13 +232,14 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
         public Builder ppoOverrides(Map<String, String> v) { ppoOverrides = v; return this; }
         public Builder onlineRmMethod(String v) { onlineRmMethod = v; return this; }
         public Builder referenceInLearner(boolean v) { referenceInLearner = v; return this; }
+        public Builder stageNice(int v) { stageNice = v; return this; }
 
         /** The options; throws {@link IllegalArgumentException} naming the first bad value. */
         public DemoOptions build() {
             return new DemoOptions(loopBudget, seed, reportDir, beta, lockstep, cacheDir, sftSteps, preferencePairs,
                     rmEnsemble, rmEpochs, evalPrompts, groupSize, batchSequences, backlogBatches, raterRate,
                     rmTrainEvery, threads, maxNewTokens, learningRate, stopAtGold, showProgress, aggregation, estimator,
-                    rmMethod, ppoOverrides, onlineRmMethod, referenceInLearner);
+                    rmMethod, ppoOverrides, onlineRmMethod, referenceInLearner, stageNice);
         }
     }
 }

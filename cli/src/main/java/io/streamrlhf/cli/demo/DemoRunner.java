@@ -289,6 +289,11 @@ public final class DemoRunner {
                 options.batchSequences(), human(options.loopBudget()));
         log.flush();
 
+        // Streaming: the stages with slack yield to the learner's thread when they share a core (--stage-nice).
+        // Lockstep's stages take turns with the learner instead of overlapping it, so there they keep nice 0.
+        ThreadNiceness stages = new ThreadNiceness(options.lockstep() ? 0 : options.stageNice(),
+                List.of("policy-sampler-", "reward-scorer-"));
+        stages.apply();
         List<ThroughputPoint> throughput = new ArrayList<>();
         Supervised supervised = new Supervised(scoring, learnerFailure, learnerThread, trainer, workers, pacer, monitor);
         ProgressLine progress = new ProgressLine(baseline, options.lockstep());
@@ -307,6 +312,7 @@ public final class DemoRunner {
                 break;  // abort()
             }
             supervised.check();
+            stages.apply();  // threads that started since
             trainer.cpuSeconds();  // remembered: a process's CPU time cannot be read after it has gone
             snap = monitor.snapshot();
             double t = (System.nanoTime() - loopStart) / 1e9;

@@ -106,6 +106,9 @@ class DemoUnitsTest {
         assertThat(d.toBuilder().beta(0).build().beta()).as("no KL penalty is allowed").isZero();
         assertThatThrownBy(() -> d.toBuilder().groupSize(1).build()).hasMessageContaining("--group-size must be >= 2");
         assertThatThrownBy(() -> d.toBuilder().loopBudget(Duration.ZERO).build()).hasMessageContaining("--minutes");
+        assertThat(d.stageNice()).as("the stages with slack yield to the learner by default").isEqualTo(5);
+        assertThat(d.toBuilder().stageNice(0).build().stageNice()).isZero();
+        assertThatThrownBy(() -> d.toBuilder().stageNice(20).build()).hasMessageContaining("--stage-nice");
         assertThatThrownBy(() -> d.toBuilder().estimator("ppo").build())
                 .hasMessageContaining("--estimator must be gae, grpo or rloo, got ppo");
         assertThatThrownBy(() -> d.toBuilder().rmMethod("flip+nonsense").build()).hasMessageContaining("--rm-method")
