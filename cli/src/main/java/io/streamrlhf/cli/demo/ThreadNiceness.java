@@ -20,6 +20,10 @@ import org.slf4j.LoggerFactory;
  * <p>The demo uses it for the stages that have slack. The sampler and the reward stream's scorer work up to
  * {@code --backlog} batches ahead of the learner, while the learner's update is the loop's critical path. At nice 5
  * they get about a quarter of a CPU they share with the learner (kernel weights 335 against 1024), instead of half.
+ *
+ * <p>A Linux thread starts with the nice value of the thread that creates it, so only threads that create no others
+ * (or whose children should yield as well) belong here: renicing the main thread would renice every thread it starts
+ * later, the learner's included.
  */
 final class ThreadNiceness {
 
