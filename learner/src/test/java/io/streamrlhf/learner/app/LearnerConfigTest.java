@@ -46,5 +46,8 @@ class LearnerConfigTest {
                 .containsEntry("connections.max.idle.ms", "100000");
         assertThat(LearnerService.consumerProperties(Map.of("max.poll.interval.ms", "60000"), "g"))
                 .containsEntry("connections.max.idle.ms", 540_000L);
+        assertThatThrownBy(() -> LearnerService.consumerProperties(Map.of("max.poll.interval.ms", "soon"), "g"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("max.poll.interval.ms")
+                .hasMessageContaining("soon");
     }
 }
