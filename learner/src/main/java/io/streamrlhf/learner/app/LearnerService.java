@@ -42,7 +42,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -396,13 +396,9 @@ public final class LearnerService implements AutoCloseable {
         // An update can take longer than the default 5 minutes on a slow CPU.
         props.putIfAbsent(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 30 * 60 * 1000);
         // The coordinator connection must outlive a poll interval, or a rebalance during a long update can lose it.
-        Object pollInterval = props.get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
-        long pollIntervalMs;
-        try {
-            pollIntervalMs = Long.parseLong(pollInterval.toString().strip());
-        } catch (NumberFormatException e) {
-            throw new ConfigException(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, pollInterval, "not a whole number of ms");
-        }
+        // Kafka's own parser: a value that is not a number is a ConfigException naming the key.
+        long pollIntervalMs = (Integer) ConfigDef.parseType(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG,
+                props.get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG), ConfigDef.Type.INT);
         props.putIfAbsent(ConsumerConfig.CONNECTIONS_MAX_IDLE_MS_CONFIG, Math.max(540_000L, pollIntervalMs + 60_000L));
         return props;
     }
