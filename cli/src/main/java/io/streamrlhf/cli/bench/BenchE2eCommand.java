@@ -112,6 +112,7 @@ public final class BenchE2eCommand implements Callable<Integer> {
         ObjectNode o = summary(streamingRuns, lockstepRuns, target, warmupSeconds,
                 Runtime.getRuntime().availableProcessors());
         o.put("stage_nice", base.stageNice());
+        o.put("backlog", base.backlogBatches());
         if (!json) {
             out.printf(Locale.ROOT, "%-10s %14s %10s %12s%n", "mode", "to target (s)", "versions", "generations");
             for (int r = 0; r < repeats; r++) {
@@ -174,6 +175,14 @@ public final class BenchE2eCommand implements Callable<Integer> {
         putRounded(o, "lockstep_trainer_cores", median(lockstepRuns, DemoResult::trainerCores));
         putRounded(o, "streaming_update_s", median(streamingRuns, r -> r.cost().updateSeconds()));
         putRounded(o, "lockstep_update_s", lockstepUpdate);
+        // The learner's time between updates: waiting for and batching scored records, and committing versions.
+        putRounded(o, "streaming_wait_s", median(streamingRuns, r -> r.cost().waitSeconds()));
+        putRounded(o, "lockstep_wait_s", median(lockstepRuns, r -> r.cost().waitSeconds()));
+        putRounded(o, "streaming_commit_s", median(streamingRuns, r -> r.cost().commitSeconds()));
+        putRounded(o, "lockstep_commit_s", median(lockstepRuns, r -> r.cost().commitSeconds()));
+        // The loop's start-up, which both modes pay once: the first batch generated, scored and trained on.
+        putRounded(o, "streaming_first_version_s", median(streamingRuns, r -> r.cost().firstVersionSeconds()));
+        putRounded(o, "lockstep_first_version_s", median(lockstepRuns, r -> r.cost().firstVersionSeconds()));
         double floorCpu = lockstepCores / cores;
         double floorLearner = lockstepUpdate * lockstepRate;
         putRounded(o, "ratio_floor_cpu", floorCpu);

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +27,9 @@ final class ChildJvm implements AutoCloseable {
     /** System properties handed down so the child finds the same DJL natives offline and logs alike. */
     private static final List<String> INHERITED = List.of("ai.djl.offline", "DJL_CACHE_DIR",
             "ai.djl.pytorch.num_interop_threads", "logback.configurationFile");
+
+    /** What {@link #idleClassLauncher()} found, once looked for. */
+    private static Optional<Path> idleLauncher;
 
     private final String name;
     private final Path log;
@@ -57,12 +61,27 @@ final class ChildJvm implements AutoCloseable {
      *                 at this process's priority): a background component takes the CPU the loop leaves
      */
     static ChildJvm start(String name, int maxHeapMb, int niceness, Path log, String mainClass, List<String> args) {
+        return start(name, maxHeapMb, niceness, false, log, mainClass, args);
+    }
+
+    /**
+     * Starts {@code mainClass args} in a new JVM, in the background.
+     *
+     * @param niceness  added to the child's nice value (Unix {@code nice}; 0, or no {@code nice} on the PATH, runs it
+     *                  at this process's priority): a background component takes the CPU the loop leaves
+     * @param idleClass run it under Linux's {@code SCHED_IDLE} policy instead ({@code chrt --idle 0}, which needs no
+     *                  privileges): it then runs only on CPU time no other thread wants, where a niced process still
+     *                  gets a share. Falls back to {@code niceness} where {@code chrt} is missing or refused.
+     */
+    static ChildJvm start(String name, int maxHeapMb, int niceness, boolean idleClass, Path log, String mainClass,
+                          List<String> args) {
         List<String> command = new ArrayList<>();
-        Path nice = niceness > 0 ? onPath("nice") : null;
-        if (nice != null) {
-            command.add(nice.toString());
-            command.add("-n");
-            command.add(Integer.toString(niceness));
+        Path chrt = idleClass ? idleClassLauncher() : null;
+        Path nice = chrt == null && niceness > 0 ? onPath("nice") : null;
+        if (chrt != null) {
+            command.addAll(List.of(chrt.toString(), "--idle", "0"));
+        } else if (nice != null) {
+            command.addAll(List.of(nice.toString(), "-n", Integer.toString(niceness)));
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx" + maxHeapMb + "m");
@@ -90,6 +109,31 @@ final class ChildJvm implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the " + name + " process: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code chrt}, if it is on the PATH and may start a program under {@code SCHED_IDLE} here; else null. */
+    static synchronized Path idleClassLauncher() {
+        if (idleLauncher == null) {
+            Path chrt = onPath("chrt");
+            Path probe = onPath("true");
+            boolean works = false;
+            if (chrt != null && probe != null) {
+                try {
+                    Process p = new ProcessBuilder(chrt.toString(), "--idle", "0", probe.toString())
+                            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                    works = p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0;
+                    if (p.isAlive()) {
+                        p.destroyForcibly();
+                    }
+                } catch (IOException e) {
+                    LOG.debug("chrt cannot start: {}", e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            idleLauncher = works ? Optional.of(chrt) : Optional.empty();
+        }
+        return idleLauncher.orElse(null);
     }
 
     /** An executable named {@code program} on the PATH, or null. */

@@ -62,9 +62,15 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     public static final String DEFAULT_ONLINE_RM_METHOD = "bt";
     /**
      * The default nice value of the sampler's and the reward scorer's threads. They work up to {@code --backlog}
-     * batches ahead of the learner, whose update is the loop's critical path (docs/demo.md).
+     * batches ahead of the learner, whose update is the loop's critical path: at 15 (kernel weight 36 against the
+     * learner's 1024) they take little of a CPU they share with it, and the other CPU does their work (docs/demo.md).
      */
-    public static final int DEFAULT_STAGE_NICE = 5;
+    public static final int DEFAULT_STAGE_NICE = 15;
+    /**
+     * The default batches in flight ahead of the learner in streaming. At 2 the learner still waited for data about
+     * 30 ms of each 0.45 s cycle on two cores; at 3 it waits about 1 ms (docs/demo.md, eighth session).
+     */
+    public static final int DEFAULT_BACKLOG = 3;
 
     /** Checks every field and names the one that is wrong. */
     public DemoOptions {
@@ -115,7 +121,7 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     /** The defaults of {@code rlhf demo}. */
     public static DemoOptions defaults() {
         return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(), 400,
-                4000, 3, 3, 256, 8, 64, 2, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "gae", DEFAULT_RM_METHOD,
+                4000, 3, 3, 256, 8, 64, DEFAULT_BACKLOG, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "gae", DEFAULT_RM_METHOD,
                 Map.of(), DEFAULT_ONLINE_RM_METHOD, false, DEFAULT_STAGE_NICE);
     }
 

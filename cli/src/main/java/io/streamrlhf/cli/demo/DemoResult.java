@@ -57,15 +57,22 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
      * @param updateSeconds     mean wall time of one PPO update on the learner's thread
      * @param referenceGiven    share of the updates whose reference log-probs came from the reward stream (so the
      *                          learner ran no reference forward); NaN when unknown
+     * @param waitSeconds       mean time the learner's thread spent between updates polling for and batching
+     *                          scored records ({@code time/wait_s}); NaN when unknown
+     * @param commitSeconds     mean time it spent committing a version ({@code time/commit_s}): copying the state
+     *                          out and waiting for the previous checkpoint's write; NaN when unknown
+     * @param firstVersionSeconds loop seconds at which policy version 1 was published: the loop's start-up (the first
+     *                          batch generated, scored and trained on), which every mode pays once; NaN when none was
      */
     public record LoopCost(double jvmCpuSeconds, double trainerCpuSeconds, double updateSeconds,
-                           double referenceGiven) {
+                           double referenceGiven, double waitSeconds, double commitSeconds,
+                           double firstVersionSeconds) {
         /** Nothing measured. */
         public static final LoopCost NONE = new LoopCost(Double.NaN, Double.NaN, Double.NaN);
 
-        /** Without the reference share. */
+        /** Without the reference share and the learner's time between updates. */
         public LoopCost(double jvmCpuSeconds, double trainerCpuSeconds, double updateSeconds) {
-            this(jvmCpuSeconds, trainerCpuSeconds, updateSeconds, Double.NaN);
+            this(jvmCpuSeconds, trainerCpuSeconds, updateSeconds, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         }
     }
 
@@ -105,6 +112,9 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
         putFigure(o, "trainer_cores", trainerCores());
         putFigure(o, "update_s", cost.updateSeconds());
         putFigure(o, "reference_given", cost.referenceGiven());
+        putFigure(o, "wait_s", cost.waitSeconds());
+        putFigure(o, "commit_s", cost.commitSeconds());
+        putFigure(o, "first_version_s", cost.firstVersionSeconds());
         if (versionsAtTarget >= 0) {
             o.put("versions_at_target", versionsAtTarget);
             putFigure(o, "target_s", targetReachedSeconds);

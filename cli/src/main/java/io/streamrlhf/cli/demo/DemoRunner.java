@@ -46,6 +46,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.SortedMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
@@ -81,7 +82,9 @@ public final class DemoRunner {
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(2);
     /** Learner batches of scored generations whose mean gold must reach a stop target (4 x 64: standard error ~0.05). */
     static final int TARGET_WINDOW_BATCHES = 4;
-    /** Nice value added to the reward-model trainer's process. */
+    /** How long the reward stream may take to start (join its group, restore its stores) before the demo fails. */
+    static final Duration STREAM_READY_TIMEOUT = Duration.ofSeconds(60);
+    /** Nice value added to the reward-model trainer's process where it cannot run under SCHED_IDLE. */
     static final int TRAINER_NICENESS = 10;
 
     private final DemoOptions options;
@@ -233,9 +236,10 @@ public final class DemoRunner {
         // The reward-model trainer, a child JVM.
         // Its log outlives the run: beside the report, or in the cache directory.
         Path trainerLog = logDir().resolve("rm-trainer.log");
-        // It learns in the background: at nice 10 it takes the CPU the policy loop leaves, instead of slowing the
-        // learner on the critical path (on two cores it asks for a third of one).
-        ChildJvm trainer = ChildJvm.start("reward-model trainer", 1024, TRAINER_NICENESS, trainerLog,
+        // It learns in the background, on the CPU the policy loop leaves, instead of slowing the learner on the
+        // critical path (on two cores it asks for a third of one): under SCHED_IDLE where Linux allows it, else at
+        // nice 10. Idle time is plentiful: in lockstep most of a core, in streaming the gaps between the stages.
+        ChildJvm trainer = ChildJvm.start("reward-model trainer", 1024, TRAINER_NICENESS, true, trainerLog,
                 "io.streamrlhf.cli.Rlhf",
                 List.of("train-rm", "--online", "--config", writeTrainerConfig(settings, models, work).toString(),
                         "--no-progress", "--threads", Integer.toString(options.threads())));
@@ -275,6 +279,10 @@ public final class DemoRunner {
         started.add(raters);
         raters.start(options.raterRate());
 
+        // The loop starts with the first prompts, once the reward stream can score them. Kafka Streams takes a couple
+        // of seconds to join its group and restore its stores; prompts sent before then would wait in the topic, and
+        // every mode's clock (and bench e2e's time to the target) would include that start-up rather than the loop.
+        awaitStream(scoring);
         LoopMonitor monitor = new LoopMonitor(topics, settings, options.batchSequences(),
                 TARGET_WINDOW_BATCHES * options.batchSequences(), options.stopAtGold()).start();
         started.add(monitor);
@@ -369,6 +377,7 @@ public final class DemoRunner {
         }
         long dlq = countDlqRecords(topics, cluster.bootstrapServers());
         snap = monitor.snapshot();
+        SortedMap<Long, Map<String, Double>> learnerMetrics = monitor.learnerMetrics();
 
         // The final policy: the learner's newest checkpoint, measured like the SFT policy.
         LearnerCheckpointStore store = new LearnerCheckpointStore(work.resolve("learner"));
@@ -392,10 +401,11 @@ public final class DemoRunner {
                 snap.targetReachedAt(), options.lockstep(), options.beta(), options.seed(), models.sftCached(),
                 models.sftSeconds(), models.rmSeconds(), models.rmHeldOutAccuracy(), cpu,
                 snap.versionsPublishedAtTarget(), new DemoResult.LoopCost(loopJvmCpu, loopTrainerCpu,
-                        meanUpdateSeconds(snap.updates()), meanReferenceGiven(snap.updates())));
+                        meanUpdateSeconds(snap.updates()), meanReferenceGiven(snap.updates()),
+                        meanMetric(learnerMetrics, "time/wait_s"), meanMetric(learnerMetrics, "time/commit_s"),
+                        snap.publishedAt().getOrDefault(1L, Double.NaN)));
         if (options.reportDir() != null) {
-            Path index = DemoReport.write(options.reportDir(), options, result, snap, throughput,
-                    monitor.learnerMetrics());
+            Path index = DemoReport.write(options.reportDir(), options, result, snap, throughput, learnerMetrics);
             log.printf("Report: %s%n", index.toAbsolutePath());
             log.flush();
         }
@@ -426,10 +436,35 @@ public final class DemoRunner {
                 .orElse(Double.NaN);
     }
 
+    /** The mean of one learner metric over the updates that reported it (NaN when none did). */
+    static double meanMetric(SortedMap<Long, Map<String, Double>> learnerMetrics, String name) {
+        return learnerMetrics.values().stream().map(m -> m.get(name)).filter(v -> v != null && !Double.isNaN(v))
+                .mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+
     /** The share of the updates that used the reward stream's reference log-probs (NaN when none says). */
     static double meanReferenceGiven(List<LoopMonitor.UpdatePoint> updates) {
         return updates.stream().mapToDouble(LoopMonitor.UpdatePoint::referenceGiven).filter(s -> !Double.isNaN(s))
                 .average().orElse(Double.NaN);
+    }
+
+    /** Waits for the reward stream to run; fails the demo with its state if it stops or takes over a minute. */
+    private void awaitStream(ScoringApp scoring) {
+        long start = System.nanoTime();
+        try {
+            if (!scoring.awaitReady(STREAM_READY_TIMEOUT)) {
+                checkAborted();
+                throw new DemoFailureException(String.format(Locale.ROOT,
+                        "the reward stream did not reach RUNNING: Kafka Streams state %s after %.0f s (its log says "
+                                + "why; limit %d s)", scoring.state(), (System.nanoTime() - start) / 1e9,
+                        STREAM_READY_TIMEOUT.toSeconds()));
+            }
+            LOG.info("reward stream running after {} ms", (System.nanoTime() - start) / 1_000_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            checkAborted();
+            throw new DemoFailureException("interrupted while waiting for the reward stream to start");
+        }
     }
 
     private void checkAborted() {

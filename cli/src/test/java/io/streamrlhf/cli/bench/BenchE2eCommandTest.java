@@ -94,6 +94,27 @@ class BenchE2eCommandTest {
 
         ObjectNode unmeasured = BenchE2eCommand.summary(List.of(run(20, 30)), List.of(run(40, 30)), 2.2, 0, 2);
         assertThat(unmeasured.get("ratio_floor").isNull()).isTrue();
+        assertThat(unmeasured.get("streaming_wait_s").isNull()).as("not measured: null, not 0").isTrue();
+    }
+
+    @Test
+    void theLearnersTimeBetweenUpdatesAndTheStartUpAreMediansPerMode() {
+        // Streaming's learner never waits; lockstep's waits for every batch to be generated and scored.
+        List<DemoResult> streaming = List.of(run(20, 30, cost(0.36, 0.001, 0.012, 1.5)),
+                run(22, 30, cost(0.38, 0.003, 0.010, 1.4)), run(21, 30, cost(0.37, 0.002, 0.020, 1.7)));
+        List<DemoResult> lockstep = List.of(run(40, 30, cost(0.29, 0.30, 0.006, 1.1)),
+                run(41, 30, cost(0.30, 0.32, 0.008, 1.2)), run(39, 30, cost(0.28, 0.29, 0.010, 1.0)));
+        ObjectNode o = BenchE2eCommand.summary(streaming, lockstep, 2.2, 120, 2);
+        assertThat(o.get("streaming_wait_s").asDouble()).isEqualTo(0.002);
+        assertThat(o.get("lockstep_wait_s").asDouble()).isEqualTo(0.30);
+        assertThat(o.get("streaming_commit_s").asDouble()).isEqualTo(0.012);
+        assertThat(o.get("lockstep_commit_s").asDouble()).isEqualTo(0.008);
+        assertThat(o.get("streaming_first_version_s").asDouble()).isEqualTo(1.5);
+        assertThat(o.get("lockstep_first_version_s").asDouble()).isEqualTo(1.1);
+    }
+
+    private static DemoResult.LoopCost cost(double update, double wait, double commit, double firstVersion) {
+        return new DemoResult.LoopCost(60, 10, update, 1.0, wait, commit, firstVersion);
     }
 
     private static DemoResult run(double targetSeconds, long versionsAtTarget) {

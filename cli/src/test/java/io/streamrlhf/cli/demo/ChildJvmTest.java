@@ -38,6 +38,31 @@ class ChildJvmTest {
         assertThat(Files.readString(log)).contains("nice=" + Math.min(19, own + 5));
     }
 
+    /** The child: prints its scheduling policy (field 41 of /proc/self/stat; 5 is SCHED_IDLE) and exits. */
+    public static final class PrintPolicy {
+        public static void main(String[] args) throws Exception {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            System.out.println("policy=" + fields[38]);
+        }
+    }
+
+    @Test
+    void runsTheChildUnderSchedIdleWhereLinuxAllows(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isReadable(Path.of("/proc/self/stat")), "needs Linux's /proc");
+        assumeTrue(ChildJvm.idleClassLauncher() != null, "needs chrt on the PATH, allowed to use SCHED_IDLE");
+        Path log = dir.resolve("child.log");
+        try (ChildJvm child = ChildJvm.start("policy probe", 64, 10, true, log, PrintPolicy.class.getName(),
+                List.of())) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!child.diedUnexpectedly() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(child.exitValue()).as(child.logTail(20)).isZero();
+        }
+        assertThat(Files.readString(log)).contains("policy=5");
+    }
+
     @Test
     void findsProgramsOnThePathOnly() {
         assertThat(ChildJvm.onPath("java-program-that-does-not-exist-" + System.nanoTime())).isNull();

@@ -85,6 +85,9 @@ class DemoSmokeIT {
                 .isLessThanOrEqualTo(Runtime.getRuntime().availableProcessors() + 0.5);
         assertThat(summary.get("trainer_cores").asDouble()).as("trainer_cores in %s", summary).isPositive();
         assertThat(summary.get("update_s").asDouble()).as("update_s in %s", summary).isPositive();
+        assertThat(summary.get("wait_s").asDouble()).as("wait_s in %s", summary).isNotNegative();
+        assertThat(summary.get("first_version_s").asDouble()).as("first_version_s in %s", summary).isPositive()
+                .isLessThan(summary.get("loop_s").asDouble());
         assertThat(summary.get("reference_given").asDouble())
                 .as("every update took the reward stream's reference log-probs (same SFT weights id); %s", summary)
                 .isEqualTo(1.0);
@@ -100,7 +103,7 @@ class DemoSmokeIT {
                 .isEqualTo(summary.get("policy_versions").asLong());
         List<String> updates = Files.readAllLines(report.resolve("updates.csv"));
         assertThat(updates.get(0)).as("updates.csv header").startsWith("update,").contains("policy/kl_ref",
-                "time/update_s").doesNotContain("worker/");
+                "time/update_s", "time/wait_s").doesNotContain("worker/");
         assertThat(updates.size() - 1).as("one row per learner update").isGreaterThanOrEqualTo(2);
         List<String> versions = Files.readAllLines(report.resolve("versions.csv"));
         assertThat(versions.get(0)).startsWith("version,scored,gold,");

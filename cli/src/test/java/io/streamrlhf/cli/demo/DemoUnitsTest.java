@@ -15,6 +15,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -79,6 +80,15 @@ class DemoUnitsTest {
                 within(1e-12));
         assertThat(DemoRunner.meanUpdateSeconds(List.of())).isNaN();
 
+        // time/wait_s starts at the second update of a run; an update that did not report it is left out.
+        SortedMap<Long, Map<String, Double>> metrics = new TreeMap<>(Map.of(
+                1L, Map.of("time/update_s", 0.4),
+                2L, Map.of("time/update_s", 0.4, "time/wait_s", 0.002),
+                3L, Map.of("time/update_s", 0.4, "time/wait_s", 0.004, "time/commit_s", Double.NaN)));
+        assertThat(DemoRunner.meanMetric(metrics, "time/wait_s")).isCloseTo(0.003, within(1e-12));
+        assertThat(DemoRunner.meanMetric(metrics, "time/commit_s")).as("NaN only").isNaN();
+        assertThat(DemoRunner.meanMetric(new TreeMap<>(), "time/wait_s")).isNaN();
+
         List<LoopMonitor.UpdatePoint> given = List.of(new LoopMonitor.UpdatePoint(1, 0.5, 0.1, 0, 0.001, 0.6, 1.0),
                 new LoopMonitor.UpdatePoint(2, 0.7, 0.3, 1, 0.004, 0.5, 0.0),
                 new LoopMonitor.UpdatePoint(3, 0.8, 0.3, 1, 0.004, 0.4, Double.NaN),
@@ -106,7 +116,9 @@ class DemoUnitsTest {
         assertThat(d.toBuilder().beta(0).build().beta()).as("no KL penalty is allowed").isZero();
         assertThatThrownBy(() -> d.toBuilder().groupSize(1).build()).hasMessageContaining("--group-size must be >= 2");
         assertThatThrownBy(() -> d.toBuilder().loopBudget(Duration.ZERO).build()).hasMessageContaining("--minutes");
-        assertThat(d.stageNice()).as("the stages with slack yield to the learner by default").isEqualTo(5);
+        assertThat(d.stageNice()).as("the stages with slack yield to the learner by default").isEqualTo(15);
+        assertThat(d.backlogBatches()).as("three batches in flight: the learner does not wait for data").isEqualTo(3);
+        assertThatThrownBy(() -> d.toBuilder().backlogBatches(0).build()).hasMessageContaining("--backlog must be >= 1");
         assertThat(d.toBuilder().stageNice(0).build().stageNice()).isZero();
         assertThatThrownBy(() -> d.toBuilder().stageNice(20).build()).hasMessageContaining("--stage-nice");
         assertThatThrownBy(() -> d.toBuilder().estimator("ppo").build())

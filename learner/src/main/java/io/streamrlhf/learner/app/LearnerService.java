@@ -101,6 +101,10 @@ public final class LearnerService implements AutoCloseable {
     private long version;
     private int sinceCheckpoint;
     private Map<String, Double> lastMetrics = Map.of();
+    /** When the previous update (and its commit, if any) returned (System.nanoTime); 0 before the first one. */
+    private long lastCycleEnd;
+    /** Seconds the previous commit held the training thread, NaN when none ran yet. */
+    private double lastCommitSeconds = Double.NaN;
 
     /**
      * Loads the newest checkpoint (or the initial policy) and the reference; connects nothing yet.
@@ -222,6 +226,7 @@ public final class LearnerService implements AutoCloseable {
                 if (++sinceCheckpoint >= config.publishEvery()) {
                     commit(publisher, kafka);
                 }
+                lastCycleEnd = System.nanoTime();
             }
         }
     }
@@ -269,6 +274,15 @@ public final class LearnerService implements AutoCloseable {
         Map<String, Double> reported = new LinkedHashMap<>(stats.metrics());
         reported.put("data/groups_released_incomplete", (double) batcher.releasedIncomplete());
         reported.put("time/update_s", seconds);
+        if (lastCycleEnd != 0) {
+            // From the end of the previous update (and its commit) to this one's start: polling, reading and batching
+            // records, and waiting for them. Near zero when the learner is the bottleneck; most of a cycle when the
+            // stages before it cannot keep up (or, in a lockstep loop, by design).
+            reported.put("time/wait_s", (start - lastCycleEnd) / 1e9);
+        }
+        if (!Double.isNaN(lastCommitSeconds)) {
+            reported.put("time/commit_s", lastCommitSeconds);
+        }
         lastMetrics = reported;
         metrics.report(update, version, reported);
     }
@@ -320,6 +334,7 @@ public final class LearnerService implements AutoCloseable {
         Map<String, Long> written = awaitWrite();
         commitGroupOffsets(kafka, written);
         int deduplicating = consumed.size();
+        lastCommitSeconds = (System.nanoTime() - start) / 1e9;
         pendingWrite = writer.submit(() -> {
             long writeStart = System.nanoTime();
             // The segment goes first: a crash before the checkpoint's rename leaves only an unlisted segment.

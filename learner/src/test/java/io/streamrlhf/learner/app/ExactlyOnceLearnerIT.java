@@ -167,7 +167,7 @@ class ExactlyOnceLearnerIT {
         assertThat(versions.get(versions.size() - 1)).isEqualTo(newest.version());
         assertThat(metricNames(topics, settings)).as("metrics on the metrics topic").contains("losses/approx_kl",
                 "losses/clipfrac", "losses/explained_variance", "policy/kl_ref", "policy/entropy", "reward/mean",
-                "data/staleness", "data/dropped_stale");
+                "data/staleness", "data/dropped_stale", "time/update_s", "time/wait_s", "time/commit_s");
         assertThat(output.stream().filter(l -> l.contains("resumed from checkpoint")).count())
                 .as("restarts resumed from a checkpoint").isGreaterThanOrEqualTo(2);
         // the split group held partition 0 back, so restarts had trained records to skip
