@@ -39,8 +39,8 @@ public final class DemoFlags {
     Integer groupSize;
 
     @Option(names = "--backlog", paramLabel = "N",
-            description = "Streaming: batches of prompts in flight ahead of the learner (bounds the samples' staleness). "
-                    + "Default: " + DemoOptions.DEFAULT_BACKLOG + ".")
+            description = "Streaming: batches of prompts in flight ahead of the learner (bounds the samples' "
+                    + "staleness). Default: " + DemoOptions.DEFAULT_BACKLOG + ".")
     Integer backlog;
 
     @Option(names = "--lr", paramLabel = "X", description = "PPO learning rate. Default: 1e-4.")

@@ -121,8 +121,8 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     /** The defaults of {@code rlhf demo}. */
     public static DemoOptions defaults() {
         return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(), 400,
-                4000, 3, 3, 256, 8, 64, DEFAULT_BACKLOG, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "gae", DEFAULT_RM_METHOD,
-                Map.of(), DEFAULT_ONLINE_RM_METHOD, false, DEFAULT_STAGE_NICE);
+                4000, 3, 3, 256, 8, 64, DEFAULT_BACKLOG, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "gae",
+                DEFAULT_RM_METHOD, Map.of(), DEFAULT_ONLINE_RM_METHOD, false, DEFAULT_STAGE_NICE);
     }
 
     /** {@code $RLHF_CACHE_DIR}, else {@code ~/.cache/streamrlhf}; the demo's files go to {@code demo/} inside it. */

@@ -118,7 +118,8 @@ class DemoUnitsTest {
         assertThatThrownBy(() -> d.toBuilder().loopBudget(Duration.ZERO).build()).hasMessageContaining("--minutes");
         assertThat(d.stageNice()).as("the stages with slack yield to the learner by default").isEqualTo(15);
         assertThat(d.backlogBatches()).as("three batches in flight: the learner does not wait for data").isEqualTo(3);
-        assertThatThrownBy(() -> d.toBuilder().backlogBatches(0).build()).hasMessageContaining("--backlog must be >= 1");
+        assertThatThrownBy(() -> d.toBuilder().backlogBatches(0).build())
+                .hasMessageContaining("--backlog must be >= 1");
         assertThat(d.toBuilder().stageNice(0).build().stageNice()).isZero();
         assertThatThrownBy(() -> d.toBuilder().stageNice(20).build()).hasMessageContaining("--stage-nice");
         assertThatThrownBy(() -> d.toBuilder().estimator("ppo").build())

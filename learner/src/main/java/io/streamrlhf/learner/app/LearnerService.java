@@ -103,7 +103,7 @@ public final class LearnerService implements AutoCloseable {
     private Map<String, Double> lastMetrics = Map.of();
     /** When the previous update (and its commit, if any) returned (System.nanoTime); 0 before the first one. */
     private long lastCycleEnd;
-    /** Seconds the previous commit held the training thread, NaN when none ran yet. */
+    /** Seconds the previous commit held the training thread; NaN before the first and once reported. */
     private double lastCommitSeconds = Double.NaN;
 
     /**
@@ -282,6 +282,7 @@ public final class LearnerService implements AutoCloseable {
         }
         if (!Double.isNaN(lastCommitSeconds)) {
             reported.put("time/commit_s", lastCommitSeconds);
+            lastCommitSeconds = Double.NaN;  // once per commit, when publish.every puts several updates between them
         }
         lastMetrics = reported;
         metrics.report(update, version, reported);
