@@ -13,12 +13,15 @@ import org.junit.jupiter.api.io.TempDir;
 /** A child JVM started at a lower priority really runs at it, and its output lands in its log. */
 class ChildJvmTest {
 
-    /** The child: prints its own nice value (field 19 of /proc/self/stat) and exits. */
-    public static final class PrintNice {
+    /**
+     * The child: prints its own nice value and scheduling policy (fields 19 and 41 of /proc/self/stat; policy 5 is
+     * SCHED_IDLE) and exits.
+     */
+    public static final class PrintScheduling {
         public static void main(String[] args) throws Exception {
             String stat = Files.readString(Path.of("/proc/self/stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            System.out.println("nice=" + fields[16]);
+            System.out.println("nice=" + fields[16] + " policy=" + fields[38]);
         }
     }
 
@@ -28,23 +31,8 @@ class ChildJvmTest {
         assumeTrue(ChildJvm.onPath("nice") != null, "needs nice on the PATH");
         int own = ownNice();
         Path log = dir.resolve("child.log");
-        try (ChildJvm child = ChildJvm.start("nice probe", 64, 5, log, PrintNice.class.getName(), List.of())) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!child.diedUnexpectedly() && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertThat(child.exitValue()).as(child.logTail(20)).isZero();
-        }
-        assertThat(Files.readString(log)).contains("nice=" + Math.min(19, own + 5));
-    }
-
-    /** The child: prints its scheduling policy (field 41 of /proc/self/stat; 5 is SCHED_IDLE) and exits. */
-    public static final class PrintPolicy {
-        public static void main(String[] args) throws Exception {
-            String stat = Files.readString(Path.of("/proc/self/stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            System.out.println("policy=" + fields[38]);
-        }
+        runToTheEnd(ChildJvm.start("nice probe", 64, 5, log, PrintScheduling.class.getName(), List.of()));
+        assertThat(Files.readString(log)).contains("nice=" + Math.min(19, own + 5) + " policy=0");
     }
 
     @Test
@@ -52,15 +40,19 @@ class ChildJvmTest {
         assumeTrue(Files.isReadable(Path.of("/proc/self/stat")), "needs Linux's /proc");
         assumeTrue(ChildJvm.idleClassLauncher() != null, "needs chrt on the PATH, allowed to use SCHED_IDLE");
         Path log = dir.resolve("child.log");
-        try (ChildJvm child = ChildJvm.start("policy probe", 64, 10, true, log, PrintPolicy.class.getName(),
-                List.of())) {
+        runToTheEnd(ChildJvm.start("policy probe", 64, 10, true, log, PrintScheduling.class.getName(), List.of()));
+        assertThat(Files.readString(log)).contains("policy=5");
+    }
+
+    /** Waits up to a minute for the child to exit, and checks it exited cleanly. */
+    private static void runToTheEnd(ChildJvm started) throws Exception {
+        try (ChildJvm child = started) {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (!child.diedUnexpectedly() && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
             assertThat(child.exitValue()).as(child.logTail(20)).isZero();
         }
-        assertThat(Files.readString(log)).contains("policy=5");
     }
 
     @Test
