@@ -557,12 +557,27 @@ public final class DemoRunner {
 
     /**
      * The services log every update and batch at INFO, which would bury the progress line; during the demo only
-     * warnings show unless {@code RLHF_LOG_LEVEL} asks for more.
+     * warnings show unless {@code RLHF_LOG_LEVEL} asks for more. Two of Kafka Streams' start-up warnings are about
+     * choices the demo makes on purpose, and are silenced with it: the global thread's processing handler stays off
+     * (ScoringApp says why), and the state directory lies in the run's temporary working directory.
      */
     public static void quietServiceLogs() {
-        if (System.getenv("RLHF_LOG_LEVEL") == null
-                && LoggerFactory.getLogger("io.streamrlhf") instanceof ch.qos.logback.classic.Logger logger) {
-            logger.setLevel(ch.qos.logback.classic.Level.WARN);
+        if (System.getenv("RLHF_LOG_LEVEL") != null) {
+            return;
+        }
+        setLevel("io.streamrlhf", ch.qos.logback.classic.Level.WARN);
+        for (String expected : DEMO_EXPECTED_WARNINGS) {
+            setLevel(expected, ch.qos.logback.classic.Level.ERROR);
+        }
+    }
+
+    /** Loggers whose warnings, during the demo, only restate the demo's own deliberate settings. */
+    static final List<String> DEMO_EXPECTED_WARNINGS = List.of("org.apache.kafka.streams.StreamsConfig",
+            "org.apache.kafka.streams.processor.internals.StateDirectory");
+
+    private static void setLevel(String name, ch.qos.logback.classic.Level level) {
+        if (LoggerFactory.getLogger(name) instanceof ch.qos.logback.classic.Logger logger) {
+            logger.setLevel(level);
         }
     }
 

@@ -17,13 +17,40 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** The demo's pure parts: pacing rules, options, the JSON line, the snapshot arithmetic and the report files. */
 class DemoUnitsTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void theDemoHidesServiceInfoAndKafkaStreamsWarningsAboutItsOwnSettings() {
+        Assumptions.assumeTrue(System.getenv("RLHF_LOG_LEVEL") == null, "RLHF_LOG_LEVEL asks for the services' logs");
+        ch.qos.logback.classic.Logger streamsConfig =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.kafka.streams.StreamsConfig");
+        ch.qos.logback.classic.Logger ours = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.streamrlhf");
+        ch.qos.logback.classic.Level streamsBefore = streamsConfig.getLevel();
+        ch.qos.logback.classic.Level oursBefore = ours.getLevel();
+        try {
+            DemoRunner.quietServiceLogs();
+            assertThat(streamsConfig.isEnabledFor(ch.qos.logback.classic.Level.WARN)).isFalse();
+            assertThat(streamsConfig.isEnabledFor(ch.qos.logback.classic.Level.ERROR)).isTrue();
+            assertThat(((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
+                    "org.apache.kafka.streams.processor.internals.StateDirectory"))
+                    .isEnabledFor(ch.qos.logback.classic.Level.WARN)).isFalse();
+            assertThat(ours.isEnabledFor(ch.qos.logback.classic.Level.INFO)).isFalse();
+            assertThat(ours.isEnabledFor(ch.qos.logback.classic.Level.WARN)).as("our own warnings still show").isTrue();
+            assertThat(((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.kafka.streams.KafkaStreams"))
+                    .isEnabledFor(ch.qos.logback.classic.Level.WARN)).as("other Kafka warnings still show").isTrue();
+        } finally {
+            streamsConfig.setLevel(streamsBefore);
+            ours.setLevel(oursBefore);
+        }
+    }
 
     @Test
     void streamingKeepsAtMostBacklogBatchesAheadOfTheLearner() {
