@@ -147,7 +147,8 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
         out.printf(Locale.ROOT, "  generations %d, scored %d, live preference pairs %d, dead letters %d%n",
                 generations, scored, preferences, dlqRecords);
         out.println(finalGold > bon8Gold
-                ? "  => the streaming-trained policy beats best-of-8 reranking on the hidden gold reward."
+                ? "  => the " + (lockstep ? "lockstep" : "streaming")
+                        + "-trained policy beats best-of-8 reranking on the hidden gold reward."
                 : "  => the final policy did NOT beat best-of-8 reranking on the gold reward in this run.");
         out.flush();
     }

@@ -241,6 +241,21 @@ class DemoUnitsTest {
     }
 
     @Test
+    void theVerdictNamesTheModeThatTrainedThePolicy() {
+        assertThat(summary(result(1.9, 2.3, 2.4))).contains("the streaming-trained policy beats best-of-8");
+        DemoResult lockstep = new DemoResult(1.9, 2.3, 2.4, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0,
+                Double.NaN, true, 0.02, 1, true, 0, 0, 0.6, 350, -1, DemoResult.LoopCost.NONE);
+        assertThat(summary(lockstep)).contains("the lockstep-trained policy beats best-of-8").doesNotContain("streaming-");
+        assertThat(summary(result(1.9, 2.3, 2.2))).contains("did NOT beat best-of-8");
+    }
+
+    private static String summary(DemoResult r) {
+        java.io.StringWriter text = new java.io.StringWriter();
+        r.printSummary(new java.io.PrintWriter(text, true));
+        return text.toString();
+    }
+
+    @Test
     void csvOfNoUpdatesIsItsHeaderAndOddNamesAreQuoted() {
         assertThat(DemoReport.updatesCsv(new TreeMap<>())).isEqualTo("update\n");
         TreeMap<Long, Map<String, Double>> metrics = new TreeMap<>();

@@ -176,6 +176,9 @@ public final class SimulatedRaters implements AutoCloseable {
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
+                    if (!running) {
+                        return;  // close() interrupted a write: stopping, not a failure
+                    }
                     LOG.warn("simulated rater {} could not write a label: {}", annotator, e.getMessage());
                     try {
                         Thread.sleep(1000);

@@ -191,4 +191,39 @@ class SimulatedRatersTest {
             assertThat(raters.labelled()).isEqualTo(7);
         }
     }
+    @Test
+    void closingWhileAWriteWaitsStopsQuietly() throws InterruptedException {
+        java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+        FeedbackSink waitsForever = feedback -> {
+            writing.countDown();
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                // what KafkaFeedbackSink throws when close() interrupts its wait for the broker
+                throw new IllegalStateException("interrupted while writing feedback", e);
+            }
+        };
+        ch.qos.logback.classic.Logger log =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(SimulatedRaters.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+                new ch.qos.logback.core.read.ListAppender<>();
+        seen.start();
+        log.addAppender(seen);
+        try {
+            SimulatedRaters raters = new SimulatedRaters(hundredPromptsOfEight(), waitsForever,
+                    SyntheticWorld.standard().gold(), SyntheticWorld.standard().rater(1), "t", 1,
+                    new SimpleMeterRegistry());
+            raters.start(50);
+            assertThat(writing.await(20, java.util.concurrent.TimeUnit.SECONDS)).as("a write started").isTrue();
+            long start = System.nanoTime();
+            raters.close();
+            assertThat((System.nanoTime() - start) / 1e9).as("close waits for no retry").isLessThan(2.0);
+            assertThat(raters.labelled()).isZero();
+            assertThat(seen.list).as("a stop is not a failed write")
+                    .noneMatch(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN));
+        } finally {
+            log.detachAppender(seen);
+        }
+    }
 }
