@@ -36,8 +36,9 @@ final class SftCommand implements Callable<Integer> {
             description = "Checkpoint directory to write (replaced atomically). Default: ${DEFAULT-VALUE}.")
     Path out;
 
-    @Option(names = "--steps", paramLabel = "N", description = "Optimiser steps. Default: the demo's (800).")
-    Integer steps;
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "" + SftConfig.DEMO_STEPS,
+            description = "Optimiser steps. Default: ${DEFAULT-VALUE}, as rlhf demo.")
+    int steps;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
             description = "Seeds the corpus, the initial weights and the batch order. Default: ${DEFAULT-VALUE}.")
@@ -70,10 +71,7 @@ final class SftCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         ModelRuntime.init(threads);
-        SftConfig config = SftConfig.demo().withSeed(seed);
-        if (steps != null) {
-            config = config.withSteps(steps);
-        }
+        SftConfig config = SftConfig.demo().withSeed(seed).withSteps(steps);
         SftResult result = SftJob.run(config, out, !noProgress);
         err.printf("SFT policy written to %s: %d steps in %.1f s (%.1f CPU s), held-out perplexity %.2f -> %.2f%n",
                 out.toAbsolutePath(), result.steps(), result.trainSeconds(), result.trainCpuSeconds(),

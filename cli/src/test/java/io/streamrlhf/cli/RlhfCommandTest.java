@@ -39,6 +39,17 @@ class RlhfCommandTest {
     }
 
     @Test
+    void sftTrainsTheDemosStepsByDefault() {
+        SftCommand sft = new SftCommand();
+        new CommandLine(sft).parseArgs();
+        assertThat(sft.steps).as("rlhf sft without --steps makes the policy rlhf demo would")
+                .isEqualTo(io.streamrlhf.cli.demo.DemoOptions.defaults().sftSteps())
+                .isEqualTo(io.streamrlhf.models.sft.SftConfig.demo().steps());
+        new CommandLine(sft).parseArgs("--steps", "25");
+        assertThat(sft.steps).isEqualTo(25);
+    }
+
+    @Test
     void topLevelHelpListsTheCommandsAndThePrecedence() {
         Run run = run("--help");
         assertThat(run.out()).contains("cluster", "topics", "demo", "bench")

@@ -1,5 +1,6 @@
 package io.streamrlhf.cli.demo;
 
+import io.streamrlhf.models.sft.SftConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -53,7 +54,7 @@ public final class DemoFlags {
             description = "New preference pairs per online reward-model round. Default: 64.")
     Integer rmTrainEvery;
 
-    @Option(names = "--sft-steps", paramLabel = "N", description = "SFT steps on first run. Default: 400.")
+    @Option(names = "--sft-steps", paramLabel = "N", description = "SFT steps on first run. Default: " + SftConfig.DEMO_STEPS + ".")
     Integer sftSteps;
 
     @Option(names = "--preference-pairs", paramLabel = "N",

@@ -2,6 +2,7 @@ package io.streamrlhf.cli.demo;
 
 import io.streamrlhf.learner.ppo.PpoConfig;
 import io.streamrlhf.learner.rm.RmMethod;
+import io.streamrlhf.models.sft.SftConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -120,8 +121,9 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
 
     /** The defaults of {@code rlhf demo}. */
     public static DemoOptions defaults() {
-        return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(), 400,
-                4000, 3, 3, 256, 8, 64, DEFAULT_BACKLOG, 50.0, 64, 1, 40, 1e-4, null, true, "mean_minus_k_std", "gae",
+        return new DemoOptions(DEFAULT_LOOP, 1L, Path.of("demo-report"), DEFAULT_BETA, false, defaultCacheDir(),
+                SftConfig.DEMO_STEPS, 4000, 3, 3, 256, 8, 64, DEFAULT_BACKLOG, 50.0, 64, 1, 40, 1e-4, null, true,
+                "mean_minus_k_std", "gae",
                 DEFAULT_RM_METHOD, Map.of(), DEFAULT_ONLINE_RM_METHOD, false, DEFAULT_STAGE_NICE);
     }
 

@@ -224,7 +224,8 @@ public final class SftTrainer {
                 .setInitialMax(config.steps())
                 .setStyle(ProgressBarStyle.ASCII)
                 .setConsumer(new ConsoleProgressBarConsumer(System.err))
-                .setUpdateIntervalMillis(500)
+                // Redrawn in place on a terminal; into a log or a pipe each redraw is kept, so fewer of them.
+                .setUpdateIntervalMillis(System.console() != null ? 500 : 10_000)
                 .showSpeed()
                 .build();
     }
