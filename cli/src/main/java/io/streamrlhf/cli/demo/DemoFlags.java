@@ -54,7 +54,8 @@ public final class DemoFlags {
             description = "New preference pairs per online reward-model round. Default: 64.")
     Integer rmTrainEvery;
 
-    @Option(names = "--sft-steps", paramLabel = "N", description = "SFT steps on first run. Default: " + SftConfig.DEMO_STEPS + ".")
+    @Option(names = "--sft-steps", paramLabel = "N",
+            description = "SFT steps on first run. Default: " + SftConfig.DEMO_STEPS + ".")
     Integer sftSteps;
 
     @Option(names = "--preference-pairs", paramLabel = "N",

@@ -64,7 +64,8 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     /**
      * The default nice value of the sampler's and the reward scorer's threads. They work up to {@code --backlog}
      * batches ahead of the learner, whose update is the loop's critical path: at 15 (kernel weight 36 against the
-     * learner's 1024) they take little of a CPU they share with it, and the other CPU does their work (docs/demo-log.md).
+     * learner's 1024) they take little of a CPU they share with it, and the other CPU does their work
+     * (docs/demo-log.md).
      */
     public static final int DEFAULT_STAGE_NICE = 15;
     /**

@@ -44,8 +44,9 @@ class DemoUnitsTest {
                     .isEnabledFor(ch.qos.logback.classic.Level.WARN)).isFalse();
             assertThat(ours.isEnabledFor(ch.qos.logback.classic.Level.INFO)).isFalse();
             assertThat(ours.isEnabledFor(ch.qos.logback.classic.Level.WARN)).as("our own warnings still show").isTrue();
-            assertThat(((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.kafka.streams.KafkaStreams"))
-                    .isEnabledFor(ch.qos.logback.classic.Level.WARN)).as("other Kafka warnings still show").isTrue();
+            assertThat(((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
+                    "org.apache.kafka.streams.KafkaStreams")).isEnabledFor(ch.qos.logback.classic.Level.WARN))
+                    .as("other Kafka warnings still show").isTrue();
         } finally {
             streamsConfig.setLevel(streamsBefore);
             ours.setLevel(oursBefore);
@@ -245,7 +246,8 @@ class DemoUnitsTest {
         assertThat(summary(result(1.9, 2.3, 2.4))).contains("the streaming-trained policy beats best-of-8");
         DemoResult lockstep = new DemoResult(1.9, 2.3, 2.4, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0,
                 Double.NaN, true, 0.02, 1, true, 0, 0, 0.6, 350, -1, DemoResult.LoopCost.NONE);
-        assertThat(summary(lockstep)).contains("the lockstep-trained policy beats best-of-8").doesNotContain("streaming-");
+        assertThat(summary(lockstep)).contains("the lockstep-trained policy beats best-of-8")
+                .doesNotContain("streaming-");
         assertThat(summary(result(1.9, 2.3, 2.2))).contains("did NOT beat best-of-8");
     }
 

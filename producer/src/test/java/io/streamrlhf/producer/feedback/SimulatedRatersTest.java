@@ -191,6 +191,7 @@ class SimulatedRatersTest {
             assertThat(raters.labelled()).isEqualTo(7);
         }
     }
+
     @Test
     void closingWhileAWriteWaitsStopsQuietly() throws InterruptedException {
         java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
