@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrlhf.cli.bench.BenchE2eCommand;
@@ -30,27 +32,29 @@ class DemoUnitsTest {
     @Test
     void theDemoHidesServiceInfoAndKafkaStreamsWarningsAboutItsOwnSettings() {
         Assumptions.assumeTrue(System.getenv("RLHF_LOG_LEVEL") == null, "RLHF_LOG_LEVEL asks for the services' logs");
-        ch.qos.logback.classic.Logger streamsConfig =
-                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.kafka.streams.StreamsConfig");
-        ch.qos.logback.classic.Logger ours = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("io.streamrlhf");
-        ch.qos.logback.classic.Level streamsBefore = streamsConfig.getLevel();
-        ch.qos.logback.classic.Level oursBefore = ours.getLevel();
+        Logger streamsConfig = logger("org.apache.kafka.streams.StreamsConfig");
+        Logger stateDirectory = logger("org.apache.kafka.streams.processor.internals.StateDirectory");
+        Logger ours = logger("io.streamrlhf");
+        List<Logger> changed = List.of(streamsConfig, stateDirectory, ours);
+        List<Level> before = changed.stream().map(Logger::getLevel).toList();
         try {
             DemoRunner.quietServiceLogs();
-            assertThat(streamsConfig.isEnabledFor(ch.qos.logback.classic.Level.WARN)).isFalse();
-            assertThat(streamsConfig.isEnabledFor(ch.qos.logback.classic.Level.ERROR)).isTrue();
-            assertThat(((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
-                    "org.apache.kafka.streams.processor.internals.StateDirectory"))
-                    .isEnabledFor(ch.qos.logback.classic.Level.WARN)).isFalse();
-            assertThat(ours.isEnabledFor(ch.qos.logback.classic.Level.INFO)).isFalse();
-            assertThat(ours.isEnabledFor(ch.qos.logback.classic.Level.WARN)).as("our own warnings still show").isTrue();
-            assertThat(((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
-                    "org.apache.kafka.streams.KafkaStreams")).isEnabledFor(ch.qos.logback.classic.Level.WARN))
+            assertThat(streamsConfig.isEnabledFor(Level.WARN)).isFalse();
+            assertThat(streamsConfig.isEnabledFor(Level.ERROR)).isTrue();
+            assertThat(stateDirectory.isEnabledFor(Level.WARN)).isFalse();
+            assertThat(ours.isEnabledFor(Level.INFO)).isFalse();
+            assertThat(ours.isEnabledFor(Level.WARN)).as("our own warnings still show").isTrue();
+            assertThat(logger("org.apache.kafka.streams.KafkaStreams").isEnabledFor(Level.WARN))
                     .as("other Kafka warnings still show").isTrue();
         } finally {
-            streamsConfig.setLevel(streamsBefore);
-            ours.setLevel(oursBefore);
+            for (int i = 0; i < changed.size(); i++) {
+                changed.get(i).setLevel(before.get(i));
+            }
         }
+    }
+
+    private static Logger logger(String name) {
+        return (Logger) LoggerFactory.getLogger(name);
     }
 
     @Test
