@@ -1,10 +1,7 @@
 package io.streamrlhf.producer.worker;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import io.streamrlhf.models.checkpoint.CheckpointException;
+import io.streamrlhf.models.pipeline.InOrderPipeline;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.sampling.SampleResult;
 import io.streamrlhf.models.sampling.Sampler;
@@ -12,35 +9,24 @@ import io.streamrlhf.models.sampling.SamplingParams;
 import io.streamrlhf.models.world.Vocabulary;
 import io.streamrlhf.producer.ClientSettings;
 import io.streamrlhf.producer.swap.PolicyFollower;
+import io.streamrlhf.producer.swap.PolicySwapper;
 import io.streamrlhf.producer.swap.VerifiedPolicy;
-import io.streamrlhf.schemas.AvroArrays;
-import io.streamrlhf.schemas.avro.FinishReason;
-import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.MetricEvent;
-import io.streamrlhf.schemas.avro.Prompt;
 import io.streamrlhf.schemas.topics.DlqHeaders;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -77,16 +63,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Pipeline.</b> Sampling runs on a thread of its own ({@code policy-sampler-<id>}); the worker's thread keeps
  * the consumer (poll, seek, rebalance callbacks) and the transactions. When batch n comes back from the sampler, the
- * worker polls, keeps the sampler two batches ahead (n+1 sampling, n+2 queued), and then sends and commits batch n
- * while n+1 is sampled, so Kafka's share of a batch is hidden behind the next one's sampling. Order and exactly-once
- * are kept: transactions begin and commit one at a time, in poll order, each with only its own batch's offsets; a
- * partition revoked while batches are in flight is left out of their transactions (no generations, no offset: the
- * new owner consumes the prompts again); and when a transaction aborts, the batches sampled behind it are thrown
- * away too and the consumer seeks back to the first uncommitted prompt of each partition.
+ * worker polls, keeps the sampler two batches ahead (n+1 sampling, n+2 queued, in an {@link InOrderPipeline}), and
+ * then sends and commits batch n while n+1 is sampled, so Kafka's share of a batch is hidden behind the next one's
+ * sampling. Order and exactly-once are kept: transactions begin and commit one at a time, in poll order, each with
+ * only its own batch's offsets; a partition revoked while batches are in flight is left out of their transactions (no
+ * generations, no offset: the new owner consumes the prompts again); and when a transaction aborts, the batches
+ * sampled behind it are thrown away too and the consumer seeks back to the first uncommitted prompt of each
+ * partition.
  *
  * <p><b>Hot swap.</b> Between batches, never inside one, the worker copies the {@link PolicyFollower}'s newest
- * verified version into its running policy in place; a version that cannot be loaded (another shape) is refused,
- * logged and counted, and the current one keeps serving.
+ * verified version into its running policy in place ({@link PolicySwapper}); a version that cannot be loaded (another
+ * shape) is refused, logged and counted, and the current one keeps serving.
+ *
+ * <p>Prompts are read and validated by {@link PromptReader}, generations built by {@link GenerationRecords}, and the
+ * meters kept by {@link WorkerMetrics}.
  *
  * <p><b>Failures.</b> A prompt that cannot be read or is invalid goes to {@code prompts.dlq} inside the same
  * transaction. A transaction that fails for a retriable reason is aborted and its prompts are consumed again; a
@@ -100,7 +90,7 @@ public final class PolicyWorker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PolicyWorker.class);
     /** Prompts may ask for at most this many samples; more is dead-lettered as a mistake. */
-    public static final int MAX_SAMPLES_PER_PROMPT = 1024;
+    public static final int MAX_SAMPLES_PER_PROMPT = PromptReader.MAX_SAMPLES_PER_PROMPT;
     /**
      * Batches the sampler holds while the oldest one is being committed: one sampling and one queued, so the
      * sampler goes from batch to batch without waiting for this thread to wake up (which, on a busy machine, takes
@@ -114,22 +104,15 @@ public final class PolicyWorker implements AutoCloseable {
     private final PolicyFollower follower;
     private final WorkerHooks hooks;
     private final Vocabulary vocabulary;
-    private final Counter generationsCounter;
-    private final Counter committedCounter;
-    private final Counter abortedCounter;
-    private final Counter dlqCounter;
-    private final Counter swapRefusedCounter;
-    private final Timer batchTimer;
-    private final Timer swapTimer;
-    private final Timer samplingTimer;
-    private final Timer commitTimer;
-    private final Counter revokedCounter;
-    private final Counter discardedCounter;
+    private final WorkerMetrics metrics;
+    private final PolicySwapper swapper;
+    private final PromptReader reader;
+    private final GenerationRecords records;
     private final AtomicLong currentVersion = new AtomicLong(-1);
     private final AtomicLong generations = new AtomicLong();
     private final CountDownLatch ready = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final Deque<Pending> pending = new ArrayDeque<>();
+    private final PromptQueue queued = new PromptQueue();
 
     private volatile boolean stopRequested;
     private volatile long stopDeadlineNanos = Long.MAX_VALUE;
@@ -138,12 +121,13 @@ public final class PolicyWorker implements AutoCloseable {
     /** Tells the sampler thread to stop between sampling calls (the worker is ending). */
     private volatile boolean samplerCancelled;
     /**
-     * Batches handed to the sampler and not yet committed, oldest first (the one to commit next, then up to
-     * {@link #SAMPLING_AHEAD} behind it); only the worker thread touches it.
+     * Batches handed to the sampler after the one being committed, oldest first, at most {@link #SAMPLING_AHEAD};
+     * only the worker thread touches it.
      */
-    private final Deque<Batch> inFlight = new ArrayDeque<>();
+    private InOrderPipeline<PromptBatch, SampledBatch> sampling;
+    /** The batch whose samples are back and whose transaction is next; only the worker thread touches it. */
+    private PromptBatch committing;
     private Thread thread;
-    private long refusedVersion = -1;
     private long batches;
 
     /**
@@ -166,35 +150,11 @@ public final class PolicyWorker implements AutoCloseable {
         this.follower = follower;
         this.hooks = hooks;
         this.vocabulary = Vocabulary.standard();
-        String policy = config.policyName();
-        String worker = config.workerId();
-        this.generationsCounter = Counter.builder("rlhf.worker.generations").tag("policy", policy)
-                .tag("worker", worker).description("Generations committed").register(meters);
-        this.committedCounter = Counter.builder("rlhf.worker.transactions").tag("policy", policy)
-                .tag("worker", worker).tag("outcome", "committed").register(meters);
-        this.abortedCounter = Counter.builder("rlhf.worker.transactions").tag("policy", policy)
-                .tag("worker", worker).tag("outcome", "aborted").register(meters);
-        this.dlqCounter = Counter.builder("rlhf.worker.dlq").tag("policy", policy).tag("worker", worker)
-                .description("Prompts sent to the dead-letter topic").register(meters);
-        this.swapRefusedCounter = Counter.builder("rlhf.worker.swap.refused").tag("policy", policy)
-                .tag("worker", worker).description("Verified versions this worker could not load").register(meters);
-        this.batchTimer = Timer.builder("rlhf.worker.batch").tag("policy", policy).tag("worker", worker)
-                .description("One batch, from handing it to the sampler to its commit").register(meters);
-        this.samplingTimer = Timer.builder("rlhf.worker.sampling").tag("policy", policy).tag("worker", worker)
-                .description("Time inside the sampler (the work Kafka adds nothing to)").register(meters);
-        this.commitTimer = Timer.builder("rlhf.worker.commit").tag("policy", policy).tag("worker", worker)
-                .description("One transaction: sending a sampled batch, its offsets, and the commit (overlaps the "
-                        + "next batch's sampling)").register(meters);
-        this.revokedCounter = Counter.builder("rlhf.worker.revoked").tag("policy", policy).tag("worker", worker)
-                .description("Sampled prompts left uncommitted because their partition was revoked")
-                .register(meters);
-        this.discardedCounter = Counter.builder("rlhf.worker.discarded").tag("policy", policy).tag("worker", worker)
-                .description("Sampled prompts thrown away because the transaction ahead of them aborted")
-                .register(meters);
-        this.swapTimer = Timer.builder("rlhf.worker.swap").tag("policy", policy).tag("worker", worker)
-                .description("Copying a new version's weights into the running policy").register(meters);
-        Gauge.builder("rlhf.worker.policy.version", currentVersion, AtomicLong::get).tag("policy", policy)
-                .tag("worker", worker).register(meters);
+        this.metrics = new WorkerMetrics(meters, config.policyName(), config.workerId(), currentVersion);
+        this.swapper = new PolicySwapper(follower, config.workerId(), config.policyName(), currentVersion,
+                metrics.swapTimer(), metrics.swapRefusedCounter());
+        this.reader = new PromptReader(topics.prompts());
+        this.records = new GenerationRecords(config.policyName(), config.workerId());
     }
 
     /** Starts the worker on its own thread; it first waits for a verified policy version. */
@@ -228,12 +188,12 @@ public final class PolicyWorker implements AutoCloseable {
 
     /** Transactions committed so far. */
     public long transactionsCommitted() {
-        return (long) committedCounter.count();
+        return metrics.transactionsCommitted();
     }
 
     /** Transactions aborted so far. */
     public long transactionsAborted() {
-        return (long) abortedCounter.count();
+        return metrics.transactionsAborted();
     }
 
     /** Whether {@link #close} was called. */
@@ -291,7 +251,6 @@ public final class PolicyWorker implements AutoCloseable {
     private void run() {
         TransformerPolicy policy = null;
         KafkaProducer<byte[], byte[]> producer = null;
-        ExecutorService samplerThread = null;
         try {
             VerifiedPolicy initial = follower.awaitFirst(Duration.ofMillis(config.policyWaitMs()));
             if (stopRequested) {
@@ -306,12 +265,8 @@ public final class PolicyWorker implements AutoCloseable {
             consumer = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(),
                     new ByteArrayDeserializer());
             consumer.subscribe(List.of(topics.prompts().name()), new Rebalance());
-            samplerThread = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "policy-sampler-" + config.workerId());
-                t.setDaemon(true);
-                return t;
-            });
-            loop(policy, producer, samplerThread);
+            sampling = InOrderPipeline.onThread("policy-sampler-" + config.workerId(), SAMPLING_AHEAD);
+            loop(policy, producer);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
@@ -319,7 +274,7 @@ public final class PolicyWorker implements AutoCloseable {
             LOG.error("worker {} stopped on an error", config.workerId(), e);
         } finally {
             ready.countDown();
-            boolean samplerIdle = stopSampler(samplerThread);
+            boolean samplerIdle = stopSampler();
             KafkaConsumer<byte[], byte[]> c = consumer;
             consumer = null;  // close() must not wake up a closed consumer
             if (c != null) {
@@ -346,14 +301,13 @@ public final class PolicyWorker implements AutoCloseable {
     }
 
     /** Cancels what the sampler has not started and waits for the call in progress; false if it did not end. */
-    private boolean stopSampler(ExecutorService samplerThread) {
-        if (samplerThread == null) {
+    private boolean stopSampler() {
+        if (sampling == null) {
             return true;
         }
         samplerCancelled = true;
-        samplerThread.shutdown();
         try {
-            if (samplerThread.awaitTermination(60, TimeUnit.SECONDS)) {
+            if (sampling.stop(Duration.ofSeconds(60))) {
                 return true;
             }
         } catch (InterruptedException e) {
@@ -365,27 +319,27 @@ public final class PolicyWorker implements AutoCloseable {
     }
 
     /**
-     * The pipeline. This thread owns the consumer and the transactions; the sampler thread only samples. Each turn:
-     * wait for the oldest batch to come back from the sampler, top up the prompts with a poll (where rebalances
-     * happen), keep the sampler {@link #SAMPLING_AHEAD} batches ahead (one sampling, one queued, so it never waits
-     * for this thread between batches), and only then send and commit the oldest batch, so the transaction
-     * overlaps the next batches' sampling. Transactions commit one at a time in poll order; the sampler is idle
-     * exactly when nothing is in flight.
+     * The consume-sample-commit loop. This thread owns the consumer and the transactions; the sampler thread only
+     * samples. Each turn: wait for the oldest batch to come back from the sampler, top up the prompts with a poll
+     * (where rebalances happen), keep the sampler {@link #SAMPLING_AHEAD} batches ahead (one sampling, one queued, so
+     * it never waits for this thread between batches), and only then send and commit the oldest batch, so the
+     * transaction overlaps the next batches' sampling. Transactions commit one at a time in poll order; the sampler
+     * is idle exactly when nothing is in flight.
      */
-    private void loop(TransformerPolicy policy, KafkaProducer<byte[], byte[]> producer, ExecutorService samplerThread)
-            throws InterruptedException {
+    private void loop(TransformerPolicy policy, KafkaProducer<byte[], byte[]> producer) throws InterruptedException {
         Sampler sampler = new Sampler(policy);
         PromptEncoder encoder = new PromptEncoder(vocabulary, policy.config().contextLength(), config.maxNewTokens());
-        inFlight.clear();
-        long firstPendingAt = 0;
+        long maxWaitNanos = config.batchMaxWaitMs() * 1_000_000L;
         boolean signalled = false;
         while (true) {
-            Batch head = inFlight.peekFirst();
-            Sampled sampled = null;
-            if (head != null) {
-                sampled = awaitSampling(head);
+            PromptBatch head = null;
+            SampledBatch sampled = null;
+            if (!sampling.isEmpty()) {
+                head = sampling.oldest();
+                committing = head;
+                sampled = awaitSampling();
                 if (sampled == null) {  // shutdown past the grace period stopped the sampler between calls
-                    int dropped = inFlight.stream().mapToInt(b -> b.prompts().size()).sum();
+                    int dropped = head.prompts().size() + prompts(sampling.tags());
                     discardAll();
                     LOG.info("worker {} dropped {} prompts mid-sampling (shutting down past the grace period); "
                             + "they go back to the group", config.workerId(), dropped);
@@ -395,21 +349,18 @@ public final class PolicyWorker implements AutoCloseable {
             } else if (stopRequested) {
                 break;
             } else {
-                maybeSwap(policy);  // the sampler is idle: an idle worker follows new versions too
+                swapper.followNewest(policy);  // the sampler is idle: an idle worker follows new versions too
             }
 
-            if (!stopRequested && pendingRows() < config.batchMaxSize() * SAMPLING_AHEAD) {
+            if (!stopRequested && queued.rows() < config.batchMaxSize() * SAMPLING_AHEAD) {
                 long waitMs = 0;  // with a batch to commit, take only what has arrived
                 if (head == null) {
-                    waitMs = pending.isEmpty() ? 100 : Math.max(0,
-                            (firstPendingAt + config.batchMaxWaitMs() * 1_000_000L - System.nanoTime()) / 1_000_000L);
+                    waitMs = queued.isEmpty() ? 100
+                            : Math.max(0, (queued.firstArrivedAt() + maxWaitNanos - System.nanoTime()) / 1_000_000L);
                 }
                 try {
                     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(waitMs))) {
-                        if (pending.isEmpty()) {
-                            firstPendingAt = System.nanoTime();
-                        }
-                        pending.add(Pending.of(r, topics.prompts()));
+                        queued.add(reader.read(r), System.nanoTime());
                     }
                 } catch (WakeupException e) {
                     // close() woke the poll up; stopRequested decides below
@@ -420,49 +371,53 @@ public final class PolicyWorker implements AutoCloseable {
                 }
             }
 
-            int ahead = inFlight.size() - (head == null ? 0 : 1);
-            while (!stopRequested && ahead < SAMPLING_AHEAD && !pending.isEmpty()
-                    && (pendingRows() >= config.batchMaxSize()
-                    || System.nanoTime() - firstPendingAt >= config.batchMaxWaitMs() * 1_000_000L)) {
-                Batch next = prepare(takeBatch(), encoder);
-                firstPendingAt = System.nanoTime();
-                next.sampling = samplerThread.submit(() -> sampleBatch(next, sampler, policy));
-                inFlight.addLast(next);
-                ahead++;
+            while (!stopRequested && !sampling.isFull()
+                    && queued.batchDue(config.batchMaxSize(), maxWaitNanos, System.nanoTime())) {
+                PromptBatch next = PromptBatch.prepare(queued.takeBatch(config.batchMaxSize()), encoder,
+                        config.seed());
+                queued.restartClock(System.nanoTime());
+                sampling.submit(next, () -> sampleBatch(next, sampler, policy));
             }
 
             if (head != null) {
                 if (commit(head, sampled, encoder, producer)) {
-                    inFlight.removeFirst();
+                    committing = null;
                 } else {
                     // Aborted: the batches behind it hold later prompts and must not be committed either.
-                    int dropped = inFlight.stream().skip(1).mapToInt(b -> b.prompts().size()).sum();
-                    discardedCounter.increment(dropped);
+                    metrics.discarded(prompts(sampling.tags()));
                     discardAll();
                 }
             }
         }
     }
 
-    /**
-     * Throws away every batch in flight: waits until the sampler is idle, then seeks back to the first of their
-     * prompts (and of the prompts polled after them, which are dropped too) so they are consumed again in order.
-     */
-    private void discardAll() throws InterruptedException {
-        for (Batch b : inFlight) {
-            discard(b);
-        }
-        rewind(List.copyOf(inFlight));
-        inFlight.clear();
+    private static int prompts(List<PromptBatch> batches) {
+        return batches.stream().mapToInt(b -> b.prompts().size()).sum();
     }
 
     /**
-     * Waits for a batch's samples; null if the sampler stopped it because shutdown ran past the grace period. A
-     * sampling error stops the worker; nothing of the batch was sent, so there is no transaction to abort.
+     * Throws away the batch being committed and every batch in flight: waits until the sampler is idle, then seeks
+     * back to the first of their prompts (and of the prompts polled after them, which are dropped too) so they are
+     * consumed again in order.
      */
-    private Sampled awaitSampling(Batch batch) throws InterruptedException {
+    private void discardAll() throws InterruptedException {
+        List<PromptBatch> undone = new ArrayList<>();
+        if (committing != null) {
+            undone.add(committing);
+            committing = null;
+        }
+        undone.addAll(sampling.discardAll());
+        rewind(undone);
+    }
+
+    /**
+     * Takes the oldest batch's samples, waiting for them; null if the sampler stopped it because shutdown ran past
+     * the grace period. A sampling error stops the worker; nothing of the batch was sent, so there is no transaction
+     * to abort.
+     */
+    private SampledBatch awaitSampling() throws InterruptedException {
         try {
-            return batch.sampling.get();
+            return sampling.takeOldest();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ShutdownAbort) {
                 return null;
@@ -477,71 +432,14 @@ public final class PolicyWorker implements AutoCloseable {
         }
     }
 
-    /** Waits for a batch whose samples will not be used, so the sampler is idle again. */
-    private void discard(Batch batch) throws InterruptedException {
-        try {
-            batch.sampling.get();
-        } catch (ExecutionException e) {
-            LOG.debug("worker {}: a discarded batch's sampling failed: {}", config.workerId(), e.getCause().toString());
-        }
-    }
-
-    private int pendingRows() {
-        int rows = 0;
-        for (Pending p : pending) {
-            rows += p.rows();
-        }
-        return rows;
-    }
-
-    /** Prompts in arrival order until the next would overflow the batch; always at least one. */
-    private List<Pending> takeBatch() {
-        List<Pending> batch = new ArrayList<>();
-        int rows = 0;
-        while (!pending.isEmpty()) {
-            Pending next = pending.peekFirst();
-            if (!batch.isEmpty() && rows + next.rows() > config.batchMaxSize()) {
-                break;
-            }
-            batch.add(pending.pollFirst());
-            rows += next.rows();
-        }
-        return batch;
-    }
-
-    /** Renders and encodes the batch's prompts into sampling rows; a prompt that cannot be encoded is dead-lettered. */
-    private Batch prepare(List<Pending> prompts, PromptEncoder encoder) {
-        List<Row> rows = new ArrayList<>();
-        List<DeadLetter> bad = new ArrayList<>();
-        for (Pending p : prompts) {
-            if (p.error() != null) {
-                bad.add(new DeadLetter(p, p.error()));
-                continue;
-            }
-            String text;
-            int[] tokens;
-            try {
-                text = PromptEncoder.render(p.prompt().getConversation());
-                tokens = encoder.encode(text);
-            } catch (RuntimeException e) {
-                bad.add(new DeadLetter(p, e));
-                continue;
-            }
-            for (int i = 0; i < p.rows(); i++) {
-                rows.add(new Row(p, i, text, tokens));
-            }
-        }
-        return new Batch(prompts, rows, bad, batchSeed(prompts.get(0)), System.nanoTime());
-    }
-
     /**
      * On the sampler thread: swaps in a newer version first (between batches, never inside one), then samples the
      * rows in calls of at most {@link WorkerConfig#batchMaxSize()}.
      */
-    private Sampled sampleBatch(Batch batch, Sampler sampler, TransformerPolicy policy) {
-        maybeSwap(policy);
+    private SampledBatch sampleBatch(PromptBatch batch, Sampler sampler, TransformerPolicy policy) {
+        swapper.followNewest(policy);
         long version = currentVersion.get();
-        List<Chunk> chunks = new ArrayList<>();
+        List<SampledBatch.Chunk> chunks = new ArrayList<>();
         for (int from = 0, chunk = 0; from < batch.rows().size(); from += config.batchMaxSize(), chunk++) {
             if (abortRequested() || samplerCancelled) {
                 throw new ShutdownAbort();
@@ -556,36 +454,10 @@ public final class PolicyWorker implements AutoCloseable {
             Instant started = Instant.now();
             long t0 = System.nanoTime();
             SampleResult result = sampler.sample(prompts, params);
-            samplingTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-            chunks.add(new Chunk(from, params, result, started, Instant.now()));
+            metrics.sampled(System.nanoTime() - t0);
+            chunks.add(new SampledBatch.Chunk(from, params, result, started, Instant.now()));
         }
-        return new Sampled(version, chunks);
-    }
-
-    private void maybeSwap(TransformerPolicy policy) {
-        Optional<VerifiedPolicy> newest = follower.newest();
-        if (newest.isEmpty()) {
-            return;
-        }
-        VerifiedPolicy n = newest.get();
-        if (n.version() <= currentVersion.get() || n.version() == refusedVersion) {
-            return;
-        }
-        long started = System.nanoTime();
-        try {
-            policy.loadWeights(n.checkpoint());
-        } catch (CheckpointException e) {
-            refusedVersion = n.version();
-            swapRefusedCounter.increment();
-            LOG.warn("worker {} refused policy '{}' version {}: {}; still serving version {}", config.workerId(),
-                    config.policyName(), n.version(), e.getMessage(), currentVersion.get());
-            return;
-        }
-        swapTimer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-        LOG.info("worker {} swapped policy '{}' from version {} to {} in {} ms ({} ms after publication)",
-                config.workerId(), config.policyName(), currentVersion.get(), n.version(),
-                (System.nanoTime() - started) / 1_000_000, Duration.between(n.publishedAt(), Instant.now()).toMillis());
-        currentVersion.set(n.version());
+        return new SampledBatch(version, chunks);
     }
 
     private boolean abortRequested() {
@@ -598,24 +470,24 @@ public final class PolicyWorker implements AutoCloseable {
      * generations, no offset): their new owner consumes them again. Returns false if the transaction was aborted
      * (the caller rewinds); throws if the worker cannot go on.
      */
-    private boolean commit(Batch batch, Sampled sampled, PromptEncoder encoder,
+    private boolean commit(PromptBatch batch, SampledBatch sampled, PromptEncoder encoder,
                            KafkaProducer<byte[], byte[]> producer) {
-        List<Pending> kept = new ArrayList<>();
-        for (Pending p : batch.prompts()) {
-            if (!batch.revoked.contains(p.partition())) {
+        List<PolledPrompt> kept = new ArrayList<>();
+        for (PolledPrompt p : batch.prompts()) {
+            if (!batch.isRevoked(p.partition())) {
                 kept.add(p);
             }
         }
         if (kept.size() < batch.prompts().size()) {
-            revokedCounter.increment(batch.prompts().size() - kept.size());
+            metrics.revoked(batch.prompts().size() - kept.size());
             LOG.info("worker {}: {} sampled prompt(s) of partitions {} revoked before their commit are left to the "
-                    + "new owner", config.workerId(), batch.prompts().size() - kept.size(), batch.revoked);
+                    + "new owner", config.workerId(), batch.prompts().size() - kept.size(), batch.revoked());
         }
         if (kept.isEmpty()) {
             return true;
         }
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (Pending p : kept) {
+        for (PolledPrompt p : kept) {
             offsets.merge(p.partition(), new OffsetAndMetadata(p.offset() + 1),
                     (a, b) -> a.offset() >= b.offset() ? a : b);
         }
@@ -623,12 +495,12 @@ public final class PolicyWorker implements AutoCloseable {
         long started = System.nanoTime();
         producer.beginTransaction();
         try {
-            for (DeadLetter bad : batch.bad()) {
-                if (!batch.revoked.contains(bad.pending().partition())) {
-                    sendToDlq(producer, bad.pending(), bad.error());
+            for (PromptBatch.DeadLetter bad : batch.deadLetters()) {
+                if (!batch.isRevoked(bad.prompt().partition())) {
+                    sendToDlq(producer, bad.prompt(), bad.error());
                 }
             }
-            for (Chunk chunk : sampled.chunks()) {
+            for (SampledBatch.Chunk chunk : sampled.chunks()) {
                 sent += send(producer, batch, chunk, sampled.version(), encoder);
             }
             for (MetricEvent e : follower.drainMetricEvents()) {
@@ -658,12 +530,8 @@ public final class PolicyWorker implements AutoCloseable {
             abort(producer, batch, e.toString());
             throw e;
         }
-        long now = System.nanoTime();
-        commitTimer.record(now - started, TimeUnit.NANOSECONDS);
-        batchTimer.record(now - batch.preparedAt(), TimeUnit.NANOSECONDS);
-        committedCounter.increment();
+        metrics.committed(sent, started, batch.preparedAt(), System.nanoTime());
         generations.addAndGet(sent);
-        generationsCounter.increment(sent);
         batches++;
         if (LOG.isDebugEnabled()) {
             LOG.debug("worker {} committed batch {}: {} prompts, {} generations, version {}", config.workerId(),
@@ -673,41 +541,17 @@ public final class PolicyWorker implements AutoCloseable {
     }
 
     /** Sends one sampling call's generations (except those of revoked partitions); returns how many. */
-    private int send(KafkaProducer<byte[], byte[]> producer, Batch batch, Chunk chunk, long version,
-                     PromptEncoder encoder) {
-        SamplingParams params = chunk.params();
+    private int send(KafkaProducer<byte[], byte[]> producer, PromptBatch batch, SampledBatch.Chunk chunk,
+                     long version, PromptEncoder encoder) {
         SampleResult result = chunk.result();
-        io.streamrlhf.schemas.avro.SamplingParams sampling = io.streamrlhf.schemas.avro.SamplingParams.newBuilder()
-                .setTemperature((float) params.temperature()).setTopP((float) params.topP()).setTopK(params.topK())
-                .setMaxNewTokens(params.maxNewTokens()).setSeed(params.seed()).build();
         int sent = 0;
         for (int i = 0; i < result.batchSize(); i++) {
-            Row row = batch.rows().get(chunk.from() + i);
-            if (batch.revoked.contains(row.pending().partition())) {
+            PromptBatch.Row row = batch.rows().get(chunk.from() + i);
+            if (batch.isRevoked(row.prompt().partition())) {
                 continue;
             }
-            Prompt prompt = row.pending().prompt();
-            Generation g = Generation.newBuilder()
-                    .setGenerationId(generationId(row.pending(), row.index()))
-                    .setPromptId(prompt.getPromptId())
-                    .setGroupSize(row.pending().rows())
-                    .setGroupIndex(row.index())
-                    .setPromptTokens(AvroArrays.ofInts(row.tokens()))
-                    .setResponseTokens(AvroArrays.ofInts(result.tokens()[i]))
-                    .setPromptText(row.text())
-                    .setResponseText(encoder.decode(result.tokens()[i]))
-                    .setBehaviourLogprobs(AvroArrays.ofFloats(result.logProbs()[i]))
-                    .setPolicyName(config.policyName())
-                    .setPolicyVersion(version)
-                    .setWorkerId(config.workerId())
-                    .setFinishReason(result.finishReasons()[i] == io.streamrlhf.models.sampling.FinishReason.EOS
-                            ? FinishReason.EOS : FinishReason.MAX_TOKENS)
-                    .setSampling(sampling)
-                    .setCategory(prompt.getCategory())
-                    .setStartedAt(chunk.started())
-                    .setCreatedAt(chunk.created())
-                    .build();
-            send(producer, topics.generations(), prompt.getPromptId(), g);
+            send(producer, topics.generations(), row.prompt().prompt().getPromptId(),
+                    records.build(row, chunk, i, encoder.decode(result.tokens()[i]), version));
             sent++;
         }
         return sent;
@@ -719,17 +563,17 @@ public final class PolicyWorker implements AutoCloseable {
         producer.send(new ProducerRecord<>(spec.name(), k, v));
     }
 
-    private void sendToDlq(KafkaProducer<byte[], byte[]> producer, Pending p, Throwable error) {
+    private void sendToDlq(KafkaProducer<byte[], byte[]> producer, PolledPrompt p, Throwable error) {
         TopicSpec<byte[], byte[]> dlq = topics.dlq(topics.prompts());
         LOG.warn("worker {}: prompt at {}@{} dead-lettered to {}: {}", config.workerId(), p.partition(), p.offset(),
                 dlq.name(), error.getMessage());
         producer.send(new ProducerRecord<>(dlq.name(), null, null, p.key(), p.value(),
                 DlqHeaders.describe(p.partition().topic(), p.partition().partition(), p.offset(), error,
                         "worker-" + config.workerId(), Instant.now())));
-        dlqCounter.increment();
+        metrics.deadLettered();
     }
 
-    private void abort(KafkaProducer<byte[], byte[]> producer, Batch batch, String why) {
+    private void abort(KafkaProducer<byte[], byte[]> producer, PromptBatch batch, String why) {
         try {
             producer.abortTransaction();
         } catch (ProducerFencedException e) {
@@ -737,7 +581,7 @@ public final class PolicyWorker implements AutoCloseable {
         } catch (KafkaException e) {
             LOG.warn("worker {}: aborting the transaction failed too: {}", config.workerId(), e.toString());
         }
-        abortedCounter.increment();
+        metrics.aborted();
         LOG.info("worker {} aborted a transaction of {} prompts ({})", config.workerId(), batch.prompts().size(), why);
     }
 
@@ -745,40 +589,22 @@ public final class PolicyWorker implements AutoCloseable {
      * Seeks back to the first offset of the undone batches and of the prompts polled after them (which are dropped
      * too), so they are consumed again in order; partitions no longer assigned are left to their new owner.
      */
-    private void rewind(List<Batch> undone) {
+    private void rewind(List<PromptBatch> undone) {
         Map<TopicPartition, Long> first = new HashMap<>();
-        for (Batch b : undone) {
-            for (Pending p : b.prompts()) {
-                if (!b.revoked.contains(p.partition())) {  // a revoked partition's position was reset by the group
+        for (PromptBatch b : undone) {
+            for (PolledPrompt p : b.prompts()) {
+                if (!b.isRevoked(p.partition())) {  // a revoked partition's position was reset by the group
                     first.merge(p.partition(), p.offset(), Math::min);
                 }
             }
         }
-        for (Pending p : pending) {
-            first.merge(p.partition(), p.offset(), Math::min);
-        }
-        pending.clear();
+        queued.drainOffsetsInto(first);
         Set<TopicPartition> assigned = consumer.assignment();
         first.forEach((tp, offset) -> {
             if (assigned.contains(tp)) {
                 consumer.seek(tp, offset);
             }
         });
-    }
-
-    private long batchSeed(Pending first) {
-        long h = config.seed() * 0x9E3779B97F4A7C15L;
-        h ^= ((long) first.partition().partition() << 48) ^ first.offset();
-        return h * 0xBF58476D1CE4E5B9L;
-    }
-
-    /**
-     * A generation's id: a name-based UUID of the prompt record's position and the sample's index, so the same
-     * prompt record always yields the same ids (an aborted and regenerated batch reuses them).
-     */
-    static String generationId(Pending p, int index) {
-        String name = p.partition().topic() + "/" + p.partition().partition() + "/" + p.offset() + "/" + index;
-        return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
     }
 
     private Map<String, Object> consumerProperties() {
@@ -808,14 +634,16 @@ public final class PolicyWorker implements AutoCloseable {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             Set<TopicPartition> revoked = new HashSet<>(partitions);
-            for (Batch b : inFlight) {
-                b.revoked.addAll(revoked);  // their samples for these partitions will not be committed
+            // Their samples for these partitions will not be committed.
+            if (committing != null) {
+                committing.revoke(revoked);
             }
-            for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
-                if (revoked.contains(it.next().partition())) {
-                    it.remove();
+            if (sampling != null) {
+                for (PromptBatch b : sampling.tags()) {
+                    b.revoke(revoked);
                 }
             }
+            queued.dropPartitions(revoked);
         }
 
         @Override
@@ -827,95 +655,6 @@ public final class PolicyWorker implements AutoCloseable {
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             LOG.info("worker {} now consumes {}", config.workerId(), partitions);
         }
-    }
-
-    /** A polled prompt record, read or with the error that kept it from being read. */
-    record Pending(TopicPartition partition, long offset, byte[] key, byte[] value, Prompt prompt,
-                   RuntimeException error) {
-
-        static Pending of(ConsumerRecord<byte[], byte[]> r, TopicSpec<String, Prompt> spec) {
-            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-            try {
-                if (r.value() == null) {
-                    throw new IllegalArgumentException("the prompt record has no value (a tombstone)");
-                }
-                Prompt prompt = spec.valueDeserializer().deserialize(r.topic(), r.headers(), r.value());
-                if (prompt.getConversation().isEmpty()) {
-                    throw new IllegalArgumentException("prompt " + prompt.getPromptId() + " has an empty conversation");
-                }
-                int k = prompt.getSamplesPerPrompt();
-                if (k < 1 || k > MAX_SAMPLES_PER_PROMPT) {
-                    throw new IllegalArgumentException("prompt " + prompt.getPromptId() + " asks for " + k
-                            + " samples; expected 1.." + MAX_SAMPLES_PER_PROMPT);
-                }
-                return new Pending(tp, r.offset(), r.key(), r.value(), prompt, null);
-            } catch (RuntimeException e) {
-                return new Pending(tp, r.offset(), r.key(), r.value(), null, e);
-            }
-        }
-
-        /** Sequences this prompt adds to a batch (0 for one that will be dead-lettered). */
-        int rows() {
-            return prompt == null ? 0 : prompt.getSamplesPerPrompt();
-        }
-    }
-
-    private record Row(Pending pending, int index, String text, int[] tokens) {
-    }
-
-    /**
-     * A batch in the pipeline: its prompts in poll order, their sampling rows, the prompts to dead-letter, the
-     * partitions revoked since it was polled (filled by the rebalance listener, read at commit), and the sampler's
-     * future.
-     */
-    private static final class Batch {
-        private final List<Pending> prompts;
-        private final List<Row> rows;
-        private final List<DeadLetter> bad;
-        private final long seed;
-        private final long preparedAt;
-        private final Set<TopicPartition> revoked = new HashSet<>();
-        private Future<Sampled> sampling;
-
-        Batch(List<Pending> prompts, List<Row> rows, List<DeadLetter> bad, long seed, long preparedAt) {
-            this.prompts = prompts;
-            this.rows = rows;
-            this.bad = bad;
-            this.seed = seed;
-            this.preparedAt = preparedAt;
-        }
-
-        List<Pending> prompts() {
-            return prompts;
-        }
-
-        List<Row> rows() {
-            return rows;
-        }
-
-        List<DeadLetter> bad() {
-            return bad;
-        }
-
-        long seed() {
-            return seed;
-        }
-
-        long preparedAt() {
-            return preparedAt;
-        }
-    }
-
-    /** A prompt that goes to the dead-letter topic instead of the sampler, and why. */
-    private record DeadLetter(Pending pending, RuntimeException error) {
-    }
-
-    /** What the sampler gives back: the version the batch was sampled with and one entry per sampling call. */
-    private record Sampled(long version, List<Chunk> chunks) {
-    }
-
-    /** One sampling call: its first row in the batch, its parameters and result, and when it ran. */
-    private record Chunk(int from, SamplingParams params, SampleResult result, Instant started, Instant created) {
     }
 
     /** Unwinds a transaction that shutdown asked to abort. */

@@ -62,7 +62,7 @@ class ScoringTopologyTest {
     /** This task's own statistics as committed in its statistics store. */
     private static NormalizationState ownStats(TopologyHarness h) {
         return NormalizationState.fromBytes((byte[]) h.driver.getKeyValueStore(ScoringTopology.STATS_STORE)
-                .get(MicroBatchScorer.OWN_STATS_KEY));
+                .get(SharedNormalization.OWN_STATS_KEY));
     }
 
     @Test
@@ -219,8 +219,8 @@ class ScoringTopologyTest {
             assertThat(first.get(1).value().getScores().get(0).getNormalised()).isCloseTo(0.0, within(1e-12));
             assertThat(first.get(2).value().getScores().get(0).getNormalised()).isCloseTo(1 / sd, within(1e-9));
             assertThat(first.get(0).value().getReward()).isCloseTo(-1.2247448622, within(1e-8));
-            assertThat(header(first.get(0).headers(), MicroBatchScorer.NORM_VERSION_HEADER)).isEqualTo("1");
-            assertThat(header(first.get(0).headers(), MicroBatchScorer.NORM_COUNT_HEADER_PREFIX + "rule-length"))
+            assertThat(header(first.get(0).headers(), SharedNormalization.NORM_VERSION_HEADER)).isEqualTo("1");
+            assertThat(header(first.get(0).headers(), SharedNormalization.NORM_COUNT_HEADER_PREFIX + "rule-length"))
                     .isEqualTo("3");
 
             RunningStats stats = ownStats(h).get("rule-length");
@@ -236,7 +236,7 @@ class ScoringTopologyTest {
             double sd2 = Math.sqrt(16.0 / 6.0 + 1e-8);
             assertThat(second.get(0).value().getScores().get(0).getNormalised()).isCloseTo(3 / sd2, within(1e-9));
             assertThat(second.get(1).value().getScores().get(0).getNormalised()).isCloseTo(-1 / sd2, within(1e-9));
-            assertThat(header(second.get(0).headers(), MicroBatchScorer.NORM_VERSION_HEADER)).isEqualTo("2");
+            assertThat(header(second.get(0).headers(), SharedNormalization.NORM_VERSION_HEADER)).isEqualTo("2");
             RunningStats after = ownStats(h).get("rule-length");
             assertThat(after.count()).isEqualTo(6);
             assertThat(after.variance()).isCloseTo(16.0 / 6.0, within(1e-12));
@@ -454,9 +454,9 @@ class ScoringTopologyTest {
             double sd = Math.sqrt(55.25 + 1e-8);
             assertThat(first.get(0).value().getScores().get(0).getNormalised()).isCloseTo(-7.5 / sd, within(1e-9));
             assertThat(first.get(1).value().getScores().get(0).getNormalised()).isCloseTo(-5.5 / sd, within(1e-9));
-            assertThat(header(first.get(0).headers(), MicroBatchScorer.NORM_VERSION_HEADER))
+            assertThat(header(first.get(0).headers(), SharedNormalization.NORM_VERSION_HEADER))
                     .as("own batch 1 + the other task's 4").isEqualTo("5");
-            assertThat(header(first.get(0).headers(), MicroBatchScorer.NORM_COUNT_HEADER_PREFIX + "rule-length"))
+            assertThat(header(first.get(0).headers(), SharedNormalization.NORM_COUNT_HEADER_PREFIX + "rule-length"))
                     .isEqualTo("4");
 
             // The task keeps and publishes only its own partition's statistics: 1 and 3.
@@ -480,8 +480,8 @@ class ScoringTopologyTest {
             double[] mv = meanAndVariance(1, 3, 6, 6, 10, 20, 30);
             assertThat(second.get(0).value().getScores().get(0).getNormalised())
                     .isCloseTo((6 - mv[0]) / Math.sqrt(mv[1] + 1e-8), within(1e-9));
-            assertThat(header(second.get(0).headers(), MicroBatchScorer.NORM_VERSION_HEADER)).isEqualTo("9");
-            assertThat(header(second.get(0).headers(), MicroBatchScorer.NORM_COUNT_HEADER_PREFIX + "rule-length"))
+            assertThat(header(second.get(0).headers(), SharedNormalization.NORM_VERSION_HEADER)).isEqualTo("9");
+            assertThat(header(second.get(0).headers(), SharedNormalization.NORM_COUNT_HEADER_PREFIX + "rule-length"))
                     .isEqualTo("7");
             assertThat(ownStats(h).get("rule-length").count()).isEqualTo(4);
         }

@@ -8,6 +8,7 @@ import io.streamrlhf.schemas.avro.RewardModelVersion;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +68,25 @@ public final class RewardModelSwapper {
         ensemble.exclusive(() -> model.swap(next, published.getVersion()));
         LOG.info("reward model {} swapped from version {} to {}", published.getName(), from, published.getVersion());
         return Outcome.SWAPPED;
+    }
+
+    /**
+     * Applies, for each reward model of the ensemble, the version {@code published} holds under its name when it is
+     * newer than the one running and has not failed: versions published while nothing applied them (before a task
+     * started, say).
+     *
+     * @param published the newest published version of a model by name, or {@code null} when none is known
+     */
+    public void catchUp(Function<String, RewardModelVersion> published) {
+        for (RewardSource source : ensemble.sources()) {
+            if (source instanceof ModelRewardSource model) {
+                RewardModelVersion newest = published.apply(model.name());
+                if (newest != null && newest.getVersion() > model.version()
+                        && !hasFailed(model.name(), newest.getVersion())) {
+                    apply(newest);
+                }
+            }
+        }
     }
 
     /** Whether a (name, version) failed verification or loading. */

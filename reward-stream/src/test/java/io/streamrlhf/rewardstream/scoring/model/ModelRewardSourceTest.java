@@ -83,6 +83,33 @@ class ModelRewardSourceTest {
     }
 
     @Test
+    void catchUpAppliesTheNewerPublishedVersionsOfTheEnsemblesModelsButNotOnesThatFailed() throws Exception {
+        Path v1 = save("v1", 1, 1);
+        Path v2 = save("v2", 2, 2);
+        ModelRewardSource source = (ModelRewardSource) RewardSources.create(RewardSpec.parse("rm:" + v1));
+        try (RewardEnsemble ensemble = RewardEnsemble.builder().add(source).build()) {
+            RewardModelSwapper swapper = new RewardModelSwapper(ensemble);
+            List<String> asked = new java.util.ArrayList<>();
+            swapper.catchUp(name -> {
+                asked.add(name);
+                return null;  // nothing published yet
+            });
+            assertThat(asked).containsExactly("rm-x");
+            assertThat(source.version()).isEqualTo(1);
+
+            RewardModelVersion corrupt = version("rm-x", 2, v2, "ab".repeat(32));
+            swapper.catchUp(Map.of("rm-x", corrupt)::get);
+            assertThat(swapper.hasFailed("rm-x", 2)).isTrue();
+            assertThat(source.version()).isEqualTo(1);
+
+            swapper.catchUp(Map.of("rm-x", version("rm-x", 3, v2, RewardModelLoader.manifestSha256(v2)))::get);
+            assertThat(source.version()).isEqualTo(3);
+            swapper.catchUp(Map.of("rm-x", version("rm-x", 2, v1, RewardModelLoader.manifestSha256(v1)))::get);
+            assertThat(source.version()).as("older versions are ignored").isEqualTo(3);
+        }
+    }
+
+    @Test
     void tamperedCheckpointsAndForeignUrisAreRefused() throws Exception {
         Path dir = save("tampered", 3, 1);
         String sha = RewardModelLoader.manifestSha256(dir);
