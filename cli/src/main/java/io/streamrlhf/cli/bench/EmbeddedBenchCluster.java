@@ -11,38 +11,23 @@ import java.util.UUID;
  * directory, an in-process registry (a benchmark measures its component, not registry round trips, which are cached
  * anyway), and every catalog topic under {@code bench.} with one partition.
  */
-final class EmbeddedBenchCluster implements BenchCluster {
+final class EmbeddedBenchCluster {
 
     static final String PREFIX = "bench.";
 
-    private final EmbeddedKafkaBroker broker;
-    private final CatalogTopics catalog;
-
-    private EmbeddedBenchCluster(EmbeddedKafkaBroker broker, CatalogTopics catalog) {
-        this.broker = broker;
-        this.catalog = catalog;
+    private EmbeddedBenchCluster() {
     }
 
-    /** Starts the broker and creates the topics; stops the broker again if creating them fails. */
-    static EmbeddedBenchCluster start() {
+    /** Starts the broker and creates the topics; closing the result stops the broker. */
+    static BenchCluster start() {
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().start();
         try {
             CatalogTopics catalog = CatalogTopics.on(broker.bootstrapServers(), "mock://bench-" + UUID.randomUUID())
                     .prefix(PREFIX).partitions(1).timeout(Duration.ofSeconds(30)).create();
-            return new EmbeddedBenchCluster(broker, catalog);
+            return BenchCluster.of(catalog, broker::close);
         } catch (RuntimeException e) {
             broker.close();
             throw e;
         }
-    }
-
-    @Override
-    public CatalogTopics catalog() {
-        return catalog;
-    }
-
-    @Override
-    public void close() {
-        broker.close();
     }
 }

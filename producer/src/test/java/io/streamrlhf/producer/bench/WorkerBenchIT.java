@@ -29,17 +29,7 @@ class WorkerBenchIT {
             CatalogTopics catalog = CatalogTopics.on(SharedCluster.get().bootstrapServers(),
                     SharedCluster.get().registryUrl()).prefix("it-wbench-" + UUID.randomUUID() + ".").partitions(1)
                     .create();
-            return new BenchCluster() {
-                @Override
-                public CatalogTopics catalog() {
-                    return catalog;
-                }
-
-                @Override
-                public void close() {
-                    closed.incrementAndGet();
-                }
-            };
+            return BenchCluster.of(catalog, closed::incrementAndGet);
         }, progress::add);
 
         assertThat(started).hasValue(1);

@@ -27,17 +27,7 @@ class ScoringBenchIT {
             CatalogTopics catalog = CatalogTopics.on(SharedCluster.get().bootstrapServers(),
                     SharedCluster.get().registryUrl()).prefix("it-sbench-" + UUID.randomUUID() + ".").partitions(1)
                     .create();
-            return new BenchCluster() {
-                @Override
-                public CatalogTopics catalog() {
-                    return catalog;
-                }
-
-                @Override
-                public void close() {
-                    closed.incrementAndGet();
-                }
-            };
+            return BenchCluster.of(catalog, closed::incrementAndGet);
         }, progress::add);
 
         assertThat(closed).as("the bench closes the cluster it started").hasValue(1);

@@ -16,4 +16,19 @@ public interface BenchCluster extends AutoCloseable {
     /** Stops the cluster (or releases it, where it is shared). */
     @Override
     void close();
+
+    /** The catalog's topics on a cluster that someone else runs; closing runs {@code release}. */
+    static BenchCluster of(CatalogTopics catalog, Runnable release) {
+        return new BenchCluster() {
+            @Override
+            public CatalogTopics catalog() {
+                return catalog;
+            }
+
+            @Override
+            public void close() {
+                release.run();
+            }
+        };
+    }
 }

@@ -1,29 +1,21 @@
-package io.streamrlhf.cli.bench;
+package io.streamrlhf.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.streamrlhf.cli.Rlhf;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** The bench commands parse, hand over to their benchmark and print its JSON as the last line. */
 class BenchCommandsTest {
 
+    /** The command's exit code, its output lines and its error output. */
     record Run(int exit, List<String> lines, String err) { }
 
     static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Rlhf.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString().lines().toList(), err.toString());
+        RlhfCommandTest.Run run = RlhfCommandTest.run(args);
+        return new Run(run.exit(), run.out().lines().toList(), run.err());
     }
 
     @Test
