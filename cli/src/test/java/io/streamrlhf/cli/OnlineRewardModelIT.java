@@ -36,10 +36,9 @@ import io.streamrlhf.schemas.avro.Role;
 import io.streamrlhf.schemas.avro.SamplingParams;
 import io.streamrlhf.schemas.avro.ScoredGeneration;
 import io.streamrlhf.schemas.avro.SourceScore;
-import io.streamrlhf.schemas.topics.TopicCreator;
+import io.streamrlhf.schemas.topics.CatalogTopics;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
-import io.streamrlhf.schemas.topics.TopicsConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,7 +52,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -111,15 +109,11 @@ class OnlineRewardModelIT {
         long begin = System.nanoTime();
         SyntheticWorld world = SyntheticWorld.standard();
         PairEncoder encoder = PairEncoder.of(world.vocabulary());
-        Map<String, Object> settings = new HashMap<>();
-        settings.put("bootstrap.servers", cluster.bootstrapServers());
-        settings.put("schema.registry.url", cluster.registryUrl());
-        settings.put(TopicsConfig.PREFIX, "onrm" + UUID.randomUUID().toString().substring(0, 8) + ".");
-        settings.put(TopicsConfig.PARTITIONS, 1);
-        Topics topics = Topics.create(settings);
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
-            new TopicCreator(admin, Duration.ofSeconds(30)).create(topics.all());
-        }
+        CatalogTopics catalog = CatalogTopics.on(cluster.bootstrapServers(), cluster.registryUrl())
+                .prefix("onrm" + UUID.randomUUID().toString().substring(0, 8) + ".").partitions(1)
+                .timeout(Duration.ofSeconds(30)).create();
+        Map<String, Object> settings = catalog.settings();
+        Topics topics = catalog.topics();
 
         // Version 1: an initial reward model, stored as the trainer's first checkpoint (as the demo seeds it), so the
         // stream scores with it and the trainer's first round fine-tunes it into version 2.

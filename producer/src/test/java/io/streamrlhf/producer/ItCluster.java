@@ -2,18 +2,15 @@ package io.streamrlhf.producer;
 
 import io.streamrlhf.embedded.testing.SharedCluster;
 import io.streamrlhf.schemas.avro.PolicyVersion;
-import io.streamrlhf.schemas.topics.TopicCreator;
+import io.streamrlhf.schemas.topics.CatalogTopics;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
-import io.streamrlhf.schemas.topics.TopicsConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -25,37 +22,31 @@ import org.apache.kafka.common.TopicPartition;
 /** One test's corner of the shared embedded cluster: its own topic prefix, its topics, and reading helpers. */
 public final class ItCluster {
 
-    private final Map<String, Object> settings = new HashMap<>();
-    private final Topics topics;
+    private final CatalogTopics catalog;
 
     /** Creates every catalog topic under a fresh prefix with {@code partitions} partitions. */
     public ItCluster(String test, int partitions) {
-        settings.put("bootstrap.servers", SharedCluster.get().bootstrapServers());
-        settings.put("schema.registry.url", SharedCluster.get().registryUrl());
-        settings.put(TopicsConfig.PREFIX, "it-" + test + "-" + UUID.randomUUID().toString().substring(0, 8) + ".");
-        settings.put(TopicsConfig.PARTITIONS, partitions);
-        topics = Topics.create(settings);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
-            new TopicCreator(admin, Duration.ofSeconds(60)).create(topics.all());
-        }
+        catalog = CatalogTopics.on(SharedCluster.get().bootstrapServers(), SharedCluster.get().registryUrl())
+                .prefix("it-" + test + "-" + UUID.randomUUID().toString().substring(0, 8) + ".")
+                .partitions(partitions).timeout(Duration.ofSeconds(60)).create();
     }
 
     public String bootstrap() {
-        return (String) settings.get("bootstrap.servers");
+        return catalog.bootstrapServers();
     }
 
     /** Topic, serde and client settings in one map (a copy; add worker keys to it). */
     public Map<String, Object> settings() {
-        return new HashMap<>(settings);
+        return catalog.settings();
     }
 
     public Topics topics() {
-        return topics;
+        return catalog.topics();
     }
 
     /** Publishes a policy version (committed, acks=all). */
     public void publish(PolicyVersion version) throws Exception {
-        TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
+        TopicSpec<String, PolicyVersion> spec = topics().policyVersions();
         Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
                 ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<String, PolicyVersion> p = new KafkaProducer<>(props, spec.keySerializer(),

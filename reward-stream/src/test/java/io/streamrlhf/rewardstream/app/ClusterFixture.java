@@ -2,19 +2,15 @@ package io.streamrlhf.rewardstream.app;
 
 import io.streamrlhf.embedded.testing.SharedCluster;
 import io.streamrlhf.schemas.avro.Generation;
-import io.streamrlhf.schemas.topics.TopicCreator;
+import io.streamrlhf.schemas.topics.CatalogTopics;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
-import io.streamrlhf.schemas.topics.TopicsConfig;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -27,27 +23,19 @@ import org.apache.kafka.common.serialization.Serializer;
 /** One topic catalog under a fresh prefix on the JVM's shared embedded cluster, with produce and read helpers. */
 final class ClusterFixture {
     final String bootstrap = SharedCluster.get().bootstrapServers();
-    final String registry = SharedCluster.get().registryUrl();
-    final String prefix;
     final Topics topics;
+    private final CatalogTopics catalog;
 
     ClusterFixture(String name, int partitions) {
-        this.prefix = name + "-" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Map<String, Object> settings = settings();
-        settings.put(TopicsConfig.PARTITIONS, partitions);
-        this.topics = Topics.create(settings);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            new TopicCreator(admin, Duration.ofSeconds(30)).create(topics.all());
-        }
+        this.catalog = CatalogTopics.on(bootstrap, SharedCluster.get().registryUrl())
+                .prefix(name + "-" + UUID.randomUUID().toString().substring(0, 8) + ".").partitions(partitions)
+                .timeout(Duration.ofSeconds(30)).create();
+        this.topics = catalog.topics();
     }
 
     /** Kafka, registry and topic settings (a fresh mutable map). */
     Map<String, Object> settings() {
-        Map<String, Object> s = new HashMap<>();
-        s.put("bootstrap.servers", bootstrap);
-        s.put("schema.registry.url", registry);
-        s.put(TopicsConfig.PREFIX, prefix);
-        return s;
+        return catalog.settings();
     }
 
     /** Writes generations in one transaction (keys: prompt ids). */

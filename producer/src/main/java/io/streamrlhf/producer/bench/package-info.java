@@ -1,0 +1,6 @@
+/**
+ * {@code rlhf bench worker}: a policy worker's throughput through Kafka against its sampler alone, and the latency
+ * from a version's publication to the first generation that carries it
+ * ({@link io.streamrlhf.producer.bench.WorkerBench}).
+ */
+package io.streamrlhf.producer.bench;

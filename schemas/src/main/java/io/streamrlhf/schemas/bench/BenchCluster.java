@@ -1,0 +1,34 @@
+package io.streamrlhf.schemas.bench;
+
+import io.streamrlhf.schemas.topics.CatalogTopics;
+
+/**
+ * A cluster with the catalog's topics that a benchmark starts when its Kafka part begins and closes when that part
+ * ends, so that the broker's threads do not share the cores with the benchmark's in-process measurements. Benchmarks
+ * take a {@code Supplier<BenchCluster>}; {@code rlhf bench} supplies an embedded broker, a test the shared test
+ * cluster.
+ */
+public interface BenchCluster extends AutoCloseable {
+
+    /** The catalog's topics on the cluster, with the settings map that clients and components start from. */
+    CatalogTopics catalog();
+
+    /** Stops the cluster (or releases it, where it is shared). */
+    @Override
+    void close();
+
+    /** The catalog's topics on a cluster that someone else runs; closing runs {@code release}. */
+    static BenchCluster of(CatalogTopics catalog, Runnable release) {
+        return new BenchCluster() {
+            @Override
+            public CatalogTopics catalog() {
+                return catalog;
+            }
+
+            @Override
+            public void close() {
+                release.run();
+            }
+        };
+    }
+}
