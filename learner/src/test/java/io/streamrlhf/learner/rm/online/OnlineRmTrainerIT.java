@@ -1,9 +1,12 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.online;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.streamrlhf.embedded.testing.SharedCluster;
+import io.streamrlhf.learner.rm.EncodedPair;
+import io.streamrlhf.learner.rm.PairEncoder;
+import io.streamrlhf.learner.rm.RmProgress;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
