@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.streamrlhf.embedded.EmbeddedCluster;
-import io.streamrlhf.learner.rm.OnlineRmConfig;
-import io.streamrlhf.learner.rm.OnlineRmTrainer;
 import io.streamrlhf.learner.rm.PairEncoder;
-import io.streamrlhf.learner.rm.RmCheckpoint;
-import io.streamrlhf.learner.rm.RmCheckpointStore;
 import io.streamrlhf.learner.rm.RmProgress;
+import io.streamrlhf.learner.rm.online.OnlineRmConfig;
+import io.streamrlhf.learner.rm.online.OnlineRmTrainer;
+import io.streamrlhf.learner.rm.online.RmCheckpoint;
+import io.streamrlhf.learner.rm.online.RmCheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.reward.TransformerRewardModel;
 import io.streamrlhf.models.transformer.TransformerConfig;

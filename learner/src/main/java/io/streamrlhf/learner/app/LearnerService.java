@@ -1,5 +1,6 @@
 package io.streamrlhf.learner.app;
 
+import io.streamrlhf.learner.KafkaClients;
 import io.streamrlhf.learner.checkpoint.DedupWindow;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpoint;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpointStore;

@@ -1,5 +1,6 @@
 package io.streamrlhf.learner.app;
 
+import io.streamrlhf.learner.KafkaClients;
 import io.streamrlhf.schemas.avro.PolicyVersion;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;

@@ -1,5 +1,6 @@
 package io.streamrlhf.learner.rm;
 
+import io.streamrlhf.learner.rm.eval.RmEvaluation;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.reward.TransformerRewardModel;
 import java.util.ArrayList;

@@ -15,7 +15,7 @@ import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.PolicyVersion;
 import io.streamrlhf.schemas.avro.SamplingParams;
 import io.streamrlhf.schemas.avro.ScoredGeneration;
-import io.streamrlhf.schemas.topics.TopicCreator;
+import io.streamrlhf.schemas.topics.CatalogTopics;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.io.BufferedReader;
@@ -40,7 +40,6 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -84,18 +83,11 @@ class ExactlyOnceLearnerIT {
 
     @Test
     void everyRecordIsTrainedExactlyOnceAcrossKills() throws Exception {
-        String bootstrap = SharedCluster.get().bootstrapServers();
-        String registry = SharedCluster.get().registryUrl();
         String prefix = "eo" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Map<String, Object> settings = new HashMap<>();
-        settings.put("bootstrap.servers", bootstrap);
-        settings.put("schema.registry.url", registry);
-        settings.put("topic.prefix", prefix);
-        settings.put("topic.partitions", 2);
-        Topics topics = Topics.create(settings);
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            new TopicCreator(admin, Duration.ofSeconds(30)).create(topics.all());
-        }
+        CatalogTopics catalog = CatalogTopics.on(SharedCluster.get().bootstrapServers(),
+                SharedCluster.get().registryUrl()).prefix(prefix).partitions(2).create();
+        Map<String, Object> settings = catalog.settings();
+        Topics topics = catalog.topics();
         List<String> committed = writeScored(topics, settings);
 
         Path init = dir.resolve("sft");

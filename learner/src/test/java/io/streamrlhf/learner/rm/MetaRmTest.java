@@ -2,6 +2,8 @@ package io.streamrlhf.learner.rm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrlhf.learner.rm.eval.RmEvaluation;
+import io.streamrlhf.learner.rm.offline.SyntheticPreferences;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.reward.TransformerRewardModel;

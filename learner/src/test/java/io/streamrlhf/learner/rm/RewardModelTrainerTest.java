@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDManager;
+import io.streamrlhf.learner.rm.eval.BestOfNGroup;
+import io.streamrlhf.learner.rm.eval.RmEvaluation;
+import io.streamrlhf.learner.rm.offline.SyntheticPreferences;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.reward.RewardScores;
 import io.streamrlhf.models.reward.TransformerRewardModel;

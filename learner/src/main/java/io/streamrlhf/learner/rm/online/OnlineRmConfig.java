@@ -1,5 +1,7 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.online;
 
+import io.streamrlhf.learner.rm.RmMethod;
+import io.streamrlhf.learner.rm.RmTrainingConfig;
 import io.streamrlhf.models.transformer.TransformerConfig;
 import io.streamrlhf.models.world.SyntheticWorld;
 import java.nio.file.Path;

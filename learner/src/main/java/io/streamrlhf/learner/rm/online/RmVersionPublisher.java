@@ -1,5 +1,6 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.online;
 
+import io.streamrlhf.learner.KafkaClients;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
@@ -36,7 +37,7 @@ public final class RmVersionPublisher implements AutoCloseable {
     public RmVersionPublisher(Topics topics, Map<String, Object> clientProperties) {
         this.topics = topics;
         TopicSpec<String, RewardModelVersion> spec = topics.rmVersions();
-        Map<String, Object> props = only(clientProperties, ProducerConfig.configNames());
+        Map<String, Object> props = KafkaClients.only(clientProperties, ProducerConfig.configNames());
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         this.producer = new KafkaProducer<>(props, spec.keySerializer(), spec.valueSerializer());
@@ -75,7 +76,7 @@ public final class RmVersionPublisher implements AutoCloseable {
     }
 
     private Map<String, Long> readPublished(Map<String, Object> clientProperties) {
-        Map<String, Object> props = only(clientProperties, ConsumerConfig.configNames());
+        Map<String, Object> props = KafkaClients.only(clientProperties, ConsumerConfig.configNames());
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -101,17 +102,6 @@ public final class RmVersionPublisher implements AutoCloseable {
             }
         }
         return newest;
-    }
-
-    /** The entries of {@code settings} a client of {@code keys} accepts (security, SASL and SSL keys too). */
-    static Map<String, Object> only(Map<String, Object> settings, java.util.Set<String> keys) {
-        Map<String, Object> out = new HashMap<>();
-        settings.forEach((k, v) -> {
-            if (keys.contains(k) || k.startsWith("sasl.") || k.startsWith("ssl.")) {
-                out.put(k, v);
-            }
-        });
-        return out;
     }
 
     @Override

@@ -1,7 +1,10 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.offline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrlhf.learner.rm.RmMethod;
+import io.streamrlhf.learner.rm.RmProgress;
+import io.streamrlhf.learner.rm.RmTrainingConfig;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.transformer.TransformerConfig;
 import io.streamrlhf.models.world.SyntheticWorld;

@@ -1,5 +1,6 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.eval;
 
+import io.streamrlhf.learner.rm.EncodedPair;
 import io.streamrlhf.models.reward.RewardModel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

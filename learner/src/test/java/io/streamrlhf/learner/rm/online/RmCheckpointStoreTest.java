@@ -1,4 +1,4 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.online;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,8 +1,10 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.online;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.streamrlhf.learner.rm.RmMethod;
+import io.streamrlhf.learner.rm.RmTrainingConfig;
 import io.streamrlhf.models.world.SyntheticWorld;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;

@@ -1,5 +1,6 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.online;
 
+import io.streamrlhf.learner.rm.PairStrength;
 import io.streamrlhf.schemas.avro.ModelRef;
 import io.streamrlhf.schemas.avro.PreferencePair;
 import io.streamrlhf.schemas.avro.PreferenceStrength;

@@ -1,5 +1,16 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.offline;
 
+import io.streamrlhf.learner.rm.EncodedPair;
+import io.streamrlhf.learner.rm.PairStrength;
+import io.streamrlhf.learner.rm.PreferenceRelabeling;
+import io.streamrlhf.learner.rm.PromptGroup;
+import io.streamrlhf.learner.rm.RewardModelTrainer;
+import io.streamrlhf.learner.rm.RmEnsemble;
+import io.streamrlhf.learner.rm.RmMethod;
+import io.streamrlhf.learner.rm.RmProgress;
+import io.streamrlhf.learner.rm.RmTrainingConfig;
+import io.streamrlhf.learner.rm.StrengthSummary;
+import io.streamrlhf.learner.rm.TrainingPair;
 import java.util.List;
 
 /**

@@ -1,5 +1,19 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.online;
 
+import io.streamrlhf.learner.KafkaClients;
+import io.streamrlhf.learner.rm.EncodedPair;
+import io.streamrlhf.learner.rm.PairEncoder;
+import io.streamrlhf.learner.rm.PairStrength;
+import io.streamrlhf.learner.rm.PreferenceRelabeling;
+import io.streamrlhf.learner.rm.PromptGroup;
+import io.streamrlhf.learner.rm.RewardModelTrainer;
+import io.streamrlhf.learner.rm.RmEnsemble;
+import io.streamrlhf.learner.rm.RmMethod;
+import io.streamrlhf.learner.rm.RmProgress;
+import io.streamrlhf.learner.rm.RmTrainingConfig;
+import io.streamrlhf.learner.rm.StrengthSummary;
+import io.streamrlhf.learner.rm.TrainingPair;
+import io.streamrlhf.learner.rm.eval.RmEvaluation;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.reward.TransformerRewardModel;
@@ -405,7 +419,7 @@ public final class OnlineRmTrainer implements AutoCloseable {
     }
 
     private Map<String, Object> consumerProperties() {
-        Map<String, Object> props = RmVersionPublisher.only(clientProperties, ConsumerConfig.configNames());
+        Map<String, Object> props = KafkaClients.only(clientProperties, ConsumerConfig.configNames());
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);  // positions come from the checkpoint, not a group
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -413,7 +427,7 @@ public final class OnlineRmTrainer implements AutoCloseable {
     }
 
     private KafkaProducer<String, PreferencePair> writeBackProducer() {
-        Map<String, Object> props = RmVersionPublisher.only(clientProperties, ProducerConfig.configNames());
+        Map<String, Object> props = KafkaClients.only(clientProperties, ProducerConfig.configNames());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         TopicSpec<String, PreferencePair> spec = topics.preferences();
         return new KafkaProducer<>(props, spec.keySerializer(), spec.valueSerializer());

@@ -1,4 +1,4 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.eval;
 
 import java.util.List;
 

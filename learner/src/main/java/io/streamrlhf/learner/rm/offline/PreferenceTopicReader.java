@@ -1,5 +1,7 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.offline;
 
+import io.streamrlhf.learner.KafkaClients;
+import io.streamrlhf.learner.rm.online.OnlineRmTrainer;
 import io.streamrlhf.schemas.avro.PreferencePair;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
@@ -36,7 +38,7 @@ public final class PreferenceTopicReader {
 
     /** Reads everything up to the end offsets seen at the start; fails after {@code timeout}. */
     public static Snapshot readAll(Topics topics, Map<String, Object> clientProperties, Duration timeout) {
-        Map<String, Object> props = RmVersionPublisher.only(clientProperties, ConsumerConfig.configNames());
+        Map<String, Object> props = KafkaClients.only(clientProperties, ConsumerConfig.configNames());
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

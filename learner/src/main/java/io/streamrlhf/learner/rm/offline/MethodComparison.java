@@ -1,7 +1,16 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.offline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrlhf.learner.rm.PairStrength;
+import io.streamrlhf.learner.rm.PreferenceRelabeling;
+import io.streamrlhf.learner.rm.RewardModelTrainer;
+import io.streamrlhf.learner.rm.RmEnsemble;
+import io.streamrlhf.learner.rm.RmMethod;
+import io.streamrlhf.learner.rm.RmProgress;
+import io.streamrlhf.learner.rm.RmTrainingConfig;
+import io.streamrlhf.learner.rm.TrainingPair;
+import io.streamrlhf.learner.rm.eval.RmEvaluation;
 import io.streamrlhf.models.reward.TransformerRewardModel;
 import io.streamrlhf.models.world.SyntheticWorld;
 import java.io.UncheckedIOException;

@@ -1,7 +1,8 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.online;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrlhf.learner.rm.EncodedPair;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

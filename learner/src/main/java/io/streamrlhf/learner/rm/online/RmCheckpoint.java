@@ -1,4 +1,4 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.online;
 
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import java.util.List;

@@ -1,5 +1,8 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.offline;
 
+import io.streamrlhf.learner.rm.EncodedPair;
+import io.streamrlhf.learner.rm.PairEncoder;
+import io.streamrlhf.learner.rm.eval.BestOfNGroup;
 import io.streamrlhf.models.world.PreferenceRecord;
 import io.streamrlhf.models.world.PreferenceSetGenerator;
 import io.streamrlhf.models.world.ResponseSource;

@@ -1,9 +1,12 @@
-package io.streamrlhf.learner.rm;
+package io.streamrlhf.learner.rm.online;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.streamrlhf.embedded.testing.SharedCluster;
+import io.streamrlhf.learner.rm.EncodedPair;
+import io.streamrlhf.learner.rm.PairEncoder;
+import io.streamrlhf.learner.rm.RmProgress;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
@@ -18,7 +21,7 @@ import io.streamrlhf.schemas.avro.FeedbackSource;
 import io.streamrlhf.schemas.avro.PreferencePair;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
 import io.streamrlhf.schemas.avro.Role;
-import io.streamrlhf.schemas.topics.TopicCreator;
+import io.streamrlhf.schemas.topics.CatalogTopics;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.net.URI;
@@ -33,7 +36,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -64,13 +66,10 @@ class OnlineRmTrainerIT {
     @Test
     void preferencesBecomePublishedVersionsThatChangeScores() throws Exception {
         ModelRuntime.init(1);
-        String bootstrap = SharedCluster.get().bootstrapServers();
         String prefix = "rm" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Map<String, Object> settings = new HashMap<>();
-        settings.put("bootstrap.servers", bootstrap);
-        settings.put("schema.registry.url", SharedCluster.get().registryUrl());
-        settings.put("topic.prefix", prefix);
-        settings.put("topic.partitions", 2);
+        CatalogTopics catalog = CatalogTopics.on(SharedCluster.get().bootstrapServers(),
+                SharedCluster.get().registryUrl()).prefix(prefix).partitions(2).create();
+        Map<String, Object> settings = catalog.settings();
         settings.put(OnlineRmConfig.ENSEMBLE_SIZE, M);
         settings.put(OnlineRmConfig.METHOD, "flip+margin");
         settings.put(OnlineRmConfig.CHECKPOINT_DIR, dir.resolve("rm").toString());
@@ -82,10 +81,7 @@ class OnlineRmTrainerIT {
         settings.put(OnlineRmConfig.LAYERS, 1);
         settings.put(OnlineRmConfig.HEADS, 2);
         settings.put(OnlineRmConfig.THREADS, 1);
-        Topics topics = Topics.create(settings);
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            new TopicCreator(admin, Duration.ofSeconds(30)).create(topics.all());
-        }
+        Topics topics = catalog.topics();
         List<PreferencePair> pairs = pairs(3 * ROUND_PAIRS);
         List<EncodedPair> probe = pairs.subList(0, 8).stream()
                 .map(PairEncoder.of(SyntheticWorld.standard().vocabulary())::encode).toList();
