@@ -3,10 +3,11 @@ package io.streamrlhf.cli.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrlhf.cli.Rlhf;
 import io.streamrlhf.cli.demo.DemoFlags;
-import io.streamrlhf.cli.demo.DemoOptions;
-import io.streamrlhf.cli.demo.DemoResult;
-import io.streamrlhf.cli.demo.DemoRunner;
+import io.streamrlhf.loop.demo.DemoOptions;
+import io.streamrlhf.loop.demo.DemoResult;
+import io.streamrlhf.loop.demo.DemoRunner;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -92,7 +93,8 @@ public final class BenchE2eCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "bench e2e: warm-up loop (%d s, untimed)%n", warmupSeconds);
             err.flush();
             new DemoRunner(base.toBuilder().lockstep(false).stopAtGold(null)
-                    .loopBudget(java.time.Duration.ofSeconds(warmupSeconds)).build(), err, false).run();
+                    .loopBudget(java.time.Duration.ofSeconds(warmupSeconds)).build(), err, false, Rlhf.class.getName())
+                    .run();
         }
         List<DemoResult> streamingRuns = new ArrayList<>();
         List<DemoResult> lockstepRuns = new ArrayList<>();
@@ -105,7 +107,7 @@ public final class BenchE2eCommand implements Callable<Integer> {
                         base.loopBudget().toSeconds() / 60.0);
                 err.flush();
                 DemoResult result = new DemoRunner(base.toBuilder().lockstep(lockstep).stopAtGold(target).build(), err,
-                        false).run();
+                        false, Rlhf.class.getName()).run();
                 (lockstep ? lockstepRuns : streamingRuns).add(result);
             }
         }
@@ -236,15 +238,8 @@ public final class BenchE2eCommand implements Callable<Integer> {
                 : String.format(Locale.ROOT, "%.1f", r.targetReachedSeconds()), r.policyVersions(), r.generations());
     }
 
-    /** Policy versions published per loop second until the target was reached; NaN if it was not. */
-    public static double rate(DemoResult r) {
-        double seconds = r.targetReachedSeconds();
-        return Double.isNaN(seconds) || seconds <= 0 || r.versionsAtTarget() < 0 ? Double.NaN
-                : r.versionsAtTarget() / seconds;
-    }
-
     private static double rateOrZero(DemoResult r) {
-        double rate = rate(r);
+        double rate = r.versionsPerSecondToTarget();
         return Double.isNaN(rate) ? 0 : rate;
     }
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.streamrlhf.cli.demo.DemoResult;
+import io.streamrlhf.loop.demo.DemoResult;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;

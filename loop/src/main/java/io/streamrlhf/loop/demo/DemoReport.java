@@ -1,4 +1,4 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.demo;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -47,7 +47,7 @@ final class DemoReport {
      * @return the index file
      */
     static Path write(Path dir, DemoOptions options, DemoResult result, LoopMonitor.Snapshot snap,
-                      List<DemoRunner.ThroughputPoint> throughput, SortedMap<Long, Map<String, Double>> learnerMetrics) {
+                      List<ThroughputPoint> throughput, SortedMap<Long, Map<String, Double>> learnerMetrics) {
         try {
             Files.createDirectories(dir);
             ChartUtils.saveChartAsPNG(dir.resolve("reward.png").toFile(), rewardChart(result, snap), WIDTH, HEIGHT);
@@ -138,10 +138,10 @@ final class DemoReport {
         return chart;
     }
 
-    static JFreeChart throughputChart(List<DemoRunner.ThroughputPoint> points) {
+    static JFreeChart throughputChart(List<ThroughputPoint> points) {
         XYSeries generations = new XYSeries("generations/s (workers)");
         XYSeries scored = new XYSeries("scored/s (reward stream)");
-        for (DemoRunner.ThroughputPoint p : points) {
+        for (ThroughputPoint p : points) {
             generations.add(p.seconds(), p.generationsPerS());
             scored.add(p.seconds(), p.scoredPerS());
         }

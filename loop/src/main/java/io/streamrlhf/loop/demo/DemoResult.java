@@ -1,4 +1,4 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.demo;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -74,6 +74,12 @@ public record DemoResult(double sftGold, double bon8Gold, double finalGold, doub
         public LoopCost(double jvmCpuSeconds, double trainerCpuSeconds, double updateSeconds) {
             this(jvmCpuSeconds, trainerCpuSeconds, updateSeconds, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         }
+    }
+
+    /** Policy versions published per loop second until the target was reached; NaN if it was not. */
+    public double versionsPerSecondToTarget() {
+        return Double.isNaN(targetReachedSeconds) || targetReachedSeconds <= 0 || versionsAtTarget < 0 ? Double.NaN
+                : versionsAtTarget / targetReachedSeconds;
     }
 
     /** Cores this JVM kept busy on average during the loop. */

@@ -1,4 +1,4 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,7 +8,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.streamrlhf.cli.bench.BenchE2eCommand;
+import io.streamrlhf.loop.component.PromptPacer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,10 +88,10 @@ class DemoUnitsTest {
                 new DemoResult.LoopCost(270, 45, 0.4));
         assertThat(reached.toJson()).contains("\"versions_at_target\":1", "\"target_s\":6.0", "\"loop_cores\":1.5",
                 "\"trainer_cores\":0.25", "\"update_s\":0.4");
-        assertThat(BenchE2eCommand.rate(reached)).isCloseTo(1 / 6.0,
+        assertThat(reached.versionsPerSecondToTarget()).isCloseTo(1 / 6.0,
                 within(1e-12));
         assertThat(result(1.9, 2.3, 2.2).toJson()).doesNotContain("versions_at_target");
-        assertThat(BenchE2eCommand.rate(result(1.9, 2.3, 2.2))).isNaN();
+        assertThat(result(1.9, 2.3, 2.2).versionsPerSecondToTarget()).isNaN();
     }
 
     @Test
@@ -197,8 +197,8 @@ class DemoUnitsTest {
     @Test
     void reportHasTheTableAndThreePngCharts(@TempDir Path dir) throws Exception {
         DemoResult r = result(2.0, 2.3, 2.4);
-        List<DemoRunner.ThroughputPoint> tp = List.of(new DemoRunner.ThroughputPoint(2, 30, 28, 60, 56),
-                new DemoRunner.ThroughputPoint(4, 32, 33, 124, 122));
+        List<ThroughputPoint> tp = List.of(new ThroughputPoint(2, 30, 28, 60, 56),
+                new ThroughputPoint(4, 32, 33, 124, 122));
         TreeMap<Long, Map<String, Double>> metrics = new TreeMap<>();
         metrics.put(1L, Map.of("policy/kl_ref", 0.0, "time/update_s", 0.31));
         metrics.put(2L, Map.of("policy/kl_ref", 0.4, "time/update_s", 0.29, "losses/approx_kl", 0.004));

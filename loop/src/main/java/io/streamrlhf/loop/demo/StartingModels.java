@@ -1,4 +1,4 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.demo;
 
 import io.streamrlhf.learner.rm.EncodedPair;
 import io.streamrlhf.learner.rm.PairEncoder;
@@ -65,7 +65,7 @@ public record StartingModels(Path sftDir, List<Path> rmMemberDirs, TransformerCo
     static final double RM_LEARNING_RATE = 3e-3;
 
     /** Loads both from the cache, or trains what is missing (SFT first: the preference set samples from it). */
-    static StartingModels prepare(DemoOptions options, PrintWriter log) {
+    public static StartingModels prepare(DemoOptions options, PrintWriter log) {
         Path cache = options.cacheDir();
         Path sftDir = cache.resolve("sft-seed" + options.seed() + "-steps" + options.sftSteps());
         boolean sftCached = isCheckpoint(sftDir);
