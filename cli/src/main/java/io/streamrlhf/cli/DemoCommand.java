@@ -2,6 +2,7 @@ package io.streamrlhf.cli;
 
 import io.streamrlhf.cli.demo.DemoFlags;
 import io.streamrlhf.loop.demo.DemoOptions;
+import io.streamrlhf.loop.demo.DemoProfile;
 import io.streamrlhf.loop.demo.DemoResult;
 import io.streamrlhf.loop.demo.DemoRunner;
 import io.streamrlhf.loop.supervision.LoopFailureException;
@@ -50,10 +51,20 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Generation waits for each policy update (the synchronous loop streaming replaces).")
     boolean lockstep;
 
+    @Option(names = "--print-profile",
+            description = "Print the demo profile and exit: the tuned settings of every component, a properties file "
+                    + "that 'rlhf learn|score|worker|train-rm --config FILE' accept as it is.")
+    boolean printProfile;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (printProfile) {
+            out.print(DemoProfile.demo().text());
+            out.flush();
+            return 0;
+        }
         DemoOptions options;
         try {
             options = flags.apply(DemoOptions.defaults().toBuilder())

@@ -26,6 +26,7 @@ import io.streamrlhf.producer.worker.WorkerPool;
 import io.streamrlhf.schemas.topics.CatalogTopics;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
+import io.streamrlhf.schemas.topics.TopicsConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -162,11 +163,12 @@ public final class DemoRunner {
         GoldProbe probe = goldProbe(models);
         GoldProbe.Baseline baseline = measureBaseline(probe, models);
         checkAborted();
+        DemoProfile profile = DemoProfile.demo();
         EmbeddedCluster cluster = startCluster();
-        CatalogTopics catalog = createTopics(cluster);
+        CatalogTopics catalog = createTopics(cluster, profile);
         checkAborted();
-        DemoSettings settings = new DemoSettings(options, catalog.settings(), models.sftDir(), models.rmMemberDirs(),
-                models.rmShape(), work);
+        DemoSettings settings = new DemoSettings(options, profile, catalog.settings(), models.sftDir(),
+                models.rmMemberDirs(), models.rmShape(), work);
         Loop loop = startLoop(models, catalog, settings);
         LoopRun run = superviseLoop(loop, baseline);
         drain(loop);
@@ -205,10 +207,11 @@ public final class DemoRunner {
         return cluster;
     }
 
-    private static CatalogTopics createTopics(EmbeddedCluster cluster) {
-        // One partition per topic: one worker, one stream task and one learner share two cores best this way.
-        return CatalogTopics.on(cluster.bootstrapServers(), cluster.registryUrl()).partitions(1)
-                .replicationFactor((short) 1).registerSchemas(true).create();
+    /** The catalog's topics, partitioned as the profile says, on the one broker; every contract registered. */
+    private static CatalogTopics createTopics(EmbeddedCluster cluster, DemoProfile profile) {
+        return CatalogTopics.on(cluster.bootstrapServers(), cluster.registryUrl())
+                .partitions(profile.getInt(TopicsConfig.PARTITIONS)).replicationFactor((short) 1)
+                .registerSchemas(true).create();
     }
 
     /**

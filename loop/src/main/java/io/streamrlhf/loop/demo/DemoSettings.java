@@ -14,27 +14,42 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
- * The settings each component of one demo run starts with: the cluster's keys, the demo's tuned settings, and what the
- * run decides (its options, directories and starting models).
+ * The settings each component of one demo run starts with: the cluster's keys, the tuned settings of the
+ * {@link DemoProfile}, and, overlaid on them, what the run decides: its options (seed, β, batch size, ...), its
+ * directories and its starting models. With {@link DemoOptions#defaults()} the overlaid options equal the profile's
+ * values, so the service commands started with the profile get the same settings (a test compares them).
  *
  * @param options      the run's options
+ * @param profile      the tuned settings
  * @param cluster      bootstrap servers, registry and catalog keys of the run's cluster
  * @param sftDir       the SFT policy: the workers' version 0, the learner's start and reference
  * @param rmMemberDirs the initial reward models, one checkpoint directory each
  * @param rmShape      their shape (the online trainer continues with it)
  * @param work         the run's working directory (checkpoints, state)
  */
-public record DemoSettings(DemoOptions options, Map<String, Object> cluster, Path sftDir, List<Path> rmMemberDirs,
-                           TransformerConfig rmShape, Path work) {
+public record DemoSettings(DemoOptions options, DemoProfile profile, Map<String, Object> cluster, Path sftDir,
+                           List<Path> rmMemberDirs, TransformerConfig rmShape, Path work) {
 
-    /** Name of the policy on {@code policy.versions}. */
-    public static final String POLICY = "policy";
+    /** Worker id of the demo's one worker (part of its transactional id, so one per process: not in the profile). */
+    public static final String WORKER_ID = "demo-worker";
+    /** Prompts of the policy's newest generations MetaRM reads, when the online method has meta. */
+    static final int META_GENERATIONS_PROMPTS = 256;
+
+    /**
+     * The keys each run sets itself: directories, starting checkpoints, reward sources and the worker's id. The rest
+     * of every component's settings is the profile's, or an option the run was given.
+     */
+    public static final Set<String> RUN_SPECIFIC = Set.of(LearnerConfig.INIT_CHECKPOINT, LearnerConfig.CHECKPOINT_DIR,
+            RewardStreamConfig.SOURCES, RewardStreamConfig.STATE_DIR, RewardStreamConfig.REFERENCE_CHECKPOINT,
+            OnlineRmConfig.CHECKPOINT_DIR, WorkerConfig.WORKER_ID);
 
     public DemoSettings {
         Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(profile, "profile");
         cluster = Map.copyOf(cluster);
         Objects.requireNonNull(sftDir, "sftDir");
         rmMemberDirs = List.copyOf(rmMemberDirs);
@@ -55,12 +70,11 @@ public record DemoSettings(DemoOptions options, Map<String, Object> cluster, Pat
     /** The reward stream's settings: scoring with the initial ensemble until the trainer publishes newer versions. */
     public Map<String, Object> rewardStream() {
         Map<String, Object> s = new HashMap<>(cluster);
-        s.put(RewardStreamConfig.APPLICATION_ID, "rlhf-demo-reward-stream");
+        s.putAll(profile.withPrefixes("reward.", "scoring.", "feedback."));
         s.put(RewardStreamConfig.SOURCES, rewardSources());
         s.put(RewardStreamConfig.AGGREGATION, options.aggregation());
-        s.put(RewardStreamConfig.UNCERTAINTY_K, 1.0);
-        s.put(RewardStreamConfig.BATCH_SIZE, Math.min(64, options.batchSequences()));
-        s.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, 100L);
+        s.put(RewardStreamConfig.BATCH_SIZE, Math.min(profile.getInt(RewardStreamConfig.BATCH_SIZE),
+                options.batchSequences()));
         s.put(RewardStreamConfig.STATE_DIR, work.resolve("streams").toString());
         if (!options.referenceInLearner()) {
             // The reference's log-probs are computed beside the reward models, off the learner's critical path.
@@ -72,24 +86,14 @@ public record DemoSettings(DemoOptions options, Map<String, Object> cluster, Pat
     /** The PPO learner's settings. */
     public Map<String, Object> learner() {
         Map<String, Object> s = new HashMap<>(cluster);
-        s.put(LearnerConfig.POLICY_NAME, POLICY);
+        s.putAll(profile.withPrefixes("learner.", "ppo."));
         s.put(LearnerConfig.INIT_CHECKPOINT, sftDir.toAbsolutePath().toString());
         s.put(LearnerConfig.CHECKPOINT_DIR, learnerCheckpoints().toString());
         s.put(LearnerConfig.BATCH_SEQUENCES, options.batchSequences());
-        s.put(LearnerConfig.PUBLISH_EVERY, 1);
-        s.put(LearnerConfig.CHECKPOINTS_KEPT, 3);
-        s.put(LearnerConfig.GROUP_ID, "rlhf-demo-learner");
         s.put(LearnerConfig.THREADS, options.threads());
         s.put(PpoConfig.KL_COEF, options.beta());
         s.put(PpoConfig.LEARNING_RATE, options.learningRate());
-        s.put(PpoConfig.EPOCHS, 2);
-        s.put(PpoConfig.MINIBATCH_SIZE, Math.min(32, options.batchSequences()));
-        s.put(PpoConfig.CRITIC_WARMUP_UPDATES, 2);
-        // The online trainer's reward-model versions move the mean of the rewards; subtracting the running mean keeps
-        // the critic's targets centred while they do: the critic's explained variance then passed 0.2 about 150-250
-        // updates sooner, and the gold curve dipped less (docs/demo.md).
-        s.put(PpoConfig.REWARD_NORMALIZE_MEAN, true);
-        s.put(PpoConfig.WARMUP_STEPS, 4);
+        s.put(PpoConfig.MINIBATCH_SIZE, Math.min(profile.getInt(PpoConfig.MINIBATCH_SIZE), options.batchSequences()));
         s.put(PpoConfig.SEED, options.seed());
         s.put(PpoConfig.ADVANTAGE_ESTIMATOR, options.estimator());
         s.putAll(options.ppoOverrides());  // validated with the rest when the learner reads them
@@ -99,13 +103,11 @@ public record DemoSettings(DemoOptions options, Map<String, Object> cluster, Pat
     /** The policy workers' settings, starting from the SFT policy as version 0. */
     public Map<String, Object> worker() {
         Map<String, Object> s = new HashMap<>(cluster);
-        s.put(WorkerConfig.POLICY_NAME, POLICY);
-        s.put(WorkerConfig.WORKER_ID, "demo-worker");
+        s.putAll(profile.withPrefixes("worker."));
+        s.put(WorkerConfig.WORKER_ID, WORKER_ID);
         s.put(WorkerConfig.BATCH_MAX_SIZE, options.batchSequences());
-        s.put(WorkerConfig.BATCH_MAX_WAIT_MS, 20L);
         s.put(WorkerConfig.MAX_NEW_TOKENS, options.maxNewTokens());
         s.put(WorkerConfig.SEED, options.seed());
-        s.put(WorkerConfig.SHUTDOWN_GRACE_MS, 5_000L);
         return s;
     }
 
@@ -116,23 +118,20 @@ public record DemoSettings(DemoOptions options, Map<String, Object> cluster, Pat
         p.put("schema.registry.url", (String) cluster.get("schema.registry.url"));
         p.put(TopicsConfig.PREFIX, (String) cluster.get(TopicsConfig.PREFIX));
         p.put(TopicsConfig.PARTITIONS, cluster.get(TopicsConfig.PARTITIONS).toString());
-        p.put(OnlineRmConfig.NAME, "rm");
+        p.putAll(profile.withPrefixes("rm."));
         p.put(OnlineRmConfig.ENSEMBLE_SIZE, Integer.toString(rmMemberDirs.size()));
         p.put(OnlineRmConfig.METHOD, options.onlineRmMethod());
         p.put(OnlineRmConfig.CHECKPOINT_DIR, trainerCheckpoints().toString());
         p.put(OnlineRmConfig.TRAIN_EVERY_PAIRS, Integer.toString(options.rmTrainEvery()));
-        p.put(OnlineRmConfig.TRAIN_MAX_WAIT_MS, "30000");
-        p.put(OnlineRmConfig.EPOCHS, "1");
-        p.put(OnlineRmConfig.BUFFER_PAIRS, "2048");
-        // One replayed pair per new one: at 50 labels a second the trainer keeps up on one core shared with the loop.
-        p.put(OnlineRmConfig.REPLAY_RATIO, "1");
         p.put(OnlineRmConfig.D_MODEL, Integer.toString(rmShape.dModel()));
         p.put(OnlineRmConfig.LAYERS, Integer.toString(rmShape.layers()));
         p.put(OnlineRmConfig.HEADS, Integer.toString(rmShape.heads()));
         p.put(OnlineRmConfig.CONTEXT, Integer.toString(rmShape.contextLength()));
         p.put(OnlineRmConfig.SEED, Long.toString(options.seed() + 7));
-        // MetaRM reads the policy's newest generations as its shifted distribution; otherwise none are read.
-        p.put(OnlineRmConfig.META_GENERATIONS, RmMethod.parse(options.onlineRmMethod()).meta() ? "256" : "0");
+        if (RmMethod.parse(options.onlineRmMethod()).meta()) {
+            // MetaRM reads the policy's newest generations as its shifted distribution.
+            p.put(OnlineRmConfig.META_GENERATIONS, Integer.toString(META_GENERATIONS_PROMPTS));
+        }
         p.put(OnlineRmConfig.THREADS, Integer.toString(options.threads()));
         return p;
     }

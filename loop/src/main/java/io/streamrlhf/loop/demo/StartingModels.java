@@ -57,7 +57,7 @@ public record StartingModels(Path sftDir, List<Path> rmMemberDirs, TransformerCo
      * flipped): held-out accuracy 0.63 and gold accuracy 0.72 against 0.64 / 0.74 for d 48 with 2 layers, at about
      * 60 % of the training time; the data, not the width, is what limits these models.
      */
-    static TransformerConfig rewardShape() {
+    public static TransformerConfig rewardShape() {
         return new TransformerConfig(SyntheticWorld.standard().vocabulary().size(), 64, 32, 1, 2);
     }
 
