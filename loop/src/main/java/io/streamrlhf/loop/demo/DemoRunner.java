@@ -365,15 +365,17 @@ public final class DemoRunner {
         double wall = (System.nanoTime() - t0) / 1e9;
         double cpu = cpuSeconds(ProcessHandle.current()) + loop.trainer().cpuSeconds()
                 + cluster.registry().process().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
-        DemoResult result = new DemoResult(baseline.sft().gold(), baseline.bestOfNGold(), last.gold(), last.proxy(),
-                baseline.sft().proxy(), kl, finalVersion, snap.versionsGenerating(), Math.max(0, snap.newestRm()),
-                wall, run.seconds(), loop.workers().generations(), snap.scored(), snap.preferences(), dlq,
-                snap.targetReachedAt(), options.lockstep(), options.beta(), options.seed(), models.sftCached(),
-                models.sftSeconds(), models.rmSeconds(), models.rmHeldOutAccuracy(), cpu,
-                snap.versionsPublishedAtTarget(), new DemoResult.LoopCost(run.jvmCpuSeconds(), run.trainerCpuSeconds(),
-                        meanUpdateSeconds(snap.updates()), meanReferenceGiven(snap.updates()),
-                        meanMetric(learnerMetrics, "time/wait_s"), meanMetric(learnerMetrics, "time/commit_s"),
-                        snap.publishedAt().getOrDefault(1L, Double.NaN)));
+        DemoResult result = new DemoResult(options.lockstep(), options.beta(), options.seed(),
+                new DemoResult.Baselines(baseline.sft().gold(), baseline.bestOfNGold(), baseline.sft().proxy(),
+                        models.rmHeldOutAccuracy(), models.sftCached()),
+                new DemoResult.Outcome(last.gold(), last.proxy(), kl, finalVersion, snap.versionsGenerating(),
+                        Math.max(0, snap.newestRm()), loop.workers().generations(), snap.scored(), snap.preferences(),
+                        dlq, snap.targetReachedAt(), snap.versionsPublishedAtTarget()),
+                new DemoResult.Cost(wall, run.seconds(), cpu, models.sftSeconds(), models.rmSeconds(),
+                        new DemoResult.LoopCost(run.jvmCpuSeconds(), run.trainerCpuSeconds(),
+                                meanUpdateSeconds(snap.updates()), meanReferenceGiven(snap.updates()),
+                                meanMetric(learnerMetrics, "time/wait_s"), meanMetric(learnerMetrics, "time/commit_s"),
+                                snap.publishedAt().getOrDefault(1L, Double.NaN))));
         if (options.reportDir() != null) {
             Path index = DemoReport.write(options.reportDir(), options, result, snap, run.throughput(), learnerMetrics);
             log.printf("Report: %s%n", index.toAbsolutePath());
