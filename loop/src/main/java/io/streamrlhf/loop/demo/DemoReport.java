@@ -1,5 +1,6 @@
 package io.streamrlhf.loop.demo;
 
+import io.streamrlhf.evaluator.live.LoopMonitor;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;

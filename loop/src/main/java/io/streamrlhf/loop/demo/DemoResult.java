@@ -3,6 +3,7 @@ package io.streamrlhf.loop.demo;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrlhf.evaluator.live.GoldProbe;
 import java.io.PrintWriter;
 import java.util.Locale;
 

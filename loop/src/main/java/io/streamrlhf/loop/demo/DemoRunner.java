@@ -1,6 +1,8 @@
 package io.streamrlhf.loop.demo;
 
 import io.streamrlhf.embedded.EmbeddedCluster;
+import io.streamrlhf.evaluator.live.GoldProbe;
+import io.streamrlhf.evaluator.live.LoopMonitor;
 import io.streamrlhf.learner.app.MetricsReporter;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpoint;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpointStore;

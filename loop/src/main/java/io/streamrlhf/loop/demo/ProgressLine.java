@@ -1,5 +1,7 @@
 package io.streamrlhf.loop.demo;
 
+import io.streamrlhf.evaluator.live.GoldProbe;
+import io.streamrlhf.evaluator.live.LoopMonitor;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;

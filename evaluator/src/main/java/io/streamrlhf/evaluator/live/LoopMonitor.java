@@ -1,4 +1,4 @@
-package io.streamrlhf.loop.demo;
+package io.streamrlhf.evaluator.live;
 
 import io.streamrlhf.models.world.GoldReward;
 import io.streamrlhf.models.world.SyntheticWorld;
