@@ -1,5 +1,6 @@
 package io.streamrlhf.loop.process;
 
+import io.streamrlhf.embedded.ChildProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * learner trains in the demo's own JVM, just as a real deployment runs them as separate services.
  *
  * <p>{@link #stop} sends SIGTERM (the component's shutdown hook finishes its round and closes its clients), waits, and
- * kills it if it has not gone; the process's own children are killed too.
+ * kills it if it has not gone; the process's own children are stopped too ({@link ChildProcess}).
  */
 public final class ChildJvm implements AutoCloseable {
 
@@ -207,22 +208,9 @@ public final class ChildJvm implements AutoCloseable {
     /** SIGTERM, up to {@code grace} for it to finish, then SIGKILL (itself and its descendants). */
     public void stop(Duration grace) {
         stopping = true;
-        if (!process.isAlive()) {
-            return;
+        if (process.isAlive()) {
+            ChildProcess.stop(process, name, grace);
         }
-        List<ProcessHandle> descendants = process.descendants().toList();
-        process.destroy();  // again is harmless
-        try {
-            if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("{} (pid {}) did not stop within {} s; killing it", name, process.pid(), grace.toSeconds());
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-        descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
     }
 
     @Override
