@@ -67,24 +67,6 @@ public interface SupervisedComponent {
      * @param resource closed by {@link #stop()}
      */
     static SupervisedComponent resource(String name, AutoCloseable resource) {
-        return new SupervisedComponent() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public void start() {
-            }
-
-            @Override
-            public void check() {
-            }
-
-            @Override
-            public void stop() throws Exception {
-                resource.close();
-            }
-        };
+        return of(name, () -> { }, () -> null, resource);
     }
 }
