@@ -1,10 +1,11 @@
 package io.streamrlhf.cli;
 
-import io.streamrlhf.cli.demo.DemoFailureException;
 import io.streamrlhf.cli.demo.DemoFlags;
-import io.streamrlhf.cli.demo.DemoOptions;
-import io.streamrlhf.cli.demo.DemoResult;
-import io.streamrlhf.cli.demo.DemoRunner;
+import io.streamrlhf.loop.demo.DemoOptions;
+import io.streamrlhf.loop.demo.DemoProfile;
+import io.streamrlhf.loop.demo.DemoResult;
+import io.streamrlhf.loop.demo.DemoRunner;
+import io.streamrlhf.loop.supervision.LoopFailureException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,10 +51,20 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Generation waits for each policy update (the synchronous loop streaming replaces).")
     boolean lockstep;
 
+    @Option(names = "--print-profile",
+            description = "Print the demo profile and exit: the tuned settings of every component, a properties file "
+                    + "that 'rlhf learn|score|worker|train-rm --config FILE' accept as it is.")
+    boolean printProfile;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (printProfile) {
+            out.print(DemoProfile.demo().text());
+            out.flush();
+            return 0;
+        }
         DemoOptions options;
         try {
             options = flags.apply(DemoOptions.defaults().toBuilder())
@@ -62,7 +73,7 @@ public final class DemoCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         DemoRunner.quietServiceLogs();
-        DemoRunner runner = new DemoRunner(options, err, System.console() != null);
+        DemoRunner runner = new DemoRunner(options, err, System.console() != null, Rlhf.class.getName());
         Thread hook = new Thread(() -> {
             // Ctrl-C / SIGTERM: ask the run to stop and give it time to stop every component and child process.
             runner.abort();
@@ -81,7 +92,7 @@ public final class DemoCommand implements Callable<Integer> {
             }
             out.flush();
             return runner.aborted() ? INTERRUPTED : 0;
-        } catch (DemoFailureException e) {
+        } catch (LoopFailureException e) {
             if (runner.aborted()) {
                 err.println("rlhf demo: interrupted; every component was stopped.");
                 err.flush();

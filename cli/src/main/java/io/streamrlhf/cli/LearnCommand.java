@@ -44,6 +44,12 @@ final class LearnCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        LearnerMain.run(settings());
+        return 0;
+    }
+
+    /** The learner's settings: the flags over the common configuration (environment, --config file, defaults). */
+    Map<String, Object> settings() {
         CommonConfig config = common.resolve();
         Map<String, Object> settings = config.settings();
         settings.putAll(config.clientProperties());
@@ -52,8 +58,7 @@ final class LearnCommand implements Callable<Integer> {
         put(settings, LearnerConfig.POLICY_NAME, policyName);
         put(settings, LearnerConfig.MAX_UPDATES, maxUpdates);
         put(settings, LearnerConfig.THREADS, threads);
-        LearnerMain.run(settings);
-        return 0;
+        return settings;
     }
 
     private static void put(Map<String, Object> settings, String key, Object value) {

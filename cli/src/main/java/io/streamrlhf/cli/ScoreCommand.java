@@ -56,12 +56,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Map<String, Object> settings = settings(common.resolve(), System.getenv());
-        put(settings, RewardStreamConfig.SOURCES, sources);
-        put(settings, RewardStreamConfig.AGGREGATION, aggregation);
-        put(settings, RewardStreamConfig.BATCH_SIZE, batchSize);
-        put(settings, RewardStreamConfig.BATCH_MAX_WAIT_MS, maxWaitMs);
-        put(settings, RewardStreamConfig.REFERENCE_CHECKPOINT, reference);
+        Map<String, Object> settings = settings(System.getenv());
         PrintWriter out = spec.commandLine().getOut();
         try (ScoringApp app = ScoringApp.create(settings)) {
             out.printf("reward stream %s: ensemble %s, %s, batch %d / %d ms, pipeline %s, reference %s%n",
@@ -81,6 +76,17 @@ final class ScoreCommand implements Callable<Integer> {
             app.awaitTermination();
             return app.state() == KafkaStreams.State.ERROR ? 1 : 0;
         }
+    }
+
+    /** The reward stream's settings: the flags over {@link #settings(CommonConfig, Map)}. */
+    Map<String, Object> settings(Map<String, String> env) {
+        Map<String, Object> settings = settings(common.resolve(), env);
+        put(settings, RewardStreamConfig.SOURCES, sources);
+        put(settings, RewardStreamConfig.AGGREGATION, aggregation);
+        put(settings, RewardStreamConfig.BATCH_SIZE, batchSize);
+        put(settings, RewardStreamConfig.BATCH_MAX_WAIT_MS, maxWaitMs);
+        put(settings, RewardStreamConfig.REFERENCE_CHECKPOINT, reference);
+        return settings;
     }
 
     /**

@@ -303,6 +303,28 @@ final class TrainRmCommand implements Callable<Integer> {
     }
 
     private int online(RmProgress progress) {
+        Map<String, Object> settings = onlineSettings();
+        // The hook waits for the trainer to stop and close, not for the main thread: on SIGTERM the main thread
+        // goes on to System.exit in Rlhf.main, which blocks until the hooks end, so joining it would wait forever.
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        try (OnlineRmTrainer trainer = new OnlineRmTrainer(settings, Topics.create(settings), progress)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                trainer.stop();
+                try {
+                    closed.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "train-rm-shutdown"));
+            trainer.run();
+        } finally {
+            closed.countDown();
+        }
+        return 0;
+    }
+
+    /** The online trainer's settings: the flags given over the common configuration (environment, file, defaults). */
+    Map<String, Object> onlineSettings() {
         CommonConfig config = common.resolve();
         Map<String, Object> settings = config.settings();
         settings.putAll(config.clientProperties());
@@ -322,23 +344,7 @@ final class TrainRmCommand implements Callable<Integer> {
                 settings.put(key, parsed.matchedOptionValue(flag, (Object) null).toString());
             }
         });
-        // The hook waits for the trainer to stop and close, not for the main thread: on SIGTERM the main thread
-        // goes on to System.exit in Rlhf.main, which blocks until the hooks end, so joining it would wait forever.
-        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
-        try (OnlineRmTrainer trainer = new OnlineRmTrainer(settings, Topics.create(settings), progress)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                trainer.stop();
-                try {
-                    closed.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "train-rm-shutdown"));
-            trainer.run();
-        } finally {
-            closed.countDown();
-        }
-        return 0;
+        return settings;
     }
 
     private static Map<String, Object> producerProperties(Map<String, Object> settings) {

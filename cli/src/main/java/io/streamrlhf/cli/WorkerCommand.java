@@ -70,15 +70,7 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        CommonConfig config = common.resolve();
-        Map<String, Object> settings = config.settings();
-        settings.putAll(config.clientProperties());
-        put(settings, WorkerConfig.POLICY_NAME, policy);
-        put(settings, WorkerConfig.BATCH_MAX_SIZE, batch);
-        put(settings, WorkerConfig.BATCH_MAX_WAIT_MS, maxWaitMs);
-        put(settings, WorkerConfig.MAX_NEW_TOKENS, maxNewTokens);
-        put(settings, WorkerConfig.TEMPERATURE, temperature);
-        put(settings, WorkerConfig.WORKER_ID, workerId);
+        Map<String, Object> settings = settings();
         ModelRuntime.init(threads);
         Optional<WorkerPool.Bootstrap> bootstrap = checkpoint == null ? Optional.empty()
                 : Optional.of(new WorkerPool.Bootstrap(CheckpointStore.load(checkpoint), checkpointVersion));
@@ -101,6 +93,20 @@ final class WorkerCommand implements Callable<Integer> {
             }
         }
         return failed ? 1 : 0;
+    }
+
+    /** The workers' settings: the flags over the common configuration (environment, --config file, defaults). */
+    Map<String, Object> settings() {
+        CommonConfig config = common.resolve();
+        Map<String, Object> settings = config.settings();
+        settings.putAll(config.clientProperties());
+        put(settings, WorkerConfig.POLICY_NAME, policy);
+        put(settings, WorkerConfig.BATCH_MAX_SIZE, batch);
+        put(settings, WorkerConfig.BATCH_MAX_WAIT_MS, maxWaitMs);
+        put(settings, WorkerConfig.MAX_NEW_TOKENS, maxNewTokens);
+        put(settings, WorkerConfig.TEMPERATURE, temperature);
+        put(settings, WorkerConfig.WORKER_ID, workerId);
+        return settings;
     }
 
     private static void put(Map<String, Object> settings, String key, Object value) {

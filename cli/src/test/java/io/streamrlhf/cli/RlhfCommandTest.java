@@ -43,7 +43,7 @@ class RlhfCommandTest {
         SftCommand sft = new SftCommand();
         new CommandLine(sft).parseArgs();
         assertThat(sft.steps).as("rlhf sft without --steps makes the policy rlhf demo would")
-                .isEqualTo(io.streamrlhf.cli.demo.DemoOptions.defaults().sftSteps())
+                .isEqualTo(io.streamrlhf.loop.demo.DemoOptions.defaults().sftSteps())
                 .isEqualTo(io.streamrlhf.models.sft.SftConfig.demo().steps());
         new CommandLine(sft).parseArgs("--steps", "25");
         assertThat(sft.steps).isEqualTo(25);

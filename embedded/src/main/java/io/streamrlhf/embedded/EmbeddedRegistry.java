@@ -173,41 +173,11 @@ public final class EmbeddedRegistry implements AutoCloseable {
     private static void stop(Process process, ClassDataArchive classData, boolean publish) {
         // Writing a recording at exit takes several seconds on two cores; give it time to finish.
         boolean recording = classData != null && !classData.reused();
-        boolean graceful = stopProcess(process, recording ? RECORDING_STOP_GRACE : STOP_GRACE);
+        boolean graceful = ChildProcess.stop(process, "Schema registry",
+                recording ? RECORDING_STOP_GRACE : STOP_GRACE);
         if (classData != null) {
             classData.afterStop(publish && graceful);
         }
-    }
-
-    /**
-     * Stops a child and its descendants: politely, then forcibly.
-     *
-     * @return whether the child exited on the polite request within the grace period
-     */
-    static boolean stopProcess(Process process, Duration grace) {
-        List<ProcessHandle> descendants = process.descendants().toList();
-        process.destroy();
-        descendants.forEach(ProcessHandle::destroy);
-        boolean graceful = true;
-        try {
-            if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                graceful = false;
-                LOG.warn("Schema registry (pid {}) did not stop within {} s; killing it", process.pid(),
-                        grace.toSeconds());
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            graceful = false;
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-        for (ProcessHandle d : descendants) {
-            if (d.isAlive()) {
-                d.destroyForcibly();
-            }
-        }
-        return graceful;
     }
 
     /** Settings for one registry child; {@link #start()} launches it and waits until it is ready. */

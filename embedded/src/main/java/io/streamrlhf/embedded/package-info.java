@@ -12,6 +12,8 @@
  *   <li>{@link io.streamrlhf.embedded.RegistryDistribution} — finding and unpacking the registry
  *       server the build downloaded.</li>
  *   <li>{@link io.streamrlhf.embedded.LocalPorts} — free and busy loopback ports.</li>
+ *   <li>{@link io.streamrlhf.embedded.ChildProcess} — stopping a child process and its descendants (SIGTERM, a
+ *       grace period, SIGKILL), for the registry and for other modules' child processes.</li>
  * </ul>
  */
 package io.streamrlhf.embedded;

@@ -7,7 +7,9 @@
  *   <li>{@code metrics}: scoring items with an ensemble, the verdict rule, accuracy tables, majority voting, policy
  *       and reward-model comparisons;</li>
  *   <li>{@code replay}: reading a topic range without a consumer group, and the RMB evaluation topic;</li>
- *   <li>{@code report}: the JSON line and the HTML page with charts.</li>
+ *   <li>{@code report}: the JSON line and the HTML page with charts;</li>
+ *   <li>{@code live}: a running loop against the synthetic world's gold reward (held-out probes, the monitor of
+ *       its topics).</li>
  * </ul>
  */
 package io.streamrlhf.evaluator;

@@ -3,10 +3,11 @@ package io.streamrlhf.cli.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrlhf.cli.Rlhf;
 import io.streamrlhf.cli.demo.DemoFlags;
-import io.streamrlhf.cli.demo.DemoOptions;
-import io.streamrlhf.cli.demo.DemoResult;
-import io.streamrlhf.cli.demo.DemoRunner;
+import io.streamrlhf.loop.demo.DemoOptions;
+import io.streamrlhf.loop.demo.DemoResult;
+import io.streamrlhf.loop.demo.DemoRunner;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -92,7 +93,8 @@ public final class BenchE2eCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "bench e2e: warm-up loop (%d s, untimed)%n", warmupSeconds);
             err.flush();
             new DemoRunner(base.toBuilder().lockstep(false).stopAtGold(null)
-                    .loopBudget(java.time.Duration.ofSeconds(warmupSeconds)).build(), err, false).run();
+                    .loopBudget(java.time.Duration.ofSeconds(warmupSeconds)).build(), err, false, Rlhf.class.getName())
+                    .run();
         }
         List<DemoResult> streamingRuns = new ArrayList<>();
         List<DemoResult> lockstepRuns = new ArrayList<>();
@@ -105,7 +107,7 @@ public final class BenchE2eCommand implements Callable<Integer> {
                         base.loopBudget().toSeconds() / 60.0);
                 err.flush();
                 DemoResult result = new DemoRunner(base.toBuilder().lockstep(lockstep).stopAtGold(target).build(), err,
-                        false).run();
+                        false, Rlhf.class.getName()).run();
                 (lockstep ? lockstepRuns : streamingRuns).add(result);
             }
         }
@@ -133,8 +135,8 @@ public final class BenchE2eCommand implements Callable<Integer> {
      */
     static ObjectNode summary(List<DemoResult> streamingRuns, List<DemoResult> lockstepRuns, double target,
                               int warmupSeconds, int cores) {
-        double streamingS = median(streamingRuns, DemoResult::targetReachedSeconds);
-        double lockstepS = median(lockstepRuns, DemoResult::targetReachedSeconds);
+        double streamingS = median(streamingRuns, r -> r.outcome().targetReachedSeconds());
+        double lockstepS = median(lockstepRuns, r -> r.outcome().targetReachedSeconds());
         ObjectNode o = new ObjectMapper().createObjectNode();
         putSeconds(o, "streaming_s", streamingS);
         putSeconds(o, "lockstep_s", lockstepS);
@@ -144,12 +146,12 @@ public final class BenchE2eCommand implements Callable<Integer> {
             o.put("ratio", Math.round(streamingS / lockstepS * 1000) / 1000.0);
         }
         o.put("target_gold", Math.round(target * 10_000) / 10_000.0);
-        o.put("streaming_versions", medianLong(streamingRuns, DemoResult::policyVersions));
-        o.put("lockstep_versions", medianLong(lockstepRuns, DemoResult::policyVersions));
-        o.put("streaming_generations", medianLong(streamingRuns, DemoResult::generations));
-        o.put("lockstep_generations", medianLong(lockstepRuns, DemoResult::generations));
-        o.put("streaming_versions_at_target", medianLong(streamingRuns, DemoResult::versionsAtTarget));
-        o.put("lockstep_versions_at_target", medianLong(lockstepRuns, DemoResult::versionsAtTarget));
+        o.put("streaming_versions", medianLong(streamingRuns, r -> r.outcome().policyVersions()));
+        o.put("lockstep_versions", medianLong(lockstepRuns, r -> r.outcome().policyVersions()));
+        o.put("streaming_generations", medianLong(streamingRuns, r -> r.outcome().generations()));
+        o.put("lockstep_generations", medianLong(lockstepRuns, r -> r.outcome().generations()));
+        o.put("streaming_versions_at_target", medianLong(streamingRuns, r -> r.outcome().versionsAtTarget()));
+        o.put("lockstep_versions_at_target", medianLong(lockstepRuns, r -> r.outcome().versionsAtTarget()));
         o.put("warmup_s", warmupSeconds);
         // Versions per second to the target, and what the ratio would be if both modes needed the same number of
         // versions: the versions each needs swing by ±10 between runs of the same seed (the gold of 256 generations
@@ -165,24 +167,24 @@ public final class BenchE2eCommand implements Callable<Integer> {
         // streaming used a little less CPU per version in the runs measured), nor (b) one update after another at
         // lockstep's update time (the learner trains one batch at a time). Both assume the same number of versions
         // to the target; the trainer's CPU is left out (it takes what the loop leaves).
-        double streamingCores = median(streamingRuns, DemoResult::loopCores);
-        double lockstepCores = median(lockstepRuns, DemoResult::loopCores);
-        double lockstepUpdate = median(lockstepRuns, r -> r.cost().updateSeconds());
+        double streamingCores = median(streamingRuns, r -> r.cost().loopCores());
+        double lockstepCores = median(lockstepRuns, r -> r.cost().loopCores());
+        double lockstepUpdate = median(lockstepRuns, r -> r.cost().loop().updateSeconds());
         o.put("cores", cores);
         putRounded(o, "streaming_loop_cores", streamingCores);
         putRounded(o, "lockstep_loop_cores", lockstepCores);
-        putRounded(o, "streaming_trainer_cores", median(streamingRuns, DemoResult::trainerCores));
-        putRounded(o, "lockstep_trainer_cores", median(lockstepRuns, DemoResult::trainerCores));
-        putRounded(o, "streaming_update_s", median(streamingRuns, r -> r.cost().updateSeconds()));
+        putRounded(o, "streaming_trainer_cores", median(streamingRuns, r -> r.cost().trainerCores()));
+        putRounded(o, "lockstep_trainer_cores", median(lockstepRuns, r -> r.cost().trainerCores()));
+        putRounded(o, "streaming_update_s", median(streamingRuns, r -> r.cost().loop().updateSeconds()));
         putRounded(o, "lockstep_update_s", lockstepUpdate);
         // The learner's time between updates: waiting for and batching scored records, and committing versions.
-        putRounded(o, "streaming_wait_s", median(streamingRuns, r -> r.cost().waitSeconds()));
-        putRounded(o, "lockstep_wait_s", median(lockstepRuns, r -> r.cost().waitSeconds()));
-        putRounded(o, "streaming_commit_s", median(streamingRuns, r -> r.cost().commitSeconds()));
-        putRounded(o, "lockstep_commit_s", median(lockstepRuns, r -> r.cost().commitSeconds()));
+        putRounded(o, "streaming_wait_s", median(streamingRuns, r -> r.cost().loop().waitSeconds()));
+        putRounded(o, "lockstep_wait_s", median(lockstepRuns, r -> r.cost().loop().waitSeconds()));
+        putRounded(o, "streaming_commit_s", median(streamingRuns, r -> r.cost().loop().commitSeconds()));
+        putRounded(o, "lockstep_commit_s", median(lockstepRuns, r -> r.cost().loop().commitSeconds()));
         // The loop's start-up, which both modes pay once: the first batch generated, scored and trained on.
-        putRounded(o, "streaming_first_version_s", median(streamingRuns, r -> r.cost().firstVersionSeconds()));
-        putRounded(o, "lockstep_first_version_s", median(lockstepRuns, r -> r.cost().firstVersionSeconds()));
+        putRounded(o, "streaming_first_version_s", median(streamingRuns, r -> r.cost().loop().firstVersionSeconds()));
+        putRounded(o, "lockstep_first_version_s", median(lockstepRuns, r -> r.cost().loop().firstVersionSeconds()));
         double floorCpu = lockstepCores / cores;
         double floorLearner = lockstepUpdate * lockstepRate;
         putRounded(o, "ratio_floor_cpu", floorCpu);
@@ -193,8 +195,8 @@ public final class BenchE2eCommand implements Callable<Integer> {
             ArrayNode streamingAll = o.putArray("streaming_s_all");
             ArrayNode lockstepAll = o.putArray("lockstep_s_all");
             for (int r = 0; r < streamingRuns.size(); r++) {
-                double a = streamingRuns.get(r).targetReachedSeconds();
-                double b = lockstepRuns.get(r).targetReachedSeconds();
+                double a = streamingRuns.get(r).outcome().targetReachedSeconds();
+                double b = lockstepRuns.get(r).outcome().targetReachedSeconds();
                 addRounded(streamingAll, a, 10);
                 addRounded(lockstepAll, b, 10);
                 addRounded(ratios, a / b, 1000);
@@ -232,19 +234,13 @@ public final class BenchE2eCommand implements Callable<Integer> {
     }
 
     private static void row(PrintWriter out, String mode, DemoResult r) {
-        out.printf(Locale.ROOT, "%-10s %14s %10d %12d%n", mode, Double.isNaN(r.targetReachedSeconds()) ? "not reached"
-                : String.format(Locale.ROOT, "%.1f", r.targetReachedSeconds()), r.policyVersions(), r.generations());
-    }
-
-    /** Policy versions published per loop second until the target was reached; NaN if it was not. */
-    public static double rate(DemoResult r) {
-        double seconds = r.targetReachedSeconds();
-        return Double.isNaN(seconds) || seconds <= 0 || r.versionsAtTarget() < 0 ? Double.NaN
-                : r.versionsAtTarget() / seconds;
+        DemoResult.Outcome o = r.outcome();
+        out.printf(Locale.ROOT, "%-10s %14s %10d %12d%n", mode, Double.isNaN(o.targetReachedSeconds()) ? "not reached"
+                : String.format(Locale.ROOT, "%.1f", o.targetReachedSeconds()), o.policyVersions(), o.generations());
     }
 
     private static double rateOrZero(DemoResult r) {
-        double rate = rate(r);
+        double rate = r.outcome().versionsPerSecondToTarget();
         return Double.isNaN(rate) ? 0 : rate;
     }
 

@@ -1,5 +1,6 @@
 package io.streamrlhf.cli.demo;
 
+import io.streamrlhf.loop.demo.DemoOptions;
 import io.streamrlhf.models.sft.SftConfig;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.streamrlhf.cli.demo.DemoResult;
+import io.streamrlhf.loop.demo.DemoResult;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
@@ -122,7 +122,10 @@ class BenchE2eCommandTest {
     }
 
     private static DemoResult run(double targetSeconds, long versionsAtTarget, DemoResult.LoopCost cost) {
-        return new DemoResult(1.9, 2.4, 2.3, 1.0, 0.0, 2.0, versionsAtTarget + 2, versionsAtTarget, 5, 100, 60, 1000,
-                1000, 500, 0, targetSeconds, false, 0.05, 1, true, 0, 0, 0.6, 100, versionsAtTarget, cost);
+        return new DemoResult(false, 0.05, 1,
+                new DemoResult.Baselines(1.9, 2.4, 0.0, 0.6, true),
+                new DemoResult.Outcome(2.3, 1.0, 2.0, versionsAtTarget + 2, versionsAtTarget, 5, 1000, 1000, 500, 0,
+                        targetSeconds, versionsAtTarget),
+                new DemoResult.Cost(100, 60, 100, 0, 0, cost));
     }
 }

@@ -1,4 +1,4 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.demo;
 
 import io.streamrlhf.learner.ppo.PpoConfig;
 import io.streamrlhf.learner.rm.RmMethod;

@@ -1,4 +1,4 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

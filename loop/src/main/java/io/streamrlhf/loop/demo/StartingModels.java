@@ -1,4 +1,4 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.demo;
 
 import io.streamrlhf.learner.rm.EncodedPair;
 import io.streamrlhf.learner.rm.PairEncoder;
@@ -57,7 +57,7 @@ public record StartingModels(Path sftDir, List<Path> rmMemberDirs, TransformerCo
      * flipped): held-out accuracy 0.63 and gold accuracy 0.72 against 0.64 / 0.74 for d 48 with 2 layers, at about
      * 60 % of the training time; the data, not the width, is what limits these models.
      */
-    static TransformerConfig rewardShape() {
+    public static TransformerConfig rewardShape() {
         return new TransformerConfig(SyntheticWorld.standard().vocabulary().size(), 64, 32, 1, 2);
     }
 
@@ -65,7 +65,7 @@ public record StartingModels(Path sftDir, List<Path> rmMemberDirs, TransformerCo
     static final double RM_LEARNING_RATE = 3e-3;
 
     /** Loads both from the cache, or trains what is missing (SFT first: the preference set samples from it). */
-    static StartingModels prepare(DemoOptions options, PrintWriter log) {
+    public static StartingModels prepare(DemoOptions options, PrintWriter log) {
         Path cache = options.cacheDir();
         Path sftDir = cache.resolve("sft-seed" + options.seed() + "-steps" + options.sftSteps());
         boolean sftCached = isCheckpoint(sftDir);

@@ -1,6 +1,5 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.evaluator.live;
 
-import io.streamrlhf.learner.app.MetricsReporter;
 import io.streamrlhf.models.world.GoldReward;
 import io.streamrlhf.models.world.SyntheticWorld;
 import io.streamrlhf.schemas.AvroArrays;
@@ -37,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * computed here from its tokens (the hidden reward no component sees). Thread-safe: one thread polls, any thread
  * reads {@link #snapshot()}.
  */
-final class LoopMonitor implements AutoCloseable {
+public final class LoopMonitor implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LoopMonitor.class);
     /** Header the online reward-model trainer puts on pairs it writes back (not new preferences). */
@@ -50,6 +49,7 @@ final class LoopMonitor implements AutoCloseable {
     private final int targetWindow;
     private final long startNanos;
     private final Double target;
+    private final String learnerComponent;
     private final Thread thread;
     private volatile boolean running = true;
     private volatile Throwable failure;
@@ -73,15 +73,20 @@ final class LoopMonitor implements AutoCloseable {
      * @param targetWindow the (longer) window whose mean must reach {@code target}: one learner batch is too noisy
      *                     a measure to time a crossing by
      * @param target       gold reward whose first crossing by the rolling mean is timed; null for none
+     * @param learnerComponent the {@code component} of the learner's events on {@code metrics} (the workers report
+     *                     there too)
      */
-    LoopMonitor(Topics topics, Map<String, Object> clientProperties, int window, int targetWindow, Double target) {
+    public LoopMonitor(Topics topics, Map<String, Object> clientProperties, int window, int targetWindow, Double target,
+                       String learnerComponent) {
         this.topics = topics;
+        this.learnerComponent = learnerComponent;
         this.window = window;
         this.targetWindow = targetWindow;
         this.target = target;
         this.startNanos = System.nanoTime();
         Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, clientProperties.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG));
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                clientProperties.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG));
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "rlhf-demo-monitor");
@@ -91,7 +96,7 @@ final class LoopMonitor implements AutoCloseable {
     }
 
     /** Assigns every watched partition from its beginning and starts polling. */
-    LoopMonitor start() {
+    public LoopMonitor start() {
         List<TopicPartition> partitions = new ArrayList<>();
         for (String topic : List.of(topics.scored().name(), topics.metrics().name(), topics.policyVersions().name(),
                 topics.rmVersions().name(), topics.preferences().name())) {
@@ -132,7 +137,7 @@ final class LoopMonitor implements AutoCloseable {
         } else if (topic.equals(topics.metrics().name())) {
             MetricEvent m = topics.metrics().valueDeserializer().deserialize(topic, r.headers(), r.value());
             // The workers report here too (their step is a policy version); only the learner's steps are updates.
-            if (MetricsReporter.COMPONENT.equals(m.getComponent())) {
+            if (learnerComponent.equals(m.getComponent())) {
                 synchronized (this) {
                     learnerMetrics.computeIfAbsent(m.getStep(), k -> new HashMap<>()).put(m.getName(), m.getValue());
                 }
@@ -193,24 +198,24 @@ final class LoopMonitor implements AutoCloseable {
     }
 
     /** Seconds since this monitor was made (the loop's clock). */
-    double elapsedSeconds() {
+    public double elapsedSeconds() {
         return (System.nanoTime() - startNanos) / 1e9;
     }
 
     /** The monitor's own failure, if its polling thread died. */
-    Throwable failure() {
+    public Throwable failure() {
         return failure;
     }
 
     /** Every metric of every learner update seen so far, by update: a copy. */
-    synchronized SortedMap<Long, Map<String, Double>> learnerMetrics() {
+    public synchronized SortedMap<Long, Map<String, Double>> learnerMetrics() {
         TreeMap<Long, Map<String, Double>> copy = new TreeMap<>();
         learnerMetrics.forEach((step, m) -> copy.put(step, Map.copyOf(m)));
         return copy;
     }
 
     /** What has been seen so far. */
-    synchronized Snapshot snapshot() {
+    public synchronized Snapshot snapshot() {
         Map<String, Double> latest = learnerMetrics.isEmpty() ? Map.of() : learnerMetrics.lastEntry().getValue();
         List<VersionPoint> versions = new ArrayList<>();
         byVersion.forEach((v, s) -> versions.add(new VersionPoint(v, s.count, s.goldSum / s.count,
@@ -279,7 +284,7 @@ final class LoopMonitor implements AutoCloseable {
      * @param tokens    mean response length in tokens
      * @param firstSeen loop seconds when the first was scored
      */
-    record VersionPoint(long version, long count, double gold, double rawProxy, double reward, double tokens,
+    public record VersionPoint(long version, long count, double gold, double rawProxy, double reward, double tokens,
                         double firstSeen) {
     }
 
@@ -295,11 +300,11 @@ final class LoopMonitor implements AutoCloseable {
      * @param referenceGiven {@code data/reference_given}: 1 when the reward stream's reference log-probs replaced the
      *                  learner's reference forward
      */
-    record UpdatePoint(long step, double klRef, double reward, double staleness, double approxKl, double seconds,
+    public record UpdatePoint(long step, double klRef, double reward, double staleness, double approxKl, double seconds,
                        double referenceGiven) {
 
         /** An update whose reference log-probs are not known. */
-        UpdatePoint(long step, double klRef, double reward, double staleness, double approxKl, double seconds) {
+        public UpdatePoint(long step, double klRef, double reward, double staleness, double approxKl, double seconds) {
             this(step, klRef, reward, staleness, approxKl, seconds, Double.NaN);
         }
     }
@@ -322,13 +327,13 @@ final class LoopMonitor implements AutoCloseable {
      * @param targetReachedAt   loop seconds at which the rolling gold first reached the target (NaN: not yet)
      * @param targetVersion     policy version of the generation that completed that window (-1: not yet)
      */
-    record Snapshot(double seconds, long scored, long preferences, long newestPolicy, long newestRm, long rmScoring,
+    public record Snapshot(double seconds, long scored, long preferences, long newestPolicy, long newestRm, long rmScoring,
                     double rollingGold, double klRef, double staleness, List<VersionPoint> versions,
                     List<UpdatePoint> updates, TreeMap<Long, Double> publishedAt, double targetReachedAt,
                     long targetVersion) {
 
         /** Versions published (beyond the starting version 0) by the time the target was reached; -1 if it was not. */
-        long versionsPublishedAtTarget() {
+        public long versionsPublishedAtTarget() {
             if (Double.isNaN(targetReachedAt)) {
                 return -1;
             }
@@ -337,17 +342,17 @@ final class LoopMonitor implements AutoCloseable {
         }
 
         /** Versions published (beyond the starting version 0). */
-        long versionsPublished() {
+        public long versionsPublished() {
             return publishedAt.keySet().stream().filter(v -> v > 0).count();
         }
 
         /** Distinct policy versions that generated scored records (workers picked them up). */
-        long versionsGenerating() {
+        public long versionsGenerating() {
             return versions.stream().filter(v -> v.version() > 0).count();
         }
 
         /** Mean gold of the newest versions' generations that add up to at least {@code n} samples. */
-        double goldOfNewest(int n) {
+        public double goldOfNewest(int n) {
             long count = 0;
             double sum = 0;
             for (int i = versions.size() - 1; i >= 0 && count < n; i--) {

@@ -1,4 +1,4 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.evaluator.live;
 
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.reward.RewardModel;
@@ -20,7 +20,7 @@ import java.util.List;
  * and a policy's proxy reads "SFT standard deviations above SFT". The same, fixed, ensemble is used before and after,
  * so the proxy is comparable across the run (the online trainer's newer models are not).
  */
-final class GoldProbe {
+public final class GoldProbe {
 
     /** Rows per sampling call (the sampler's batch). */
     private static final int ROWS = 256;
@@ -40,7 +40,7 @@ final class GoldProbe {
      * @param seed         seeds the samplers
      * @param rewardModels the initial ensemble (not closed here)
      */
-    GoldProbe(List<WorldPrompt> prompts, int maxNewTokens, long seed, List<? extends RewardModel> rewardModels) {
+    public GoldProbe(List<WorldPrompt> prompts, int maxNewTokens, long seed, List<? extends RewardModel> rewardModels) {
         this.prompts = List.copyOf(prompts);
         this.maxNewTokens = maxNewTokens;
         this.seed = seed;
@@ -48,7 +48,7 @@ final class GoldProbe {
     }
 
     /** The held-out prompts of a run: drawn with a seed the prompt feeder never uses. */
-    static List<WorldPrompt> heldOutPrompts(long seed, int n) {
+    public static List<WorldPrompt> heldOutPrompts(long seed, int n) {
         return SyntheticWorld.standard().prompts(seed * 7_919L + 1_000_003L).next(n);
     }
 
@@ -58,7 +58,7 @@ final class GoldProbe {
      * @param gold  mean gold reward of one sample per prompt
      * @param proxy mean standardised initial-ensemble score of the same samples
      */
-    record Score(double gold, double proxy) {
+    public record Score(double gold, double proxy) {
     }
 
     /**
@@ -67,7 +67,7 @@ final class GoldProbe {
      *
      * @return sft score and best-of-n gold
      */
-    Baseline baseline(PolicyModel sft, int n) {
+    public Baseline baseline(PolicyModel sft, int n) {
         List<WorldPrompt> rows = new ArrayList<>();
         for (WorldPrompt p : prompts) {
             for (int i = 0; i < n; i++) {
@@ -119,11 +119,11 @@ final class GoldProbe {
      * @param sft        the SFT policy's score
      * @param bestOfNGold mean gold of the ensemble's pick among n SFT samples per prompt
      */
-    record Baseline(Score sft, double bestOfNGold) {
+    public record Baseline(Score sft, double bestOfNGold) {
     }
 
     /** One sample per held-out prompt: mean gold and proxy ({@link #baseline} must have run). */
-    Score score(PolicyModel policy) {
+    public Score score(PolicyModel policy) {
         if (memberMean == null) {
             throw new IllegalStateException("baseline() fixes the proxy's scale; run it first");
         }

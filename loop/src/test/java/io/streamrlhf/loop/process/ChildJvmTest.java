@@ -1,4 +1,4 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import io.streamrlhf.loop.supervision.LoopFailureException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +53,56 @@ class ChildJvmTest {
                 Thread.sleep(50);
             }
             assertThat(child.exitValue()).as(child.logTail(20)).isZero();
+        }
+    }
+
+    /** A child that writes a line and exits with status 3. */
+    public static final class ExitThree {
+        public static void main(String[] args) {
+            System.out.println("about to fail");
+            System.exit(3);
+        }
+    }
+
+    @Test
+    void aChildThatExitsByItselfFailsItsComponentWithItsLogTail(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("child.log");
+        ChildJvmComponent component = new ChildJvmComponent("exit probe", new ChildJvmComponent.Launch(64, 0, false,
+                log, ExitThree.class.getName(), List.of()), Duration.ofSeconds(5));
+        component.check();  // not started: nothing to fail
+        component.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                component.check();
+                Thread.sleep(50);
+            } catch (LoopFailureException e) {
+                assertThat(e.getMessage()).startsWith("the exit probe (child process pid ")
+                        .contains(") exited with status 3; last lines of its log " + log + ":")
+                        .endsWith("about to fail");
+                component.stop();
+                return;
+            }
+        }
+        throw new AssertionError("the child did not exit within a minute");
+    }
+
+    @Test
+    void aChildAskedToStopIsNoFailure(@TempDir Path dir) throws Exception {
+        ChildJvmComponent component = new ChildJvmComponent("sleeper", new ChildJvmComponent.Launch(64, 0, false,
+                dir.resolve("child.log"), Sleep.class.getName(), List.of()), Duration.ofSeconds(20));
+        component.start();
+        Thread.sleep(500);
+        assertThat(component.cpuSeconds()).as("a starting JVM uses CPU").isPositive();
+        component.requestStop();
+        component.stop();
+        component.check();
+    }
+
+    /** A child that sleeps until it is stopped. */
+    public static final class Sleep {
+        public static void main(String[] args) throws InterruptedException {
+            Thread.sleep(120_000);
         }
     }
 

@@ -1,4 +1,4 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,7 +8,8 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.streamrlhf.cli.bench.BenchE2eCommand;
+import io.streamrlhf.evaluator.live.LoopMonitor;
+import io.streamrlhf.loop.component.PromptPacer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,23 +76,18 @@ class DemoUnitsTest {
     }
 
     @Test
-    void versionsAtTargetCountsWhatWasPublishedByTheCrossing() {
-        LoopMonitor.Snapshot none = snapshot();
-        assertThat(none.versionsPublishedAtTarget()).as("target not reached").isEqualTo(-1);
-        LoopMonitor.Snapshot crossed = new LoopMonitor.Snapshot(10, 24, 40, 2, 2, 2, 2.0, 0.4, 1, none.versions(),
-                none.updates(), none.publishedAt(), 6.0, 1);
-        assertThat(crossed.versionsPublishedAtTarget()).as("version 1 at 4 s, version 2 at 8 s, target at 6 s")
-                .isEqualTo(1);
-        assertThat(crossed.versionsPublished()).isEqualTo(2);
-        DemoResult reached = new DemoResult(1.9, 2.3, 2.2, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0,
-                6.0, false, 0.02, 1, true, 0, 0, 0.6, 350, 1,
-                new DemoResult.LoopCost(270, 45, 0.4));
+    void aRunThatReachedItsTargetSaysWhenAndHowFast() {
+        // The monitor's counts (versions at the target: evaluator's LoopMonitorTest) end up in the JSON line.
+        DemoResult reached = new DemoResult(false, 0.02, 1,
+                new DemoResult.Baselines(1.9, 2.3, 0.0, 0.6, true),
+                new DemoResult.Outcome(2.2, 0.8, 1.5, 12, 11, 3, 5000, 5000, 2000, 0, 6.0, 1),
+                new DemoResult.Cost(290, 180, 350, 0, 0, new DemoResult.LoopCost(270, 45, 0.4)));
         assertThat(reached.toJson()).contains("\"versions_at_target\":1", "\"target_s\":6.0", "\"loop_cores\":1.5",
                 "\"trainer_cores\":0.25", "\"update_s\":0.4");
-        assertThat(BenchE2eCommand.rate(reached)).isCloseTo(1 / 6.0,
+        assertThat(reached.outcome().versionsPerSecondToTarget()).isCloseTo(1 / 6.0,
                 within(1e-12));
         assertThat(result(1.9, 2.3, 2.2).toJson()).doesNotContain("versions_at_target");
-        assertThat(BenchE2eCommand.rate(result(1.9, 2.3, 2.2))).isNaN();
+        assertThat(result(1.9, 2.3, 2.2).outcome().versionsPerSecondToTarget()).isNaN();
     }
 
     @Test
@@ -132,8 +128,11 @@ class DemoUnitsTest {
 
     @Test
     void aFigureThatIsNotANumberIsNullInTheJsonLine() throws Exception {
-        DemoResult r = new DemoResult(1.9, 2.3, 2.2, Double.NaN, 0.0, Double.POSITIVE_INFINITY, 12, 11, 3, 290, 180,
-                5000, 5000, 2000, 0, Double.NaN, false, 0.02, 1, true, 0, 0, 0.6, 350, -1, DemoResult.LoopCost.NONE);
+        DemoResult r = new DemoResult(false, 0.02, 1,
+                new DemoResult.Baselines(1.9, 2.3, 0.0, 0.6, true),
+                new DemoResult.Outcome(2.2, Double.NaN, Double.POSITIVE_INFINITY, 12, 11, 3, 5000, 5000, 2000, 0,
+                        Double.NaN, -1),
+                new DemoResult.Cost(290, 180, 350, 0, 0, DemoResult.LoopCost.NONE));
         JsonNode json = JSON.readTree(r.toJson());
         assertThat(json.get("final_proxy").isNull()).isTrue();
         assertThat(json.get("kl_ref").isNull()).isTrue();
@@ -185,20 +184,10 @@ class DemoUnitsTest {
     }
 
     @Test
-    void newestVersionsGoldWeighsVersionsByTheirSamples() {
-        LoopMonitor.Snapshot s = snapshot();
-        // Versions 2 (8 samples, gold 3.0) and 1 (8 samples, gold 2.0) make the newest 16.
-        assertThat(s.goldOfNewest(16)).isEqualTo(2.5);
-        assertThat(s.goldOfNewest(1)).isEqualTo(3.0);
-        assertThat(s.versionsGenerating()).isEqualTo(2);
-        assertThat(s.versionsPublished()).isEqualTo(2);
-    }
-
-    @Test
     void reportHasTheTableAndThreePngCharts(@TempDir Path dir) throws Exception {
         DemoResult r = result(2.0, 2.3, 2.4);
-        List<DemoRunner.ThroughputPoint> tp = List.of(new DemoRunner.ThroughputPoint(2, 30, 28, 60, 56),
-                new DemoRunner.ThroughputPoint(4, 32, 33, 124, 122));
+        List<ThroughputPoint> tp = List.of(new ThroughputPoint(2, 30, 28, 60, 56),
+                new ThroughputPoint(4, 32, 33, 124, 122));
         TreeMap<Long, Map<String, Double>> metrics = new TreeMap<>();
         metrics.put(1L, Map.of("policy/kl_ref", 0.0, "time/update_s", 0.31));
         metrics.put(2L, Map.of("policy/kl_ref", 0.4, "time/update_s", 0.29, "losses/approx_kl", 0.004));
@@ -209,8 +198,10 @@ class DemoUnitsTest {
         assertThat(html).as("the cost table: the test result has no loop cost measured")
                 .contains("<h2>Cost</h2>", "<tr><td>CPU seconds of the run's processes (this JVM, the trainer, the "
                         + "registry)</td><td>350</td></tr>", "<tr><td>mean PPO update (seconds)</td><td>–</td></tr>");
-        DemoResult measured = new DemoResult(2.0, 2.3, 2.4, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0,
-                Double.NaN, false, 0.02, 1, true, 0, 0, 0.6, 350, -1, new DemoResult.LoopCost(270, 45, 0.4));
+        DemoResult measured = new DemoResult(false, 0.02, 1,
+                new DemoResult.Baselines(2.0, 2.3, 0.0, 0.6, true),
+                new DemoResult.Outcome(2.4, 0.8, 1.5, 12, 11, 3, 5000, 5000, 2000, 0, Double.NaN, -1),
+                new DemoResult.Cost(290, 180, 350, 0, 0, new DemoResult.LoopCost(270, 45, 0.4)));
         assertThat(DemoReport.html(DemoOptions.defaults(), measured, snapshot())).contains(
                 "<tr><td>cores the demo's JVM kept busy during the loop</td><td>1.50</td></tr>",
                 "<tr><td>cores the reward-model trainer kept busy during the loop</td><td>0.25</td></tr>",
@@ -232,24 +223,58 @@ class DemoUnitsTest {
 
     @Test
     void summaryRowsLineUpWhateverTheVersionCount() {
-        for (DemoResult r : List.of(result(1.9, 2.3, 2.4), new DemoResult(1.9, 2.3, 2.4, 0.8, 0.0, 1.5, 123_456, 11, 3,
-                290, 180, 5000, 5000, 2000, 0, Double.NaN, false, 0.02, 1, true, 0, 0, 0.6, 350, -1,
-                DemoResult.LoopCost.NONE))) {
+        for (DemoResult r : List.of(result(1.9, 2.3, 2.4), new DemoResult(false, 0.02, 1,
+                new DemoResult.Baselines(1.9, 2.3, 0.0, 0.6, true),
+                new DemoResult.Outcome(2.4, 0.8, 1.5, 123_456, 11, 3, 5000, 5000, 2000, 0, Double.NaN, -1),
+                new DemoResult.Cost(290, 180, 350, 0, 0, DemoResult.LoopCost.NONE)))) {
             java.io.StringWriter text = new java.io.StringWriter();
             r.printSummary(new java.io.PrintWriter(text, true));
             List<String> rows = text.toString().lines().filter(l -> l.matches("  (SFT|best|final policy).*")).toList();
             assertThat(rows).hasSize(3);
-            assertThat(rows.get(2)).contains("final policy (v" + r.policyVersions() + ")  ");
+            assertThat(rows.get(2)).contains("final policy (v" + r.outcome().policyVersions() + ")  ");
             assertThat(rows).extracting(l -> l.indexOf('.')).as("the gold column of %s", rows).containsOnly(
                     rows.get(0).indexOf('.'));
         }
     }
 
     @Test
+    void theJsonLineAndTheSummaryKeepTheirLayoutByteForByte() {
+        DemoResult r = new DemoResult(true, 0.02, 7,
+                new DemoResult.Baselines(1.9, 2.3, 0.0004, 0.6, false),
+                new DemoResult.Outcome(2.2, 0.8, 1.5, 12, 11, 3, 5000, 4990, 2000, 1, 6.0, 4),
+                new DemoResult.Cost(290.123456, 180, 350, 0, 0,
+                        new DemoResult.LoopCost(270, 45, 0.4, 1.0, 0.002, 0.01, 3.5)));
+        assertThat(r.toJson()).isEqualTo(""
+                + "{\"sft_gold\":1.9,\"bon8_gold\":2.3,\"final_gold\":2.2,\"final_proxy\":0.8"
+                + ",\"kl_ref\":1.5,\"policy_versions\":12,\"wall_s\":290.1235,\"loop_s\":180.0"
+                + ",\"cpu_s\":350.0,\"versions_generating\":11,\"rm_versions\":3,\"generations\":5000"
+                + ",\"scored\":4990,\"preferences\":2000,\"dlq_records\":1,\"mode\":\"lockstep\""
+                + ",\"beta\":0.02,\"seed\":7,\"sft_cached\":false,\"loop_cores\":1.5"
+                + ",\"trainer_cores\":0.25,\"update_s\":0.4,\"reference_given\":1.0,\"wait_s\":0.002"
+                + ",\"commit_s\":0.01,\"first_version_s\":3.5,\"versions_at_target\":4"
+                + ",\"target_s\":6.0}");
+        assertThat(summary(r).replace(System.lineSeparator(), "\n")).isEqualTo(""
+                + "\n"
+                + "StreamRLHF demo (lockstep, β 0.02, seed 7): 290 s in all, 180 s of loop, 350 CPU s\n"
+                + "  ---------------------------------------------------------------\n"
+                + "                                     gold reward   proxy (RM z)\n"
+                + "  SFT policy                             1.900        +0.000\n"
+                + "  best-of-8 SFT samples, RM-ranked       2.300             -\n"
+                + "  final policy (v12)                     2.200        +0.800\n"
+                + "  ---------------------------------------------------------------\n"
+                + "  final - SFT +0.300   final - best-of-8 -0.100   KL to SFT 1.500 nats\n"
+                + "  policy versions 12 published, 11 generated with; reward models v3\n"
+                + "  generations 5000, scored 4990, live preference pairs 2000, dead letters 1\n"
+                + "  => the final policy did NOT beat best-of-8 reranking on the gold reward in this run.\n");
+    }
+
+    @Test
     void theVerdictNamesTheModeThatTrainedThePolicy() {
         assertThat(summary(result(1.9, 2.3, 2.4))).contains("the streaming-trained policy beats best-of-8");
-        DemoResult lockstep = new DemoResult(1.9, 2.3, 2.4, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0,
-                Double.NaN, true, 0.02, 1, true, 0, 0, 0.6, 350, -1, DemoResult.LoopCost.NONE);
+        DemoResult lockstep = new DemoResult(true, 0.02, 1,
+                new DemoResult.Baselines(1.9, 2.3, 0.0, 0.6, true),
+                new DemoResult.Outcome(2.4, 0.8, 1.5, 12, 11, 3, 5000, 5000, 2000, 0, Double.NaN, -1),
+                new DemoResult.Cost(290, 180, 350, 0, 0, DemoResult.LoopCost.NONE));
         assertThat(summary(lockstep)).contains("the lockstep-trained policy beats best-of-8")
                 .doesNotContain("streaming-");
         assertThat(summary(result(1.9, 2.3, 2.2))).contains("did NOT beat best-of-8");
@@ -270,8 +295,10 @@ class DemoUnitsTest {
     }
 
     private static DemoResult result(double sft, double bon, double fin) {
-        return new DemoResult(sft, bon, fin, 0.8, 0.0, 1.5, 12, 11, 3, 290, 180, 5000, 5000, 2000, 0, Double.NaN,
-                false, 0.02, 1, true, 0, 0, 0.6, 350, -1, DemoResult.LoopCost.NONE);
+        return new DemoResult(false, 0.02, 1,
+                new DemoResult.Baselines(sft, bon, 0.0, 0.6, true),
+                new DemoResult.Outcome(fin, 0.8, 1.5, 12, 11, 3, 5000, 5000, 2000, 0, Double.NaN, -1),
+                new DemoResult.Cost(290, 180, 350, 0, 0, DemoResult.LoopCost.NONE));
     }
 
     private static LoopMonitor.Snapshot snapshot() {

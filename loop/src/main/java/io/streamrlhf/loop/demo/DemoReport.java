@@ -1,5 +1,6 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.demo;
 
+import io.streamrlhf.evaluator.live.LoopMonitor;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
@@ -47,7 +48,7 @@ final class DemoReport {
      * @return the index file
      */
     static Path write(Path dir, DemoOptions options, DemoResult result, LoopMonitor.Snapshot snap,
-                      List<DemoRunner.ThroughputPoint> throughput, SortedMap<Long, Map<String, Double>> learnerMetrics) {
+                      List<ThroughputPoint> throughput, SortedMap<Long, Map<String, Double>> learnerMetrics) {
         try {
             Files.createDirectories(dir);
             ChartUtils.saveChartAsPNG(dir.resolve("reward.png").toFile(), rewardChart(result, snap), WIDTH, HEIGHT);
@@ -104,8 +105,8 @@ final class DemoReport {
         XYLineAndShapeRenderer proxyRenderer = new XYLineAndShapeRenderer(true, false);
         proxyRenderer.setSeriesPaint(0, new Color(200, 90, 0));
         plot.setRenderer(1, proxyRenderer);
-        plot.addRangeMarker(marker(result.sftGold(), "SFT", Color.GRAY));
-        plot.addRangeMarker(marker(result.bon8Gold(), "best-of-8", new Color(60, 60, 200)));
+        plot.addRangeMarker(marker(result.baselines().sftGold(), "SFT", Color.GRAY));
+        plot.addRangeMarker(marker(result.baselines().bon8Gold(), "best-of-8", new Color(60, 60, 200)));
         return chart;
     }
 
@@ -138,10 +139,10 @@ final class DemoReport {
         return chart;
     }
 
-    static JFreeChart throughputChart(List<DemoRunner.ThroughputPoint> points) {
+    static JFreeChart throughputChart(List<ThroughputPoint> points) {
         XYSeries generations = new XYSeries("generations/s (workers)");
         XYSeries scored = new XYSeries("scored/s (reward stream)");
-        for (DemoRunner.ThroughputPoint p : points) {
+        for (ThroughputPoint p : points) {
             generations.add(p.seconds(), p.generationsPerS());
             scored.add(p.seconds(), p.scoredPerS());
         }
@@ -155,6 +156,8 @@ final class DemoReport {
     }
 
     static String html(DemoOptions options, DemoResult r, LoopMonitor.Snapshot snap) {
+        DemoResult.Baselines b = r.baselines();
+        DemoResult.Outcome o = r.outcome();
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>StreamRLHF demo</title>\n")
                 .append("<style>body{font-family:sans-serif;max-width:900px;margin:2em auto;color:#222}")
@@ -163,17 +166,18 @@ final class DemoReport {
                 .append("</head><body>\n<h1>StreamRLHF demo</h1>\n");
         h.append(String.format(Locale.ROOT, "<p>%s loop, β = %s, seed %d, %d-sequence batches, %d reward models; "
                         + "%.0f s in all (%.0f s of loop).</p>%n", r.lockstep() ? "Lockstep" : "Streaming", r.beta(),
-                r.seed(), options.batchSequences(), options.rmEnsemble(), r.wallSeconds(), r.loopSeconds()));
+                r.seed(), options.batchSequences(), options.rmEnsemble(), r.cost().wallSeconds(),
+                r.cost().loopSeconds()));
         h.append("<h2>Does it learn? Gold reward on held-out prompts</h2>\n<table>\n")
                 .append("<tr><th>policy</th><th>gold reward</th><th>proxy (initial RM ensemble, SFT std units)</th></tr>\n");
-        h.append(row("SFT policy", r.sftGold(), r.sftProxy()));
-        h.append(row("best-of-8 SFT samples, ranked by the RM ensemble", r.bon8Gold(), Double.NaN));
-        h.append(row("final policy (version " + r.policyVersions() + ")", r.finalGold(), r.finalProxy()));
+        h.append(row("SFT policy", b.sftGold(), b.sftProxy()));
+        h.append(row("best-of-8 SFT samples, ranked by the RM ensemble", b.bon8Gold(), Double.NaN));
+        h.append(row("final policy (version " + o.policyVersions() + ")", o.finalGold(), o.finalProxy()));
         h.append("</table>\n");
-        boolean win = r.finalGold() > r.bon8Gold();
+        boolean win = o.finalGold() > b.bon8Gold();
         h.append(String.format(Locale.ROOT, "<p class=\"%s\">Final − best-of-8: %+.3f gold; final − SFT: %+.3f; KL to "
                         + "the SFT reference %.3f nats per sequence.</p>%n", win ? "win" : "lose",
-                r.finalGold() - r.bon8Gold(), r.finalGold() - r.sftGold(), r.klRef()));
+                o.finalGold() - b.bon8Gold(), o.finalGold() - b.sftGold(), o.klRef()));
         h.append("<p>The gold reward is the synthetic world's hidden reward (sentiment, staying on topic, fluency, "
                 + "no repetition, length); no model sees it. Raters label by it with noise; the reward models learn "
                 + "from their labels; the policy learns from the reward models. If the proxy rises while gold falls, "
@@ -182,20 +186,20 @@ final class DemoReport {
         h.append("<h2>KL to the reference</h2>\n<img src=\"kl.png\" alt=\"KL to the reference\">\n");
         h.append("<h2>Throughput</h2>\n<img src=\"throughput.png\" alt=\"throughput\">\n");
         h.append("<h2>Counts</h2>\n<table>\n");
-        h.append(count("policy versions published", r.policyVersions()));
-        h.append(count("policy versions the workers generated with", r.versionsGenerating()));
-        h.append(count("reward-model versions (1 = initial ensemble)", r.rmVersions()));
-        h.append(count("generations", r.generations()));
-        h.append(count("scored generations", r.scored()));
-        h.append(count("live preference pairs (simulated raters)", r.preferences()));
-        h.append(count("dead letters", r.dlqRecords()));
+        h.append(count("policy versions published", o.policyVersions()));
+        h.append(count("policy versions the workers generated with", o.versionsGenerating()));
+        h.append(count("reward-model versions (1 = initial ensemble)", o.rmVersions()));
+        h.append(count("generations", o.generations()));
+        h.append(count("scored generations", o.scored()));
+        h.append(count("live preference pairs (simulated raters)", o.preferences()));
+        h.append(count("dead letters", o.dlqRecords()));
         h.append("</table>\n");
         h.append("<h2>Cost</h2>\n<table>\n");
-        h.append(figure("CPU seconds of the run's processes (this JVM, the trainer, the registry)", r.cpuSeconds(),
-                "%.0f"));
-        h.append(figure("cores the demo's JVM kept busy during the loop", r.loopCores(), "%.2f"));
-        h.append(figure("cores the reward-model trainer kept busy during the loop", r.trainerCores(), "%.2f"));
-        h.append(figure("mean PPO update (seconds)", r.cost().updateSeconds(), "%.3f"));
+        h.append(figure("CPU seconds of the run's processes (this JVM, the trainer, the registry)",
+                r.cost().cpuSeconds(), "%.0f"));
+        h.append(figure("cores the demo's JVM kept busy during the loop", r.cost().loopCores(), "%.2f"));
+        h.append(figure("cores the reward-model trainer kept busy during the loop", r.cost().trainerCores(), "%.2f"));
+        h.append(figure("mean PPO update (seconds)", r.cost().loop().updateSeconds(), "%.3f"));
         h.append("</table>\n");
         h.append("<h2>Per policy version</h2>\n<table>\n<tr><th>version</th><th>scored</th><th>gold</th>"
                 + "<th>raw RM score</th><th>reward (normalised)</th><th>tokens</th></tr>\n");

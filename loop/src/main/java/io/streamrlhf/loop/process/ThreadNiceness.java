@@ -1,4 +1,4 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.process;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * (or whose children should yield as well) belong here: renicing the main thread would renice every thread it starts
  * later, the learner's included.
  */
-final class ThreadNiceness {
+public final class ThreadNiceness {
 
     private static final Logger LOG = LoggerFactory.getLogger(ThreadNiceness.class);
     /** Linux keeps the first 15 bytes of a thread's name ({@code /proc/.../comm}). */
@@ -42,7 +42,7 @@ final class ThreadNiceness {
      * @param niceness the nice value to set (1–19); 0 turns this off
      * @param prefixes Java thread-name prefixes of the threads to renice
      */
-    ThreadNiceness(int niceness, List<String> prefixes) {
+    public ThreadNiceness(int niceness, List<String> prefixes) {
         this(niceness, prefixes, Path.of("/proc/self/task"), ChildJvm.onPath("renice"));
     }
 
@@ -71,7 +71,7 @@ final class ThreadNiceness {
      *
      * @return how many threads it reniced in this call
      */
-    synchronized int apply() {
+    public synchronized int apply() {
         if (niceness == 0 || renice == null || !Files.isDirectory(tasks)) {
             return 0;
         }
@@ -105,7 +105,7 @@ final class ThreadNiceness {
     }
 
     /** Threads reniced so far. */
-    synchronized int reniced() {
+    public synchronized int reniced() {
         return reniced;
     }
 

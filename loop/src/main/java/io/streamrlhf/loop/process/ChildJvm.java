@@ -1,5 +1,6 @@
-package io.streamrlhf.cli.demo;
+package io.streamrlhf.loop.process;
 
+import io.streamrlhf.embedded.ChildProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -19,9 +20,9 @@ import org.slf4j.LoggerFactory;
  * learner trains in the demo's own JVM, just as a real deployment runs them as separate services.
  *
  * <p>{@link #stop} sends SIGTERM (the component's shutdown hook finishes its round and closes its clients), waits, and
- * kills it if it has not gone; the process's own children are killed too.
+ * kills it if it has not gone; the process's own children are stopped too ({@link ChildProcess}).
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChildJvm.class);
     /** System properties handed down so the child finds the same DJL natives offline and logs alike. */
@@ -50,7 +51,7 @@ final class ChildJvm implements AutoCloseable {
      * @param maxHeapMb the child's -Xmx
      * @param log       file receiving its stdout and stderr
      */
-    static ChildJvm start(String name, int maxHeapMb, Path log, String mainClass, List<String> args) {
+    public static ChildJvm start(String name, int maxHeapMb, Path log, String mainClass, List<String> args) {
         return start(name, maxHeapMb, 0, log, mainClass, args);
     }
 
@@ -60,7 +61,8 @@ final class ChildJvm implements AutoCloseable {
      * @param niceness added to the child's nice value (Unix {@code nice}; 0, or no {@code nice} on the PATH, runs it
      *                 at this process's priority): a background component takes the CPU the loop leaves
      */
-    static ChildJvm start(String name, int maxHeapMb, int niceness, Path log, String mainClass, List<String> args) {
+    public static ChildJvm start(String name, int maxHeapMb, int niceness, Path log, String mainClass,
+                                 List<String> args) {
         return start(name, maxHeapMb, niceness, false, log, mainClass, args);
     }
 
@@ -73,8 +75,8 @@ final class ChildJvm implements AutoCloseable {
      *                  privileges): it then runs only on CPU time no other thread wants, where a niced process still
      *                  gets a share. Falls back to {@code niceness} where {@code chrt} is missing or refused.
      */
-    static ChildJvm start(String name, int maxHeapMb, int niceness, boolean idleClass, Path log, String mainClass,
-                          List<String> args) {
+    public static ChildJvm start(String name, int maxHeapMb, int niceness, boolean idleClass, Path log,
+                                 String mainClass, List<String> args) {
         List<String> command = new ArrayList<>();
         Path chrt = idleClass ? idleClassLauncher() : null;
         Path nice = chrt == null && niceness > 0 ? onPath("nice") : null;
@@ -112,7 +114,7 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** {@code chrt}, if it is on the PATH and may start a program under {@code SCHED_IDLE} here; else null. */
-    static synchronized Path idleClassLauncher() {
+    public static synchronized Path idleClassLauncher() {
         if (idleLauncher == null) {
             Path chrt = onPath("chrt");
             Path probe = onPath("true");
@@ -137,7 +139,7 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** An executable named {@code program} on the PATH, or null. */
-    static Path onPath(String program) {
+    public static Path onPath(String program) {
         String path = System.getenv("PATH");
         if (path == null) {
             return null;
@@ -155,38 +157,38 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** What the component is. */
-    String name() {
+    public String name() {
         return name;
     }
 
     /** The operating-system process id. */
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
     /** CPU seconds it has used so far (the last figure seen once it has exited). */
-    double cpuSeconds() {
+    public double cpuSeconds() {
         process.info().totalCpuDuration().ifPresent(d -> lastCpu = d.toNanos() / 1e9);
         return lastCpu;
     }
 
     /** The log file. */
-    Path log() {
+    public Path log() {
         return log;
     }
 
     /** Whether it exited without being asked to stop (a failure, whatever its status). */
-    boolean diedUnexpectedly() {
+    public boolean diedUnexpectedly() {
         return !stopping && !process.isAlive();
     }
 
     /** Its exit status, once exited. */
-    int exitValue() {
+    public int exitValue() {
         return process.exitValue();
     }
 
     /** The last {@code n} lines of its log (for error messages). */
-    String logTail(int n) {
+    public String logTail(int n) {
         try {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
             return String.join(System.lineSeparator(), lines.subList(Math.max(0, lines.size() - n), lines.size()));
@@ -196,7 +198,7 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** Sends SIGTERM and returns at once (its shutdown hook starts finishing); {@link #stop} then waits. */
-    void requestStop() {
+    public void requestStop() {
         stopping = true;
         if (process.isAlive()) {
             process.destroy();
@@ -204,24 +206,11 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** SIGTERM, up to {@code grace} for it to finish, then SIGKILL (itself and its descendants). */
-    void stop(Duration grace) {
+    public void stop(Duration grace) {
         stopping = true;
-        if (!process.isAlive()) {
-            return;
+        if (process.isAlive()) {
+            ChildProcess.stop(process, name, grace);
         }
-        List<ProcessHandle> descendants = process.descendants().toList();
-        process.destroy();  // again is harmless
-        try {
-            if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("{} (pid {}) did not stop within {} s; killing it", name, process.pid(), grace.toSeconds());
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-        descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
     }
 
     @Override
