@@ -107,7 +107,7 @@ public final class DemoFlags {
     boolean noProgress;
 
     @Option(names = "--reference-in-learner",
-            description = "The learner runs the frozen SFT reference in every update, as before, instead of the "
+            description = "The learner runs the frozen SFT reference in every update instead of the "
                     + "reward stream computing the reference's log-probs beside the reward models (which takes that "
                     + "forward off the learner's critical path). For comparisons.")
     boolean referenceInLearner;

@@ -64,13 +64,13 @@ public record DemoOptions(Duration loopBudget, long seed, Path reportDir, double
     /**
      * The default nice value of the sampler's and the reward scorer's threads. They work up to {@code --backlog}
      * batches ahead of the learner, whose update is the loop's critical path: at 15 (kernel weight 36 against the
-     * learner's 1024) they take little of a CPU they share with it, and the other CPU does their work
-     * (docs/demo-log.md).
+     * learner's 1024) they take little of a CPU they share with it, and the other CPU does their work (docs/demo.md,
+     * the settings table).
      */
     public static final int DEFAULT_STAGE_NICE = 15;
     /**
-     * The default batches in flight ahead of the learner in streaming. At 2 the learner still waited for data about
-     * 30 ms of each 0.45 s cycle on two cores; at 3 it waits about 1 ms (docs/demo-log.md, eighth session).
+     * The default batches in flight ahead of the learner in streaming. At 2 the learner waits for data about 30 ms of
+     * each 0.45 s cycle on two cores; at 3 about 1 ms (docs/demo.md, the settings table).
      */
     public static final int DEFAULT_BACKLOG = 3;
 

@@ -15,11 +15,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Lowers the CPU priority of some of this JVM's threads, picked by name, on Linux: {@code renice} on each thread's id
  * (a Linux thread has a nice value of its own). Raising a nice value needs no privileges. Best effort: where there is
- * no {@code /proc/self/task} or no {@code renice}, or a call fails, nothing changes and the demo runs as before.
+ * no {@code /proc/self/task} or no {@code renice}, or a call fails, nothing changes and every thread keeps its nice value.
  *
  * <p>The demo uses it for the stages that have slack. The sampler and the reward stream's scorer work up to
- * {@code --backlog} batches ahead of the learner, while the learner's update is the loop's critical path. At nice 5
- * they get about a quarter of a CPU they share with the learner (kernel weights 335 against 1024), instead of half.
+ * {@code --backlog} batches ahead of the learner, while the learner's update is the loop's critical path. At the
+ * default nice 15 they get about 3 % of a CPU they share with the learner (kernel weights 36 against 1024), instead
+ * of half.
  *
  * <p>A Linux thread starts with the nice value of the thread that creates it, so only threads that create no others
  * (or whose children should yield as well) belong here: renicing the main thread would renice every thread it starts

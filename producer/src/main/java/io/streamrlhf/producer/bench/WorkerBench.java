@@ -59,8 +59,8 @@ import org.apache.kafka.common.TopicPartition;
  *       (exactly-once transactions, pipelined: sampling of the next batch overlaps the commit of the last) on the
  *       cluster it is handed; the rate counts generations committed after the round's first committed batch.</li>
  *   <li>Warm-up: {@code warmupSeconds} through Kafka and one pass of sampling only run first and are not counted, so
- *       the JIT compiles the broker, client and Avro paths on its own time (measured here: the C2 compiler thread
- *       took several CPU-seconds in the first 20 s, on two cores CPU the sampler then lacks).</li>
+ *       the JIT compiles the broker, client and Avro paths on its own time (the C2 compiler thread takes several
+ *       CPU-seconds in the first 20 s, which on two cores the sampler then lacks).</li>
  *   <li>Rounds: sampling only and through Kafka alternate ({@code S K S K ... S}); each round's ratio is its Kafka
  *       phase over the mean of the sampling phases either side, and {@code ratio} is the median of the rounds'
  *       ratios, so one phase caught in a burst of other load on a shared machine does not decide it.
@@ -362,8 +362,8 @@ public final class WorkerBench {
 
         /**
          * The worker's batches, sampled back to back on a thread of their own, as the worker samples on its own
-         * thread. (Measured here: with more than one PyTorch intra-op thread, sampling on the JVM's main thread ran
-         * 20-100x slower than on any other thread of the same process on the loaded build machine.)
+         * thread. With more than one PyTorch intra-op thread, sampling on the JVM's main thread can run 20-100x slower
+         * than on any other thread of the same process on a loaded machine.
          */
         private Phase samplingOnly(TransformerPolicy policy, List<Prompt> promptList) throws Exception {
             ExecutorService one = Executors.newSingleThreadExecutor(r -> new Thread(r, "bench-sampling-only"));
