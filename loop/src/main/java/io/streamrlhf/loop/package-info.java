@@ -7,7 +7,8 @@
  *       them.</li>
  *   <li>{@code component}: the services on threads of this JVM.</li>
  *   <li>{@code process}: components as child JVMs, and thread priorities.</li>
- *   <li>{@code demo}: {@code rlhf demo} and {@code rlhf bench e2e}.</li>
+ *   <li>{@code demo}: {@code rlhf demo}: its options, profile, run and result.</li>
+ *   <li>{@code bench}: {@code rlhf bench e2e}, the demo's loop streaming against lockstep.</li>
  * </ul>
  */
 package io.streamrlhf.loop;
