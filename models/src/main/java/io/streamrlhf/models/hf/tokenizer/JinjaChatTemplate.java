@@ -36,12 +36,22 @@ public final class JinjaChatTemplate implements ChatTemplate {
         this.source = source;
         this.file = file;
         this.specialTokens = specialTokens;
-        // Jinja2's semantics where Jinjava offers a choice (operator precedence, whitespace control, Python-ish
-        // rendering of values); trim_blocks and lstrip_blocks as transformers sets them for chat templates.
+        // Jinja2's semantics where Jinjava offers a choice (operator precedence, whitespace control with
+        // {%- and {{-, iterating a dict yields its keys, Python-ish rendering of values, a single trailing
+        // newline dropped); trim_blocks and lstrip_blocks as transformers sets them for chat templates.
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
-                .withLegacyOverrides(LegacyOverrides.ALL)
+                .withLegacyOverrides(LegacyOverrides.newBuilder()
+                        .withUseNaturalOperatorPrecedence(true)
+                        .withParseWhitespaceControlStrictly(true)
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .withIterateOverMapKeys(true)
+                        .withUsePyishObjectMapper(true)
+                        .withKeepNullableLoopValues(true)
+                        .withHandleBackslashInQuotesOnly(true)
+                        .withDefaultKeepTrailingNewlineBehavior(true)
+                        .build())
                 .build();
         this.jinjava = new Jinjava(config);
         jinjava.registerFunction(new ELFunctionDefinition("", "raise_exception", JinjaChatTemplate.class,
@@ -102,12 +112,15 @@ public final class JinjaChatTemplate implements ChatTemplate {
         throw new TokenizerFileException(file, what + ": " + detail);
     }
 
+    /** The template's own message where it raised (Jinjava wraps it), else Jinjava's message and line. */
     private static String describe(TemplateError e) {
-        String message = e.getMessage();
-        int raised = message == null ? -1 : message.indexOf(RAISED);
-        if (raised >= 0) {
-            return message.substring(raised);
+        for (Throwable t = e.getException(); t != null; t = t.getCause()) {
+            String message = t.getMessage();
+            int raised = message == null ? -1 : message.indexOf(RAISED);
+            if (raised >= 0) {
+                return message.substring(raised);
+            }
         }
-        return "line " + e.getLineno() + ": " + message;
+        return "line " + e.getLineno() + ": " + e.getMessage();
     }
 }
