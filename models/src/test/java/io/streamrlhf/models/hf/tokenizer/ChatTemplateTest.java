@@ -100,6 +100,16 @@ class ChatTemplateTest {
     }
 
     @Test
+    void addBosAndEosTokenDecideTheSpecialTokensOfTheModelsOwnEncoding() throws IOException {
+        Gpt2TokenizerFolder.withConfig(dir, "{\"bos_token\": \"<|endoftext|>\", \"eos_token\": \"<|endoftext|>\", "
+                + "\"add_bos_token\": true, \"add_eos_token\": true}");
+        try (HfTokenizer tokenizer = HfTokenizer.load(dir)) {
+            assertThat(tokenizer.encode("Hello world", true)).containsExactly(50256, 15496, 995, 50256);
+            assertThat(tokenizer.encode("Hello world")).containsExactly(15496, 995);
+        }
+    }
+
+    @Test
     void aListOfNamedTemplatesOrAChatTemplateFileIsRead() throws IOException {
         Path named = Files.createDirectory(dir.resolve("named"));
         Gpt2TokenizerFolder.withConfig(named, "{\"eos_token\": \"<|endoftext|>\", \"chat_template\": ["
