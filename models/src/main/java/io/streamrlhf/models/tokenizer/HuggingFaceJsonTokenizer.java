@@ -82,8 +82,10 @@ public final class HuggingFaceJsonTokenizer implements Tokenizer, AutoCloseable 
         int eos = special(byToken, eosToken, "EOS", json);
         int pad = special(byToken, padToken, "PAD", json);
         try {
-            // addSpecialTokens=false: the Tokenizer contract encodes text only, BOS/EOS are the caller's.
-            HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(json, Map.of("addSpecialTokens", "false"));
+            // addSpecialTokens=false: the Tokenizer contract encodes text only, BOS/EOS are the caller's. DJL truncates
+            // (to 512 tokens) and pads unless told not to; a scorer must see the whole response, as HF encodes it.
+            HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(json, Map.of("addSpecialTokens", "false",
+                    "truncation", "false", "padding", "false"));
             return new HuggingFaceJsonTokenizer(hf, byId, byToken, bos, eos, pad);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load tokenizer file " + json, e);

@@ -61,6 +61,17 @@ class TokenizerTest {
     }
 
     @Test
+    void huggingFaceEncodesALongTextWhole() throws URISyntaxException {
+        Path file = Path.of(getClass().getResource("/tokenizer/tokenizer.json").toURI());
+        String text = String.join(" ", java.util.Collections.nCopies(400, "the sea is calm"));
+        try (HuggingFaceJsonTokenizer hf = HuggingFaceJsonTokenizer.load(file, "<bos>", "<eos>", "<pad>")) {
+            int[] ids = hf.encode(text);
+            assertThat(ids).as("1,600 words, no truncation").hasSize(1_600);
+            assertThat(ids[1_599]).isEqualTo(9);
+        }
+    }
+
+    @Test
     void huggingFaceRefusesAMissingSpecialToken() throws URISyntaxException {
         Path file = Path.of(getClass().getResource("/tokenizer/tokenizer.json").toURI());
         assertThatThrownBy(() -> HuggingFaceJsonTokenizer.load(file, "<s>", "<eos>", "<pad>"))
