@@ -37,7 +37,7 @@ public final class RotaryEmbedding {
 
     /** {@code x·cos + rotate_half(x)·sin} for {@code x (B, H, T, K)}. */
     public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
-        NDList halves = x.split(2, -1);  // 2 x (B, H, T, K/2)
+        NDList halves = x.split(2, x.getShape().dimension() - 1);  // 2 x (B, H, T, K/2)
         NDArray rotated = NDArrays.concat(new NDList(halves.get(1).neg(), halves.get(0)), -1);  // (B, H, T, K)
         return x.mul(cos).add(rotated.mul(sin));  // (B, H, T, K)
     }

@@ -222,10 +222,11 @@ public final class SafetensorsFile {
             if (t.dtype() == SafetensorsDtype.BF16) {
                 return widenBf16(manager, bytes, t.shape());
             }
-            // PyTorch wraps the mapped bytes without copying (from_blob); the conversion below copies them into
-            // memory PyTorch owns, so the wrapper is closed and the mapping may go.
+            // PyTorch wraps the mapped bytes without copying (from_blob); the copy below (a clone for F32, a
+            // conversion for F16) lives in memory PyTorch owns, so the wrapper is closed and the mapping may go.
+            // toType to the same type would alias the mapping, which is unmapped once the buffer is collected.
             try (NDArray onDisk = manager.create(bytes, t.shape(), t.dtype().dataType())) {
-                return onDisk.toType(DataType.FLOAT32, true);
+                return t.dtype() == SafetensorsDtype.F32 ? onDisk.duplicate() : onDisk.toType(DataType.FLOAT32, false);
             } finally {
                 Reference.reachabilityFence(bytes);
             }
