@@ -236,8 +236,8 @@ public final class SafetensorsFile {
     }
 
     /**
-     * BF16 to float32 in Java (a bfloat16 is the top half of a float32, so this is exact): DJL 0.36 cannot hand
-     * PyTorch a bfloat16 buffer.
+     * BF16 to float32 in Java (a bfloat16 is the top half of a float32, so this is exact): DJL 0.36's PyTorch engine
+     * aborts the process on bfloat16 conversions.
      */
     private static NDArray widenBf16(NDManager manager, ByteBuffer bytes, Shape shape) {
         int n = Math.toIntExact(shape.size());

@@ -21,8 +21,8 @@ import java.util.TreeMap;
 /**
  * Writes tensors as {@code save_pretrained} does: a compact JSON header with {@code {"format":"pt"}}
  * metadata first and the tensors sorted by name (one dtype per file, so this is safetensors' own order),
- * padded with spaces to a multiple of 8 bytes, then each tensor's little-endian bytes. Conversion to BF16 or
- * F16 is PyTorch's (round to nearest even, as {@code tensor.to(torch.bfloat16)}). The same tensors always give
+ * padded with spaces to a multiple of 8 bytes, then each tensor's little-endian bytes. Conversion to F16 is
+ * PyTorch's, to BF16 this class's; both round to nearest, ties to even, as {@code tensor.to(torch.bfloat16)}. The same tensors always give
  * the same bytes.
  */
 public final class SafetensorsWriter {
@@ -127,8 +127,8 @@ public final class SafetensorsWriter {
     }
 
     /**
-     * BF16 by hand: DJL 0.36 cannot copy a PyTorch bfloat16 tensor into a Java buffer (the process aborts), so
-     * the float32 values are rounded here the way PyTorch's {@code c10::BFloat16} does (to nearest, ties to
+     * BF16 by hand: DJL 0.36's PyTorch engine aborts the process when asked to convert to bfloat16, so the
+     * float32 values are rounded here the way PyTorch's {@code c10::BFloat16} does (to nearest, ties to
      * even; NaN stays NaN).
      */
     private static void writeBf16(OutputStream out, NDArray a) throws IOException {
