@@ -25,6 +25,17 @@ public final class HfFormatException extends RuntimeException {
         this.file = file;
     }
 
+    /**
+     * Refuses {@code setting} of {@code file} unless {@code ok}.
+     *
+     * @throws HfFormatException "{@code file}: {@code setting} {@code value} is not valid"
+     */
+    public static void require(Path file, boolean ok, String setting, Object value) {
+        if (!ok) {
+            throw new HfFormatException(file, setting + " " + value + " is not valid");
+        }
+    }
+
     /** The file the refusal concerns. */
     public Path file() {
         return file;

@@ -84,21 +84,15 @@ public record Gpt2Config(
                     + " / scale_attn_by_inverse_layer_idx " + c.scale_attn_by_inverse_layer_idx
                     + ": only the default attention scale 1/sqrt(head_dim) is implemented");
         }
-        require(file, c.vocab_size > 1, "vocab_size", c.vocab_size);
-        require(file, c.n_positions > 1, "n_positions", c.n_positions);
-        require(file, c.n_layer > 0, "n_layer", c.n_layer);
-        require(file, c.n_head > 0 && c.n_embd > 0 && c.n_embd % c.n_head == 0, "n_embd / n_head",
+        HfFormatException.require(file, c.vocab_size > 1, "vocab_size", c.vocab_size);
+        HfFormatException.require(file, c.n_positions > 1, "n_positions", c.n_positions);
+        HfFormatException.require(file, c.n_layer > 0, "n_layer", c.n_layer);
+        HfFormatException.require(file, c.n_head > 0 && c.n_embd > 0 && c.n_embd % c.n_head == 0, "n_embd / n_head",
                 c.n_embd + " / " + c.n_head);
-        require(file, c.n_inner == null || c.n_inner > 0, "n_inner", c.n_inner);
-        require(file, context <= c.n_positions, "n_positions (shorter than the context " + context + ")",
+        HfFormatException.require(file, c.n_inner == null || c.n_inner > 0, "n_inner", c.n_inner);
+        HfFormatException.require(file, context <= c.n_positions, "n_positions (shorter than the context " + context + ")",
                 c.n_positions);
         return c;
-    }
-
-    private static void require(Path file, boolean ok, String setting, Object value) {
-        if (!ok) {
-            throw new HfFormatException(file, setting + " " + value + " is not valid");
-        }
     }
 
     /** Width of one head (n_embd / n_head). */

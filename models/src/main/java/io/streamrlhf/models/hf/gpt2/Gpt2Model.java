@@ -1,18 +1,15 @@
 package io.streamrlhf.models.hf.gpt2;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
-import io.streamrlhf.models.hf.CausalLmBlock;
+import io.streamrlhf.models.hf.CausalLmBase;
 import io.streamrlhf.models.hf.HfKvCache;
 import io.streamrlhf.models.hf.NamedParameters;
 import io.streamrlhf.models.hf.safetensors.SafetensorsWeights;
@@ -35,14 +32,13 @@ import io.streamrlhf.models.transformer.TransformerLayer;
  * {@code transformer.} prefix (files saved from {@code GPT2Model}, such as openai-community/gpt2, lack it);
  * the causal-mask buffers {@code attn.bias} and {@code attn.masked_bias} of old files are skipped.
  */
-public final class Gpt2Model extends AbstractBlock implements CausalLmBlock {
+public final class Gpt2Model extends CausalLmBase {
 
     private static final byte VERSION = 1;
     private static final String PREFIX = "transformer.";
     private static final String LM_HEAD = "lm_head.weight";
 
     private final Gpt2Config config;
-    private final NamedParameters names = new NamedParameters();
     private final Parameter wte;
     private final Parameter wpe;
     private final Gpt2Layer[] layers;
@@ -51,8 +47,9 @@ public final class Gpt2Model extends AbstractBlock implements CausalLmBlock {
     private final Parameter lmHead;
 
     private Gpt2Model(Builder b) {
-        super(VERSION);
+        super(VERSION, b.config.vocab_size(), b.config.n_positions(), "n_positions");
         this.config = b.config;
+        NamedParameters names = namedParameters();
         int d = config.n_embd();
         wte = addParameter(names.add(PREFIX + "wte.weight", Parameter.Type.WEIGHT,
                 new Shape(config.vocab_size(), d)));
@@ -80,13 +77,8 @@ public final class Gpt2Model extends AbstractBlock implements CausalLmBlock {
     }
 
     @Override
-    public NamedParameters namedParameters() {
-        return names;
-    }
-
-    @Override
     public void loadWeights(SafetensorsWeights weights, NDManager manager) {
-        names.load(weights, manager,
+        namedParameters().load(weights, manager,
                 name -> name.startsWith(PREFIX) || name.startsWith("lm_head.") ? name : PREFIX + name,
                 name -> name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias")
                         || (lmHead == null && LM_HEAD.equals(name)));  // tied: the head is wte, as HF ties it
@@ -98,22 +90,9 @@ public final class Gpt2Model extends AbstractBlock implements CausalLmBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        return new NDList(forward(ps, inputs.get(0), null, 0, training));  // (B, T, V)
-    }
-
-    @Override
-    public NDArray forwardCached(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos) {
-        return forward(ps, tokens, cache, pos, false);  // (B, T, V)
-    }
-
-    private NDArray forward(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos, boolean training) {
+    protected NDArray forward(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos, boolean training) {
         long t = tokens.getShape().get(1);
-        if (pos + t > config.n_positions()) {
-            throw new IllegalArgumentException("positions up to " + (pos + t) + " exceed n_positions "
-                    + config.n_positions());
-        }
+        checkPositions(pos, t);
         NDManager m = tokens.getManager();
         NDArray positions = m.arange(pos, pos + (int) t, 1, DataType.INT64).expandDims(0);  // (1, T)
         NDArray x = Embedding.embedding(tokens, value(ps, wte, tokens, training), SparseFormat.DENSE)
@@ -127,16 +106,6 @@ public final class Gpt2Model extends AbstractBlock implements CausalLmBlock {
                 value(ps, lnBias, x, training), config.layer_norm_epsilon().floatValue()).singletonOrThrow();
         NDArray head = value(ps, lmHead != null ? lmHead : wte, x, training);  // (V, D)
         return TransformerLayer.linear(h, head, null);  // (B, T, V)
-    }
-
-    private static NDArray value(ParameterStore ps, Parameter p, NDArray like, boolean training) {
-        return ps.getValue(p, like.getDevice(), training);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape in = inputShapes[0];
-        return new Shape[] {new Shape(in.get(0), in.get(1), config.vocab_size())};
     }
 
     /** Builds a {@link Gpt2Model}. */

@@ -170,14 +170,14 @@ public record LlamaConfig(
             throw new HfFormatException(file, "sliding_window " + window + " is smaller than the context run ("
                     + run + "); sliding-window attention is not implemented");
         }
-        require(file, c.vocab_size > 1, "vocab_size", c.vocab_size);
-        require(file, c.num_hidden_layers > 0, "num_hidden_layers", c.num_hidden_layers);
-        require(file, c.num_attention_heads > 0 && c.num_key_value_heads > 0
+        HfFormatException.require(file, c.vocab_size > 1, "vocab_size", c.vocab_size);
+        HfFormatException.require(file, c.num_hidden_layers > 0, "num_hidden_layers", c.num_hidden_layers);
+        HfFormatException.require(file, c.num_attention_heads > 0 && c.num_key_value_heads > 0
                         && c.num_attention_heads % c.num_key_value_heads == 0,
                 "num_attention_heads / num_key_value_heads", c.num_attention_heads + " / " + c.num_key_value_heads);
-        require(file, c.head_dim > 0 && c.head_dim % 2 == 0, "head_dim", c.head_dim);
-        require(file, c.intermediate_size > 0, "intermediate_size", c.intermediate_size);
-        require(file, run <= c.max_position_embeddings, "max_position_embeddings (shorter than the context "
+        HfFormatException.require(file, c.head_dim > 0 && c.head_dim % 2 == 0, "head_dim", c.head_dim);
+        HfFormatException.require(file, c.intermediate_size > 0, "intermediate_size", c.intermediate_size);
+        HfFormatException.require(file, run <= c.max_position_embeddings, "max_position_embeddings (shorter than the context "
                 + run + ")", c.max_position_embeddings);
         return c;
     }
@@ -191,12 +191,6 @@ public record LlamaConfig(
         if (!"default".equals(name)) {
             throw new HfFormatException(file, field + " type " + name + " is not implemented (only the default"
                     + " rotary embedding)");
-        }
-    }
-
-    private static void require(Path file, boolean ok, String setting, Object value) {
-        if (!ok) {
-            throw new HfFormatException(file, setting + " " + value + " is not valid");
         }
     }
 

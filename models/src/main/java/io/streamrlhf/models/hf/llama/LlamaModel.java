@@ -1,16 +1,13 @@
 package io.streamrlhf.models.hf.llama;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
-import io.streamrlhf.models.hf.CausalLmBlock;
+import io.streamrlhf.models.hf.CausalLmBase;
 import io.streamrlhf.models.hf.HfKvCache;
 import io.streamrlhf.models.hf.NamedParameters;
 import io.streamrlhf.models.hf.safetensors.SafetensorsWeights;
@@ -33,13 +30,12 @@ import io.streamrlhf.models.transformer.TransformerLayer;
  * <p>Input {@code tokens (B, T)}; output {@code logits (B, T, V)}. The {@code rotary_emb.inv_freq} buffers of
  * old files are skipped (the frequencies are recomputed from {@code rope_theta}).
  */
-public final class LlamaModel extends AbstractBlock implements CausalLmBlock {
+public final class LlamaModel extends CausalLmBase {
 
     private static final byte VERSION = 1;
     private static final String LM_HEAD = "lm_head.weight";
 
     private final LlamaConfig config;
-    private final NamedParameters names = new NamedParameters();
     private final RotaryEmbedding rotary;
     private final Parameter embedTokens;
     private final LlamaLayer[] layers;
@@ -47,8 +43,9 @@ public final class LlamaModel extends AbstractBlock implements CausalLmBlock {
     private final Parameter lmHead;
 
     private LlamaModel(Builder b) {
-        super(VERSION);
+        super(VERSION, b.config.vocab_size(), b.config.max_position_embeddings(), "max_position_embeddings");
         this.config = b.config;
+        NamedParameters names = namedParameters();
         int d = config.hidden_size();
         rotary = new RotaryEmbedding(config.head_dim(), config.rope_theta());
         embedTokens = addParameter(names.add("model.embed_tokens.weight", Parameter.Type.WEIGHT,
@@ -74,13 +71,8 @@ public final class LlamaModel extends AbstractBlock implements CausalLmBlock {
     }
 
     @Override
-    public NamedParameters namedParameters() {
-        return names;
-    }
-
-    @Override
     public void loadWeights(SafetensorsWeights weights, NDManager manager) {
-        names.load(weights, manager, name -> name,
+        namedParameters().load(weights, manager, name -> name,
                 name -> name.endsWith("rotary_emb.inv_freq")
                         || (lmHead == null && LM_HEAD.equals(name)));  // tied: the head is the embedding
     }
@@ -92,22 +84,9 @@ public final class LlamaModel extends AbstractBlock implements CausalLmBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
-                                     PairList<String, Object> params) {
-        return new NDList(forward(ps, inputs.get(0), null, 0, training));  // (B, T, V)
-    }
-
-    @Override
-    public NDArray forwardCached(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos) {
-        return forward(ps, tokens, cache, pos, false);  // (B, T, V)
-    }
-
-    private NDArray forward(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos, boolean training) {
+    protected NDArray forward(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos, boolean training) {
         int t = Math.toIntExact(tokens.getShape().get(1));
-        if (pos + t > config.max_position_embeddings()) {
-            throw new IllegalArgumentException("positions up to " + (pos + t) + " exceed max_position_embeddings "
-                    + config.max_position_embeddings());
-        }
+        checkPositions(pos, t);
         NDArray[] cosSin = rotary.cosSin(tokens.getManager(), pos, t);  // 2 x (1, 1, T, K)
         NDArray x = Embedding.embedding(tokens, value(ps, embedTokens, tokens, training), SparseFormat.DENSE)
                 .singletonOrThrow();  // (B, T, D)
@@ -118,16 +97,6 @@ public final class LlamaModel extends AbstractBlock implements CausalLmBlock {
                 config.rms_norm_eps().floatValue());  // (B, T, D)
         NDArray head = value(ps, lmHead != null ? lmHead : embedTokens, x, training);  // (V, D)
         return TransformerLayer.linear(h, head, null);  // (B, T, V)
-    }
-
-    private static NDArray value(ParameterStore ps, Parameter p, NDArray like, boolean training) {
-        return ps.getValue(p, like.getDevice(), training);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape in = inputShapes[0];
-        return new Shape[] {new Shape(in.get(0), in.get(1), config.vocab_size())};
     }
 
     /** Builds a {@link LlamaModel}. */
