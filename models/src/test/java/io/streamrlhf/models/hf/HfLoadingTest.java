@@ -127,11 +127,28 @@ class HfLoadingTest {
     }
 
     @Test
+    void rotaryBuffersAndATiedModelsStoredHeadAreSkipped() throws IOException {
+        Path saved = TinyHfModels.write(tmp.resolve("saved"), Architecture.QWEN2.config(), 3, SafetensorsDtype.F32, 1);
+        Path old = tmp.resolve("old");
+        Files.createDirectories(old);
+        Files.copy(saved.resolve(HfModelConfig.FILE), old.resolve(HfModelConfig.FILE));
+        Map<String, NDArray> weights = readAll(saved);
+        weights.put("model.layers.0.self_attn.rotary_emb.inv_freq", manager.ones(new Shape(8)));
+        weights.put("lm_head.weight", weights.get("model.embed_tokens.weight"));
+        SafetensorsWriter.writeFolder(old, weights, SafetensorsDtype.F32, 1);
+        assertThat(logits(old)).containsExactly(logits(saved));
+    }
+
+    @Test
     void tiedModelBuildsNoLmHeadAndUntiedOneDoes() {
         assertThat(HfCausalLm.build(Architecture.QWEN2.config()).namedParameters().byName())
                 .doesNotContainKey("lm_head.weight")
                 .containsKeys("model.layers.0.self_attn.q_proj.bias", "model.layers.1.self_attn.v_proj.bias")
                 .doesNotContainKey("model.layers.0.self_attn.o_proj.bias");
+        LlamaConfig llamaWithBias = new LlamaConfig(null, null, 80, 32, 80, 2, 4, 2, null, null, 64, null, null,
+                null, null, null, null, true, null, null, null);
+        assertThat(HfCausalLm.build(llamaWithBias).namedParameters().byName())
+                .containsKeys("model.layers.0.self_attn.q_proj.bias", "model.layers.0.self_attn.o_proj.bias");
         Map<String, Parameter> mistral = HfCausalLm.build(Architecture.MISTRAL.config()).namedParameters().byName();
         assertThat(mistral).containsKey("lm_head.weight").doesNotContainKey("model.layers.0.self_attn.q_proj.bias");
         assertThat(HfCausalLm.build(Architecture.MISTRAL.config()).namedParameters()
