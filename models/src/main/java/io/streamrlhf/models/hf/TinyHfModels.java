@@ -1,0 +1,118 @@
+package io.streamrlhf.models.hf;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.hf.gpt2.Gpt2Config;
+import io.streamrlhf.models.hf.llama.LlamaConfig;
+import io.streamrlhf.models.hf.safetensors.SafetensorsDtype;
+import io.streamrlhf.models.hf.safetensors.SafetensorsWriter;
+import io.streamrlhf.models.transformer.SeededInitializer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes tiny random Hugging Face folders ({@code config.json} with transformers' field names and
+ * {@code model.safetensors}, or shards with an index) from a seed, for tests: the same arguments always give
+ * byte-identical files. Weights are drawn large enough that every tensor changes the logits (norm gains
+ * 1 + N(0, 0.1²), biases N(0, 0.1²), matrices N(0, 1/fan_in), embeddings N(0, 0.3²)), each from its own
+ * generator seeded by the model seed and the tensor's name.
+ *
+ * <p>Run from the command line: {@code TinyHfModels DIR gpt2|llama|qwen2|mistral SEED [f32|bf16|f16] [SHARDS]}.
+ */
+public final class TinyHfModels {
+
+    /** The tiny shapes, one per architecture. */
+    public enum Architecture {
+        /** GPT-2: vocab 96, 32 positions, d 48, 2 layers, 4 heads, tied. */
+        GPT2,
+        /** Llama: vocab 80, d 32, 2 layers, 4 heads over 2 KV heads, intermediate 80, untied. */
+        LLAMA,
+        /** Qwen2: vocab 128, d 64, 2 layers, 4 heads over 2 KV heads, q/k/v biases, rope_theta 1e6, tied. */
+        QWEN2,
+        /** Mistral: vocab 64, d 32, 2 layers, 4 heads over 1 KV head, intermediate 64, untied. */
+        MISTRAL;
+
+        /** The config this architecture's tiny folder gets. */
+        public HfModelConfig config() {
+            return switch (this) {
+                case GPT2 -> Gpt2Config.of(96, 32, 48, 2, 4, true);
+                case LLAMA -> LlamaConfig.of(LlamaConfig.Family.LLAMA, 80, 64, 32, 80, 2, 4, 2, 10000.0, false);
+                case QWEN2 -> LlamaConfig.of(LlamaConfig.Family.QWEN2, 128, 64, 64, 96, 2, 4, 2, 1_000_000.0, true);
+                case MISTRAL -> LlamaConfig.of(LlamaConfig.Family.MISTRAL, 64, 64, 32, 64, 2, 4, 1, 10000.0, false);
+            };
+        }
+    }
+
+    private TinyHfModels() {
+    }
+
+    /** Writes a single-file F32 folder. */
+    public static Path write(Path dir, Architecture architecture, long seed) throws IOException {
+        return write(dir, architecture.config(), seed, SafetensorsDtype.F32, 1);
+    }
+
+    /**
+     * Writes {@code config.json} and the weights of a random model of {@code config} into {@code dir}.
+     *
+     * @param dtype  the dtype on disk
+     * @param shards 1 for {@code model.safetensors}, more for shards and an index
+     * @return {@code dir}
+     */
+    public static Path write(Path dir, HfModelConfig config, long seed, SafetensorsDtype dtype, int shards)
+            throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(HfModelConfig.FILE),
+                new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
+        NamedParameters names = HfCausalLm.build(config).namedParameters();
+        boolean conv1d = config instanceof Gpt2Config;  // Conv1D weights are [in, out]
+        try (NDManager manager = ModelRuntime.init().newBaseManager()) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            for (Map.Entry<String, Parameter> e : names.byName().entrySet()) {
+                String name = e.getKey();
+                Shape shape = names.shape(name);
+                tensors.put(name, draw(manager, name, e.getValue().getType(), shape, conv1d, seed));
+            }
+            SafetensorsWriter.writeFolder(dir, tensors, dtype, shards);
+        }
+        return dir;
+    }
+
+    private static NDArray draw(NDManager manager, String name, Parameter.Type type, Shape shape, boolean conv1d,
+                                long seed) {
+        boolean embedding = name.endsWith("wte.weight") || name.endsWith("wpe.weight")
+                || name.endsWith("embed_tokens.weight");
+        double std;
+        if (type == Parameter.Type.GAMMA || type == Parameter.Type.BETA || type == Parameter.Type.BIAS) {
+            std = 0.1;
+        } else if (embedding) {
+            std = 0.3;
+        } else {
+            std = 1.0 / Math.sqrt(conv1d ? shape.get(0) : shape.get(1));
+        }
+        NDArray values = new SeededInitializer(seed * 1_000_003L + name.hashCode(), std)
+                .initialize(manager, shape, DataType.FLOAT32);
+        return type == Parameter.Type.GAMMA ? values.add(1.0f) : values;
+    }
+
+    /** {@code TinyHfModels DIR gpt2|llama|qwen2|mistral SEED [f32|bf16|f16] [SHARDS]}. */
+    public static void main(String[] args) throws IOException {
+        if (args.length < 3) {
+            System.err.println("usage: TinyHfModels DIR gpt2|llama|qwen2|mistral SEED [f32|bf16|f16] [SHARDS]");
+            System.exit(2);
+        }
+        ModelRuntime.init(1);
+        Architecture architecture = Architecture.valueOf(args[1].toUpperCase(java.util.Locale.ROOT));
+        SafetensorsDtype dtype = args.length > 3 ? SafetensorsDtype.valueOf(args[3].toUpperCase(java.util.Locale.ROOT))
+                : SafetensorsDtype.F32;
+        int shards = args.length > 4 ? Integer.parseInt(args[4]) : 1;
+        write(Path.of(args[0]), architecture.config(), Long.parseLong(args[2]), dtype, shards);
+    }
+}

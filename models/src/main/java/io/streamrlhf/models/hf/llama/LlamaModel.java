@@ -1,0 +1,123 @@
+package io.streamrlhf.models.hf.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Embedding;
+import ai.djl.training.ParameterStore;
+import io.streamrlhf.models.hf.CausalLmBase;
+import io.streamrlhf.models.hf.HfKvCache;
+import io.streamrlhf.models.hf.NamedParameters;
+import io.streamrlhf.models.hf.safetensors.SafetensorsWeights;
+import io.streamrlhf.models.transformer.TransformerLayer;
+
+/**
+ * {@code LlamaForCausalLM}, {@code Qwen2ForCausalLM} and {@code MistralForCausalLM}: token embeddings
+ * ({@code model.embed_tokens}), {@code num_hidden_layers} {@link LlamaLayer}s, a final RMSNorm
+ * ({@code model.norm}) and the output projection, the embedding itself when {@code tie_word_embeddings} or
+ * {@code lm_head.weight}.
+ *
+ * <table>
+ *   <caption>Dimension letters</caption>
+ *   <tr><td>B</td><td>batch</td></tr>
+ *   <tr><td>T</td><td>positions in this call</td></tr>
+ *   <tr><td>D</td><td>hidden_size</td></tr>
+ *   <tr><td>V</td><td>vocab_size</td></tr>
+ * </table>
+ *
+ * <p>Input {@code tokens (B, T)}; output {@code logits (B, T, V)}. The {@code rotary_emb.inv_freq} buffers of
+ * old files are skipped (the frequencies are recomputed from {@code rope_theta}).
+ */
+public final class LlamaModel extends CausalLmBase {
+
+    private static final byte VERSION = 1;
+    private static final String LM_HEAD = "lm_head.weight";
+
+    private final LlamaConfig config;
+    private final RotaryEmbedding rotary;
+    private final Parameter embedTokens;
+    private final LlamaLayer[] layers;
+    private final Parameter norm;
+    private final Parameter lmHead;
+
+    private LlamaModel(Builder b) {
+        super(VERSION, b.config.vocab_size(), b.config.max_position_embeddings(), "max_position_embeddings");
+        this.config = b.config;
+        NamedParameters names = namedParameters();
+        int d = config.hidden_size();
+        rotary = new RotaryEmbedding(config.head_dim(), config.rope_theta());
+        embedTokens = addParameter(names.add("model.embed_tokens.weight", Parameter.Type.WEIGHT,
+                new Shape(config.vocab_size(), d)));
+        layers = new LlamaLayer[config.num_hidden_layers()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = addChildBlock("layer" + l,
+                    LlamaLayer.builder().setConfig(config).setIndex(l).setNames(names).build());
+        }
+        norm = addParameter(names.add("model.norm.weight", Parameter.Type.GAMMA, new Shape(d)));
+        lmHead = config.tie_word_embeddings() ? null
+                : addParameter(names.add(LM_HEAD, Parameter.Type.WEIGHT, new Shape(config.vocab_size(), d)));
+    }
+
+    /** A builder; {@code setConfig} is required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The config this model was built from. */
+    public LlamaConfig config() {
+        return config;
+    }
+
+    @Override
+    public void loadWeights(SafetensorsWeights weights, NDManager manager) {
+        namedParameters().load(weights, manager, name -> name,
+                name -> name.endsWith("rotary_emb.inv_freq")
+                        || (lmHead == null && LM_HEAD.equals(name)));  // tied: the head is the embedding
+    }
+
+    @Override
+    public HfKvCache newCache(NDManager manager, int batch, int capacity) {
+        return new HfKvCache(manager, layers.length, batch, config.num_key_value_heads(), config.head_dim(),
+                capacity);
+    }
+
+    @Override
+    protected NDArray forward(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos, boolean training) {
+        int t = Math.toIntExact(tokens.getShape().get(1));
+        checkPositions(pos, t);
+        NDArray[] cosSin = rotary.cosSin(tokens.getManager(), pos, t);  // 2 x (1, 1, T, K)
+        NDArray x = Embedding.embedding(tokens, value(ps, embedTokens, tokens, training), SparseFormat.DENSE)
+                .singletonOrThrow();  // (B, T, D)
+        for (LlamaLayer layer : layers) {
+            x = layer.forward(ps, x, cosSin, cache, pos, training);  // (B, T, D)
+        }
+        NDArray h = LlamaLayer.rmsNorm(x, value(ps, norm, x, training),
+                config.rms_norm_eps().floatValue());  // (B, T, D)
+        NDArray head = value(ps, lmHead != null ? lmHead : embedTokens, x, training);  // (V, D)
+        return TransformerLayer.linear(h, head, null);  // (B, T, V)
+    }
+
+    /** Builds a {@link LlamaModel}. */
+    public static final class Builder {
+        private LlamaConfig config;
+
+        private Builder() {
+        }
+
+        /** The model's config (required). */
+        public Builder setConfig(LlamaConfig config) {
+            this.config = config;
+            return this;
+        }
+
+        /** Checks the settings and builds the model (parameters not yet loaded). */
+        public LlamaModel build() {
+            if (config == null) {
+                throw new IllegalArgumentException("LlamaModel: setConfig(...) is required");
+            }
+            return new LlamaModel(this);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package io.streamrlhf.models.hf.safetensors;
+
+import ai.djl.ndarray.NDArray;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Writes tensors as {@code save_pretrained} does: a compact JSON header with {@code {"format":"pt"}}
+ * metadata first and the tensors sorted by name (one dtype per file, so this is safetensors' own order),
+ * padded with spaces to a multiple of 8 bytes, then each tensor's little-endian bytes. Conversion to F16 is
+ * PyTorch's, to BF16 this class's; both round to nearest, ties to even, as {@code tensor.to(torch.bfloat16)}. The same tensors always give
+ * the same bytes.
+ */
+public final class SafetensorsWriter {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SafetensorsWriter() {
+    }
+
+    /**
+     * Writes {@code tensors} to {@code dir} as {@code model.safetensors} ({@code shards == 1}) or as
+     * {@code model-0000i-of-0000n.safetensors} files with {@code model.safetensors.index.json}
+     * ({@code shards > 1}); tensors go to shards in name order, in groups of nearly equal count.
+     */
+    public static void writeFolder(Path dir, Map<String, NDArray> tensors, SafetensorsDtype dtype, int shards)
+            throws IOException {
+        SortedMap<String, NDArray> sorted = new TreeMap<>(tensors);
+        if (shards < 1 || shards > sorted.size()) {
+            throw new IllegalArgumentException("shards must be in [1, " + sorted.size() + "], got " + shards);
+        }
+        Files.createDirectories(dir);
+        if (shards == 1) {
+            write(dir.resolve(SafetensorsWeights.SINGLE_FILE), sorted, dtype);
+            return;
+        }
+        List<String> names = new ArrayList<>(sorted.keySet());
+        ObjectNode weightMap = JSON.createObjectNode();
+        long totalSize = 0;
+        int from = 0;
+        for (int s = 0; s < shards; s++) {
+            int to = (int) ((long) names.size() * (s + 1) / shards);
+            String shardName = String.format("model-%05d-of-%05d.safetensors", s + 1, shards);
+            SortedMap<String, NDArray> part = new TreeMap<>();
+            for (String name : names.subList(from, to)) {
+                part.put(name, sorted.get(name));
+                weightMap.put(name, shardName);
+                totalSize += sorted.get(name).getShape().size() * dtype.bytes();
+            }
+            write(dir.resolve(shardName), part, dtype);
+            from = to;
+        }
+        ObjectNode index = JSON.createObjectNode();
+        index.putObject("metadata").put("total_size", totalSize);
+        index.set("weight_map", weightMap);
+        Files.writeString(dir.resolve(SafetensorsWeights.INDEX_FILE),
+                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(index) + "\n");
+    }
+
+    /** Writes {@code tensors} (any float type; converted to {@code dtype}) to one file, sorted by name. */
+    public static void write(Path file, Map<String, NDArray> tensors, SafetensorsDtype dtype) throws IOException {
+        SortedMap<String, NDArray> sorted = new TreeMap<>(tensors);
+        ObjectNode header = JSON.createObjectNode();
+        header.putObject(SafetensorsFile.METADATA).put("format", "pt");
+        long offset = 0;
+        for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
+            long length = e.getValue().getShape().size() * dtype.bytes();
+            ObjectNode entry = header.putObject(e.getKey());
+            entry.put("dtype", dtype.name());
+            ArrayNode shape = entry.putArray("shape");
+            for (long d : e.getValue().getShape().getShape()) {
+                shape.add(d);
+            }
+            entry.putArray("data_offsets").add(offset).add(offset + length);
+            offset += length;
+        }
+        byte[] json = JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8;  // safetensors: "Force alignment to 8 bytes."
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+            out.write(json);
+            for (int i = json.length; i < padded; i++) {
+                out.write(' ');
+            }
+            for (NDArray a : sorted.values()) {
+                writeData(out, a, dtype);
+            }
+        }
+    }
+
+    private static void writeData(OutputStream out, NDArray a, SafetensorsDtype dtype) throws IOException {
+        if (dtype == SafetensorsDtype.BF16) {
+            writeBf16(out, a);
+            return;
+        }
+        NDArray converted = a.toType(dtype.dataType(), false);
+        try {
+            ByteBuffer bytes = converted.toByteBuffer().order(ByteOrder.nativeOrder());
+            if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+                throw new IOException("safetensors data is little-endian; this host is not");
+            }
+            byte[] chunk = new byte[1 << 16];
+            while (bytes.hasRemaining()) {
+                int n = Math.min(chunk.length, bytes.remaining());
+                bytes.get(chunk, 0, n);
+                out.write(chunk, 0, n);
+            }
+        } finally {
+            if (converted != a) {
+                converted.close();
+            }
+        }
+    }
+
+    /**
+     * BF16 by hand: DJL 0.36's PyTorch engine aborts the process when asked to convert to bfloat16, so the
+     * float32 values are rounded here the way PyTorch's {@code c10::BFloat16} does (to nearest, ties to
+     * even; NaN stays NaN).
+     */
+    private static void writeBf16(OutputStream out, NDArray a) throws IOException {
+        float[] values = a.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+        ByteBuffer bytes = ByteBuffer.allocate(2 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            bytes.putShort(bf16Bits(v));
+        }
+        out.write(bytes.array());
+    }
+
+    /** The bfloat16 nearest to {@code v} (ties to even), as its 16 bits. */
+    static short bf16Bits(float v) {
+        if (Float.isNaN(v)) {
+            return (short) 0x7FC0;
+        }
+        int bits = Float.floatToRawIntBits(v);
+        int rounding = 0x7FFF + ((bits >>> 16) & 1);
+        return (short) ((bits + rounding) >>> 16);
+    }
+}
