@@ -33,6 +33,7 @@ import picocli.CommandLine.HelpCommand;
                 ScoreCommand.class,
                 LearnCommand.class,
                 TrainRmCommand.class,
+                ModelCommand.class,
                 ReplayCommand.class,
                 BenchCommand.class,
                 HelpCommand.class})
