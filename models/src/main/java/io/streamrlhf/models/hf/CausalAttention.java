@@ -28,6 +28,14 @@ public final class CausalAttention {
      * {@code [0, S - T + i]}, which is the causal mask of a full forward (S = T) and of a cached step.
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v) {
+        return attend(q, k, v, null);
+    }
+
+    /**
+     * As {@link #attend(NDArray, NDArray, NDArray)}, with {@code keyBias (B, 1, 1, S)} added to every query's
+     * scores (0 for a real key, a large negative number for a padding key); null for none.
+     */
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray keyBias) {
         Shape qs = q.getShape();
         long b = qs.get(0);
         long h = qs.get(1);
@@ -43,6 +51,9 @@ public final class CausalAttention {
         NDArray scores = scaled.matMul(k.transpose(0, 1, 3, 2));  // (B, H, T, S)
         if (t > 1) {
             scores = scores.add(causalBias(q, (int) t, (int) s));  // (B, H, T, S)
+        }
+        if (keyBias != null) {
+            scores = scores.add(keyBias);  // (B, H, T, S)
         }
         return scores.softmax(-1).matMul(v);  // (B, H, T, K)
     }

@@ -2,6 +2,8 @@ package io.streamrlhf.models.hf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
@@ -10,7 +12,11 @@ import ai.djl.util.PairList;
 
 /**
  * What the architectures' top blocks share: the table of parameters by checkpoint name, the plain and cached
- * entry points (both run {@link #forward}), the position limit and the output shape (B, T, V).
+ * entry points (both run {@link #forward}), the attention mask of a left-padded batch turned into position ids
+ * and a key bias, the position limit and the output shape (B, T, V).
+ *
+ * <p>The block's {@code forward} takes {@code tokens (B, T)} and optionally, as a second input, the
+ * {@code attention_mask (B, T)} (1 for a real token, 0 for left padding), as transformers takes them.
  */
 public abstract class CausalLmBase extends AbstractBlock implements CausalLmBlock {
 
@@ -38,20 +44,61 @@ public abstract class CausalLmBase extends AbstractBlock implements CausalLmBloc
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
-        return new NDList(forward(ps, inputs.get(0), null, 0, training));  // (B, T, V)
+        NDArray attentionMask = inputs.size() > 1 ? inputs.get(1) : null;  // (B, T)
+        return new NDList(masked(ps, inputs.get(0), attentionMask, null, 0, training));  // (B, T, V)
     }
 
     @Override
     public NDArray forwardCached(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos) {
-        return forward(ps, tokens, cache, pos, false);  // (B, T, V)
+        return masked(ps, tokens, null, cache, pos, false);  // (B, T, V)
+    }
+
+    @Override
+    public NDArray forwardCached(ParameterStore ps, NDArray tokens, NDArray attentionMask, HfKvCache cache,
+                                 int pos) {
+        return masked(ps, tokens, attentionMask, cache, pos, false);  // (B, T, V)
     }
 
     /**
-     * Logits (B, T, V) of {@code tokens (B, T)} at positions {@code [pos, pos + T)}; with a cache, attending
-     * over the cached positions and writing this call's keys and values into it.
+     * Turns {@code attentionMask (B, pos + T)} into this call's position ids and key bias, as transformers does
+     * for a left-padded batch: {@code position_ids = cumsum(mask) - 1} clamped at 0 (a row's first real token
+     * is at position 0), and padding keys masked for every query. Without a mask, positions are
+     * {@code [pos, pos + T)} for every row and no key is masked.
      */
-    protected abstract NDArray forward(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos,
-                                       boolean training);
+    private NDArray masked(ParameterStore ps, NDArray tokens, NDArray attentionMask, HfKvCache cache, int pos,
+                           boolean training) {
+        Shape ts = tokens.getShape();
+        long b = ts.get(0);
+        long t = ts.get(1);
+        checkPositions(pos, t);
+        if (attentionMask == null) {
+            return forward(ps, tokens, null, null, cache, pos, training);  // (B, T, V)
+        }
+        Shape ms = attentionMask.getShape();
+        if (ms.dimension() != 2 || ms.get(0) != b || ms.get(1) != pos + t) {
+            throw new IllegalArgumentException("attention mask " + ms + " does not cover the " + (pos + t)
+                    + " positions of " + b + " rows (cached " + pos + " plus " + t + ")");
+        }
+        NDArray mask = attentionMask.toType(DataType.INT64, false);  // (B, S)
+        NDArray positionIds = mask.cumSum(1).sub(1).maximum(0)
+                .get(new NDIndex().addAllDim().addSliceDim(pos, pos + t));  // (B, T)
+        // transformers' additive mask: the dtype's lowest value, finite, so that a padding query, which sees
+        // only padding keys, still gets a finite softmax (a NaN there would reach real rows through 0 · NaN)
+        NDArray keyBias = mask.toType(DataType.FLOAT32, false).sub(1).mul(Float.MAX_VALUE)
+                .reshape(b, 1, 1, pos + t);  // (B, 1, 1, S)
+        return forward(ps, tokens, positionIds, keyBias, cache, pos, training);  // (B, T, V)
+    }
+
+    /**
+     * Logits (B, T, V) of {@code tokens (B, T)}; with a cache, attending over the cached positions and writing
+     * this call's keys and values into it.
+     *
+     * @param positionIds per-row positions (B, T), or null for {@code [pos, pos + T)} in every row
+     * @param keyBias     (B, 1, 1, S) added to the attention scores (padding keys), or null for none
+     * @param pos         the cache slot of this call's first token (and its position when positionIds is null)
+     */
+    protected abstract NDArray forward(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
+                                       HfKvCache cache, int pos, boolean training);
 
     /** Refuses positions beyond the config's limit. */
     protected void checkPositions(int pos, long t) {

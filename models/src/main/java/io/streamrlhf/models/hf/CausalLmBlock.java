@@ -8,7 +8,9 @@ import io.streamrlhf.models.hf.safetensors.SafetensorsWeights;
 
 /**
  * A decoder-only language model built from a Hugging Face config. {@code forward} takes
- * {@code tokens (B, T)} and returns {@code logits (B, T, V)} for positions {@code [0, T)}.
+ * {@code tokens (B, T)} and returns {@code logits (B, T, V)} for positions {@code [0, T)}; with a second input,
+ * the {@code attention_mask (B, T)} of a left-padded batch, each row's positions start at its first real token
+ * and padding is never attended to.
  */
 public interface CausalLmBlock extends Block {
 
@@ -33,4 +35,14 @@ public interface CausalLmBlock extends Block {
      * @return logits (B, T, V)
      */
     NDArray forwardCached(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos);
+
+    /**
+     * As {@link #forwardCached(ParameterStore, NDArray, HfKvCache, int)} for a left-padded batch:
+     * {@code attentionMask (B, pos + T)} marks the real tokens (1) and the padding (0) of every position so far,
+     * cached and this call's; each row's positions count from its first real token and no query attends to
+     * padding.
+     *
+     * @return logits (B, T, V)
+     */
+    NDArray forwardCached(ParameterStore ps, NDArray tokens, NDArray attentionMask, HfKvCache cache, int pos);
 }

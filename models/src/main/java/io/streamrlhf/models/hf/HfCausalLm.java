@@ -115,6 +115,18 @@ public final class HfCausalLm implements AutoCloseable {
         }
     }
 
+    /**
+     * Logits (B, T, V) of a left-padded batch {@code tokens (B, T)} with its {@code attentionMask (B, T)} (1 for a
+     * real token, 0 for padding): each row's positions start at 0 at its first real token, and padding is never
+     * attended to, so a row's logits at its real positions are those of the row run alone.
+     */
+    public NDArray logits(NDArray tokens, NDArray attentionMask) {
+        try (NoGrad ignored = NoGrad.enter()) {
+            return block.forward(parameterStore, new NDList(tokens, attentionMask), false)
+                    .singletonOrThrow();  // (B, T, V)
+        }
+    }
+
     /** An empty KV cache in {@code manager} for {@code batch} rows and {@code capacity} positions. */
     public HfKvCache newCache(NDManager cacheManager, int batch, int capacity) {
         return block.newCache(cacheManager, batch, capacity);
@@ -127,6 +139,17 @@ public final class HfCausalLm implements AutoCloseable {
     public NDArray logits(NDArray tokens, HfKvCache cache, int pos) {
         try (NoGrad ignored = NoGrad.enter()) {
             return block.forwardCached(parameterStore, tokens, cache, pos);  // (B, T, V)
+        }
+    }
+
+    /**
+     * The cached forward of a left-padded batch: {@code attentionMask (B, pos + T)} covers the {@code pos}
+     * cached positions and this call's T (as transformers' {@code generate} extends it each step); padding is
+     * never attended to and each row's positions count from its first real token.
+     */
+    public NDArray logits(NDArray tokens, NDArray attentionMask, HfKvCache cache, int pos) {
+        try (NoGrad ignored = NoGrad.enter()) {
+            return block.forwardCached(parameterStore, tokens, attentionMask, cache, pos);  // (B, T, V)
         }
     }
 

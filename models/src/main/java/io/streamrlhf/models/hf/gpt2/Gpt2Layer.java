@@ -96,6 +96,16 @@ public final class Gpt2Layer extends AbstractBlock {
      * @return (B, T, D)
      */
     public NDArray forward(ParameterStore ps, NDArray x, HfKvCache cache, int pos, boolean training) {
+        return forward(ps, x, null, cache, pos, training);
+    }
+
+    /**
+     * As {@link #forward(ParameterStore, NDArray, HfKvCache, int, boolean)}, with {@code keyBias (B, 1, 1, S)}
+     * masking padding keys (see {@link CausalAttention#attend(NDArray, NDArray, NDArray, NDArray)}); null for
+     * none.
+     */
+    public NDArray forward(ParameterStore ps, NDArray x, NDArray keyBias, HfKvCache cache, int pos,
+                           boolean training) {
         Shape s = x.getShape();
         long b = s.get(0);
         long t = s.get(1);
@@ -113,7 +123,7 @@ public final class Gpt2Layer extends AbstractBlock {
             k = kv[0];  // (B, H, S, K)
             v = kv[1];  // (B, H, S, K)
         }
-        NDArray attended = CausalAttention.attend(heads3[0], k, v);  // (B, H, T, K)
+        NDArray attended = CausalAttention.attend(heads3[0], k, v, keyBias);  // (B, H, T, K)
         NDArray merged = attended.transpose(0, 2, 1, 3).reshape(b, t, dModel);  // (B, T, D)
         NDArray y = x.add(conv1d(ps, merged, attnProjWeight, attnProjBias, training));  // (B, T, D)
         NDArray m = layerNorm(ps, y, ln2Weight, ln2Bias, training);  // (B, T, D)

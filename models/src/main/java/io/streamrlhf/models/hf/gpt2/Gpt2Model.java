@@ -90,17 +90,18 @@ public final class Gpt2Model extends CausalLmBase {
     }
 
     @Override
-    protected NDArray forward(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos, boolean training) {
+    protected NDArray forward(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
+                              HfKvCache cache, int pos, boolean training) {
         long t = tokens.getShape().get(1);
-        checkPositions(pos, t);
         NDManager m = tokens.getManager();
-        NDArray positions = m.arange(pos, pos + (int) t, 1, DataType.INT64).expandDims(0);  // (1, T)
+        NDArray positions = positionIds != null ? positionIds  // (B, T)
+                : m.arange(pos, pos + (int) t, 1, DataType.INT64).expandDims(0);  // (1, T)
         NDArray x = Embedding.embedding(tokens, value(ps, wte, tokens, training), SparseFormat.DENSE)
                 .singletonOrThrow()  // (B, T, D)
                 .add(Embedding.embedding(positions, value(ps, wpe, tokens, training), SparseFormat.DENSE)
                         .singletonOrThrow());  // (B, T, D)
         for (Gpt2Layer layer : layers) {
-            x = layer.forward(ps, x, cache, pos, training);  // (B, T, D)
+            x = layer.forward(ps, x, keyBias, cache, pos, training);  // (B, T, D)
         }
         NDArray h = LayerNorm.layerNorm(x, new Shape(config.n_embd()), value(ps, lnWeight, x, training),
                 value(ps, lnBias, x, training), config.layer_norm_epsilon().floatValue()).singletonOrThrow();

@@ -98,7 +98,7 @@ public final class LlamaLayer extends AbstractBlock {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
         NDArray x = inputs.get(0);  // (B, T, D)
-        NDArray[] cosSin = {inputs.get(1), inputs.get(2)};  // 2 x (1, 1, T, K)
+        NDArray[] cosSin = {inputs.get(1), inputs.get(2)};  // 2 x (1 or B, 1, T, K)
         return new NDList(forward(ps, x, cosSin, null, 0, training));  // (B, T, D)
     }
 
@@ -111,6 +111,16 @@ public final class LlamaLayer extends AbstractBlock {
      */
     public NDArray forward(ParameterStore ps, NDArray x, NDArray[] cosSin, HfKvCache cache, int pos,
                            boolean training) {
+        return forward(ps, x, cosSin, null, cache, pos, training);
+    }
+
+    /**
+     * As {@link #forward(ParameterStore, NDArray, NDArray[], HfKvCache, int, boolean)}, with per-row rotary
+     * {@code cos} and {@code sin} (each (1 or B, 1, T, K)) and {@code keyBias (B, 1, 1, S)} masking padding
+     * keys (see {@link CausalAttention#attend(NDArray, NDArray, NDArray, NDArray)}); null for none.
+     */
+    public NDArray forward(ParameterStore ps, NDArray x, NDArray[] cosSin, NDArray keyBias, HfKvCache cache,
+                           int pos, boolean training) {
         Shape s = x.getShape();
         long b = s.get(0);
         long t = s.get(1);
@@ -125,7 +135,7 @@ public final class LlamaLayer extends AbstractBlock {
             k = kv[0];  // (B, Hkv, S, K)
             v = kv[1];  // (B, Hkv, S, K)
         }
-        NDArray attended = CausalAttention.attend(q, k, v);  // (B, H, T, K)
+        NDArray attended = CausalAttention.attend(q, k, v, keyBias);  // (B, H, T, K)
         NDArray merged = attended.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim);  // (B, T, H*K)
         NDArray y = x.add(linear(ps, merged, oWeight, oBias, training));  // (B, T, D)
         NDArray m = rmsNorm(y, value(ps, postNorm, y, training), eps);  // (B, T, D)

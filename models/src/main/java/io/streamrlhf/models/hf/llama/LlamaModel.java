@@ -84,14 +84,15 @@ public final class LlamaModel extends CausalLmBase {
     }
 
     @Override
-    protected NDArray forward(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos, boolean training) {
+    protected NDArray forward(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
+                              HfKvCache cache, int pos, boolean training) {
         int t = Math.toIntExact(tokens.getShape().get(1));
-        checkPositions(pos, t);
-        NDArray[] cosSin = rotary.cosSin(tokens.getManager(), pos, t);  // 2 x (1, 1, T, K)
+        NDArray[] cosSin = positionIds != null ? rotary.cosSin(positionIds)  // 2 x (B, 1, T, K)
+                : rotary.cosSin(tokens.getManager(), pos, t);  // 2 x (1, 1, T, K)
         NDArray x = Embedding.embedding(tokens, value(ps, embedTokens, tokens, training), SparseFormat.DENSE)
                 .singletonOrThrow();  // (B, T, D)
         for (LlamaLayer layer : layers) {
-            x = layer.forward(ps, x, cosSin, cache, pos, training);  // (B, T, D)
+            x = layer.forward(ps, x, cosSin, keyBias, cache, pos, training);  // (B, T, D)
         }
         NDArray h = LlamaLayer.rmsNorm(x, value(ps, norm, x, training),
                 config.rms_norm_eps().floatValue());  // (B, T, D)

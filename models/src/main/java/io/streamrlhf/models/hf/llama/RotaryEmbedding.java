@@ -35,6 +35,21 @@ public final class RotaryEmbedding {
         return new NDArray[] {angles.cos(), angles.sin()};
     }
 
+    /**
+     * {@code cos} and {@code sin}, each (B, 1, T, K), for per-row {@code positionIds (B, T)} (a left-padded
+     * batch's positions, counted from each row's first real token).
+     */
+    public NDArray[] cosSin(NDArray positionIds) {
+        Shape s = positionIds.getShape();
+        int half = inverseFrequencies.length;
+        NDArray positions = positionIds.toType(DataType.FLOAT32, false).reshape(s.get(0), s.get(1), 1);  // (B, T, 1)
+        NDArray freqs = positions.mul(positionIds.getManager()
+                .create(inverseFrequencies, new Shape(1, 1, half)));  // (B, T, K/2)
+        NDArray angles = NDArrays.concat(new NDList(freqs, freqs), -1)
+                .reshape(s.get(0), 1, s.get(1), 2L * half);  // (B, 1, T, K)
+        return new NDArray[] {angles.cos(), angles.sin()};
+    }
+
     /** {@code x·cos + rotate_half(x)·sin} for {@code x (B, H, T, K)}. */
     public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
         NDList halves = x.split(2, x.getShape().dimension() - 1);  // 2 x (B, H, T, K/2)
