@@ -12,13 +12,18 @@ import ai.djl.util.PairList;
 
 /**
  * What the architectures' top blocks share: the table of parameters by checkpoint name, the plain and cached
- * entry points (both run {@link #forward}), the attention mask of a left-padded batch turned into position ids
- * and a key bias, the position limit and the output shape (B, T, V).
+ * entry points (both run {@link #forward}), the final hidden states without the output projection
+ * ({@link #hiddenStates}), the attention mask of a left-padded batch turned into position ids and a key bias,
+ * the position limit and the output shape (B, T, V), or (B, T, N) for a sequence-classification block whose
+ * output projection is the {@value #SCORE_WEIGHT} head of N labels.
  *
  * <p>The block's {@code forward} takes {@code tokens (B, T)} and optionally, as a second input, the
  * {@code attention_mask (B, T)} (1 for a real token, 0 for left padding), as transformers takes them.
  */
 public abstract class CausalLmBase extends AbstractBlock implements CausalLmBlock {
+
+    /** The score head of transformers' {@code *ForSequenceClassification} classes, (num_labels, D). */
+    public static final String SCORE_WEIGHT = "score.weight";
 
     private final NamedParameters names = new NamedParameters();
     private final int vocabSize;
@@ -26,6 +31,7 @@ public abstract class CausalLmBase extends AbstractBlock implements CausalLmBloc
     private final String positionsSetting;
 
     /**
+     * @param vocabSize        the width of the output projection (V, or the score head's labels)
      * @param positions        the most positions the model runs
      * @param positionsSetting the config field that sets them, for messages
      */
@@ -45,18 +51,27 @@ public abstract class CausalLmBase extends AbstractBlock implements CausalLmBloc
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
         NDArray attentionMask = inputs.size() > 1 ? inputs.get(1) : null;  // (B, T)
-        return new NDList(masked(ps, inputs.get(0), attentionMask, null, 0, training));  // (B, T, V)
+        return new NDList(masked(ps, inputs.get(0), attentionMask, null, 0, training, false));  // (B, T, V)
+    }
+
+    /**
+     * The final hidden states (B, T, D) of {@code tokens (B, T)}, after the final norm and before the output
+     * projection (what transformers' base model returns); {@code attentionMask (B, T)} of a left-padded batch,
+     * or null, as in {@link #forward}.
+     */
+    public NDArray hiddenStates(ParameterStore ps, NDArray tokens, NDArray attentionMask, boolean training) {
+        return masked(ps, tokens, attentionMask, null, 0, training, true);  // (B, T, D)
     }
 
     @Override
     public NDArray forwardCached(ParameterStore ps, NDArray tokens, HfKvCache cache, int pos) {
-        return masked(ps, tokens, null, cache, pos, false);  // (B, T, V)
+        return masked(ps, tokens, null, cache, pos, false, false);  // (B, T, V)
     }
 
     @Override
     public NDArray forwardCached(ParameterStore ps, NDArray tokens, NDArray attentionMask, HfKvCache cache,
                                  int pos) {
-        return masked(ps, tokens, attentionMask, cache, pos, false);  // (B, T, V)
+        return masked(ps, tokens, attentionMask, cache, pos, false, false);  // (B, T, V)
     }
 
     /**
@@ -66,13 +81,13 @@ public abstract class CausalLmBase extends AbstractBlock implements CausalLmBloc
      * {@code [pos, pos + T)} for every row and no key is masked.
      */
     private NDArray masked(ParameterStore ps, NDArray tokens, NDArray attentionMask, HfKvCache cache, int pos,
-                           boolean training) {
+                           boolean training, boolean hiddenOnly) {
         Shape ts = tokens.getShape();
         long b = ts.get(0);
         long t = ts.get(1);
         checkPositions(pos, t);
         if (attentionMask == null) {
-            return forward(ps, tokens, null, null, cache, pos, training);  // (B, T, V)
+            return run(ps, tokens, null, null, cache, pos, training, hiddenOnly);  // (B, T, V)
         }
         Shape ms = attentionMask.getShape();
         if (ms.dimension() != 2 || ms.get(0) != b || ms.get(1) != pos + t) {
@@ -86,7 +101,13 @@ public abstract class CausalLmBase extends AbstractBlock implements CausalLmBloc
         // only padding keys, still gets a finite softmax (a NaN there would reach real rows through 0 · NaN)
         NDArray keyBias = mask.toType(DataType.FLOAT32, false).sub(1).mul(Float.MAX_VALUE)
                 .reshape(b, 1, 1, pos + t);  // (B, 1, 1, S)
-        return forward(ps, tokens, positionIds, keyBias, cache, pos, training);  // (B, T, V)
+        return run(ps, tokens, positionIds, keyBias, cache, pos, training, hiddenOnly);  // (B, T, V)
+    }
+
+    private NDArray run(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias, HfKvCache cache,
+                        int pos, boolean training, boolean hiddenOnly) {
+        return hiddenOnly ? hidden(ps, tokens, positionIds, keyBias, cache, pos, training)  // (B, T, D)
+                : forward(ps, tokens, positionIds, keyBias, cache, pos, training);  // (B, T, V)
     }
 
     /**
@@ -99,6 +120,13 @@ public abstract class CausalLmBase extends AbstractBlock implements CausalLmBloc
      */
     protected abstract NDArray forward(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
                                        HfKvCache cache, int pos, boolean training);
+
+    /**
+     * The final hidden states (B, T, D) after the final norm, as {@link #forward} computes them before its output
+     * projection; the parameters are those of {@link #forward}.
+     */
+    protected abstract NDArray hidden(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
+                                      HfKvCache cache, int pos, boolean training);
 
     /** Refuses positions beyond the config's limit. */
     protected void checkPositions(int pos, long t) {

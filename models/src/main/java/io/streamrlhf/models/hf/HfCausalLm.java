@@ -56,6 +56,17 @@ public final class HfCausalLm implements AutoCloseable {
      */
     public static HfCausalLm load(Path dir, int context, Device device) {
         HfModelConfig config = HfModelConfig.read(dir, context);
+        CausalLmBlock block = build(config);
+        return new HfCausalLm(dir, config, block, loadWeights(dir, block, device));
+    }
+
+    /**
+     * Loads the folder's safetensors weights into {@code block}, in a new base manager on {@code device} that the
+     * caller owns.
+     *
+     * @throws HfFormatException naming the file (a pickle instead of safetensors) or tensor refused
+     */
+    static NDManager loadWeights(Path dir, CausalLmBlock block, Device device) {
         if (!SafetensorsWeights.present(dir)) {
             for (String pickle : new String[] {"pytorch_model.bin.index.json", "pytorch_model.bin"}) {
                 if (Files.exists(dir.resolve(pickle))) {
@@ -66,7 +77,6 @@ public final class HfCausalLm implements AutoCloseable {
             }
         }
         SafetensorsWeights weights = SafetensorsWeights.open(dir);
-        CausalLmBlock block = build(config);
         NDManager manager = ModelRuntime.init().newBaseManager(device);
         try {
             block.loadWeights(weights, manager);
@@ -74,7 +84,7 @@ public final class HfCausalLm implements AutoCloseable {
             manager.close();
             throw e;
         }
-        return new HfCausalLm(dir, config, block, manager);
+        return manager;
     }
 
     /** The block for {@code config}, parameters declared but not loaded. */

@@ -51,6 +51,16 @@ public interface HfModelConfig {
      */
     static HfModelConfig read(Path dir, int context) {
         Path file = dir.resolve(FILE);
+        JsonNode root = readJson(file);
+        return fromJson(file, root, architectureOf(file, root), context);
+    }
+
+    /**
+     * {@code file} as a JSON object.
+     *
+     * @throws HfFormatException naming the file when it is missing, unreadable or not an object
+     */
+    static JsonNode readJson(Path file) {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(Files.readString(file));
@@ -60,19 +70,31 @@ public interface HfModelConfig {
         if (root == null || !root.isObject()) {
             throw new HfFormatException(file, "not a JSON object");
         }
-        String architecture = architectureOf(file, root);
+        return root;
+    }
+
+    /**
+     * The causal-LM config record of {@code architecture} read from {@code root} (the contents of {@code file}).
+     *
+     * @throws HfFormatException as {@link #read(Path, int)}
+     */
+    static HfModelConfig fromJson(Path file, JsonNode root, String architecture, int context) {
         if (Gpt2Config.ARCHITECTURE.equals(architecture)) {
             return Gpt2Config.fromJson(file, root, context);
         }
         if (LlamaConfig.Family.of(architecture) != null) {
             return LlamaConfig.fromJson(file, root, context);
         }
+        if (HfRewardModel.backboneArchitecture(architecture) != null) {
+            throw new HfFormatException(file, "architectures [" + architecture + "] is a reward model (sequence"
+                    + " classification), not a causal LM: load it with HfRewardModel");
+        }
         throw new HfFormatException(file, "architectures [" + architecture + "] is not supported (supported: "
                 + Gpt2Config.ARCHITECTURE + ", " + LlamaConfig.Family.names() + ")");
     }
 
     /** {@code architectures[0]}; a config without the list is refused (it names no model class to build). */
-    private static String architectureOf(Path file, JsonNode root) {
+    static String architectureOf(Path file, JsonNode root) {
         JsonNode list = root.get("architectures");
         if (list == null || !list.isArray() || list.isEmpty()) {
             throw new HfFormatException(file, "architectures is missing; it names the model class to build");

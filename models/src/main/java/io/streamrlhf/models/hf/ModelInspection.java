@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.hf.tokenizer.HfTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,11 +16,14 @@ import java.util.List;
 
 /**
  * What a model folder makes of one sequence: its token ids, their strings, and the log-probability the model gives
- * each next token — the first check that a folder loads as intended ({@code rlhf model inspect}).
+ * each next token — the first check that a folder loads as intended ({@code rlhf model inspect}). A reward folder
+ * ({@link HfRewardModel}) gives the reward of the whole sequence and no log-probs: it has no next-token
+ * distribution.
  *
  * @param ids      the sequence's token ids
  * @param tokens   each id's token string, or null where the folder has no {@code tokenizer.json}
- * @param logprobs {@code logprobs[i]} is the log-probability of {@code ids[i + 1]} given {@code ids[0..i]}
+ * @param logprobs {@code logprobs[i]} is the log-probability of {@code ids[i + 1]} given {@code ids[0..i]}; empty
+ *                 for a reward model
  * @param reward   the reward-model score of the sequence; null for a causal LM
  */
 public record ModelInspection(int[] ids, List<String> tokens, double[] logprobs, Double reward) {
@@ -51,7 +55,9 @@ public record ModelInspection(int[] ids, List<String> tokens, double[] logprobs,
         if (ids.length == 0) {
             throw new IllegalArgumentException("no tokens to inspect");
         }
-        HfModelConfig config = HfModelConfig.read(dir, ids.length);
+        boolean reward = HfRewardModel.isRewardFolder(dir);
+        HfModelConfig config = reward ? HfRewardModel.readSettings(dir, ids.length).backbone()
+                : HfModelConfig.read(dir, ids.length);
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
                 throw new HfFormatException(dir.resolve(HfModelConfig.FILE), "token id " + ids[i] + " (position " + i
@@ -62,7 +68,15 @@ public record ModelInspection(int[] ids, List<String> tokens, double[] logprobs,
             throw new HfFormatException(dir.resolve(HfModelConfig.FILE), ids.length + " tokens exceed the model's "
                     + config.contextLength() + " positions");
         }
-        try (HfCausalLm lm = HfCausalLm.load(dir, ids.length, io.streamrlhf.models.engine.ModelRuntime.device());
+        List<String> tokenList = tokens == null ? null : List.copyOf(tokens);
+        if (reward) {
+            try (HfRewardModel rm = HfRewardModel.load(dir, ids.length, ModelRuntime.device());
+                 NDManager step = rm.manager().newSubManager()) {
+                double r = rm.rewards(step.create(ids, new Shape(1, ids.length))).getFloat(0);
+                return new ModelInspection(ids.clone(), tokenList, new double[0], r);
+            }
+        }
+        try (HfCausalLm lm = HfCausalLm.load(dir, ids.length, ModelRuntime.device());
              NDManager step = lm.manager().newSubManager()) {
             NDArray logits = lm.logits(step.create(ids, new Shape(1, ids.length)));  // (1, T, V)
             float[] logp = logits.logSoftmax(-1).toFloatArray();                   // (1, T, V) flattened
@@ -71,7 +85,7 @@ public record ModelInspection(int[] ids, List<String> tokens, double[] logprobs,
             for (int i = 0; i + 1 < ids.length; i++) {
                 logprobs[i] = logp[i * v + ids[i + 1]];
             }
-            return new ModelInspection(ids.clone(), tokens == null ? null : List.copyOf(tokens), logprobs, null);
+            return new ModelInspection(ids.clone(), tokenList, logprobs, null);
         }
     }
 
@@ -97,14 +111,21 @@ public record ModelInspection(int[] ids, List<String> tokens, double[] logprobs,
         return o;
     }
 
-    /** One line per token for people: position, id, token and the log-prob the model gave it. */
+    /**
+     * One line per token for people: position, id, token and the log-prob the model gave it; then, for a reward
+     * model, a line with the reward.
+     */
     public List<String> table() {
         List<String> lines = new ArrayList<>();
         lines.add(String.format(java.util.Locale.ROOT, "%5s %8s  %-24s %10s", "pos", "id", "token", "logprob"));
         for (int i = 0; i < ids.length; i++) {
             String token = tokens == null ? "" : tokens.get(i);
-            String lp = i == 0 ? "" : String.format(java.util.Locale.ROOT, "%.4f", logprobs[i - 1]);
+            String lp = i == 0 || i > logprobs.length ? ""  // a reward model has no log-probs
+                    : String.format(java.util.Locale.ROOT, "%.4f", logprobs[i - 1]);
             lines.add(String.format(java.util.Locale.ROOT, "%5d %8d  %-24s %10s", i, ids[i], quote(token), lp));
+        }
+        if (reward != null) {
+            lines.add(String.format(java.util.Locale.ROOT, "reward %.6f", reward));
         }
         return lines;
     }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.hf.gpt2.Gpt2Config;
 import io.streamrlhf.models.hf.llama.LlamaConfig;
@@ -71,8 +72,43 @@ public final class TinyHfModels {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(HfModelConfig.FILE),
                 new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
-        NamedParameters names = HfCausalLm.build(config).namedParameters();
-        boolean conv1d = config instanceof Gpt2Config;  // Conv1D weights are [in, out]
+        writeWeights(dir, HfCausalLm.build(config).namedParameters(), config instanceof Gpt2Config, seed, dtype,
+                shards);
+        return dir;
+    }
+
+    /**
+     * Writes a single-file F32 reward folder in the sequence-classification layout of {@code architecture}
+     * ({@link HfRewardModel}): {@code config.json} naming {@code *ForSequenceClassification} with
+     * {@code num_labels} 1, the backbone tensors and {@code score.weight (1, D)}, drawn from {@code seed} as
+     * {@link #write} draws them (the backbone equals the causal-LM folder of the same seed).
+     *
+     * @param padTokenId {@code pad_token_id}, or null for none
+     * @return {@code dir}
+     */
+    public static Path writeReward(Path dir, Architecture architecture, long seed, Integer padTokenId)
+            throws IOException {
+        HfModelConfig config = architecture.config();
+        String rewardClass = config instanceof Gpt2Config ? "GPT2ForSequenceClassification"
+                : config.architecture().replace("ForCausalLM", "ForSequenceClassification");
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode json = mapper.valueToTree(config);
+        json.putArray("architectures").add(rewardClass);
+        json.put("num_labels", 1);
+        if (padTokenId != null) {
+            json.put("pad_token_id", padTokenId);
+        }
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(HfModelConfig.FILE),
+                mapper.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
+        writeWeights(dir, HfRewardModel.build(config).namedParameters(), config instanceof Gpt2Config, seed,
+                SafetensorsDtype.F32, 1);
+        return dir;
+    }
+
+    /** Draws every parameter of {@code names} and writes them; {@code conv1d}: GPT-2's [in, out] layout. */
+    private static void writeWeights(Path dir, NamedParameters names, boolean conv1d, long seed,
+                                     SafetensorsDtype dtype, int shards) throws IOException {
         try (NDManager manager = ModelRuntime.init().newBaseManager()) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : names.byName().entrySet()) {
@@ -82,7 +118,6 @@ public final class TinyHfModels {
             }
             SafetensorsWriter.writeFolder(dir, tensors, dtype, shards);
         }
-        return dir;
     }
 
     private static NDArray draw(NDManager manager, String name, Parameter.Type type, Shape shape, boolean conv1d,

@@ -71,6 +71,34 @@ class ModelInspectionTest {
     }
 
     @Test
+    void givesARewardFoldersRewardOfTheWholeSequenceAndNoLogProbs() throws IOException {
+        JsonNode expected = HfForwardTest.expected("llama");
+        Path causal = HfForwardTest.regenerate(expected, tmp.resolve("llama"));
+        int[] row = HfForwardTest.ids(expected.get("tokens").asText())[0];
+        Path dir = HfRewardModelTest.rewardFrom(causal, 3, null, tmp.resolve("llama-rm"));
+
+        ModelInspection inspection = ModelInspection.ofIds(dir, row);
+        ModelInspection lm = ModelInspection.ofIds(causal, row);
+
+        assertThat(inspection.ids()).containsExactly(row);
+        assertThat(inspection.logprobs()).as("a reward model has no next-token distribution").isEmpty();
+        assertThat(inspection.reward()).isNotNull();
+        try (HfCausalLm model = HfCausalLm.load(causal);
+             ai.djl.ndarray.NDManager step = model.manager().newSubManager()) {
+            float logit = model.logits(step.create(row, new ai.djl.ndarray.types.Shape(1, row.length)))
+                    .getFloat(0, row.length - 1, 3);
+            assertThat(inspection.reward()).as("the reward is the head's score at the last token")
+                    .isCloseTo(logit, within(1e-5));
+        }
+        assertThat(lm.reward()).isNull();
+        JsonNode json = inspection.json();
+        assertThat(json.get("reward").asDouble()).isEqualTo(inspection.reward());
+        assertThat(json.get("logprobs")).isEmpty();
+        assertThat(inspection.table()).hasSize(row.length + 2);
+        assertThat(inspection.table().get(row.length + 1)).startsWith("reward ");
+    }
+
+    @Test
     void refusesIdsBeyondTheEmbeddingNamingTheConfig() throws IOException {
         JsonNode expected = HfForwardTest.expected("qwen2");
         Path dir = HfForwardTest.regenerate(expected, tmp.resolve("qwen2-refuse"));

@@ -18,7 +18,9 @@ import io.streamrlhf.models.transformer.TransformerLayer;
 /**
  * {@code GPT2LMHeadModel}: token ({@code transformer.wte}) plus learned position ({@code transformer.wpe})
  * embeddings, {@code n_layer} {@link Gpt2Layer}s, a final LayerNorm ({@code transformer.ln_f}) and the output
- * projection, {@code wte} itself when tied or {@code lm_head.weight}.
+ * projection, {@code wte} itself when tied or {@code lm_head.weight}; built with
+ * {@link Builder#setScoreLabels}, the {@code GPT2ForSequenceClassification} layout: the same backbone and
+ * {@code score.weight} (N, D) in place of the language-model head.
  *
  * <table>
  *   <caption>Dimension letters</caption>
@@ -45,9 +47,11 @@ public final class Gpt2Model extends CausalLmBase {
     private final Parameter lnWeight;
     private final Parameter lnBias;
     private final Parameter lmHead;
+    private final Parameter score;
 
     private Gpt2Model(Builder b) {
-        super(VERSION, b.config.vocab_size(), b.config.n_positions(), "n_positions");
+        super(VERSION, b.scoreLabels > 0 ? b.scoreLabels : b.config.vocab_size(), b.config.n_positions(),
+                "n_positions");
         this.config = b.config;
         NamedParameters names = namedParameters();
         int d = config.n_embd();
@@ -62,7 +66,9 @@ public final class Gpt2Model extends CausalLmBase {
         }
         lnWeight = addParameter(names.add(PREFIX + "ln_f.weight", Parameter.Type.GAMMA, new Shape(d)));
         lnBias = addParameter(names.add(PREFIX + "ln_f.bias", Parameter.Type.BETA, new Shape(d)));
-        lmHead = config.tie_word_embeddings() ? null
+        score = b.scoreLabels > 0
+                ? addParameter(names.add(SCORE_WEIGHT, Parameter.Type.WEIGHT, new Shape(b.scoreLabels, d))) : null;
+        lmHead = score != null || config.tie_word_embeddings() ? null
                 : addParameter(names.add(LM_HEAD, Parameter.Type.WEIGHT, new Shape(config.vocab_size(), d)));
     }
 
@@ -79,9 +85,11 @@ public final class Gpt2Model extends CausalLmBase {
     @Override
     public void loadWeights(SafetensorsWeights weights, NDManager manager) {
         namedParameters().load(weights, manager,
-                name -> name.startsWith(PREFIX) || name.startsWith("lm_head.") ? name : PREFIX + name,
+                name -> name.startsWith(PREFIX) || name.startsWith("lm_head.") || name.startsWith("score.") ? name
+                        : PREFIX + name,
                 name -> name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias")
-                        || (lmHead == null && LM_HEAD.equals(name)));  // tied: the head is wte, as HF ties it
+                        // tied: the head is wte, as HF ties it; a score head has no lm_head to tie
+                        || (lmHead == null && score == null && LM_HEAD.equals(name)));
     }
 
     @Override
@@ -92,6 +100,14 @@ public final class Gpt2Model extends CausalLmBase {
     @Override
     protected NDArray forward(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
                               HfKvCache cache, int pos, boolean training) {
+        NDArray h = hidden(ps, tokens, positionIds, keyBias, cache, pos, training);  // (B, T, D)
+        NDArray head = value(ps, score != null ? score : lmHead != null ? lmHead : wte, h, training);  // (V, D)
+        return TransformerLayer.linear(h, head, null);  // (B, T, V)
+    }
+
+    @Override
+    protected NDArray hidden(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
+                             HfKvCache cache, int pos, boolean training) {
         long t = tokens.getShape().get(1);
         NDManager m = tokens.getManager();
         NDArray positions = positionIds != null ? positionIds  // (B, T)
@@ -103,17 +119,26 @@ public final class Gpt2Model extends CausalLmBase {
         for (Gpt2Layer layer : layers) {
             x = layer.forward(ps, x, keyBias, cache, pos, training);  // (B, T, D)
         }
-        NDArray h = LayerNorm.layerNorm(x, new Shape(config.n_embd()), value(ps, lnWeight, x, training),
-                value(ps, lnBias, x, training), config.layer_norm_epsilon().floatValue()).singletonOrThrow();
-        NDArray head = value(ps, lmHead != null ? lmHead : wte, x, training);  // (V, D)
-        return TransformerLayer.linear(h, head, null);  // (B, T, V)
+        return LayerNorm.layerNorm(x, new Shape(config.n_embd()), value(ps, lnWeight, x, training),
+                value(ps, lnBias, x, training), config.layer_norm_epsilon().floatValue())
+                .singletonOrThrow();  // (B, T, D)
     }
 
     /** Builds a {@link Gpt2Model}. */
     public static final class Builder {
         private Gpt2Config config;
+        private int scoreLabels;
 
         private Builder() {
+        }
+
+        /**
+         * Builds the sequence-classification layout: {@code score.weight (labels, D)} replaces the language-model
+         * head, so the output is (B, T, labels). 0 (the default) keeps the language-model head.
+         */
+        public Builder setScoreLabels(int labels) {
+            this.scoreLabels = labels;
+            return this;
         }
 
         /** The model's config (required). */

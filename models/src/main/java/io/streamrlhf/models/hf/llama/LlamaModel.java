@@ -17,7 +17,8 @@ import io.streamrlhf.models.transformer.TransformerLayer;
  * {@code LlamaForCausalLM}, {@code Qwen2ForCausalLM} and {@code MistralForCausalLM}: token embeddings
  * ({@code model.embed_tokens}), {@code num_hidden_layers} {@link LlamaLayer}s, a final RMSNorm
  * ({@code model.norm}) and the output projection, the embedding itself when {@code tie_word_embeddings} or
- * {@code lm_head.weight}.
+ * {@code lm_head.weight}; built with {@link Builder#setScoreLabels}, the {@code *ForSequenceClassification}
+ * layout: the same backbone and {@code score.weight} (N, D) in place of the language-model head.
  *
  * <table>
  *   <caption>Dimension letters</caption>
@@ -41,9 +42,11 @@ public final class LlamaModel extends CausalLmBase {
     private final LlamaLayer[] layers;
     private final Parameter norm;
     private final Parameter lmHead;
+    private final Parameter score;
 
     private LlamaModel(Builder b) {
-        super(VERSION, b.config.vocab_size(), b.config.max_position_embeddings(), "max_position_embeddings");
+        super(VERSION, b.scoreLabels > 0 ? b.scoreLabels : b.config.vocab_size(), b.config.max_position_embeddings(),
+                "max_position_embeddings");
         this.config = b.config;
         NamedParameters names = namedParameters();
         int d = config.hidden_size();
@@ -56,7 +59,9 @@ public final class LlamaModel extends CausalLmBase {
                     LlamaLayer.builder().setConfig(config).setIndex(l).setNames(names).build());
         }
         norm = addParameter(names.add("model.norm.weight", Parameter.Type.GAMMA, new Shape(d)));
-        lmHead = config.tie_word_embeddings() ? null
+        score = b.scoreLabels > 0
+                ? addParameter(names.add(SCORE_WEIGHT, Parameter.Type.WEIGHT, new Shape(b.scoreLabels, d))) : null;
+        lmHead = score != null || config.tie_word_embeddings() ? null
                 : addParameter(names.add(LM_HEAD, Parameter.Type.WEIGHT, new Shape(config.vocab_size(), d)));
     }
 
@@ -74,7 +79,8 @@ public final class LlamaModel extends CausalLmBase {
     public void loadWeights(SafetensorsWeights weights, NDManager manager) {
         namedParameters().load(weights, manager, name -> name,
                 name -> name.endsWith("rotary_emb.inv_freq")
-                        || (lmHead == null && LM_HEAD.equals(name)));  // tied: the head is the embedding
+                        // tied: the head is the embedding; a score head has no lm_head to tie
+                        || (lmHead == null && score == null && LM_HEAD.equals(name)));
     }
 
     @Override
@@ -86,6 +92,15 @@ public final class LlamaModel extends CausalLmBase {
     @Override
     protected NDArray forward(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
                               HfKvCache cache, int pos, boolean training) {
+        NDArray h = hidden(ps, tokens, positionIds, keyBias, cache, pos, training);  // (B, T, D)
+        NDArray head = value(ps, score != null ? score : lmHead != null ? lmHead : embedTokens, h,
+                training);  // (V, D)
+        return TransformerLayer.linear(h, head, null);  // (B, T, V)
+    }
+
+    @Override
+    protected NDArray hidden(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
+                             HfKvCache cache, int pos, boolean training) {
         int t = Math.toIntExact(tokens.getShape().get(1));
         NDArray[] cosSin = positionIds != null ? rotary.cosSin(positionIds)  // 2 x (B, 1, T, K)
                 : rotary.cosSin(tokens.getManager(), pos, t);  // 2 x (1, 1, T, K)
@@ -94,17 +109,25 @@ public final class LlamaModel extends CausalLmBase {
         for (LlamaLayer layer : layers) {
             x = layer.forward(ps, x, cosSin, keyBias, cache, pos, training);  // (B, T, D)
         }
-        NDArray h = LlamaLayer.rmsNorm(x, value(ps, norm, x, training),
+        return LlamaLayer.rmsNorm(x, value(ps, norm, x, training),
                 config.rms_norm_eps().floatValue());  // (B, T, D)
-        NDArray head = value(ps, lmHead != null ? lmHead : embedTokens, x, training);  // (V, D)
-        return TransformerLayer.linear(h, head, null);  // (B, T, V)
     }
 
     /** Builds a {@link LlamaModel}. */
     public static final class Builder {
         private LlamaConfig config;
+        private int scoreLabels;
 
         private Builder() {
+        }
+
+        /**
+         * Builds the sequence-classification layout: {@code score.weight (labels, D)} replaces the language-model
+         * head, so the output is (B, T, labels). 0 (the default) keeps the language-model head.
+         */
+        public Builder setScoreLabels(int labels) {
+            this.scoreLabels = labels;
+            return this;
         }
 
         /** The model's config (required). */
