@@ -28,13 +28,20 @@ final class ModelCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** {@code rlhf model inspect}: the tokens, their ids and each next-token log-prob under the model. */
+    /**
+     * {@code rlhf model inspect}: the tokens, their ids and each next-token log-prob under the model, or a reward
+     * model's reward of the sequence.
+     */
     @Command(name = "inspect", mixinStandardHelpOptions = true,
             description = {"Load a Hugging Face causal-LM folder (GPT-2, Llama, Qwen2, Mistral) and print each token "
                     + "of a text (or of given ids), its id and the log-prob the model gives it after the ones "
                     + "before: the first check that a folder loads as intended.",
+                    "A reward-model folder (GPT2/Llama/Qwen2/MistralForSequenceClassification, num_labels 1) gives "
+                            + "the reward of the whole sequence instead, and no log-probs: a reward model has no "
+                            + "next-token distribution.",
                     "JSON: {\"ids\":[...], \"tokens\":[...], \"logprobs\":[...], \"reward\":...}; logprobs[i] is the "
-                            + "log-prob of ids[i+1] given ids[0..i]; reward is null for a causal LM."})
+                            + "log-prob of ids[i+1] given ids[0..i] (empty for a reward model); reward is null for "
+                            + "a causal LM."})
     static final class Inspect implements Callable<Integer> {
 
         @Spec CommandSpec spec;

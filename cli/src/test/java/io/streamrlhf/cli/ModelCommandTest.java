@@ -45,6 +45,27 @@ class ModelCommandTest {
     }
 
     @Test
+    void aRewardFolderGivesTheRewardOfTheSequenceAndNoLogProbs() throws Exception {
+        Path dir = TinyHfModels.writeReward(tmp.resolve("rm"), TinyHfModels.Architecture.QWEN2, 3, null);
+
+        assertThat(run("model", "inspect", "--model", dir.toString(), "--tokens", "5,17,3,42", "--json")).isZero();
+
+        JsonNode json = new ObjectMapper().readTree(out.toString().strip());
+        assertThat(json.get("ids").toString()).isEqualTo("[5,17,3,42]");
+        assertThat(json.get("logprobs")).isEmpty();
+        assertThat(json.get("reward").isNumber()).isTrue();
+        double reward = json.get("reward").asDouble();
+
+        out.getBuffer().setLength(0);
+        assertThat(run("model", "inspect", "--model", dir.toString(), "--tokens", "5,17,3")).isZero();
+        String[] lines = out.toString().strip().split("\n");
+        assertThat(lines).hasSize(6);
+        assertThat(lines[4]).startsWith("reward ");
+        assertThat(new ObjectMapper().readTree(lines[5]).get("reward").asDouble())
+                .as("the reward depends on the whole sequence").isNotEqualTo(reward);
+    }
+
+    @Test
     void withoutJsonPrintsATableFirst() {
         Path dir = tinyQwen2();
         assertThat(run("model", "inspect", "--model", dir.toString(), "--tokens", "5,17")).isZero();
