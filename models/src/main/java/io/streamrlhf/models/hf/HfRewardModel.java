@@ -17,6 +17,7 @@ import io.streamrlhf.models.hf.llama.LlamaConfig;
 import io.streamrlhf.models.hf.llama.LlamaModel;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * A Hugging Face reward model: a folder in transformers' sequence-classification layout
@@ -100,7 +101,7 @@ public final class HfRewardModel implements AutoCloseable {
         String backbone = backboneArchitecture(architecture);
         if (backbone == null) {
             throw new HfFormatException(file, "architectures [" + architecture + "] is not a supported reward model"
-                    + " (supported: " + String.join(", ", new java.util.TreeSet<>(BACKBONES.keySet())) + ")");
+                    + " (supported: " + String.join(", ", new TreeSet<>(BACKBONES.keySet())) + ")");
         }
         // transformers derives num_labels from id2label where it is not given, and defaults to 2
         JsonNode numLabels = root.get("num_labels");
@@ -117,7 +118,7 @@ public final class HfRewardModel implements AutoCloseable {
         }
         JsonNode pad = root.get("pad_token_id");
         Integer padTokenId = pad == null || pad.isNull() ? null : pad.asInt();
-        ObjectNode asCausal = ((ObjectNode) root.deepCopy());
+        ObjectNode asCausal = (ObjectNode) root.deepCopy();  // the backbone is read as its causal LM
         asCausal.putArray("architectures").add(backbone);
         return new Settings(architecture, HfModelConfig.fromJson(file, asCausal, backbone, context), padTokenId);
     }
