@@ -2,7 +2,6 @@ package io.streamrlhf.learner.ppo;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -13,7 +12,6 @@ import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.policy.PolicyOutput;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,13 +53,15 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>V</td><td>vocabulary</td></tr>
  * </table>
  *
+ * <p>The formulas themselves (importance weights, shaped rewards, GAE, group advantages, whitening, the
+ * losses, the diagnostics) are pure functions in {@link PpoMath}; the packed batch is a {@link Rollout}.
+ *
  * <p>Uses the JVM's one {@code GradientCollector}: one {@code PpoUpdate} trains at a time per
  * process. Not thread-safe.
  */
 public final class PpoUpdate {
 
     private static final Logger LOG = LoggerFactory.getLogger(PpoUpdate.class);
-    private static final double EPS = 1e-8;
 
     private final PpoConfig config;
     private final PolicyModel policy;
@@ -201,9 +201,9 @@ public final class PpoUpdate {
     private void statisticsAndAdvantages(Rollout r) {
         try (NDManager m = policy.manager().newSubManager()) {
             RolloutInputs in = r.inputs(m, identity(r.rows));
-            PolicyOutput out = policy.forward(in.tokens, in.attention, false);
+            PolicyOutput out = policy.forward(in.tokens(), in.attention(), false);
             NDArray logpAll = out.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
-            rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions), out.values().get(":, :-1"), null, m);
+            rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions()), out.values().get(":, :-1"), null, m);
             out.logits().attach(m);
             out.values().attach(m);
         }
@@ -223,12 +223,12 @@ public final class PpoUpdate {
         try (NoGrad ignored = NoGrad.enter()) {
             if (entropy == null) {
                 NDArray mask = m.create(r.mask, new Shape(r.rows, r.f));  // (B, F)
-                entropy = entropy(logpAll, mask, r.maskCount);
+                entropy = PpoMath.entropy(logpAll, mask, r.maskCount);
             }
             r.metrics.put("policy/entropy", (double) entropy.getFloat());
             if (r.refLogp == null) {
-                NDArray refLogits = reference.forward(in.tokens, in.attention, false).logits();  // (B, T, V)
-                r.refLogp = gather(refLogits.get(":, :-1, :").logSoftmax(-1), in.actions).toFloatArray();  // (B, F)
+                NDArray refLogits = reference.forward(in.tokens(), in.attention(), false).logits();  // (B, T, V)
+                r.refLogp = gather(refLogits.get(":, :-1, :").logSoftmax(-1), in.actions()).toFloatArray();  // (B, F)
             }
         }
     }
@@ -247,7 +247,7 @@ public final class PpoUpdate {
         for (int k = 0; k < r.isWeights.length; k++) {
             if (r.mask[k] > 0) {
                 double raw = Math.exp(r.proxLogp[k] - r.behaviourLogp[k]);
-                double w = truncatedWeight(r.proxLogp[k], r.behaviourLogp[k], config.isTruncation());
+                double w = PpoMath.truncatedWeight(r.proxLogp[k], r.behaviourLogp[k], config.isTruncation());
                 truncated += raw > w ? 1 : 0;
                 r.isWeights[k] = (float) w;
                 weightSum += w;
@@ -291,7 +291,8 @@ public final class PpoUpdate {
         double klSum = 0;
         Estimator estimator = config.estimator();
         double[] groupAdvantages = estimator == Estimator.GAE ? null
-                : groupAdvantages(estimator, scaled, kept.stream().map(RolloutSample::promptId).toArray(String[]::new));
+                : PpoMath.groupAdvantages(estimator, scaled,
+                        kept.stream().map(RolloutSample::promptId).toArray(String[]::new));
         for (int i = 0; i < r.rows; i++) {
             int start = r.rowStart[i];
             int n = r.rowLength[i];
@@ -310,9 +311,9 @@ public final class PpoUpdate {
             if (estimator == Estimator.GAE) {
                 // 6. Token-level KL penalty to the frozen SFT reference (Secrets I, eq. 9; Ziegler et al.
                 //    2019): r_t = −β·(log π − log π_ref), the reward model's score added at the last token.
-                double[] rewards = shapeRewards(logp, refLogp, config.klCoef(), scaled[i]);
+                double[] rewards = PpoMath.shapeRewards(logp, refLogp, config.klCoef(), scaled[i]);
                 // 7. GAE (Schulman et al. 2016) with γ and λ; returns = advantages + values (Secrets I 5.3.2).
-                gae(rewards, values, config.gamma(), config.lambda(), advantages, returns);
+                PpoMath.gae(rewards, values, config.gamma(), config.lambda(), advantages, returns);
             } else {
                 // 7'. Critic-free group baselines: every token of a response gets its group advantage.
                 Arrays.fill(advantages, groupAdvantages[i]);
@@ -326,11 +327,11 @@ public final class PpoUpdate {
         }
         // KL of the sampled sequences to the reference, summed over tokens, averaged over sequences.
         r.metrics.put("policy/kl_ref", klSum / r.rows);
-        r.metrics.put("losses/explained_variance", explainedVariance(r.oldValues, r.returns, r.mask));
+        r.metrics.put("losses/explained_variance", PpoMath.explainedVariance(r.oldValues, r.returns, r.mask));
 
         // 8. Advantage whitening (Secrets I 5.3.2 "advantage normalisation"; cleanrl's norm_adv).
         if (config.whitenAdvantages()) {
-            whiten(r.advantages, r.mask);
+            PpoMath.whiten(r.advantages, r.mask);
         }
     }
 
@@ -392,9 +393,9 @@ public final class PpoUpdate {
         Engine engine = policy.manager().getEngine();
         try (NDManager m = policy.manager().newSubManager()) {
             RolloutInputs in = r.inputs(m, rows);
-            NDArray tokens = in.tokens;  // (B, T)
-            NDArray attention = in.attention;  // (B, T) or null
-            NDArray actions = in.actions;  // (B, F)
+            NDArray tokens = in.tokens();  // (B, T)
+            NDArray attention = in.attention();  // (B, T) or null
+            NDArray actions = in.actions();  // (B, F)
             float[] maskHost = Rollout.rowsOf(r.mask, rows, r.f);
             float maskSum = 0;
             for (float v : maskHost) {
@@ -410,7 +411,8 @@ public final class PpoUpdate {
                 NDArray logpAll = forward.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
                 NDArray newLogp = gather(logpAll, actions);  // (B, F)
                 NDArray newValues = forward.values().get(":, :-1");  // (B, F)
-                NDArray entropy = actorMoves && config.entropyCoef() > 0 ? entropy(logpAll, mask, maskSum) : null;
+                NDArray entropy = actorMoves && config.entropyCoef() > 0
+                        ? PpoMath.entropy(logpAll, mask, maskSum) : null;
                 if (fused) {
                     fusedStatistics(r, in, logpAll, newLogp, newValues, entropy, m);
                 }
@@ -424,14 +426,15 @@ public final class PpoUpdate {
                 ratio = logratio.exp();  // (B, F)
 
                 // Clipped value loss (Secrets I 5.3.2 "value function loss clipping"): 0.5·max(vf1, vf2).
-                NDArray vLoss = valueLoss(newValues, oldValues, returns, mask, maskSum, config.valueClip());
+                NDArray vLoss = PpoMath.valueLoss(newValues, oldValues, returns, mask, maskSum, config.valueClip());
                 out.put("losses/value_loss", (double) vLoss.getFloat());
                 // Critic-free estimators (GRPO, RLOO) leave the value head untrained.
                 loss = vLoss.mul((float) (config.estimator() == Estimator.GAE ? config.vfCoef() : 0.0));
                 if (actorMoves) {
                     // Clipped surrogate (Schulman et al. 2017), weighted per token by the truncated
                     // importance weights of step 4.
-                    NDArray pgLoss = policyLoss(advantages, ratio, isWeights, mask, maskSum, config.clipRange());
+                    NDArray pgLoss = PpoMath.policyLoss(advantages, ratio, isWeights, mask, maskSum,
+                            config.clipRange());
                     loss = loss.add(pgLoss);
                     out.put("losses/policy_loss", (double) pgLoss.getFloat());
                     if (entropy != null) {
@@ -440,7 +443,7 @@ public final class PpoUpdate {
                     }
                     if (config.estimator() != Estimator.GAE && config.klCoef() > 0) {
                         // GRPO puts the KL to the reference in the loss (k3 estimator, Shao et al. 2024).
-                        NDArray kl = klK3(newLogp, refLogp, mask, maskSum);
+                        NDArray kl = PpoMath.klK3(newLogp, refLogp, mask, maskSum);
                         loss = loss.add(kl.mul((float) config.klCoef()));
                         out.put("losses/kl_loss", (double) kl.getFloat());
                     }
@@ -456,7 +459,7 @@ public final class PpoUpdate {
 
             // Diagnostics, cleanrl's formulas: approx-KL k3 = mean((r − 1) − log r), clip fraction; on
             // the host from one copy of log r (a few thousand values) rather than a dozen small kernels.
-            diagnostics(logratio.toFloatArray(), maskHost, maskSum, config.clipRange(), out);
+            PpoMath.diagnostics(logratio.toFloatArray(), maskHost, maskSum, config.clipRange(), out);
             out.put("losses/loss", (double) loss.getFloat());
 
             // Global gradient-norm clipping (Secrets I 5.3.2; PyTorch's clip_grad_norm_), then AdamW with
@@ -472,34 +475,6 @@ public final class PpoUpdate {
             loss.attach(m);
         }
         return out;
-    }
-
-    /** approx-KL (k3 and the old k1), clip fraction, mean ratio and its largest deviation from 1, masked. */
-    static void diagnostics(float[] logratio, float[] mask, float maskSum, double clipRange,
-                            Map<String, Double> out) {
-        double approxKl = 0;
-        double oldApproxKl = 0;
-        double clipped = 0;
-        double ratioSum = 0;
-        double maxDev = 0;
-        for (int k = 0; k < logratio.length; k++) {
-            if (mask[k] == 0) {
-                continue;
-            }
-            double logR = logratio[k];
-            double ratio = Math.exp(logR);
-            double dev = Math.abs(ratio - 1);
-            approxKl += mask[k] * ((ratio - 1) - logR);
-            oldApproxKl -= mask[k] * logR;
-            clipped += dev > clipRange ? 1 : 0;
-            ratioSum += mask[k] * ratio;
-            maxDev = Math.max(maxDev, dev * mask[k]);
-        }
-        out.put("losses/approx_kl", approxKl / maskSum);
-        out.put("losses/old_approx_kl", oldApproxKl / maskSum);
-        out.put("losses/clipfrac", clipped / maskSum);
-        out.put("ppo/ratio_mean", ratioSum / maskSum);
-        out.put("ppo/ratio_max_dev", maxDev);
     }
 
     private NDArray ptxLoss(NDManager m, PtxSource.PtxBatch batch) {
@@ -563,176 +538,6 @@ public final class PpoUpdate {
         advantages(r);
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // The formulas, each on its own so tests check them against hand-computed values.
-    // ---------------------------------------------------------------------------------------------
-
-    /** Truncated importance weight min(exp(log π_prox − log π_behaviour), c). */
-    static double truncatedWeight(double proxLogp, double behaviourLogp, double c) {
-        return Math.min(Math.exp(proxLogp - behaviourLogp), c);
-    }
-
-    /**
-     * Per-token rewards of one response: {@code −β·(logp_t − refLogp_t)}, plus {@code score} at the
-     * last token.
-     */
-    static double[] shapeRewards(double[] logp, double[] refLogp, double beta, double score) {
-        double[] rewards = new double[logp.length];
-        for (int t = 0; t < logp.length; t++) {
-            rewards[t] = -beta * (logp[t] - refLogp[t]);
-        }
-        rewards[rewards.length - 1] += score;
-        return rewards;
-    }
-
-    /**
-     * GAE over one response (cleanrl's loop): {@code delta = r_t + γ·V_{t+1} − V_t},
-     * {@code A_t = delta + γλ·A_{t+1}}, the value after the last token 0 (the episode ends);
-     * {@code returns = advantages + values}.
-     */
-    static void gae(double[] rewards, double[] values, double gamma, double lambda, double[] advantages,
-                    double[] returns) {
-        double lastGaeLam = 0;
-        for (int t = rewards.length - 1; t >= 0; t--) {
-            double nextValues = t == rewards.length - 1 ? 0.0 : values[t + 1];
-            double delta = rewards[t] + gamma * nextValues - values[t];
-            lastGaeLam = delta + gamma * lambda * lastGaeLam;
-            advantages[t] = lastGaeLam;
-        }
-        for (int t = 0; t < rewards.length; t++) {
-            returns[t] = advantages[t] + values[t];
-        }
-    }
-
-    /**
-     * Critic-free advantages of each sample from the scores of its prompt's group.
-     * GRPO: {@code (s − mean_g) / (std_g + 1e-8)}, std with n − 1; RLOO: {@code s − mean of the
-     * group's other scores}. A sample alone in its group gets 0.
-     */
-    static double[] groupAdvantages(Estimator estimator, double[] scores, String[] groups) {
-        Map<String, List<Integer>> members = new HashMap<>();
-        for (int i = 0; i < groups.length; i++) {
-            members.computeIfAbsent(groups[i], k -> new ArrayList<>()).add(i);
-        }
-        double[] adv = new double[scores.length];
-        for (List<Integer> group : members.values()) {
-            int n = group.size();
-            if (n < 2) {
-                continue;
-            }
-            double sum = 0;
-            for (int i : group) {
-                sum += scores[i];
-            }
-            double mean = sum / n;
-            double var = 0;
-            for (int i : group) {
-                var += (scores[i] - mean) * (scores[i] - mean) / (n - 1);
-            }
-            double std = Math.sqrt(var);
-            for (int i : group) {
-                adv[i] = switch (estimator) {
-                    case GRPO -> (scores[i] - mean) / (std + EPS);
-                    case RLOO -> scores[i] - (sum - scores[i]) / (n - 1);
-                    case GAE -> throw new IllegalArgumentException("GAE is not a group estimator");
-                };
-            }
-        }
-        return adv;
-    }
-
-    /** Whitens the masked entries in place: zero mean, unit std (n − 1, as torch.std). */
-    static void whiten(float[] values, float[] mask) {
-        double n = 0;
-        double sum = 0;
-        for (int k = 0; k < values.length; k++) {
-            if (mask[k] > 0) {
-                n++;
-                sum += values[k];
-            }
-        }
-        if (n < 2) {
-            return;
-        }
-        double mean = sum / n;
-        double var = 0;
-        for (int k = 0; k < values.length; k++) {
-            if (mask[k] > 0) {
-                var += (values[k] - mean) * (values[k] - mean);
-            }
-        }
-        double std = Math.sqrt(var / (n - 1));
-        for (int k = 0; k < values.length; k++) {
-            if (mask[k] > 0) {
-                values[k] = (float) ((values[k] - mean) / (std + EPS));
-            }
-        }
-    }
-
-    /** 1 − Var(returns − values) / Var(returns) over the masked entries (NaN when returns are constant). */
-    static double explainedVariance(float[] values, float[] returns, float[] mask) {
-        double n = 0;
-        double sr = 0;
-        double sd = 0;
-        for (int k = 0; k < mask.length; k++) {
-            if (mask[k] > 0) {
-                n++;
-                sr += returns[k];
-                sd += returns[k] - values[k];
-            }
-        }
-        double mr = sr / n;
-        double md = sd / n;
-        double vr = 0;
-        double vd = 0;
-        for (int k = 0; k < mask.length; k++) {
-            if (mask[k] > 0) {
-                vr += (returns[k] - mr) * (returns[k] - mr);
-                double d = returns[k] - values[k] - md;
-                vd += d * d;
-            }
-        }
-        return vr == 0 ? Double.NaN : 1 - vd / vr;
-    }
-
-    /**
-     * Clipped policy loss: mean over masked tokens of {@code w·max(pgLoss1, pgLoss2)},
-     * {@code pgLoss1 = −A·ratio}, {@code pgLoss2 = −A·clip(ratio, 1 − ε, 1 + ε)}.
-     */
-    static NDArray policyLoss(NDArray advantages, NDArray ratio, NDArray isWeights, NDArray mask, float maskSum,
-                              double clip) {
-        NDArray pgLoss1 = advantages.neg().mul(ratio);  // (B, F)
-        NDArray pgLoss2 = advantages.neg().mul(ratio.clip(1 - clip, 1 + clip));  // (B, F)
-        return NDArrays.maximum(pgLoss1, pgLoss2).mul(isWeights).mul(mask).sum().div(maskSum);
-    }
-
-    /**
-     * Clipped value loss {@code 0.5·mean(max(vf1, vf2))}, {@code vf1 = (V − R)²},
-     * {@code vf2 = (V_old + clip(V − V_old, −c, c) − R)²}; {@code c = 0} means unclipped.
-     */
-    static NDArray valueLoss(NDArray newValues, NDArray oldValues, NDArray returns, NDArray mask, float maskSum,
-                             double valueClip) {
-        NDArray vf1 = newValues.sub(returns).square();  // (B, F)
-        NDArray vf = vf1;
-        if (valueClip > 0) {
-            NDArray clipped = oldValues.add(newValues.sub(oldValues).clip(-valueClip, valueClip));  // (B, F)
-            vf = NDArrays.maximum(vf1, clipped.sub(returns).square());
-        }
-        return vf.mul(mask).sum().div(maskSum).mul(0.5f);
-    }
-
-    /** Mean entropy −Σ_v p log p of the masked positions. */
-    static NDArray entropy(NDArray logpAll, NDArray mask, float maskSum) {
-        NDArray perToken = logpAll.exp().mul(logpAll).sum(new int[] {-1}).neg();  // (B, F)
-        return perToken.mul(mask).sum().div(maskSum);
-    }
-
-    /** k3 estimator of KL(π ‖ π_ref) per token, masked mean: {@code exp(ref − logp) − (ref − logp) − 1}. */
-    static NDArray klK3(NDArray logp, NDArray refLogp, NDArray mask, float maskSum) {
-        NDArray logR = refLogp.sub(logp);  // (B, F)
-        return logR.exp().sub(logR).sub(1f).mul(mask).sum().div(maskSum);
-    }
-
     private static NDArray gather(NDArray logpAll, NDArray actions) {
         return logpAll.gather(actions.expandDims(-1), -1).squeeze(-1);  // (B, F)
     }
@@ -771,123 +576,5 @@ public final class PpoUpdate {
         this.optimizerSteps = state.optimizerSteps();
         this.scoreMoments = new RunningMoments(state.scoreMoments());
         optimizer.restore(state.optimizer(), policy.block());
-    }
-
-    // ---------------------------------------------------------------------------------------------
-
-    /** The model inputs of some rows: tokens (B, T), attention (B, T) or null without padding, actions (B, F). */
-    record RolloutInputs(NDArray tokens, NDArray attention, NDArray actions) {
-    }
-
-    /** A packed batch and what steps 1–8 computed for it, in host arrays of the (B, F) frame. */
-    static final class Rollout {
-        final Map<String, Double> metrics = new LinkedHashMap<>();
-        final List<String> droppedStale = new ArrayList<>();
-        final List<String> droppedTooLong = new ArrayList<>();
-        List<RolloutSample> samples = List.of();
-        int rows;
-        int t;
-        int f;
-        int[] tokens;
-        float[] attention;
-        int[] actions;
-        float[] mask;
-        int maskCount;
-        /** True when some row is shorter than T (then the attention mask is passed to the model). */
-        boolean padded;
-        int[] rowStart;
-        int[] rowLength;
-        float[] behaviourLogp;
-        float[] proxLogp;
-        float[] refLogp;
-        float[] oldValues;
-        float[] isWeights;
-        float[] advantages;
-        float[] returns;
-
-        List<String> trainedIds() {
-            return samples.stream().map(RolloutSample::generationId).toList();
-        }
-
-        /** Right-pads prompt + response rows; frame entry p − 1 + j predicts response token j. */
-        void pack(List<RolloutSample> kept, int context) {
-            t = 2;
-            for (RolloutSample s : kept) {
-                t = Math.max(t, Math.min(context, s.sequenceLength()));
-            }
-            f = t - 1;
-            tokens = new int[rows * t];
-            attention = new float[rows * t];
-            actions = new int[rows * f];
-            mask = new float[rows * f];
-            behaviourLogp = new float[rows * f];
-            rowStart = new int[rows];
-            rowLength = new int[rows];
-            for (int i = 0; i < rows; i++) {
-                RolloutSample s = kept.get(i);
-                int p = s.promptTokens().length;
-                int n = Math.min(s.responseLength(), context - p);
-                rowStart[i] = p - 1;
-                rowLength[i] = n;
-                for (int j = 0; j < p; j++) {
-                    tokens[i * t + j] = s.promptTokens()[j];
-                    attention[i * t + j] = 1f;
-                }
-                for (int j = 0; j < n; j++) {
-                    tokens[i * t + p + j] = s.responseTokens()[j];
-                    attention[i * t + p + j] = 1f;
-                    int k = i * f + p - 1 + j;
-                    actions[k] = s.responseTokens()[j];
-                    mask[k] = 1f;
-                    behaviourLogp[k] = s.behaviourLogprobs()[j];
-                }
-                maskCount += n;
-                padded |= p + n < t;
-            }
-        }
-
-        /**
-         * Fills {@link #refLogp} from the samples' own reference log-probs when every row carries one for each of its
-         * packed response tokens; leaves it {@code null} (to be computed) otherwise.
-         */
-        boolean useGivenReference(List<RolloutSample> kept) {
-            for (int i = 0; i < rows; i++) {
-                float[] given = kept.get(i).referenceLogprobs();
-                if (given == null || given.length < rowLength[i]) {
-                    return false;
-                }
-            }
-            refLogp = new float[rows * f];
-            for (int i = 0; i < rows; i++) {
-                System.arraycopy(kept.get(i).referenceLogprobs(), 0, refLogp, i * f + rowStart[i], rowLength[i]);
-            }
-            return true;
-        }
-
-        /** The inputs of the given rows, in that order. */
-        RolloutInputs inputs(NDManager m, int[] rowIds) {
-            int b = rowIds.length;
-            NDArray tokensArray = m.create(rowsOf(tokens, rowIds, t), new Shape(b, t));
-            // Without padding the model's plain causal path is used (cheaper than a per-row mask).
-            NDArray attentionArray = padded ? m.create(rowsOf(attention, rowIds, t), new Shape(b, t)) : null;
-            NDArray actionsArray = m.create(rowsOf(actions, rowIds, f), new Shape(b, f)).toType(DataType.INT64, false);
-            return new RolloutInputs(tokensArray, attentionArray, actionsArray);
-        }
-
-        static int[] rowsOf(int[] data, int[] rows, int width) {
-            int[] out = new int[rows.length * width];
-            for (int i = 0; i < rows.length; i++) {
-                System.arraycopy(data, rows[i] * width, out, i * width, width);
-            }
-            return out;
-        }
-
-        static float[] rowsOf(float[] data, int[] rows, int width) {
-            float[] out = new float[rows.length * width];
-            for (int i = 0; i < rows.length; i++) {
-                System.arraycopy(data, rows[i] * width, out, i * width, width);
-            }
-            return out;
-        }
     }
 }

@@ -35,7 +35,7 @@ class PpoMathTest {
         float[] logratio = {(float) Math.log(1.5), (float) Math.log(0.9), 5f, (float) Math.log(1.1)};
         float[] mask = {1, 1, 0, 1};
         java.util.Map<String, Double> out = new java.util.LinkedHashMap<>();
-        PpoUpdate.diagnostics(logratio, mask, 3f, 0.2, out);
+        PpoMath.diagnostics(logratio, mask, 3f, 0.2, out);
         // k3: ((0.5 − ln 1.5) + (−0.1 − ln 0.9) + (0.1 − ln 1.1)) / 3
         double k3 = ((0.5 - Math.log(1.5)) + (-0.1 - Math.log(0.9)) + (0.1 - Math.log(1.1))) / 3;
         assertThat(out.get("losses/approx_kl")).isCloseTo(k3, within(1e-6));
@@ -52,7 +52,7 @@ class PpoMathTest {
         double[] values = {0.5, 0.4, 0.3};
         double[] adv = new double[3];
         double[] ret = new double[3];
-        PpoUpdate.gae(rewards, values, 1.0, 0.95, adv, ret);
+        PpoMath.gae(rewards, values, 1.0, 0.95, adv, ret);
         // t2: δ = 1.0 + 0 − 0.3 = 0.7                      A2 = 0.7
         // t1: δ = −0.2 + 0.3 − 0.4 = −0.3                  A1 = −0.3 + 0.95·0.7 = 0.365
         // t0: δ = 0.1 + 0.4 − 0.5 = 0.0                    A0 = 0.95·0.365 = 0.34675
@@ -64,7 +64,7 @@ class PpoMathTest {
     void gaeWithDiscountMatchesHandValues() {
         double[] adv = new double[3];
         double[] ret = new double[3];
-        PpoUpdate.gae(new double[] {0.1, -0.2, 1.0}, new double[] {0.5, 0.4, 0.3}, 0.9, 0.5, adv, ret);
+        PpoMath.gae(new double[] {0.1, -0.2, 1.0}, new double[] {0.5, 0.4, 0.3}, 0.9, 0.5, adv, ret);
         // t2: δ = 0.7, A2 = 0.7; t1: δ = −0.2 + 0.9·0.3 − 0.4 = −0.33, A1 = −0.33 + 0.45·0.7 = −0.015
         // t0: δ = 0.1 + 0.9·0.4 − 0.5 = −0.04, A0 = −0.04 + 0.45·(−0.015) = −0.04675
         assertThat(adv).containsExactly(new double[] {-0.04675, -0.015, 0.7}, within(1e-12));
@@ -75,7 +75,7 @@ class PpoMathTest {
     void gaeWithLambdaZeroIsOneStepTd() {
         double[] adv = new double[2];
         double[] ret = new double[2];
-        PpoUpdate.gae(new double[] {0.0, 1.0}, new double[] {0.2, 0.6}, 1.0, 0.0, adv, ret);
+        PpoMath.gae(new double[] {0.0, 1.0}, new double[] {0.2, 0.6}, 1.0, 0.0, adv, ret);
         // A0 = 0 + 0.6 − 0.2 = 0.4, A1 = 1 − 0.6 = 0.4; returns = one-step targets 0.6 and 1.0
         assertThat(adv).containsExactly(new double[] {0.4, 0.4}, within(1e-12));
         assertThat(ret).containsExactly(new double[] {0.6, 1.0}, within(1e-12));
@@ -83,7 +83,7 @@ class PpoMathTest {
 
     @Test
     void klShapedRewardsPenaliseEachTokenAndAddTheScoreAtTheEnd() {
-        double[] r = PpoUpdate.shapeRewards(new double[] {-1.0, -2.0, -0.5}, new double[] {-1.5, -1.0, -0.5}, 0.1, 2.0);
+        double[] r = PpoMath.shapeRewards(new double[] {-1.0, -2.0, -0.5}, new double[] {-1.5, -1.0, -0.5}, 0.1, 2.0);
         // r0 = −0.1·(−1 + 1.5) = −0.05; r1 = −0.1·(−2 + 1) = 0.1; r2 = −0.1·0 + 2 = 2
         assertThat(r).containsExactly(new double[] {-0.05, 0.1, 2.0}, within(1e-12));
     }
@@ -93,18 +93,18 @@ class PpoMathTest {
         double[] scores = {1, 2, 3, 4, 0, 5};
         String[] groups = {"a", "a", "a", "b", "b", "c"};
         // group a: mean 2, sample std 1 → −1, 0, 1; group b: mean 2, std √8 → ±1/√2; c alone → 0
-        assertThat(PpoUpdate.groupAdvantages(Estimator.GRPO, scores, groups)).containsExactly(
+        assertThat(PpoMath.groupAdvantages(Estimator.GRPO, scores, groups)).containsExactly(
                 new double[] {-1, 0, 1, Math.sqrt(0.5), -Math.sqrt(0.5), 0}, within(1e-7));
         // RLOO: 1 − (2+3)/2 = −1.5, 2 − 2 = 0, 3 − 1.5 = 1.5; 4 − 0 = 4, 0 − 4 = −4; alone → 0
-        assertThat(PpoUpdate.groupAdvantages(Estimator.RLOO, scores, groups)).containsExactly(
+        assertThat(PpoMath.groupAdvantages(Estimator.RLOO, scores, groups)).containsExactly(
                 new double[] {-1.5, 0, 1.5, 4, -4, 0}, within(1e-12));
     }
 
     @Test
     void truncatedImportanceWeight() {
         // π_prox/π_b = e^0.5 = 1.6487 → truncated at 1.2; e^−0.5 = 0.6065 passes unchanged
-        assertThat(PpoUpdate.truncatedWeight(-1.0, -1.5, 1.2)).isEqualTo(1.2);
-        assertThat(PpoUpdate.truncatedWeight(-1.5, -1.0, 1.2)).isCloseTo(0.6065306597, within(1e-9));
+        assertThat(PpoMath.truncatedWeight(-1.0, -1.5, 1.2)).isEqualTo(1.2);
+        assertThat(PpoMath.truncatedWeight(-1.5, -1.0, 1.2)).isCloseTo(0.6065306597, within(1e-9));
     }
 
     @Test
@@ -115,7 +115,7 @@ class PpoMathTest {
         NDArray mask = manager.create(new float[] {1f, 1f, 1f, 0f});
         // t0: max(−1.5, −1.2) = −1.2; t1: max(0.5, 0.8) = 0.8; t2: max(−2.2, −2.2)·0.5 = −1.1; t3 masked
         // mean over 3 = (−1.2 + 0.8 − 1.1) / 3 = −0.5
-        assertThat(PpoUpdate.policyLoss(adv, ratio, w, mask, 3f, 0.2).getFloat()).isCloseTo(-0.5f, within(1e-6f));
+        assertThat(PpoMath.policyLoss(adv, ratio, w, mask, 3f, 0.2).getFloat()).isCloseTo(-0.5f, within(1e-6f));
     }
 
     @Test
@@ -136,7 +136,7 @@ class PpoMathTest {
     }
 
     private static float loss(float a, float r, NDArray one) {
-        return PpoUpdate.policyLoss(manager.create(new float[] {a}), manager.create(new float[] {r}), one, one, 1f, 0.2)
+        return PpoMath.policyLoss(manager.create(new float[] {a}), manager.create(new float[] {r}), one, one, 1f, 0.2)
                 .getFloat();
     }
 
@@ -146,7 +146,7 @@ class PpoMathTest {
             ratio.setRequiresGradient(true);
             NDArray one = m.create(new float[] {1f});
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(PpoUpdate.policyLoss(m.create(new float[] {a}), ratio, one, one, 1f, 0.2));
+                gc.backward(PpoMath.policyLoss(m.create(new float[] {a}), ratio, one, one, 1f, 0.2));
             }
             return ratio.getGradient().getFloat();
         }
@@ -160,12 +160,12 @@ class PpoMathTest {
         NDArray mask = manager.create(new float[] {1f, 1f, 0f});
         // t0: vf1 = 1, clipped 0.5 + 0.2 = 0.7 → 1.69, max 1.69; t1: vf1 = 0, clipped 0.3 → 0.09, max 0.09
         // 0.5 · (1.69 + 0.09) / 2 = 0.445
-        assertThat(PpoUpdate.valueLoss(newV, oldV, ret, mask, 2f, 0.2).getFloat()).isCloseTo(0.445f, within(1e-6f));
+        assertThat(PpoMath.valueLoss(newV, oldV, ret, mask, 2f, 0.2).getFloat()).isCloseTo(0.445f, within(1e-6f));
         // clip off: 0.5 · (1 + 0) / 2 = 0.25
-        assertThat(PpoUpdate.valueLoss(newV, oldV, ret, mask, 2f, 0.0).getFloat()).isCloseTo(0.25f, within(1e-6f));
+        assertThat(PpoMath.valueLoss(newV, oldV, ret, mask, 2f, 0.0).getFloat()).isCloseTo(0.25f, within(1e-6f));
         // a move inside the clip range (0.1 < 0.2) is not clipped: 0.5 · (0.6 − 1)² = 0.08
         NDArray m3 = manager.create(new float[] {0f, 0f, 1f});
-        assertThat(PpoUpdate.valueLoss(newV, oldV, ret, m3, 1f, 0.2).getFloat()).isCloseTo(0.08f, within(1e-6f));
+        assertThat(PpoMath.valueLoss(newV, oldV, ret, m3, 1f, 0.2).getFloat()).isCloseTo(0.08f, within(1e-6f));
     }
 
     @Test
@@ -175,9 +175,9 @@ class PpoMathTest {
             (float) Math.log(0.1), (float) Math.log(0.1)}, new ai.djl.ndarray.types.Shape(1, 2, 4));
         NDArray mask = manager.create(new float[] {1f, 1f}, new ai.djl.ndarray.types.Shape(1, 2));
         // ln 4 = 1.386294; −(0.7 ln 0.7 + 0.3 ln 0.1) = 0.940448; mean 1.163371
-        assertThat(PpoUpdate.entropy(logp, mask, 2f).getFloat()).isCloseTo(1.163371f, within(1e-5f));
+        assertThat(PpoMath.entropy(logp, mask, 2f).getFloat()).isCloseTo(1.163371f, within(1e-5f));
         // log r = −2 − (−1) = −1: e^−1 + 1 − 1 = 0.367879
-        NDArray k3 = PpoUpdate.klK3(manager.create(new float[] {-1f}), manager.create(new float[] {-2f}),
+        NDArray k3 = PpoMath.klK3(manager.create(new float[] {-1f}), manager.create(new float[] {-2f}),
                 manager.create(new float[] {1f}), 1f);
         assertThat(k3.getFloat()).isCloseTo(0.367879f, within(1e-6f));
     }
@@ -185,12 +185,12 @@ class PpoMathTest {
     @Test
     void whiteningAndExplainedVariance() {
         float[] adv = {1f, 2f, 3f, 100f};
-        PpoUpdate.whiten(adv, new float[] {1f, 1f, 1f, 0f});
+        PpoMath.whiten(adv, new float[] {1f, 1f, 1f, 0f});
         // mean 2, sample std 1; the masked entry is left alone
         assertThat(adv).containsExactly(new float[] {-1f, 0f, 1f, 100f}, within(1e-6f));
         float[] mask = {1f, 1f, 1f};
-        assertThat(PpoUpdate.explainedVariance(new float[] {1, 2, 3}, new float[] {1, 2, 3}, mask)).isEqualTo(1.0);
-        assertThat(PpoUpdate.explainedVariance(new float[] {0, 0, 0}, new float[] {1, 2, 3}, mask))
+        assertThat(PpoMath.explainedVariance(new float[] {1, 2, 3}, new float[] {1, 2, 3}, mask)).isEqualTo(1.0);
+        assertThat(PpoMath.explainedVariance(new float[] {0, 0, 0}, new float[] {1, 2, 3}, mask))
                 .isCloseTo(0.0, within(1e-12));
     }
 

@@ -122,7 +122,7 @@ class PpoUpdateTest {
         // 0.5 above: e^−0.5 ≈ 0.61, below the truncation, kept as it is
         samples.add(shifted(base.get(1), "lower", 0.5f));
         PpoUpdate ppo = new PpoUpdate(config(Map.of(PpoConfig.IS_TRUNCATION, 1.2)), policy, reference, null);
-        PpoUpdate.Rollout r = ppo.prepare(samples, VERSION);
+        Rollout r = ppo.prepare(samples, VERSION);
         for (int i = 0; i < 2; i++) {
             for (int j = 0; j < r.rowLength[i]; j++) {
                 int k = i * r.f + r.rowStart[i] + j;
@@ -288,9 +288,9 @@ class PpoUpdateTest {
     void givenReferenceLogprobsAreWhatTheKlPenaltyReadsAndOneMissingRowMeansTheLearnerComputesThemAll() {
         List<RolloutSample> samples = onPolicySamples(8, 2, VERSION, 23);
         PpoUpdate ppo = new PpoUpdate(config(Map.of()), policy, reference, null);
-        PpoUpdate.Rollout own = ppo.prepare(samples, VERSION);
+        Rollout own = ppo.prepare(samples, VERSION);
         // One nat lower on every token: the sequences' KL to the reference grows by their mean length.
-        PpoUpdate.Rollout lowered = ppo.prepare(withReference(samples, -1f), VERSION);
+        Rollout lowered = ppo.prepare(withReference(samples, -1f), VERSION);
         double meanLength = own.metrics.get("data/tokens") / own.metrics.get("data/sequences");
         assertThat(lowered.metrics.get("data/reference_given")).isEqualTo(1.0);
         assertThat(lowered.metrics.get("policy/kl_ref"))
@@ -298,7 +298,7 @@ class PpoUpdateTest {
 
         List<RolloutSample> oneMissing = new ArrayList<>(withReference(samples, -1f));
         oneMissing.set(3, samples.get(3));
-        PpoUpdate.Rollout mixed = ppo.prepare(oneMissing, VERSION);
+        Rollout mixed = ppo.prepare(oneMissing, VERSION);
         assertThat(mixed.metrics.get("data/reference_given")).isEqualTo(0.0);
         assertThat(mixed.metrics.get("policy/kl_ref")).isCloseTo(own.metrics.get("policy/kl_ref"), within(1e-6));
     }

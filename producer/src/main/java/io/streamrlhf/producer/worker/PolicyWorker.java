@@ -11,9 +11,6 @@ import io.streamrlhf.producer.ClientSettings;
 import io.streamrlhf.producer.swap.PolicyFollower;
 import io.streamrlhf.producer.swap.PolicySwapper;
 import io.streamrlhf.producer.swap.VerifiedPolicy;
-import io.streamrlhf.schemas.avro.MetricEvent;
-import io.streamrlhf.schemas.topics.DlqHeaders;
-import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,16 +31,9 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -75,8 +65,9 @@ import org.slf4j.LoggerFactory;
  * verified version into its running policy in place ({@link PolicySwapper}); a version that cannot be loaded (another
  * shape) is refused, logged and counted, and the current one keeps serving.
  *
- * <p>Prompts are read and validated by {@link PromptReader}, generations built by {@link GenerationRecords}, and the
- * meters kept by {@link WorkerMetrics}.
+ * <p>Prompts are read and validated by {@link PromptReader}, each batch is written in its transaction by
+ * {@link BatchTransaction}, generations built by {@link GenerationRecords}, and the meters kept by
+ * {@link WorkerMetrics}.
  *
  * <p><b>Failures.</b> A prompt that cannot be read or is invalid goes to {@code prompts.dlq} inside the same
  * transaction. A transaction that fails for a retriable reason is aborted and its prompts are consumed again; a
@@ -128,7 +119,6 @@ public final class PolicyWorker implements AutoCloseable {
     /** The batch whose samples are back and whose transaction is next; only the worker thread touches it. */
     private PromptBatch committing;
     private Thread thread;
-    private long batches;
 
     /**
      * @param config           the worker's settings
@@ -266,7 +256,8 @@ public final class PolicyWorker implements AutoCloseable {
                     new ByteArrayDeserializer());
             consumer.subscribe(List.of(topics.prompts().name()), new Rebalance());
             sampling = InOrderPipeline.onThread("policy-sampler-" + config.workerId(), SAMPLING_AHEAD);
-            loop(policy, producer);
+            loop(policy, new BatchTransaction(config.workerId(), topics, follower, records, metrics, producer,
+                    this::abortRequested, sent -> hooks.beforeCommit(this, sent)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
@@ -326,7 +317,7 @@ public final class PolicyWorker implements AutoCloseable {
      * transaction overlaps the next batches' sampling. Transactions commit one at a time in poll order; the sampler
      * is idle exactly when nothing is in flight.
      */
-    private void loop(TransformerPolicy policy, KafkaProducer<byte[], byte[]> producer) throws InterruptedException {
+    private void loop(TransformerPolicy policy, BatchTransaction transaction) throws InterruptedException {
         Sampler sampler = new Sampler(policy);
         PromptEncoder encoder = new PromptEncoder(vocabulary, policy.config().contextLength(), config.maxNewTokens());
         long maxWaitNanos = config.batchMaxWaitMs() * 1_000_000L;
@@ -380,8 +371,10 @@ public final class PolicyWorker implements AutoCloseable {
             }
 
             if (head != null) {
-                if (commit(head, sampled, encoder, producer)) {
+                int sent = transaction.commit(head, sampled, encoder, consumer.groupMetadata());
+                if (sent >= 0) {
                     committing = null;
+                    generations.addAndGet(sent);
                 } else {
                     // Aborted: the batches behind it hold later prompts and must not be committed either.
                     metrics.discarded(prompts(sampling.tags()));
@@ -419,7 +412,7 @@ public final class PolicyWorker implements AutoCloseable {
         try {
             return sampling.takeOldest();
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof ShutdownAbort) {
+            if (e.getCause() instanceof BatchTransaction.ShutdownAbort) {
                 return null;
             }
             if (e.getCause() instanceof RuntimeException re) {
@@ -442,7 +435,7 @@ public final class PolicyWorker implements AutoCloseable {
         List<SampledBatch.Chunk> chunks = new ArrayList<>();
         for (int from = 0, chunk = 0; from < batch.rows().size(); from += config.batchMaxSize(), chunk++) {
             if (abortRequested() || samplerCancelled) {
-                throw new ShutdownAbort();
+                throw new BatchTransaction.ShutdownAbort();
             }
             int to = Math.min(batch.rows().size(), from + config.batchMaxSize());
             int[][] prompts = new int[to - from][];
@@ -462,127 +455,6 @@ public final class PolicyWorker implements AutoCloseable {
 
     private boolean abortRequested() {
         return stopRequested && System.nanoTime() > stopDeadlineNanos;
-    }
-
-    /**
-     * One transaction: the batch's generations, dead letters and the follower's metric events, then the batch's
-     * prompt offsets, then commit. Prompts of partitions revoked since they were polled are left out entirely (no
-     * generations, no offset): their new owner consumes them again. Returns false if the transaction was aborted
-     * (the caller rewinds); throws if the worker cannot go on.
-     */
-    private boolean commit(PromptBatch batch, SampledBatch sampled, PromptEncoder encoder,
-                           KafkaProducer<byte[], byte[]> producer) {
-        List<PolledPrompt> kept = new ArrayList<>();
-        for (PolledPrompt p : batch.prompts()) {
-            if (!batch.isRevoked(p.partition())) {
-                kept.add(p);
-            }
-        }
-        if (kept.size() < batch.prompts().size()) {
-            metrics.revoked(batch.prompts().size() - kept.size());
-            LOG.info("worker {}: {} sampled prompt(s) of partitions {} revoked before their commit are left to the "
-                    + "new owner", config.workerId(), batch.prompts().size() - kept.size(), batch.revoked());
-        }
-        if (kept.isEmpty()) {
-            return true;
-        }
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (PolledPrompt p : kept) {
-            offsets.merge(p.partition(), new OffsetAndMetadata(p.offset() + 1),
-                    (a, b) -> a.offset() >= b.offset() ? a : b);
-        }
-        int sent = 0;
-        long started = System.nanoTime();
-        producer.beginTransaction();
-        try {
-            for (PromptBatch.DeadLetter bad : batch.deadLetters()) {
-                if (!batch.isRevoked(bad.prompt().partition())) {
-                    sendToDlq(producer, bad.prompt(), bad.error());
-                }
-            }
-            for (SampledBatch.Chunk chunk : sampled.chunks()) {
-                sent += send(producer, batch, chunk, sampled.version(), encoder);
-            }
-            for (MetricEvent e : follower.drainMetricEvents()) {
-                send(producer, topics.metrics(), e.getComponent(), e);
-            }
-            producer.flush();
-            hooks.beforeCommit(this, sent);
-            if (abortRequested()) {
-                throw new ShutdownAbort();
-            }
-            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-            producer.commitTransaction();
-        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException
-                 | UnsupportedVersionException e) {
-            // Not recoverable with this producer: another instance owns the transactional id, or the broker
-            // refuses us. Stop; the open transaction is aborted by the broker or the new owner.
-            throw e;
-        } catch (ShutdownAbort e) {
-            abort(producer, batch, "shutting down past the grace period");
-            return false;
-        } catch (KafkaException e) {
-            LOG.warn("worker {}: transaction of {} prompts failed ({}); aborting, the prompts will be consumed "
-                    + "again", config.workerId(), kept.size(), e.toString());
-            abort(producer, batch, e.toString());
-            return false;
-        } catch (RuntimeException e) {
-            abort(producer, batch, e.toString());
-            throw e;
-        }
-        metrics.committed(sent, started, batch.preparedAt(), System.nanoTime());
-        generations.addAndGet(sent);
-        batches++;
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("worker {} committed batch {}: {} prompts, {} generations, version {}", config.workerId(),
-                    batches, kept.size(), sent, sampled.version());
-        }
-        return true;
-    }
-
-    /** Sends one sampling call's generations (except those of revoked partitions); returns how many. */
-    private int send(KafkaProducer<byte[], byte[]> producer, PromptBatch batch, SampledBatch.Chunk chunk,
-                     long version, PromptEncoder encoder) {
-        SampleResult result = chunk.result();
-        int sent = 0;
-        for (int i = 0; i < result.batchSize(); i++) {
-            PromptBatch.Row row = batch.rows().get(chunk.from() + i);
-            if (batch.isRevoked(row.prompt().partition())) {
-                continue;
-            }
-            send(producer, topics.generations(), row.prompt().prompt().getPromptId(),
-                    records.build(row, chunk, i, encoder.decode(result.tokens()[i]), version));
-            sent++;
-        }
-        return sent;
-    }
-
-    private <V> void send(KafkaProducer<byte[], byte[]> producer, TopicSpec<String, V> spec, String key, V value) {
-        byte[] k = spec.keySerializer().serialize(spec.name(), key);
-        byte[] v = spec.valueSerializer().serialize(spec.name(), value);
-        producer.send(new ProducerRecord<>(spec.name(), k, v));
-    }
-
-    private void sendToDlq(KafkaProducer<byte[], byte[]> producer, PolledPrompt p, Throwable error) {
-        TopicSpec<byte[], byte[]> dlq = topics.dlq(topics.prompts());
-        LOG.warn("worker {}: prompt at {}@{} dead-lettered to {}: {}", config.workerId(), p.partition(), p.offset(),
-                dlq.name(), error.getMessage());
-        producer.send(new ProducerRecord<>(dlq.name(), null, null, p.key(), p.value(),
-                DlqHeaders.describe(p.partition().topic(), p.partition().partition(), p.offset(), error,
-                        "worker-" + config.workerId(), Instant.now())));
-        metrics.deadLettered();
-    }
-
-    private void abort(KafkaProducer<byte[], byte[]> producer, PromptBatch batch, String why) {
-        try {
-            producer.abortTransaction();
-        } catch (ProducerFencedException e) {
-            throw e;
-        } catch (KafkaException e) {
-            LOG.warn("worker {}: aborting the transaction failed too: {}", config.workerId(), e.toString());
-        }
-        metrics.aborted();
-        LOG.info("worker {} aborted a transaction of {} prompts ({})", config.workerId(), batch.prompts().size(), why);
     }
 
     /**
@@ -654,13 +526,6 @@ public final class PolicyWorker implements AutoCloseable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             LOG.info("worker {} now consumes {}", config.workerId(), partitions);
-        }
-    }
-
-    /** Unwinds a transaction that shutdown asked to abort. */
-    private static final class ShutdownAbort extends RuntimeException {
-        ShutdownAbort() {
-            super("shutdown", null, false, false);
         }
     }
 }

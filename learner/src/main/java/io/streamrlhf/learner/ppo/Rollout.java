@@ -1,0 +1,122 @@
+package io.streamrlhf.learner.ppo;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** A packed batch and what steps 1–8 computed for it, in host arrays of the (B, F) frame. */
+final class Rollout {
+    final Map<String, Double> metrics = new LinkedHashMap<>();
+    final List<String> droppedStale = new ArrayList<>();
+    final List<String> droppedTooLong = new ArrayList<>();
+    List<RolloutSample> samples = List.of();
+    int rows;
+    int t;
+    int f;
+    int[] tokens;
+    float[] attention;
+    int[] actions;
+    float[] mask;
+    int maskCount;
+    /** True when some row is shorter than T (then the attention mask is passed to the model). */
+    boolean padded;
+    int[] rowStart;
+    int[] rowLength;
+    float[] behaviourLogp;
+    float[] proxLogp;
+    float[] refLogp;
+    float[] oldValues;
+    float[] isWeights;
+    float[] advantages;
+    float[] returns;
+
+    List<String> trainedIds() {
+        return samples.stream().map(RolloutSample::generationId).toList();
+    }
+
+    /** Right-pads prompt + response rows; frame entry p − 1 + j predicts response token j. */
+    void pack(List<RolloutSample> kept, int context) {
+        t = 2;
+        for (RolloutSample s : kept) {
+            t = Math.max(t, Math.min(context, s.sequenceLength()));
+        }
+        f = t - 1;
+        tokens = new int[rows * t];
+        attention = new float[rows * t];
+        actions = new int[rows * f];
+        mask = new float[rows * f];
+        behaviourLogp = new float[rows * f];
+        rowStart = new int[rows];
+        rowLength = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            RolloutSample s = kept.get(i);
+            int p = s.promptTokens().length;
+            int n = Math.min(s.responseLength(), context - p);
+            rowStart[i] = p - 1;
+            rowLength[i] = n;
+            for (int j = 0; j < p; j++) {
+                tokens[i * t + j] = s.promptTokens()[j];
+                attention[i * t + j] = 1f;
+            }
+            for (int j = 0; j < n; j++) {
+                tokens[i * t + p + j] = s.responseTokens()[j];
+                attention[i * t + p + j] = 1f;
+                int k = i * f + p - 1 + j;
+                actions[k] = s.responseTokens()[j];
+                mask[k] = 1f;
+                behaviourLogp[k] = s.behaviourLogprobs()[j];
+            }
+            maskCount += n;
+            padded |= p + n < t;
+        }
+    }
+
+    /**
+     * Fills {@link #refLogp} from the samples' own reference log-probs when every row carries one for each of its
+     * packed response tokens; leaves it {@code null} (to be computed) otherwise.
+     */
+    boolean useGivenReference(List<RolloutSample> kept) {
+        for (int i = 0; i < rows; i++) {
+            float[] given = kept.get(i).referenceLogprobs();
+            if (given == null || given.length < rowLength[i]) {
+                return false;
+            }
+        }
+        refLogp = new float[rows * f];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(kept.get(i).referenceLogprobs(), 0, refLogp, i * f + rowStart[i], rowLength[i]);
+        }
+        return true;
+    }
+
+    /** The inputs of the given rows, in that order. */
+    RolloutInputs inputs(NDManager m, int[] rowIds) {
+        int b = rowIds.length;
+        NDArray tokensArray = m.create(rowsOf(tokens, rowIds, t), new Shape(b, t));
+        // Without padding the model's plain causal path is used (cheaper than a per-row mask).
+        NDArray attentionArray = padded ? m.create(rowsOf(attention, rowIds, t), new Shape(b, t)) : null;
+        NDArray actionsArray = m.create(rowsOf(actions, rowIds, f), new Shape(b, f)).toType(DataType.INT64, false);
+        return new RolloutInputs(tokensArray, attentionArray, actionsArray);
+    }
+
+    static int[] rowsOf(int[] data, int[] rows, int width) {
+        int[] out = new int[rows.length * width];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(data, rows[i] * width, out, i * width, width);
+        }
+        return out;
+    }
+
+    static float[] rowsOf(float[] data, int[] rows, int width) {
+        float[] out = new float[rows.length * width];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(data, rows[i] * width, out, i * width, width);
+        }
+        return out;
+    }
+}
