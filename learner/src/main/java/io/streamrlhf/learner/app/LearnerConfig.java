@@ -21,7 +21,7 @@ public final class LearnerConfig extends AbstractConfig {
     public static final String POLICY_NAME = "learner.policy.name";
     /** Directory of learner checkpoints. */
     public static final String CHECKPOINT_DIR = "learner.checkpoint.dir";
-    /** Policy checkpoint (SFT) the learner starts from and keeps as its frozen reference. */
+    /** Policy (a checkpoint or a Hugging Face folder) the learner starts from and keeps as its frozen reference. */
     public static final String INIT_CHECKPOINT = "learner.init.checkpoint";
     /** Sequences per rollout batch. */
     public static final String BATCH_SEQUENCES = "learner.batch.sequences";
@@ -53,8 +53,9 @@ public final class LearnerConfig extends AbstractConfig {
                     "Directory of learner checkpoints (one sub-directory per version); shared storage when workers "
                             + "load weights from it.")
             .define(INIT_CHECKPOINT, Type.STRING, "", Importance.HIGH,
-                    "Policy checkpoint directory to start from when no learner checkpoint exists (normally the SFT "
-                            + "policy, 'rlhf sft'); always loaded as the frozen KL reference.")
+                    "Policy to start from when no learner checkpoint exists: a checkpoint directory (normally the SFT "
+                            + "policy, 'rlhf sft') or a Hugging Face causal-LM folder (config.json, safetensors, "
+                            + "tokenizer.json; a zero value head is added); always loaded as the frozen KL reference.")
             .define(BATCH_SEQUENCES, Type.INT, 64, Range.atLeast(1), Importance.HIGH,
                     "Sequences per rollout batch (one PPO update).")
             .define(BATCH_TOKENS, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,

@@ -14,7 +14,8 @@ import io.streamrlhf.learner.ppo.SyntheticCorpusPtx;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
-import io.streamrlhf.models.policy.TransformerPolicy;
+import io.streamrlhf.models.load.PolicyLoader;
+import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.world.SyntheticWorld;
 import io.streamrlhf.schemas.avro.ScoredGeneration;
 import io.streamrlhf.schemas.topics.DlqHeaders;
@@ -75,10 +76,10 @@ public final class LearnerService implements AutoCloseable {
     private final Map<String, Object> clientProperties;
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final LearnerCheckpointStore store;
-    private final TransformerPolicy reference;
+    private final PolicyModel reference;
     /** The reference's weights id: scored records' reference log-probs are used only when computed with it. */
     private final String referenceId;
-    private final TransformerPolicy policy;
+    private final PolicyModel policy;
     private final PpoUpdate ppo;
     /** Entries of the updates since the newest checkpoint: the next checkpoint's ledger segment. */
     private final List<LedgerEntry> uncommitted = new ArrayList<>();
@@ -118,14 +119,14 @@ public final class LearnerService implements AutoCloseable {
         this.clientProperties = clientProperties;
         ModelRuntime.init(config.threads());
         this.store = new LearnerCheckpointStore(config.checkpointDir());
-        Checkpoint init = CheckpointStore.load(config.initCheckpoint());
-        this.reference = TransformerPolicy.fromCheckpoint(init);
+        Checkpoint init = PolicyLoader.initialCheckpoint(config.initCheckpoint(), 0);
+        this.reference = PolicyLoader.fromCheckpoint(init);
         this.referenceId = init.weightsId();
         reference.freeze(true);
         LOG.info("KL reference {} ({}): scored records carrying its log-probs (the reward stream's "
                 + "scoring.reference.checkpoint) spare the reference forward", config.initCheckpoint(), referenceId);
         Optional<LearnerCheckpoint> newest = store.loadNewest();
-        this.policy = TransformerPolicy.fromCheckpoint(newest.map(LearnerCheckpoint::policy).orElse(init));
+        this.policy = PolicyLoader.fromCheckpoint(newest.map(LearnerCheckpoint::policy).orElse(init));
         PpoConfig ppoConfig = config.ppo();
         this.ppo = new PpoUpdate(ppoConfig, policy, reference, ppoConfig.ptxCoef() > 0
                 ? new SyntheticCorpusPtx(SyntheticWorld.standard(), config.ptxCorpusSize(), ppoConfig.seed()) : null);

@@ -1,8 +1,10 @@
 package io.streamrlhf.models.checkpoint;
 
 import io.streamrlhf.models.transformer.TransformerConfig;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /*
  * CONTRACT: the in-memory form of one checkpoint, for policies and reward models alike. The learner,
@@ -18,17 +20,37 @@ import java.util.Objects;
  * @param weights        named parameters as written by {@link ModelWeights#encode}
  * @param optimizerState optimiser state in the trainer's own format, or {@code null}
  * @param metadata       free-form string pairs (version, parent, step, seed, source file...)
+ * @param modelFiles     files that travel with the weights, by name: a Hugging Face policy's {@code config.json},
+ *                       {@code tokenizer.json}, {@code tokenizer_config.json} and {@code generation_config.json}, so
+ *                       that a process given only the checkpoint can rebuild, tokenise and export it; empty for ours
  */
 public record Checkpoint(ModelKind kind, String architecture, TransformerConfig config, byte[] weights,
-                         byte[] optimizerState, Map<String, String> metadata) {
+                         byte[] optimizerState, Map<String, String> metadata, Map<String, byte[]> modelFiles) {
 
-    /** Checks the required parts and copies the metadata. */
+    /** Checks the required parts and copies the metadata and the file table. */
     public Checkpoint {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(architecture, "architecture");
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(weights, "weights");
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+        modelFiles = modelFiles == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(modelFiles));
+        for (String name : modelFiles.keySet()) {
+            if (!name.matches("[A-Za-z0-9._-]+")) {
+                throw new IllegalArgumentException("model file name '" + name + "' is not a plain file name");
+            }
+        }
+    }
+
+    /** A checkpoint with no model files (the project's own architectures). */
+    public Checkpoint(ModelKind kind, String architecture, TransformerConfig config, byte[] weights,
+                      byte[] optimizerState, Map<String, String> metadata) {
+        this(kind, architecture, config, weights, optimizerState, metadata, Map.of());
+    }
+
+    /** The same checkpoint with other metadata. */
+    public Checkpoint withMetadata(Map<String, String> newMetadata) {
+        return new Checkpoint(kind, architecture, config, weights, optimizerState, newMetadata, modelFiles);
     }
 
     /**

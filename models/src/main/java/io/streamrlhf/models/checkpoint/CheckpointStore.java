@@ -21,10 +21,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -43,6 +45,7 @@ import java.util.stream.Stream;
  *   config.json      kind, architecture, model config, metadata, format version
  *   weights.ndlist   named parameters ({@link ModelWeights#encode})
  *   optimizer.bin    optional optimiser state
+ *   model/NAME       optional files that travel with the weights ({@link Checkpoint#modelFiles()})
  *   manifest.json    {"formatVersion":1,"files":{"config.json":{"sha256":"...","size":123},...}}
  * </pre>
  * A save writes into a temporary sibling directory and renames it into place, so a reader never
@@ -63,9 +66,13 @@ public final class CheckpointStore {
     public static final String OPTIMIZER = "optimizer.bin";
     /** Name of the manifest. */
     public static final String MANIFEST = "manifest.json";
+    /** Folder of the model files ({@link Checkpoint#modelFiles()}), and the prefix of their entry names. */
+    public static final String MODEL_FILES = "model/";
     /** Current format version. */
     public static final int FORMAT_VERSION = 1;
 
+    /** The most entries a stream may hold: the four files, the manifest and the model files. */
+    private static final int MAX_ENTRIES = 64;
     private static final byte[] MAGIC = "RLHFCKPT".getBytes(StandardCharsets.US_ASCII);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
@@ -85,6 +92,9 @@ public final class CheckpointStore {
         try {
             Files.createDirectories(target.getParent());
             Files.createDirectories(tmp);
+            if (!checkpoint.modelFiles().isEmpty()) {
+                Files.createDirectories(tmp.resolve(MODEL_FILES));
+            }
             for (Map.Entry<String, byte[]> f : files.entrySet()) {
                 Files.write(tmp.resolve(f.getKey()), f.getValue());
             }
@@ -114,7 +124,17 @@ public final class CheckpointStore {
         if (!Files.isDirectory(dir)) {
             throw new CheckpointException("checkpoint " + dir + " is not a directory");
         }
-        for (String name : new String[] {MANIFEST, CONFIG, WEIGHTS, OPTIMIZER}) {
+        List<String> names = new ArrayList<>(List.of(MANIFEST, CONFIG, WEIGHTS, OPTIMIZER));
+        Path modelDir = dir.resolve(MODEL_FILES);
+        if (Files.isDirectory(modelDir)) {
+            try (Stream<Path> listed = Files.list(modelDir)) {
+                listed.map(p -> MODEL_FILES + p.getFileName()).sorted().forEach(names::add);
+            } catch (IOException e) {
+                throw new CheckpointException("checkpoint " + dir + ": cannot list " + MODEL_FILES + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        for (String name : names) {
             Path p = dir.resolve(name);
             if (Files.exists(p)) {
                 try {
@@ -190,7 +210,7 @@ public final class CheckpointStore {
                     + FORMAT_VERSION + ")");
         }
         int n = data.readInt();
-        if (n < 0 || n > 16) {
+        if (n < 0 || n > MAX_ENTRIES) {
             throw new CheckpointException("checkpoint stream: implausible entry count " + n);
         }
         Map<String, byte[]> files = new LinkedHashMap<>();
@@ -235,6 +255,11 @@ public final class CheckpointStore {
         if (c.optimizerState() != null) {
             files.put(OPTIMIZER, c.optimizerState());
         }
+        if (files.size() + c.modelFiles().size() >= MAX_ENTRIES) {
+            throw new CheckpointException("a checkpoint holds at most " + (MAX_ENTRIES - files.size() - 1)
+                    + " model files, got " + c.modelFiles().size());
+        }
+        c.modelFiles().forEach((name, bytes) -> files.put(MODEL_FILES + name, bytes));
         ObjectNode manifest = JSON.createObjectNode();
         manifest.put("formatVersion", FORMAT_VERSION);
         ObjectNode list = manifest.putObject("files");
@@ -294,7 +319,14 @@ public final class CheckpointStore {
             TransformerConfig shape = JSON.treeToValue(config.path("config"), TransformerConfig.class);
             Map<String, String> metadata = new LinkedHashMap<>();
             config.path("metadata").fields().forEachRemaining(e -> metadata.put(e.getKey(), e.getValue().asText()));
-            return new Checkpoint(kind, architecture, shape, files.get(WEIGHTS), files.get(OPTIMIZER), metadata);
+            Map<String, byte[]> modelFiles = new TreeMap<>();
+            files.forEach((name, bytes) -> {
+                if (name.startsWith(MODEL_FILES)) {
+                    modelFiles.put(name.substring(MODEL_FILES.length()), bytes);
+                }
+            });
+            return new Checkpoint(kind, architecture, shape, files.get(WEIGHTS), files.get(OPTIMIZER), metadata,
+                    modelFiles);
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointException("checkpoint " + where + ": " + CONFIG + " is invalid: " + e.getMessage(), e);
         }

@@ -111,6 +111,15 @@ public abstract class CausalLmBase extends AbstractBlock implements CausalLmBloc
     }
 
     /**
+     * The final hidden states (B, T, D) and the logits (B, T, V) they give, from one pass: what a policy with a value
+     * head over the hidden states needs. Arguments as {@link #hiddenStates}.
+     */
+    public NDList hiddenAndLogits(ParameterStore ps, NDArray tokens, NDArray attentionMask, boolean training) {
+        NDArray hidden = hiddenStates(ps, tokens, attentionMask, training);  // (B, T, D)
+        return new NDList(hidden, project(ps, hidden, training));  // (B, T, D), (B, T, V)
+    }
+
+    /**
      * Logits (B, T, V) of {@code tokens (B, T)}; with a cache, attending over the cached positions and writing
      * this call's keys and values into it.
      *
@@ -118,8 +127,14 @@ public abstract class CausalLmBase extends AbstractBlock implements CausalLmBloc
      * @param keyBias     (B, 1, 1, S) added to the attention scores (padding keys), or null for none
      * @param pos         the cache slot of this call's first token (and its position when positionIds is null)
      */
-    protected abstract NDArray forward(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
-                                       HfKvCache cache, int pos, boolean training);
+    protected NDArray forward(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
+                              HfKvCache cache, int pos, boolean training) {
+        NDArray h = hidden(ps, tokens, positionIds, keyBias, cache, pos, training);  // (B, T, D)
+        return project(ps, h, training);  // (B, T, V)
+    }
+
+    /** The output projection (the LM head, tied or not, or the score head) of hidden states (B, T, D): (B, T, V). */
+    protected abstract NDArray project(ParameterStore ps, NDArray hidden, boolean training);
 
     /**
      * The final hidden states (B, T, D) after the final norm, as {@link #forward} computes them before its output

@@ -26,7 +26,7 @@ import java.nio.file.Path;
  * }
  * }</pre>
  */
-public final class HfCausalLm implements AutoCloseable {
+public final class HfCausalLm implements KvDecoding, AutoCloseable {
 
     private final Path dir;
     private final HfModelConfig config;
@@ -108,12 +108,18 @@ public final class HfCausalLm implements AutoCloseable {
         return config;
     }
 
+    @Override
+    public HfModelConfig modelConfig() {
+        return config;
+    }
+
     /** The block; its parameters are named by checkpoint tensor name ({@link CausalLmBlock#namedParameters}). */
     public CausalLmBlock block() {
         return block;
     }
 
     /** The manager owning the weights; open per-call sub-managers from it. */
+    @Override
     public NDManager manager() {
         return manager;
     }
@@ -138,6 +144,7 @@ public final class HfCausalLm implements AutoCloseable {
     }
 
     /** An empty KV cache in {@code manager} for {@code batch} rows and {@code capacity} positions. */
+    @Override
     public HfKvCache newCache(NDManager cacheManager, int batch, int capacity) {
         return block.newCache(cacheManager, batch, capacity);
     }
@@ -157,6 +164,7 @@ public final class HfCausalLm implements AutoCloseable {
      * cached positions and this call's T (as transformers' {@code generate} extends it each step); padding is
      * never attended to and each row's positions count from its first real token.
      */
+    @Override
     public NDArray logits(NDArray tokens, NDArray attentionMask, HfKvCache cache, int pos) {
         try (NoGrad ignored = NoGrad.enter()) {
             return block.forwardCached(parameterStore, tokens, attentionMask, cache, pos);  // (B, T, V)

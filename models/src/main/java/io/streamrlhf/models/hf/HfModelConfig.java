@@ -33,6 +33,9 @@ public interface HfModelConfig {
     /** Number of decoder layers (L). */
     int numLayers();
 
+    /** Number of attention (query) heads. */
+    int numHeads();
+
     /** Whether the output projection is the input embedding. */
     boolean tiedEmbeddings();
 

@@ -11,13 +11,14 @@ import io.streamrlhf.models.engine.NoGrad;
 import io.streamrlhf.models.sampling.FinishReason;
 import io.streamrlhf.models.sampling.SampleResult;
 import io.streamrlhf.models.sampling.SamplingParams;
+import io.streamrlhf.models.sampling.TokenSampler;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Batched sampling from an {@link HfCausalLm} with the draw on the device: prompts of different lengths share
+ * Batched sampling from a Hugging Face causal LM ({@link KvDecoding}) with the draw on the device: prompts of different lengths share
  * one left-padded batch with its attention mask, the prompt runs once into an {@link HfKvCache}, then one token
  * per row per step; temperature, top-k and top-p filter the (B, V) logits as tensors and an inverse-CDF draw
  * picks each id, so only B ids leave the device each step (the log-probs stay there until the end).
@@ -39,34 +40,39 @@ import java.util.SplittableRandom;
  *   <tr><td>V</td><td>vocabulary</td></tr>
  * </table>
  */
-public final class HfSampler {
+public final class HfSampler implements TokenSampler {
 
     // the largest float below 1: a uniform in [0, 1) that rounds to 1f would land past the last kept id
     private static final float BELOW_ONE = Math.nextDown(1f);
 
-    private final HfCausalLm lm;
+    private final KvDecoding lm;
 
     /** A sampler over {@code lm}. */
-    public HfSampler(HfCausalLm lm) {
+    public HfSampler(KvDecoding lm) {
         this.lm = lm;
     }
 
     /** Samples continuations of {@code prompts} (each non-empty); a row stops at {@code params.eosId()}. */
     public SampleResult sample(int[][] prompts, SamplingParams params) {
-        return sample(prompts, params, params.eosId() >= 0 ? new int[] {params.eosId()} : new int[0]);
+        return sample(prompts, params, new int[0]);
     }
 
     /**
-     * Samples continuations of {@code prompts} (each non-empty); a row stops after drawing any of
-     * {@code eosIds} (a model's {@code generation_config.json} may name several), included as its last token,
-     * or after {@code params.maxNewTokens()} tokens or the context length.
+     * Samples continuations of {@code prompts} (each non-empty); a row stops after drawing {@code params.eosId()}
+     * (when not negative) or any of {@code eosIds} (a model's {@code generation_config.json} may name several),
+     * included as its last token, or after {@code params.maxNewTokens()} tokens or the context length.
      */
+    @Override
     public SampleResult sample(int[][] prompts, SamplingParams params, int[] eosIds) {
+        if (params.eosId() >= 0 && !contains(eosIds, params.eosId())) {
+            eosIds = Arrays.copyOf(eosIds, eosIds.length + 1);
+            eosIds[eosIds.length - 1] = params.eosId();
+        }
         int b = prompts.length;
         if (b == 0) {
             throw new IllegalArgumentException("sample: no prompts");
         }
-        int vocab = lm.config().vocabSize();
+        int vocab = lm.modelConfig().vocabSize();
         int p = 0;
         for (int i = 0; i < b; i++) {
             if (prompts[i].length == 0) {
@@ -84,7 +90,7 @@ public final class HfSampler {
             throw new IllegalArgumentException("sample: padId " + params.padId() + " outside the vocabulary [0, "
                     + vocab + ")");
         }
-        int context = lm.config().contextLength();
+        int context = lm.modelConfig().contextLength();
         if (p >= context) {
             throw new IllegalArgumentException("sample: prompt length " + p + " leaves no room in context "
                     + context);

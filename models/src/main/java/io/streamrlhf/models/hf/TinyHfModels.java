@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.hf.gpt2.Gpt2Config;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -103,6 +105,81 @@ public final class TinyHfModels {
                 mapper.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
         writeWeights(dir, HfRewardModel.build(config).namedParameters(), config instanceof Gpt2Config, seed,
                 SafetensorsDtype.F32, 1);
+        return dir;
+    }
+
+    /** The special tokens of {@link #writeTokenizer}, ids 0 to 3. */
+    public static final List<String> TINY_SPECIAL_TOKENS = List.of("<|endoftext|>", "<|im_start|>", "<|im_end|>",
+            "<unk>");
+    /** The characters of {@link #writeTokenizer}'s vocabulary, most useful first; a vocabulary takes a prefix. */
+    static final String TINY_CHARACTERS = " etaoinshrdlcumwfgypbvkjxqz.,?!'-:;0123456789"
+            + "ETAOINSHRDLCUMWFGYPBVKJXQZ\"()/+*=<>_#@&%$[]{}|~^`\n";
+    /** ChatML, as Qwen2's folders have it, minus the default system message. */
+    static final String TINY_CHAT_TEMPLATE = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n'"
+            + " + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+    /**
+     * Writes a character-level tokenizer for a tiny model of {@code vocabSize} ids into {@code dir}: a BPE
+     * {@code tokenizer.json} with no merges (each character its own token, {@code <unk>} for the rest, fused back
+     * on decoding), the four {@link #TINY_SPECIAL_TOKENS} as added tokens, a {@code tokenizer_config.json} with
+     * ChatML as its {@code chat_template} and {@code <|im_end|>} as EOS, and a {@code generation_config.json} that
+     * stops at {@code <|im_end|>} or {@code <|endoftext|>}. A real tokenizer file read by the real library; its
+     * vocabulary just fits a tiny embedding.
+     *
+     * @param vocabSize the model's vocabulary; the characters are the first {@code vocabSize - 4} of
+     *                  {@link #TINY_CHARACTERS}
+     * @return {@code dir}
+     */
+    public static Path writeTokenizer(Path dir, int vocabSize) throws IOException {
+        int chars = Math.min(TINY_CHARACTERS.length(), vocabSize - TINY_SPECIAL_TOKENS.size());
+        if (chars < 27) {
+            throw new IllegalArgumentException("a vocabulary of " + vocabSize + " leaves no room for the letters");
+        }
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        ArrayNode added = root.putArray("added_tokens");
+        for (int i = 0; i < TINY_SPECIAL_TOKENS.size(); i++) {
+            added.addObject().put("id", i).put("content", TINY_SPECIAL_TOKENS.get(i)).put("single_word", false)
+                    .put("lstrip", false).put("rstrip", false).put("normalized", false).put("special", true);
+        }
+        root.putNull("normalizer");
+        root.putNull("pre_tokenizer");
+        root.putNull("post_processor");
+        root.putObject("decoder").put("type", "Fuse");
+        ObjectNode model = root.putObject("model");
+        model.put("type", "BPE");
+        model.putNull("dropout");
+        model.put("unk_token", "<unk>");
+        model.putNull("continuing_subword_prefix");
+        model.putNull("end_of_word_suffix");
+        model.put("fuse_unk", false);
+        model.put("byte_fallback", false);
+        ObjectNode vocab = model.putObject("vocab");
+        for (int i = 0; i < TINY_SPECIAL_TOKENS.size(); i++) {
+            vocab.put(TINY_SPECIAL_TOKENS.get(i), i);
+        }
+        for (int i = 0; i < chars; i++) {
+            vocab.put(String.valueOf(TINY_CHARACTERS.charAt(i)), TINY_SPECIAL_TOKENS.size() + i);
+        }
+        model.putArray("merges");
+        ObjectNode config = mapper.createObjectNode();
+        config.putNull("bos_token");
+        config.put("eos_token", "<|im_end|>");
+        config.put("pad_token", "<|endoftext|>");
+        config.put("unk_token", "<unk>");
+        config.put("chat_template", TINY_CHAT_TEMPLATE);
+        ObjectNode generation = mapper.createObjectNode();
+        generation.putArray("eos_token_id").add(2).add(0);
+        generation.put("pad_token_id", 0);
+        Files.createDirectories(dir);
+        var writer = mapper.writerWithDefaultPrettyPrinter();
+        Files.writeString(dir.resolve("tokenizer.json"), writer.writeValueAsString(root) + "\n");
+        Files.writeString(dir.resolve("tokenizer_config.json"), writer.writeValueAsString(config) + "\n");
+        Files.writeString(dir.resolve("generation_config.json"), writer.writeValueAsString(generation) + "\n");
         return dir;
     }
 

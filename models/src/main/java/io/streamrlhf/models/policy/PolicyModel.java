@@ -4,7 +4,9 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
+import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.transformer.TransformerConfig;
+import java.util.Map;
 
 /*
  * CONTRACT: the learner, the policy workers, the sampler, checkpoints and the TorchScript adapter all code
@@ -63,6 +65,26 @@ public interface PolicyModel extends AutoCloseable {
      * parameters do not require gradients and are not affected by later training of this model.
      */
     PolicyModel referenceCopy();
+
+    /**
+     * These weights as a checkpoint (optimiser state may be {@code null}), in the form {@link #loadWeights} and the
+     * architecture's loader read.
+     *
+     * @throws UnsupportedOperationException for a policy that is not written as checkpoints (TorchScript)
+     */
+    default Checkpoint toCheckpoint(Map<String, String> metadata, byte[] optimizerState) {
+        throw new UnsupportedOperationException(architecture() + " policies are not written as checkpoints");
+    }
+
+    /**
+     * Hot swap: copies a checkpoint's weights into this running policy in place; refused, with nothing changed, if
+     * the checkpoint is not a policy of the same architecture and shape. Call it between batches.
+     *
+     * @throws UnsupportedOperationException for a policy that cannot be swapped (TorchScript)
+     */
+    default void loadWeights(Checkpoint checkpoint) {
+        throw new UnsupportedOperationException(architecture() + " policies cannot be swapped in place");
+    }
 
     /** Sets whether parameters take gradients ({@code false} to train; see DJL's freezeParameters). */
     void freeze(boolean frozen);

@@ -71,6 +71,7 @@ public final class TransformerPolicy implements PolicyModel {
     }
 
     /** This policy's weights as a checkpoint (optimiser state may be {@code null}). */
+    @Override
     public Checkpoint toCheckpoint(Map<String, String> metadata, byte[] optimizerState) {
         return new Checkpoint(ModelKind.POLICY, ARCHITECTURE, config, ModelWeights.encode(block), optimizerState,
                 metadata);
@@ -82,6 +83,7 @@ public final class TransformerPolicy implements PolicyModel {
      * batches: a forward running on another thread during the copy would read a mix of old and
      * new weights.
      */
+    @Override
     public void loadWeights(Checkpoint checkpoint) {
         check(checkpoint, config);
         ModelWeights.copyInto(block, checkpoint.weights());

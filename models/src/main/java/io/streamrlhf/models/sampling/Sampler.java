@@ -27,7 +27,7 @@ import java.util.SplittableRandom;
  * and the log-prob returned is that of the distribution actually used (after temperature, top-k
  * and top-p). Not thread-safe: use one sampler per thread (the policy may be shared).
  */
-public final class Sampler {
+public final class Sampler implements TokenSampler {
 
     private final PolicyModel policy;
     private final boolean useKvCache;
@@ -53,14 +53,19 @@ public final class Sampler {
         return sample(prompts.toArray(new int[0][]), params);
     }
 
-    /** Samples continuations of {@code prompts} (each non-empty). */
+    /** Samples continuations of {@code prompts} (each non-empty); a row stops at {@code params.eosId()}. */
     public SampleResult sample(int[][] prompts, SamplingParams params) {
+        return sample(prompts, params, new int[0]);
+    }
+
+    @Override
+    public SampleResult sample(int[][] prompts, SamplingParams params, int[] stopIds) {
         try (NoGrad ignored = NoGrad.enter()) {
-            return sampleWithoutGradients(prompts, params);
+            return sampleWithoutGradients(prompts, params, stopIds);
         }
     }
 
-    private SampleResult sampleWithoutGradients(int[][] prompts, SamplingParams params) {
+    private SampleResult sampleWithoutGradients(int[][] prompts, SamplingParams params, int[] stopIds) {
         int b = prompts.length;
         if (b == 0) {
             throw new IllegalArgumentException("sample: no prompts");
@@ -114,7 +119,7 @@ public final class Sampler {
                     outLogp[i][n[i]] = (float) lp[0];
                     n[i]++;
                     next[i] = id;
-                    if (id == params.eosId()) {
+                    if (id == params.eosId() || contains(stopIds, id)) {
                         reasons[i] = FinishReason.EOS;
                         active--;
                     }
@@ -135,6 +140,15 @@ public final class Sampler {
             }
         }
         return new SampleResult(prompts, tokens, logProbs, reasons);
+    }
+
+    private static boolean contains(int[] ids, int id) {
+        for (int x : ids) {
+            if (x == id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Produces next-token logits (B, V) on the host, one step at a time. */

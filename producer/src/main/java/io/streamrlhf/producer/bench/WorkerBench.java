@@ -14,6 +14,7 @@ import io.streamrlhf.producer.feed.PromptSender;
 import io.streamrlhf.producer.feed.SyntheticPromptFeed;
 import io.streamrlhf.producer.worker.PolicyWorker;
 import io.streamrlhf.producer.worker.PromptEncoder;
+import io.streamrlhf.producer.worker.WorldPromptEncoder;
 import io.streamrlhf.producer.worker.WorkerConfig;
 import io.streamrlhf.producer.worker.WorkerPool;
 import io.streamrlhf.schemas.avro.Generation;
@@ -378,7 +379,7 @@ public final class WorkerBench {
             int samples = parameters.samples();
             Vocabulary vocabulary = Vocabulary.standard();
             Sampler sampler = new Sampler(policy);
-            PromptEncoder encoder = new PromptEncoder(vocabulary, policy.config().contextLength(),
+            PromptEncoder encoder = new WorldPromptEncoder(vocabulary, policy.config().contextLength(),
                     parameters.maxNewTokens());
             List<int[][]> batches = new ArrayList<>();
             List<int[]> rows = new ArrayList<>();

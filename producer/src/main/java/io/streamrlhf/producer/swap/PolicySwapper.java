@@ -3,7 +3,7 @@ package io.streamrlhf.producer.swap;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.streamrlhf.models.checkpoint.CheckpointException;
-import io.streamrlhf.models.policy.TransformerPolicy;
+import io.streamrlhf.models.policy.PolicyModel;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -50,7 +50,7 @@ public final class PolicySwapper {
     }
 
     /** Copies the follower's newest version into {@code policy} if it is newer than the one held and not refused. */
-    public void followNewest(TransformerPolicy policy) {
+    public void followNewest(PolicyModel policy) {
         Optional<VerifiedPolicy> newest = follower.newest();
         if (newest.isEmpty()) {
             return;

@@ -2,11 +2,11 @@ package io.streamrlhf.producer.worker;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.streamrlhf.models.pipeline.InOrderPipeline;
-import io.streamrlhf.models.policy.TransformerPolicy;
+import io.streamrlhf.models.load.PolicyLoader;
+import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.sampling.SampleResult;
-import io.streamrlhf.models.sampling.Sampler;
+import io.streamrlhf.models.sampling.TokenSampler;
 import io.streamrlhf.models.sampling.SamplingParams;
-import io.streamrlhf.models.world.Vocabulary;
 import io.streamrlhf.producer.ClientSettings;
 import io.streamrlhf.producer.swap.PolicyFollower;
 import io.streamrlhf.producer.swap.PolicySwapper;
@@ -94,7 +94,6 @@ public final class PolicyWorker implements AutoCloseable {
     private final Map<String, Object> clientProperties;
     private final PolicyFollower follower;
     private final WorkerHooks hooks;
-    private final Vocabulary vocabulary;
     private final WorkerMetrics metrics;
     private final PolicySwapper swapper;
     private final PromptReader reader;
@@ -139,7 +138,6 @@ public final class PolicyWorker implements AutoCloseable {
         this.clientProperties = Map.copyOf(clientProperties);
         this.follower = follower;
         this.hooks = hooks;
-        this.vocabulary = Vocabulary.standard();
         this.metrics = new WorkerMetrics(meters, config.policyName(), config.workerId(), currentVersion);
         this.swapper = new PolicySwapper(follower, config.workerId(), config.policyName(), currentVersion,
                 metrics.swapTimer(), metrics.swapRefusedCounter());
@@ -239,14 +237,17 @@ public final class PolicyWorker implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------------
 
     private void run() {
-        TransformerPolicy policy = null;
+        PolicyModel policy = null;
+        PromptEncoder encoder = null;
         KafkaProducer<byte[], byte[]> producer = null;
         try {
             VerifiedPolicy initial = follower.awaitFirst(Duration.ofMillis(config.policyWaitMs()));
             if (stopRequested) {
                 return;
             }
-            policy = TransformerPolicy.fromCheckpoint(initial.checkpoint());
+            policy = PolicyLoader.fromCheckpoint(initial.checkpoint());
+            encoder = PromptEncoder.forPolicy(initial.checkpoint(), policy.config().contextLength(),
+                    config.maxNewTokens());
             currentVersion.set(initial.version());
             LOG.info("worker {} serves policy '{}' version {}", config.workerId(), config.policyName(),
                     initial.version());
@@ -256,7 +257,7 @@ public final class PolicyWorker implements AutoCloseable {
                     new ByteArrayDeserializer());
             consumer.subscribe(List.of(topics.prompts().name()), new Rebalance());
             sampling = InOrderPipeline.onThread("policy-sampler-" + config.workerId(), SAMPLING_AHEAD);
-            loop(policy, new BatchTransaction(config.workerId(), topics, follower, records, metrics, producer,
+            loop(policy, encoder, new BatchTransaction(config.workerId(), topics, follower, records, metrics, producer,
                     this::abortRequested, sent -> hooks.beforeCommit(this, sent)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -284,6 +285,9 @@ public final class PolicyWorker implements AutoCloseable {
             }
             if (policy != null && samplerIdle) {
                 policy.close();  // never under a sampling call still running: that would free its weights
+            }
+            if (encoder != null && samplerIdle) {
+                encoder.close();
             }
             stopped.countDown();
             LOG.info("worker {} stopped: {} generations in {} committed and {} aborted transactions",
@@ -317,9 +321,9 @@ public final class PolicyWorker implements AutoCloseable {
      * transaction overlaps the next batches' sampling. Transactions commit one at a time in poll order; the sampler
      * is idle exactly when nothing is in flight.
      */
-    private void loop(TransformerPolicy policy, BatchTransaction transaction) throws InterruptedException {
-        Sampler sampler = new Sampler(policy);
-        PromptEncoder encoder = new PromptEncoder(vocabulary, policy.config().contextLength(), config.maxNewTokens());
+    private void loop(PolicyModel policy, PromptEncoder encoder, BatchTransaction transaction)
+            throws InterruptedException {
+        TokenSampler sampler = PolicyLoader.sampler(policy);
         long maxWaitNanos = config.batchMaxWaitMs() * 1_000_000L;
         boolean signalled = false;
         while (true) {
@@ -367,7 +371,7 @@ public final class PolicyWorker implements AutoCloseable {
                 PromptBatch next = PromptBatch.prepare(queued.takeBatch(config.batchMaxSize()), encoder,
                         config.seed());
                 queued.restartClock(System.nanoTime());
-                sampling.submit(next, () -> sampleBatch(next, sampler, policy));
+                sampling.submit(next, () -> sampleBatch(next, sampler, policy, encoder));
             }
 
             if (head != null) {
@@ -429,7 +433,8 @@ public final class PolicyWorker implements AutoCloseable {
      * On the sampler thread: swaps in a newer version first (between batches, never inside one), then samples the
      * rows in calls of at most {@link WorkerConfig#batchMaxSize()}.
      */
-    private SampledBatch sampleBatch(PromptBatch batch, Sampler sampler, TransformerPolicy policy) {
+    private SampledBatch sampleBatch(PromptBatch batch, TokenSampler sampler, PolicyModel policy,
+                                     PromptEncoder encoder) {
         swapper.followNewest(policy);
         long version = currentVersion.get();
         List<SampledBatch.Chunk> chunks = new ArrayList<>();
@@ -443,10 +448,10 @@ public final class PolicyWorker implements AutoCloseable {
                 prompts[i - from] = batch.rows().get(i).tokens();
             }
             SamplingParams params = new SamplingParams(config.temperature(), config.topK(), config.topP(),
-                    config.maxNewTokens(), vocabulary.eosId(), vocabulary.padId(), batch.seed() + chunk);
+                    config.maxNewTokens(), encoder.eosId(), encoder.padId(), batch.seed() + chunk);
             Instant started = Instant.now();
             long t0 = System.nanoTime();
-            SampleResult result = sampler.sample(prompts, params);
+            SampleResult result = sampler.sample(prompts, params, encoder.stopIds());
             metrics.sampled(System.nanoTime() - t0);
             chunks.add(new SampledBatch.Chunk(from, params, result, started, Instant.now()));
         }

@@ -48,7 +48,7 @@ final class PromptBatch {
             int[] tokens;
             try {
                 text = PromptEncoder.render(p.prompt().getConversation());
-                tokens = encoder.encode(text);
+                tokens = encoder.encode(p.prompt().getConversation(), text);
             } catch (RuntimeException e) {
                 bad.add(new DeadLetter(p, e));
                 continue;

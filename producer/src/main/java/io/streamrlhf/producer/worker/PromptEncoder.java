@@ -1,40 +1,25 @@
 package io.streamrlhf.producer.worker;
 
+import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.hf.HfPolicy;
 import io.streamrlhf.models.world.Vocabulary;
 import io.streamrlhf.schemas.avro.ConversationTurn;
 import io.streamrlhf.schemas.avro.Role;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Turns a prompt's conversation into the text and token ids the policy sees, and generated ids back into text.
+ * Turns a prompt's conversation into the token ids the policy sees, and generated ids back into text; it also
+ * knows the ids that end a response. One per policy: {@link WorldPromptEncoder} for the synthetic world's
+ * vocabulary, {@link HfPromptEncoder} for a Hugging Face policy's tokenizer and chat template.
  *
- * <p>Rendering: a single user turn is its content as is (the synthetic world's prompts are exactly that); a longer
- * conversation is one line per turn, {@code role: content}. Encoding follows the world's convention
- * ({@link Vocabulary#encodePrompt}): {@code <bos>} then the words, unknown words as {@code <unk>}. A prompt too long
- * for the context keeps {@code <bos>} and its last words, leaving room for at least {@code minNewTokens}.
+ * <p>The text a generation records ({@link #render}) is the conversation itself, whatever the policy's template:
+ * a single user turn is its content as is; a longer conversation is one line per turn, {@code role: content}.
  */
-public final class PromptEncoder {
-
-    private final Vocabulary vocabulary;
-    private final int maxPromptTokens;
-
-    /**
-     * @param vocabulary    the policy's vocabulary
-     * @param contextLength the policy's context length
-     * @param minNewTokens  tokens that must stay free for the response
-     */
-    public PromptEncoder(Vocabulary vocabulary, int contextLength, int minNewTokens) {
-        this.vocabulary = vocabulary;
-        this.maxPromptTokens = contextLength - Math.max(1, Math.min(minNewTokens, contextLength / 2));
-        if (maxPromptTokens < 2) {
-            throw new IllegalArgumentException("context length " + contextLength + " leaves no room for a prompt");
-        }
-    }
+public interface PromptEncoder extends AutoCloseable {
 
     /** The text the policy answers, from the conversation (oldest turn first). */
-    public static String render(List<ConversationTurn> conversation) {
+    static String render(List<ConversationTurn> conversation) {
         if (conversation.isEmpty()) {
             throw new IllegalArgumentException("the prompt's conversation is empty");
         }
@@ -52,26 +37,51 @@ public final class PromptEncoder {
         return out.toString();
     }
 
-    /** {@code <bos>} and the text's words, truncated from the front to fit. */
-    public int[] encode(String text) {
-        List<String> words = Vocabulary.split(text);
-        int keep = Math.min(words.size(), maxPromptTokens - 1);
-        List<String> kept = new ArrayList<>(words.subList(words.size() - keep, words.size()));
-        int[] ids = new int[kept.size() + 1];
-        ids[0] = vocabulary.bosId();
-        for (int i = 0; i < kept.size(); i++) {
-            ids[i + 1] = vocabulary.id(kept.get(i));
+    /**
+     * The encoder of the policy a checkpoint holds.
+     *
+     * @param contextLength the policy's context length
+     * @param minNewTokens  tokens that must stay free for the response
+     */
+    static PromptEncoder forPolicy(Checkpoint checkpoint, int contextLength, int minNewTokens) {
+        if (HfPolicy.holds(checkpoint)) {
+            return HfPromptEncoder.fromCheckpoint(checkpoint, contextLength, minNewTokens);
         }
-        return ids;
+        return new WorldPromptEncoder(Vocabulary.standard(), contextLength, minNewTokens);
     }
 
-    /** The response text of generated ids: words up to the first {@code <eos>}, joined by spaces. */
-    public String decode(int[] responseIds) {
-        return Vocabulary.join(vocabulary.responseWords(responseIds));
+    /** The prompt ids of rendered text. */
+    int[] encode(String text);
+
+    /**
+     * The prompt ids of a conversation; {@code rendered} is {@link #render} of it. By default the ids of the
+     * rendered text; a policy with a chat template renders the turns through it.
+     *
+     * @throws IllegalArgumentException naming what is wrong when the prompt cannot be encoded for this policy
+     */
+    default int[] encode(List<ConversationTurn> conversation, String rendered) {
+        return encode(rendered);
     }
 
-    /** The most prompt tokens kept, {@code <bos>} included. */
-    public int maxPromptTokens() {
-        return maxPromptTokens;
+    /** The response text of generated ids (up to the first end-of-sequence id). */
+    String decode(int[] responseIds);
+
+    /** The most prompt tokens a row may hold. */
+    int maxPromptTokens();
+
+    /** The end-of-sequence id the sampler stops at. */
+    int eosId();
+
+    /** The id that pads rows. */
+    int padId();
+
+    /** Further ids that end a response (a model's generation config may name several); none by default. */
+    default int[] stopIds() {
+        return new int[0];
+    }
+
+    /** Releases native resources (a tokenizer); nothing by default. */
+    @Override
+    default void close() {
     }
 }

@@ -16,7 +16,7 @@ class PromptEncoderTest {
 
     @Test
     void encodesLikeTheWorldDoes() {
-        PromptEncoder encoder = new PromptEncoder(vocabulary, 64, 16);
+        PromptEncoder encoder = new WorldPromptEncoder(vocabulary, 64, 16);
         WorldPrompt prompt = vocabulary.topics().isEmpty() ? null
                 : new WorldPrompt(vocabulary.topics().get(0).name(),
                         Vocabulary.split("write about the " + vocabulary.topics().get(0).name() + " :"));
@@ -34,7 +34,7 @@ class PromptEncoderTest {
 
     @Test
     void truncatesFromTheFrontKeepingBosAndRoomToAnswer() {
-        PromptEncoder encoder = new PromptEncoder(vocabulary, 32, 8);
+        PromptEncoder encoder = new WorldPromptEncoder(vocabulary, 32, 8);
         int[] ids = encoder.encode("the ".repeat(100) + "end");
         assertThat(ids).hasSize(24);
         assertThat(ids[0]).isEqualTo(vocabulary.bosId());
@@ -44,7 +44,7 @@ class PromptEncoderTest {
 
     @Test
     void decodesUpToEos() {
-        PromptEncoder encoder = new PromptEncoder(vocabulary, 32, 8);
+        PromptEncoder encoder = new WorldPromptEncoder(vocabulary, 32, 8);
         int the = vocabulary.id("the");
         assertThat(encoder.decode(new int[] {the, the, vocabulary.eosId(), the})).isEqualTo("the the");
     }

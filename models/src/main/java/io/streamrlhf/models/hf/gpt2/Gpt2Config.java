@@ -131,6 +131,11 @@ public record Gpt2Config(
     }
 
     @Override
+    public int numHeads() {
+        return n_head;
+    }
+
+    @Override
     public boolean tiedEmbeddings() {
         return tie_word_embeddings;
     }

@@ -235,6 +235,11 @@ public record LlamaConfig(
     }
 
     @Override
+    public int numHeads() {
+        return num_attention_heads;
+    }
+
+    @Override
     public boolean tiedEmbeddings() {
         return tie_word_embeddings;
     }

@@ -90,12 +90,9 @@ public final class LlamaModel extends CausalLmBase {
     }
 
     @Override
-    protected NDArray forward(ParameterStore ps, NDArray tokens, NDArray positionIds, NDArray keyBias,
-                              HfKvCache cache, int pos, boolean training) {
-        NDArray h = hidden(ps, tokens, positionIds, keyBias, cache, pos, training);  // (B, T, D)
-        NDArray head = value(ps, score != null ? score : lmHead != null ? lmHead : embedTokens, h,
-                training);  // (V, D)
-        return TransformerLayer.linear(h, head, null);  // (B, T, V)
+    protected NDArray project(ParameterStore ps, NDArray hidden, boolean training) {
+        NDArray head = value(ps, score != null ? score : lmHead != null ? lmHead : embedTokens, hidden, training);  // (V, D)
+        return TransformerLayer.linear(hidden, head, null);  // (B, T, V)
     }
 
     @Override

@@ -52,15 +52,65 @@ public final class SafetensorsFile {
     }
 
     private final Path file;
+    /** The whole file when it is held in memory ({@link #fromBytes}), else null and the file is mapped. */
+    private final ByteBuffer inMemory;
     private final long dataStart;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path file, long dataStart, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+    private SafetensorsFile(Path file, ByteBuffer inMemory, long dataStart, Map<String, TensorInfo> tensors,
+                            Map<String, String> metadata) {
         this.file = file;
+        this.inMemory = inMemory;
         this.dataStart = dataStart;
         this.tensors = tensors;
         this.metadata = metadata;
+    }
+
+    /**
+     * Reads and validates the header of a safetensors file held in memory (a checkpoint's weights as they come off
+     * Kafka); {@code label} names it in messages. The bytes are not copied: they must not change while this is used.
+     *
+     * @throws HfFormatException naming {@code label} as {@link #open} does
+     */
+    public static SafetensorsFile fromBytes(Path label, byte[] bytes) {
+        ByteBuffer all = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long size = bytes.length;
+        if (size < 8) {
+            throw new HfFormatException(label, "truncated safetensors file: " + size
+                    + " bytes, shorter than the 8-byte header length");
+        }
+        long headerLength = all.getLong(0);
+        checkHeaderLength(label, headerLength, size);
+        byte[] header = new byte[(int) headerLength];
+        all.get(8, header);
+        long dataStart = 8 + headerLength;
+        return parse(label, all, readHeader(label, header), dataStart, size - dataStart);
+    }
+
+    private static void checkHeaderLength(Path file, long headerLength, long size) {
+        if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES) {
+            throw new HfFormatException(file, "corrupt safetensors header: header length " + headerLength
+                    + " is not in [1, " + MAX_HEADER_BYTES + "]");
+        }
+        if (8 + headerLength > size) {
+            throw new HfFormatException(file, "truncated safetensors file: header length " + headerLength
+                    + " runs past the end of the file (" + size + " bytes)");
+        }
+    }
+
+    private static JsonNode readHeader(Path file, byte[] header) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(new String(header, StandardCharsets.UTF_8));
+        } catch (JsonProcessingException e) {
+            throw new HfFormatException(file, "corrupt safetensors header: not valid JSON ("
+                    + e.getOriginalMessage() + ")", e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new HfFormatException(file, "corrupt safetensors header: not a JSON object");
+        }
+        return root;
     }
 
     /**
@@ -82,34 +132,18 @@ public final class SafetensorsFile {
             ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, lengthBytes, 0);
             long headerLength = lengthBytes.flip().getLong();
-            if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES) {
-                throw new HfFormatException(file, "corrupt safetensors header: header length " + headerLength
-                        + " is not in [1, " + MAX_HEADER_BYTES + "]");
-            }
-            if (8 + headerLength > size) {
-                throw new HfFormatException(file, "truncated safetensors file: header length " + headerLength
-                        + " runs past the end of the file (" + size + " bytes)");
-            }
+            checkHeaderLength(file, headerLength, size);
             ByteBuffer header = ByteBuffer.allocate((int) headerLength);
             readFully(ch, header, 8);
-            JsonNode root;
-            try {
-                root = JSON.readTree(new String(header.array(), StandardCharsets.UTF_8));
-            } catch (JsonProcessingException e) {
-                throw new HfFormatException(file, "corrupt safetensors header: not valid JSON ("
-                        + e.getOriginalMessage() + ")", e);
-            }
-            if (root == null || !root.isObject()) {
-                throw new HfFormatException(file, "corrupt safetensors header: not a JSON object");
-            }
             long dataStart = 8 + headerLength;
-            return parse(file, root, dataStart, size - dataStart);
+            return parse(file, null, readHeader(file, header.array()), dataStart, size - dataStart);
         } catch (IOException e) {
             throw new HfFormatException(file, "cannot read safetensors file (" + e + ")", e);
         }
     }
 
-    private static SafetensorsFile parse(Path file, JsonNode root, long dataStart, long dataLength) {
+    private static SafetensorsFile parse(Path file, ByteBuffer inMemory, JsonNode root, long dataStart,
+                                         long dataLength) {
         Map<String, String> metadata = new LinkedHashMap<>();
         List<TensorInfo> entries = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
@@ -136,7 +170,7 @@ public final class SafetensorsFile {
             throw new HfFormatException(file, "corrupt safetensors file: " + (dataLength - expected)
                     + " bytes of data are not covered by any tensor");
         }
-        return new SafetensorsFile(file, dataStart, Collections.unmodifiableMap(byName),
+        return new SafetensorsFile(file, inMemory, dataStart, Collections.unmodifiableMap(byName),
                 Collections.unmodifiableMap(metadata));
     }
 
@@ -216,6 +250,16 @@ public final class SafetensorsFile {
         if (t.shape().size() == 0) {
             return manager.zeros(t.shape(), DataType.FLOAT32);
         }
+        if (inMemory != null) {
+            ByteBuffer bytes = inMemory.slice(Math.toIntExact(dataStart + t.begin()), Math.toIntExact(t.end() - t.begin()))
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            if (t.dtype() == SafetensorsDtype.BF16) {
+                return widenBf16(manager, bytes, t.shape());
+            }
+            // a heap buffer: DJL copies it into memory PyTorch owns
+            NDArray onDisk = manager.create(bytes, t.shape(), t.dtype().dataType());
+            return t.dtype() == SafetensorsDtype.F32 ? onDisk : convert(onDisk);
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             MappedByteBuffer bytes = ch.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), t.end() - t.begin());
             bytes.order(ByteOrder.LITTLE_ENDIAN);
@@ -232,6 +276,12 @@ public final class SafetensorsFile {
             }
         } catch (IOException e) {
             throw new HfFormatException(file, "tensor " + name + ": cannot read its data (" + e + ")", e);
+        }
+    }
+
+    private static NDArray convert(NDArray onDisk) {
+        try (onDisk) {
+            return onDisk.toType(DataType.FLOAT32, false);
         }
     }
 

@@ -60,6 +60,22 @@ public final class SafetensorsWeights {
         return new SafetensorsWeights(single, fileOf);
     }
 
+    /** The weights of one file, e.g. {@link SafetensorsFile#fromBytes} over a checkpoint's weights. */
+    public static SafetensorsWeights of(SafetensorsFile file) {
+        Map<String, SafetensorsFile> fileOf = new TreeMap<>();
+        file.tensors().keySet().forEach(name -> fileOf.put(name, file));
+        return new SafetensorsWeights(file.file(), fileOf);
+    }
+
+    /** These weights less the tensors {@code names} (those another part of a model loads itself). */
+    public SafetensorsWeights without(String... names) {
+        Map<String, SafetensorsFile> rest = new TreeMap<>(fileOf);
+        for (String name : names) {
+            rest.remove(name);
+        }
+        return new SafetensorsWeights(source, rest);
+    }
+
     private static SafetensorsWeights openSharded(Path index) {
         JsonNode weightMap;
         try {

@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -73,6 +75,30 @@ public final class SafetensorsWriter {
 
     /** Writes {@code tensors} (any float type; converted to {@code dtype}) to one file, sorted by name. */
     public static void write(Path file, Map<String, NDArray> tensors, SafetensorsDtype dtype) throws IOException {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+            write(out, tensors, dtype);
+        }
+    }
+
+    /** The bytes of a safetensors file holding {@code tensors} (as {@link #write(Path, Map, SafetensorsDtype)}). */
+    public static byte[] toBytes(Map<String, NDArray> tensors, SafetensorsDtype dtype) {
+        long data = 0;
+        for (NDArray a : tensors.values()) {
+            data += a.getShape().size() * dtype.bytes();
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.toIntExact(Math.min(Integer.MAX_VALUE - 16,
+                data + 64L * tensors.size() + 64)));
+        try {
+            write(out, tensors, dtype);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    /** Writes a safetensors file holding {@code tensors} to {@code out} (not closed), sorted by name. */
+    public static void write(OutputStream out, Map<String, NDArray> tensors, SafetensorsDtype dtype)
+            throws IOException {
         SortedMap<String, NDArray> sorted = new TreeMap<>(tensors);
         ObjectNode header = JSON.createObjectNode();
         header.putObject(SafetensorsFile.METADATA).put("format", "pt");
@@ -90,15 +116,13 @@ public final class SafetensorsWriter {
         }
         byte[] json = JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;  // safetensors: "Force alignment to 8 bytes."
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
-            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-            out.write(json);
-            for (int i = json.length; i < padded; i++) {
-                out.write(' ');
-            }
-            for (NDArray a : sorted.values()) {
-                writeData(out, a, dtype);
-            }
+        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+        out.write(json);
+        for (int i = json.length; i < padded; i++) {
+            out.write(' ');
+        }
+        for (NDArray a : sorted.values()) {
+            writeData(out, a, dtype);
         }
     }
 

@@ -1,9 +1,9 @@
 package io.streamrlhf.rewardstream.scoring.model;
 
 import io.streamrlhf.models.checkpoint.Checkpoint;
-import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.policy.ResponseLogProbs;
-import io.streamrlhf.models.policy.TransformerPolicy;
+import io.streamrlhf.models.load.PolicyLoader;
+import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.schemas.AvroArrays;
 import io.streamrlhf.schemas.avro.Generation;
 import java.nio.file.Path;
@@ -21,19 +21,22 @@ import java.util.Objects;
  * <p>Thread-safe: the tasks' scorer threads take turns.
  */
 public final class ReferencePolicy implements AutoCloseable {
-    private final TransformerPolicy model;
+    private final PolicyModel model;
     private final String id;
 
-    private ReferencePolicy(TransformerPolicy model, String id) {
+    private ReferencePolicy(PolicyModel model, String id) {
         this.model = model;
         this.id = id;
     }
 
-    /** Loads a policy checkpoint directory; {@link TransformerPolicy#fromCheckpoint} refuses anything else. */
+    /**
+     * Loads a policy checkpoint directory or a Hugging Face causal-LM folder (as the learner loads its reference,
+     * so both get the same weights id); {@link PolicyLoader#fromCheckpoint} refuses anything else.
+     */
     public static ReferencePolicy load(Path dir) {
         Objects.requireNonNull(dir, "dir");
-        Checkpoint checkpoint = CheckpointStore.load(dir);
-        TransformerPolicy model = TransformerPolicy.fromCheckpoint(checkpoint);
+        Checkpoint checkpoint = PolicyLoader.initialCheckpoint(dir, 0);
+        PolicyModel model = PolicyLoader.fromCheckpoint(checkpoint);
         model.freeze(true);
         return new ReferencePolicy(model, checkpoint.weightsId());
     }
