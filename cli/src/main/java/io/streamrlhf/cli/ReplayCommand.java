@@ -90,7 +90,8 @@ final class ReplayCommand implements Callable<Integer> {
     String toTime;
 
     @Option(names = "--reward", paramLabel = "SPEC", description = "A reward source (repeatable): rule:length, "
-            + "rule:keyword;words=a|b, rule:format;check=..., rm:DIR, torchscript:FILE, judge:URL[;mode=pairwise]. "
+            + "rule:keyword;words=a|b, rule:format;check=..., rm:DIR, torchscript:FILE, hf:DIR (a Hugging Face "
+            + "*ForSequenceClassification folder with its tokenizer), judge:URL[;mode=pairwise]. "
             + "With several, RMB verdicts are also taken by majority vote.")
     List<String> rewards = new ArrayList<>();
 

@@ -32,7 +32,8 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Option(names = "--sources", paramLabel = "SPECS",
             description = "The ensemble, overriding reward.sources: comma-separated specs such as "
-                    + "'rm:/ckpt/rm-0,rule:length,judge:http://host/v1/chat/completions;model=m'.")
+                    + "'rm:/ckpt/rm-0,rule:length,judge:http://host/v1/chat/completions;model=m'; hf:DIR takes a "
+                    + "Hugging Face *ForSequenceClassification folder with its tokenizer (docs/reward-stream.md).")
     String sources;
 
     @Option(names = "--aggregation", paramLabel = "NAME",

@@ -24,7 +24,7 @@ public final class EvaluationSources {
     private EvaluationSources() {
     }
 
-    /** Parses each spec ({@code rule:length}, {@code rm:DIR}, {@code judge:URL;mode=pairwise}, ...). */
+    /** Parses each spec ({@code rule:length}, {@code rm:DIR}, {@code hf:DIR}, {@code judge:URL;mode=pairwise}, ...). */
     public static List<RewardSpec> parse(List<String> specs) {
         if (specs == null || specs.isEmpty()) {
             throw new IllegalArgumentException("give at least one --reward SPEC (e.g. --reward rule:length)");

@@ -56,6 +56,14 @@ import org.slf4j.LoggerFactory;
  * <p>The formulas themselves (importance weights, shaped rewards, GAE, group advantages, whitening, the
  * losses, the diagnostics) are pure functions in {@link PpoMath}; the packed batch is a {@link Rollout}.
  *
+ * <p>Every log-prob of a sampled token (proximal, new, reference) and the entropy are taken with each row's logits
+ * divided by the temperature its worker sampled at ({@link RolloutSample#logitTemperature()}), the distribution
+ * its behaviour log-probs were recorded under; PPO-ptx alone reads the raw policy. Top-k and top-p are not
+ * applied: the learner's log-probs are the full tempered distribution's, as TRL's PPO trainer's and veRL's are,
+ * while the samplers record the log-prob under the truncated, renormalised distribution, so with truncation
+ * π_prox/π_behaviour starts at the kept mass (at most 1) rather than at 1, and step 4's importance weight
+ * down-weights those tokens by it.
+ *
  * <p>Uses the JVM's one {@code GradientCollector}: one {@code PpoUpdate} trains at a time per
  * process. Not thread-safe.
  */
@@ -202,7 +210,7 @@ public final class PpoUpdate {
         try (NDManager m = policy.manager().newSubManager()) {
             RolloutInputs in = r.inputs(m, identity(r.rows));
             PolicyOutput out = policy.forward(in.tokens(), in.attention(), false);
-            NDArray logpAll = out.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
+            NDArray logpAll = in.logSoftmax(out.logits());  // (B, F, V), at each row's sampling temperature
             rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions()), out.values().get(":, :-1"), null, m);
             out.logits().attach(m);
             out.values().attach(m);
@@ -227,8 +235,12 @@ public final class PpoUpdate {
             }
             r.metrics.put("policy/entropy", (double) entropy.getFloat());
             if (r.refLogp == null) {
+                // The reference at the row's sampling temperature too, as TRL's PPO trainer divides both the policy's
+                // and the reference's logits by it: the KL penalty then compares the two tempered distributions,
+                // which is 0 for a policy still equal to its reference. Against the raw reference a tempered policy
+                // would pay a KL for the temperature alone and be pushed to undo it.
                 NDArray refLogits = reference.forward(in.tokens(), in.attention(), false).logits();  // (B, T, V)
-                r.refLogp = gather(refLogits.get(":, :-1, :").logSoftmax(-1), in.actions()).toFloatArray();  // (B, F)
+                r.refLogp = gather(in.logSoftmax(refLogits), in.actions()).toFloatArray();  // (B, F)
             }
         }
     }
@@ -408,7 +420,9 @@ public final class PpoUpdate {
             NDArray logratio;
             try (GradientCollector gc = engine.newGradientCollector()) {
                 PolicyOutput forward = policy.forward(tokens, attention, true);
-                NDArray logpAll = forward.logits().get(":, :-1, :").logSoftmax(-1);  // (B, F, V)
+                // At each row's sampling temperature, as step 3: the ratio, the entropy bonus and the k3 KL term
+                // all read the tempered distribution the samples came from.
+                NDArray logpAll = in.logSoftmax(forward.logits());  // (B, F, V)
                 NDArray newLogp = gather(logpAll, actions);  // (B, F)
                 NDArray newValues = forward.values().get(":, :-1");  // (B, F)
                 NDArray entropy = actorMoves && config.entropyCoef() > 0
@@ -481,6 +495,7 @@ public final class PpoUpdate {
         NDArray tokens = m.create(batch.tokens(), new Shape(batch.rows(), batch.length()));  // (B, T)
         NDArray attention = m.create(batch.attention(), new Shape(batch.rows(), batch.length()));  // (B, T)
         NDArray lossMask = m.create(batch.lossMask(), new Shape(batch.rows(), batch.length() - 1));  // (B, F)
+        // The pre-training likelihood is the raw policy's (temperature 1): it is no sample's behaviour.
         NDArray logits = policy.forward(tokens, attention, true).logits();  // (B, T, V)
         NDArray logp = gather(logits.get(":, :-1, :").logSoftmax(-1), tokens.get(":, 1:")
                 .toType(DataType.INT64, false));  // (B, F)

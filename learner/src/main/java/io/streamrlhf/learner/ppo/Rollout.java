@@ -27,6 +27,10 @@ final class Rollout {
     boolean padded;
     int[] rowStart;
     int[] rowLength;
+    /** Each row's {@link RolloutSample#logitTemperature()}, by which the learner divides its logits. */
+    float[] temperature;
+    /** True when some row's temperature is not 1 (then the logits are divided by it). */
+    boolean tempered;
     float[] behaviourLogp;
     float[] proxLogp;
     float[] refLogp;
@@ -53,8 +57,11 @@ final class Rollout {
         behaviourLogp = new float[rows * f];
         rowStart = new int[rows];
         rowLength = new int[rows];
+        temperature = new float[rows];
         for (int i = 0; i < rows; i++) {
             RolloutSample s = kept.get(i);
+            temperature[i] = (float) s.logitTemperature();
+            tempered |= temperature[i] != 1f;
             int p = s.promptTokens().length;
             int n = Math.min(s.responseLength(), context - p);
             rowStart[i] = p - 1;
@@ -78,9 +85,14 @@ final class Rollout {
 
     /**
      * Fills {@link #refLogp} from the samples' own reference log-probs when every row carries one for each of its
-     * packed response tokens; leaves it {@code null} (to be computed) otherwise.
+     * packed response tokens and was sampled at temperature 1 (the given ones are the raw reference's, and the
+     * learner reads the reference at each row's sampling temperature); leaves it {@code null} (to be computed)
+     * otherwise.
      */
     boolean useGivenReference(List<RolloutSample> kept) {
+        if (tempered) {
+            return false;
+        }
         for (int i = 0; i < rows; i++) {
             float[] given = kept.get(i).referenceLogprobs();
             if (given == null || given.length < rowLength[i]) {
@@ -101,7 +113,15 @@ final class Rollout {
         // Without padding the model's plain causal path is used (cheaper than a per-row mask).
         NDArray attentionArray = padded ? m.create(rowsOf(attention, rowIds, t), new Shape(b, t)) : null;
         NDArray actionsArray = m.create(rowsOf(actions, rowIds, f), new Shape(b, f)).toType(DataType.INT64, false);
-        return new RolloutInputs(tokensArray, attentionArray, actionsArray);
+        NDArray temperatureArray = null;
+        if (tempered) {
+            float[] rowTemperatures = new float[b];
+            for (int i = 0; i < b; i++) {
+                rowTemperatures[i] = temperature[rowIds[i]];
+            }
+            temperatureArray = m.create(rowTemperatures, new Shape(b, 1, 1));  // (B, 1, 1)
+        }
+        return new RolloutInputs(tokensArray, attentionArray, actionsArray, temperatureArray);
     }
 
     static int[] rowsOf(int[] data, int[] rows, int width) {

@@ -20,11 +20,14 @@ import java.util.Objects;
  * @param ensembleStd       disagreement of the reward ensemble (reported as {@code reward/ensemble_std})
  * @param referenceLogprobs log-probability of each response id the context holds under the learner's own frozen
  *                          reference, computed upstream by the reward stream; {@code null} when the learner must
- *                          compute them
+ *                          compute them; they are the raw reference's (temperature 1), as the reward stream
+ *                          computes them, so the learner reads them only for samples drawn at temperature 1
+ * @param temperature       the sampling temperature the worker divided the logits by ({@code sampling.temperature}),
+ *                          under which {@code behaviourLogprobs} were recorded; 0 is greedy
  */
 public record RolloutSample(String generationId, String promptId, int groupSize, int groupIndex, int[] promptTokens,
                             int[] responseTokens, float[] behaviourLogprobs, long policyVersion, double score,
-                            double ensembleStd, float[] referenceLogprobs) {
+                            double ensembleStd, float[] referenceLogprobs, double temperature) {
 
     /** Checks the parts that would otherwise fail deep inside an update. */
     public RolloutSample {
@@ -48,14 +51,26 @@ public record RolloutSample(String generationId, String promptId, int groupSize,
             throw new IllegalArgumentException("generation " + generationId + ": " + referenceLogprobs.length
                     + " reference log-probs for " + responseTokens.length + " response tokens");
         }
+        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+            throw new IllegalArgumentException("generation " + generationId + ": sampling temperature " + temperature
+                    + " is not finite and >= 0");
+        }
     }
 
-    /** A sample whose reference log-probs the learner computes itself. */
+    /** A sample drawn at temperature 1, with reference log-probs given upstream ({@code null}: none). */
+    public RolloutSample(String generationId, String promptId, int groupSize, int groupIndex, int[] promptTokens,
+                         int[] responseTokens, float[] behaviourLogprobs, long policyVersion, double score,
+                         double ensembleStd, float[] referenceLogprobs) {
+        this(generationId, promptId, groupSize, groupIndex, promptTokens, responseTokens, behaviourLogprobs,
+                policyVersion, score, ensembleStd, referenceLogprobs, 1.0);
+    }
+
+    /** A sample drawn at temperature 1 whose reference log-probs the learner computes itself. */
     public RolloutSample(String generationId, String promptId, int groupSize, int groupIndex, int[] promptTokens,
                          int[] responseTokens, float[] behaviourLogprobs, long policyVersion, double score,
                          double ensembleStd) {
         this(generationId, promptId, groupSize, groupIndex, promptTokens, responseTokens, behaviourLogprobs,
-                policyVersion, score, ensembleStd, null);
+                policyVersion, score, ensembleStd, null, 1.0);
     }
 
     /** The sample a {@code scored} record describes, ignoring any reference log-probs it carries. */
@@ -86,7 +101,18 @@ public record RolloutSample(String generationId, String promptId, int groupSize,
         return new RolloutSample(g.getGenerationId(), g.getPromptId(), g.getGroupSize(), g.getGroupIndex(),
                 AvroArrays.toInts(g.getPromptTokens()), AvroArrays.toInts(g.getResponseTokens()),
                 AvroArrays.toFloats(g.getBehaviourLogprobs()),
-                g.getPolicyVersion(), scored.getReward(), scored.getEnsembleStd(), reference);
+                g.getPolicyVersion(), scored.getReward(), scored.getEnsembleStd(), reference,
+                g.getSampling().getTemperature());
+    }
+
+    /**
+     * The temperature the learner divides this sample's logits by, so that its log-probs are those of the
+     * distribution the worker drew from: the sampling temperature, or 1 for a greedy sample (temperature 0), whose
+     * point mass no finite temperature reproduces (its behaviour log-probs are 0, so its importance weights are the
+     * raw policy's probabilities, truncated as any other).
+     */
+    public double logitTemperature() {
+        return temperature > 0 ? temperature : 1.0;
     }
 
     /** Response tokens. */

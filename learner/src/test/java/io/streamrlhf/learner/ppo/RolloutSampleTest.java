@@ -17,12 +17,16 @@ class RolloutSampleTest {
     private static final String OURS = "sha256:" + "a".repeat(64);
 
     private static ScoredGeneration scored(List<Float> reference, String referenceModel) {
+        return scored(reference, referenceModel, 1f);
+    }
+
+    private static ScoredGeneration scored(List<Float> reference, String referenceModel, float temperature) {
         Instant now = Instant.parse("2026-12-03T12:00:00Z");
         Generation g = Generation.newBuilder().setGenerationId("g-1").setPromptId("p-1").setGroupSize(2)
                 .setGroupIndex(0).setPromptTokens(List.of(1, 2)).setResponseTokens(List.of(3, 4, 5)).setPromptText("p")
                 .setResponseText("r").setBehaviourLogprobs(List.of(-1f, -2f, -3f)).setPolicyName("policy")
                 .setPolicyVersion(4).setWorkerId("w").setFinishReason(FinishReason.EOS)
-                .setSampling(SamplingParams.newBuilder().setTemperature(1f).setMaxNewTokens(8).build())
+                .setSampling(SamplingParams.newBuilder().setTemperature(temperature).setMaxNewTokens(8).build())
                 .setStartedAt(now).setCreatedAt(now).build();
         return ScoredGeneration.newBuilder().setGeneration(g).setScores(List.of()).setEnsembleMean(0.5)
                 .setEnsembleStd(0.1).setEnsembleMin(0.4).setAggregation("mean").setReward(0.5).setScoredAt(now)
@@ -63,5 +67,25 @@ class RolloutSampleTest {
         assertThatThrownBy(() -> new RolloutSample("g", "p", 1, 0, new int[] {1}, new int[] {2}, new float[] {-1f},
                 0, 0.0, 0.0, new float[] {-1f, -2f})).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("2 reference log-probs for 1 response tokens");
+    }
+
+    @Test
+    void theSamplingTemperatureIsReadAndAGreedySampleIsReadAtTemperatureOne() {
+        RolloutSample tempered = RolloutSample.fromScored(scored(null, null, 0.7f), OURS);
+        assertThat(tempered.temperature()).isEqualTo(0.7f);
+        assertThat(tempered.logitTemperature()).isEqualTo(0.7f);
+        RolloutSample greedy = RolloutSample.fromScored(scored(null, null, 0f), OURS);
+        assertThat(greedy.temperature()).isZero();
+        assertThat(greedy.logitTemperature()).isEqualTo(1.0);
+        assertThat(RolloutSample.fromScored(scored(null, null, 1f)).logitTemperature()).isEqualTo(1.0);
+    }
+
+    @Test
+    void aTemperatureThatIsNegativeOrNotFiniteIsRefusedNamingTheGeneration() {
+        for (float t : new float[] {-0.5f, Float.NaN, Float.POSITIVE_INFINITY}) {
+            assertThatThrownBy(() -> RolloutSample.fromScored(scored(null, null, t), OURS)).as("temperature %s", t)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("generation g-1: sampling temperature " + (double) t);
+        }
     }
 }

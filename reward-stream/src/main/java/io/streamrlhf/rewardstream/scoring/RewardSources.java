@@ -11,6 +11,7 @@ import io.streamrlhf.models.world.Vocabulary;
 import io.streamrlhf.rewardstream.scoring.judge.ChatJudgeSource;
 import io.streamrlhf.rewardstream.scoring.judge.JudgeMode;
 import io.streamrlhf.rewardstream.scoring.judge.JudgeSettings;
+import io.streamrlhf.rewardstream.scoring.model.HfRewardSource;
 import io.streamrlhf.rewardstream.scoring.model.ModelRewardSource;
 import io.streamrlhf.rewardstream.scoring.model.RewardModelLoader;
 import io.streamrlhf.rewardstream.scoring.rules.FormatRule;
@@ -67,6 +68,7 @@ public final class RewardSources {
             case "rule" -> rule(spec);
             case "rm" -> rewardModel(spec);
             case "torchscript" -> torchScript(spec);
+            case "hf" -> huggingFace(spec);
             case "judge" -> judge(spec);
             default -> throw new IllegalArgumentException("reward spec '" + spec + "': unknown kind " + spec.kind());
         };
@@ -168,6 +170,29 @@ public final class RewardSources {
         TorchScriptRewardModel model = TorchScriptRewardModel.load(file, config, false);
         return new ModelRewardSource(spec.name(base), ScoreSource.TORCHSCRIPT_RM, model,
                 spec.longOption("version", 1), tokenizer);
+    }
+
+    /** {@code hf:DIR}: the folder's own tokenizer, never the policy's ids (see {@link HfRewardSource}). */
+    private static RewardSource huggingFace(RewardSpec spec) {
+        spec.checkOptions(Set.of("version", "batch", "max_tokens"));
+        Path dir = Path.of(spec.target());
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': Hugging Face reward folder " + dir
+                    + " does not exist");
+        }
+        long batch = spec.longOption("batch", 8);
+        long maxTokens = spec.longOption("max_tokens", 0);
+        if (batch < 1 || batch > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': batch=" + batch + " must be at least 1");
+        }
+        if (maxTokens < 0 || maxTokens > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': max_tokens=" + maxTokens
+                    + " must be 0 (the model's context) or more");
+        }
+        String fileName = dir.toAbsolutePath().normalize().getFileName() == null ? "hf-rm"
+                : dir.toAbsolutePath().normalize().getFileName().toString();
+        return HfRewardSource.load(dir, spec.name(fileName), spec.longOption("version", 1), (int) batch,
+                (int) maxTokens);
     }
 
     private static Tokenizer tokenizer(RewardSpec spec) {

@@ -23,6 +23,9 @@ import java.util.Set;
  *   <tr><td>{@code rm:DIR}</td><td>a DJL reward-model checkpoint directory ({@code tokenizer=FILE}, {@code version})</td></tr>
  *   <tr><td>{@code torchscript:FILE}</td><td>a TorchScript reward model ({@code context}, {@code vocab},
  *       {@code tokenizer}, {@code version})</td></tr>
+ *   <tr><td>{@code hf:DIR}</td><td>a Hugging Face sequence-classification reward-model folder with its own
+ *       {@code tokenizer.json}, scoring the text through its chat template ({@code version}, {@code batch},
+ *       {@code max_tokens})</td></tr>
  *   <tr><td>{@code judge:URL}</td><td>a chat-completions endpoint ({@code model}, {@code mode=pointwise|pairwise},
  *       {@code reference}, {@code template_file}, {@code timeout_ms}, {@code retries}, {@code backoff_ms},
  *       {@code breaker_failures}, {@code breaker_open_ms}, {@code concurrency}, {@code api_key_env})</td></tr>
@@ -32,14 +35,14 @@ import java.util.Set;
  * {@code rm.versions} records). A backslash escapes the next character, so a literal {@code ;} or {@code ,} is
  * written {@code \;} or {@code \,}. {@link #parseList(String)} splits a comma-separated list of specs.
  *
- * @param kind    {@code rule}, {@code rm}, {@code torchscript} or {@code judge}
+ * @param kind    {@code rule}, {@code rm}, {@code torchscript}, {@code hf} or {@code judge}
  * @param target  what follows the kind: a rule name, a directory, a file or a URL
  * @param options the {@code key=value} options, in order
  */
 public record RewardSpec(String kind, String target, Map<String, String> options) {
 
     /** The kinds this parser accepts. */
-    public static final Set<String> KINDS = Set.of("rule", "rm", "torchscript", "judge");
+    public static final Set<String> KINDS = Set.of("rule", "rm", "torchscript", "hf", "judge");
 
     /** Checks the parts. */
     public RewardSpec {
@@ -60,13 +63,13 @@ public record RewardSpec(String kind, String target, Map<String, String> options
         int colon = head.indexOf(':');
         if (colon <= 0) {
             throw new IllegalArgumentException("reward spec '" + spec + "': expected KIND:TARGET, e.g. rule:length, "
-                    + "rm:DIR, torchscript:FILE or judge:URL");
+                    + "rm:DIR, torchscript:FILE, hf:DIR or judge:URL");
         }
         String kind = head.substring(0, colon).trim().toLowerCase(Locale.ROOT);
         String target = head.substring(colon + 1).trim();
         if (!KINDS.contains(kind)) {
             throw new IllegalArgumentException("reward spec '" + spec + "': unknown kind '" + kind
-                    + "'; expected one of rule, rm, torchscript, judge");
+                    + "'; expected one of rule, rm, torchscript, hf, judge");
         }
         if (target.isEmpty()) {
             throw new IllegalArgumentException("reward spec '" + spec + "': nothing after '" + kind + ":'");
