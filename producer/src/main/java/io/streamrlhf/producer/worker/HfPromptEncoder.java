@@ -88,16 +88,24 @@ public final class HfPromptEncoder implements PromptEncoder {
         return ids;
     }
 
+    /**
+     * The response text, up to the first stop id. Ids past the tokenizer's table decode to nothing, as the tokenizers
+     * library decodes them: a model's embedding is often wider than its tokenizer (Qwen2's by some hundred ids), and
+     * a sampled padding id is no reason to lose the generation.
+     */
     @Override
     public String decode(int[] responseIds) {
-        int end = responseIds.length;
-        for (int i = 0; i < responseIds.length; i++) {
-            if (responseIds[i] == eosId() || contains(stopIds, responseIds[i])) {
-                end = i;
+        int[] kept = new int[responseIds.length];
+        int n = 0;
+        for (int id : responseIds) {
+            if (id == eosId() || contains(stopIds, id)) {
                 break;
             }
+            if (id >= 0 && id < tokenizer.vocabSize()) {
+                kept[n++] = id;
+            }
         }
-        return tokenizer.decode(Arrays.copyOf(responseIds, end), true);
+        return tokenizer.decode(Arrays.copyOf(kept, n), true);
     }
 
     @Override
