@@ -26,8 +26,10 @@ final class LearnCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
 
-    @Option(names = "--init-checkpoint", paramLabel = "DIR",
-            description = "Policy checkpoint to start from and keep as the KL reference (normally the SFT policy).")
+    @Option(names = {"--model", "--init-checkpoint"}, paramLabel = "DIR",
+            description = {"Policy to start from and keep as the KL reference: a Hugging Face causal-LM folder "
+                    + "(GPT-2, Llama, Qwen2, Mistral; config.json, safetensors, tokenizer.json), trained with a value "
+                    + "head, or a policy checkpoint directory (normally the SFT policy)."})
     Path initCheckpoint;
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Directory of learner checkpoints.")

@@ -30,7 +30,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
 
-    @Option(names = "--sources", paramLabel = "SPECS",
+    @Option(names = {"--reward", "--sources"}, paramLabel = "SPECS",
             description = "The ensemble, overriding reward.sources: comma-separated specs such as "
                     + "'rm:/ckpt/rm-0,rule:length,judge:http://host/v1/chat/completions;model=m'; hf:DIR takes a "
                     + "Hugging Face *ForSequenceClassification folder with its tokenizer (docs/reward-stream.md).")
@@ -41,8 +41,8 @@ final class ScoreCommand implements Callable<Integer> {
     String aggregation;
 
     @Option(names = "--reference", paramLabel = "DIR",
-            description = "Checkpoint directory of the frozen reference policy (the learner's "
-                    + "learner.init.checkpoint): scored records then carry its log-probs, and the learner skips its "
+            description = "The frozen reference policy, as the learner's learner.init.checkpoint names it (a "
+                    + "checkpoint directory or a Hugging Face folder): scored records then carry its log-probs, and the learner skips its "
                     + "own reference forward (scoring.reference.checkpoint).")
     String reference;
 

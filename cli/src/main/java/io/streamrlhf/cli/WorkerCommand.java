@@ -3,8 +3,8 @@ package io.streamrlhf.cli;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamrlhf.cli.config.CommonConfig;
 import io.streamrlhf.cli.config.CommonOptions;
-import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.load.PolicyLoader;
 import io.streamrlhf.producer.worker.PolicyWorker;
 import io.streamrlhf.producer.worker.WorkerConfig;
 import io.streamrlhf.producer.worker.WorkerPool;
@@ -56,12 +56,14 @@ final class WorkerCommand implements Callable<Integer> {
             description = "Stable id of this worker (default host-pid); part of its transactional.id.")
     String workerId;
 
-    @Option(names = "--checkpoint", paramLabel = "DIR",
-            description = "Policy checkpoint to serve while nothing is published on policy.versions.")
+    @Option(names = {"--model", "--checkpoint"}, paramLabel = "DIR",
+            description = {"Policy to serve while nothing is published on policy.versions: a Hugging Face causal-LM "
+                    + "folder (its tokenizer and chat_template encode the prompts) or a policy checkpoint directory. "
+                    + "Published versions replace it; they carry their own tokenizer files."})
     Path checkpoint;
 
     @Option(names = "--checkpoint-version", paramLabel = "V", defaultValue = "0",
-            description = "Version number generations from --checkpoint carry (default ${DEFAULT-VALUE}).")
+            description = "Version number generations from --model carry (default ${DEFAULT-VALUE}).")
     long checkpointVersion;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
@@ -73,7 +75,7 @@ final class WorkerCommand implements Callable<Integer> {
         Map<String, Object> settings = settings();
         ModelRuntime.init(threads);
         Optional<WorkerPool.Bootstrap> bootstrap = checkpoint == null ? Optional.empty()
-                : Optional.of(new WorkerPool.Bootstrap(CheckpointStore.load(checkpoint), checkpointVersion));
+                : Optional.of(new WorkerPool.Bootstrap(PolicyLoader.initialCheckpoint(checkpoint, 0), checkpointVersion));
         WorkerPool pool = new WorkerPool(settings, workers, bootstrap, new SimpleMeterRegistry());
         Thread hook = new Thread(pool::close, "rlhf-worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
