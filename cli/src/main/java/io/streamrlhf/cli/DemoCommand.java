@@ -1,14 +1,20 @@
 package io.streamrlhf.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrlhf.cli.demo.DemoFlags;
 import io.streamrlhf.loop.demo.DemoOptions;
 import io.streamrlhf.loop.demo.DemoProfile;
 import io.streamrlhf.loop.demo.DemoResult;
 import io.streamrlhf.loop.demo.DemoRunner;
+import io.streamrlhf.loop.demo.ModelLoop;
 import io.streamrlhf.loop.supervision.LoopFailureException;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,6 +57,21 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Generation waits for each policy update (the synchronous loop streaming replaces).")
     boolean lockstep;
 
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Run the loop on your own model instead of the synthetic world: a Hugging Face causal-LM "
+                    + "folder (GPT-2, Llama, Qwen2, Mistral; config.json, safetensors, tokenizer.json), trained with a "
+                    + "value head. Needs --prompts and --reward; no gold reward, baseline or simulated raters.")
+    Path model;
+
+    @Option(names = "--prompts", paramLabel = "FILE",
+            description = "With --model: the prompts, JSONL as 'rlhf prompts send --file' reads them, fed in a loop.")
+    Path prompts;
+
+    @Option(names = "--reward", paramLabel = "SPEC",
+            description = "With --model: the reward sources, comma-separated, e.g. hf:DIR (a Hugging Face "
+                    + "sequence-classification folder), rule:length, judge:URL (docs/reward-stream.md).")
+    String reward;
+
     @Option(names = "--print-profile",
             description = "Print the demo profile and exit: the tuned settings of every component, a properties file "
                     + "that 'rlhf learn|score|worker|train-rm --config FILE' accept as it is.")
@@ -71,6 +92,9 @@ public final class DemoCommand implements Callable<Integer> {
                     .reportDir(noReport ? null : report).lockstep(lockstep).build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (model != null || prompts != null || reward != null) {
+            return runOnModel(options, out, err);
         }
         DemoRunner.quietServiceLogs();
         DemoRunner runner = new DemoRunner(options, err, System.console() != null, Rlhf.class.getName());
@@ -105,6 +129,47 @@ public final class DemoCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 // already shutting down: the hook is running and waits for us
             }
+        }
+    }
+
+    /** {@code --model}: the loop on the user's folder ({@link ModelLoop}); the summary goes to --report. */
+    private Integer runOnModel(DemoOptions options, PrintWriter out, PrintWriter err) {
+        if (model == null || prompts == null || reward == null) {
+            throw new ParameterException(spec.commandLine(), "--model, --prompts and --reward go together: the model "
+                    + "to train, the prompts to feed it and the reward sources to score it with");
+        }
+        ModelLoop.Spec run;
+        try {
+            Path work = noReport ? Files.createTempDirectory("rlhf-model-run") : report;
+            Files.createDirectories(work);
+            run = new ModelLoop.Spec(model, prompts, reward, work);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        DemoRunner.quietServiceLogs();
+        try {
+            ObjectNode summary = new ModelLoop(options, run, err).run();
+            out.printf(Locale.ROOT, "Policy versions published: %d in %.0f s; reward of the first and last versions' "
+                            + "generations: %s -> %s%nLearner checkpoints: %s ('rlhf export --checkpoint-dir DIR "
+                            + "--version N --out DIR' writes one as a Hugging Face folder)%n",
+                    summary.get("versions_published").asLong(), summary.get("seconds").asDouble(),
+                    summary.path("first_version_reward").asText("-"), summary.path("last_version_reward").asText("-"),
+                    summary.get("checkpoints").asText());
+            if (!noReport) {
+                Files.writeString(report.resolve("summary.json"), summary.toPrettyString() + "\n");
+            }
+            if (json) {
+                out.println(summary);
+            }
+            out.flush();
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return INTERRUPTED;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -3,7 +3,9 @@ package io.streamrlhf.loop.component;
 import io.streamrlhf.loop.supervision.LoopFailureException;
 import io.streamrlhf.loop.supervision.SupervisedComponent;
 import io.streamrlhf.producer.feed.PromptSender;
-import io.streamrlhf.producer.feed.SyntheticPromptFeed;
+import io.streamrlhf.schemas.avro.Prompt;
+import java.util.List;
+import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +27,7 @@ public final class PromptPacer implements SupervisedComponent, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PromptPacer.class);
     private static final long TICK_MS = 20;
 
-    private final SyntheticPromptFeed feed;
+    private final IntFunction<List<Prompt>> feed;
     private final PromptSender sender;
     private final int promptsPerBatch;
     private final int backlog;
@@ -38,10 +40,11 @@ public final class PromptPacer implements SupervisedComponent, AutoCloseable {
     private volatile long batchesSent;
 
     /**
+     * @param feed                  the next n prompts (the synthetic feed's {@code next}, or a file's prompts in turn)
      * @param learnerUpdates        updates the learner has completed
      * @param slowestWorkerVersion  the lowest policy version any worker is serving
      */
-    public PromptPacer(SyntheticPromptFeed feed, PromptSender sender, int promptsPerBatch, int backlog,
+    public PromptPacer(IntFunction<List<Prompt>> feed, PromptSender sender, int promptsPerBatch, int backlog,
                        boolean lockstep, LongSupplier learnerUpdates, LongSupplier slowestWorkerVersion) {
         this.feed = feed;
         this.sender = sender;
@@ -96,7 +99,7 @@ public final class PromptPacer implements SupervisedComponent, AutoCloseable {
         try {
             while (running) {
                 if (due()) {
-                    sender.sendAll(feed.next(promptsPerBatch));
+                    sender.sendAll(feed.apply(promptsPerBatch));
                     batchesSent++;
                 } else {
                     Thread.sleep(TICK_MS);

@@ -243,7 +243,7 @@ public final class DemoRunner {
         supervisor.start(SupervisedComponent.of("the demo's topic monitor", monitor::start, monitor::failure,
                 monitor));
         PromptPacer pacer = supervisor.start(new PromptPacer(new SyntheticPromptFeed(options.seed(),
-                options.groupSize()), new PromptSender(topics, catalog.settings()), options.promptsPerBatch(),
+                options.groupSize())::next, new PromptSender(topics, catalog.settings()), options.promptsPerBatch(),
                 options.backlogBatches(), options.lockstep(), learner::updates, workers::slowestVersion));
         log.printf(Locale.ROOT,
                 "Loop running (%s, β %.3g, %d-sequence batches) for up to %s; Ctrl-C stops it cleanly.%n",

@@ -214,17 +214,44 @@ public final class TinyHfModels {
         return type == Parameter.Type.GAMMA ? values.add(1.0f) : values;
     }
 
-    /** {@code TinyHfModels DIR gpt2|llama|qwen2|mistral SEED [f32|bf16|f16] [SHARDS]}. */
+    /**
+     * {@code TinyHfModels DIR gpt2|llama|qwen2|mistral SEED [f32|bf16|f16] [SHARDS] [--tokenizer] [--reward PAD_ID]}:
+     * a causal-LM folder, or with {@code --reward} a sequence-classification one (F32, one file); {@code --tokenizer}
+     * adds {@link #writeTokenizer}'s files.
+     */
     public static void main(String[] args) throws IOException {
-        if (args.length < 3) {
-            System.err.println("usage: TinyHfModels DIR gpt2|llama|qwen2|mistral SEED [f32|bf16|f16] [SHARDS]");
+        List<String> positional = new java.util.ArrayList<>();
+        boolean tokenizer = false;
+        Integer rewardPad = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--tokenizer")) {
+                tokenizer = true;
+            } else if (args[i].equals("--reward") && i + 1 < args.length) {
+                rewardPad = Integer.parseInt(args[++i]);
+            } else {
+                positional.add(args[i]);
+            }
+        }
+        if (positional.size() < 3) {
+            System.err.println("usage: TinyHfModels DIR gpt2|llama|qwen2|mistral SEED [f32|bf16|f16] [SHARDS]"
+                    + " [--tokenizer] [--reward PAD_ID]");
             System.exit(2);
         }
         ModelRuntime.init(1);
-        Architecture architecture = Architecture.valueOf(args[1].toUpperCase(java.util.Locale.ROOT));
-        SafetensorsDtype dtype = args.length > 3 ? SafetensorsDtype.valueOf(args[3].toUpperCase(java.util.Locale.ROOT))
-                : SafetensorsDtype.F32;
-        int shards = args.length > 4 ? Integer.parseInt(args[4]) : 1;
-        write(Path.of(args[0]), architecture.config(), Long.parseLong(args[2]), dtype, shards);
+        Path dir = Path.of(positional.get(0));
+        Architecture architecture = Architecture.valueOf(positional.get(1).toUpperCase(java.util.Locale.ROOT));
+        long seed = Long.parseLong(positional.get(2));
+        if (rewardPad != null) {
+            writeReward(dir, architecture, seed, rewardPad);
+        } else {
+            SafetensorsDtype dtype = positional.size() > 3
+                    ? SafetensorsDtype.valueOf(positional.get(3).toUpperCase(java.util.Locale.ROOT))
+                    : SafetensorsDtype.F32;
+            int shards = positional.size() > 4 ? Integer.parseInt(positional.get(4)) : 1;
+            write(dir, architecture.config(), seed, dtype, shards);
+        }
+        if (tokenizer) {
+            writeTokenizer(dir, architecture.config().vocabSize());
+        }
     }
 }
