@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamrlhf.models.hf.TinyHfModels;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -138,6 +139,48 @@ class DemoSmokeIT {
         assertThat(stderr).contains("rlhf demo: the reward-model trainer (child process pid " + trainer.pid()
                 + ") exited with status 137");
         assertReleased(stderr);
+    }
+
+    @Test
+    void theLoopRunsOnAUsersHuggingFaceFolders() throws Exception {
+        TinyHfModels.Architecture arch = TinyHfModels.Architecture.QWEN2;
+        Path policy = TinyHfModels.writeTokenizer(TinyHfModels.write(work.resolve("policy"), arch, 31),
+                arch.config().vocabSize());
+        Path rm = TinyHfModels.writeTokenizer(TinyHfModels.writeReward(work.resolve("rm"), arch, 32, 0),
+                arch.config().vocabSize());
+        Path prompts = Files.writeString(work.resolve("prompts.jsonl"), "{\"prompt\": \"Say something kind.\"}\n"
+                + "{\"conversation\": [{\"role\": \"user\", \"content\": \"Name a colour.\"}]}\n");
+        Path report = work.resolve("report");
+        Path err = work.resolve("demo.err");
+        Path out = work.resolve("demo.out");
+        process = start(out, err, "--model", policy.toString(), "--prompts", prompts.toString(), "--reward",
+                "hf:" + rm, "--group-size", "4", "--report", report.toString(), "--json");
+        boolean exited = watch(Duration.ofMinutes(3));
+        String stderr = Files.readString(err);
+        assertThat(exited).as("demo finished within 3 minutes; stderr:%n%s", stderr).isTrue();
+        assertThat(process.exitValue()).as("exit status; stderr:%n%s", stderr).isZero();
+
+        List<String> lines = Files.readAllLines(out);
+        JsonNode summary = JSON.readTree(lines.get(lines.size() - 1));
+        assertThat(summary.get("mode").asText()).isEqualTo("model");
+        assertThat(summary.get("versions_published").asLong()).as("policy versions published in %s", summary)
+                .isGreaterThanOrEqualTo(2);
+        assertThat(summary.get("versions").size()).as("versions whose generations were scored").isGreaterThanOrEqualTo(2);
+        assertThat(summary.get("first_version_reward").isNumber()).isTrue();
+        assertThat(summary.get("last_version_reward").isNumber()).isTrue();
+        assertThat(Path.of(summary.get("checkpoints").asText())).isDirectory();
+        assertThat(JSON.readTree(Files.readString(report.resolve("summary.json"))).get("versions_published").asLong())
+                .isEqualTo(summary.get("versions_published").asLong());
+        assertReleased(stderr);
+    }
+
+    @Test
+    void aModelWithoutPromptsOrRewardIsRefusedNamingWhatIsMissing() throws Exception {
+        Path err = work.resolve("demo.err");
+        process = start(work.resolve("demo.out"), err, "--model", work.toString());
+        assertThat(watch(Duration.ofMinutes(1))).isTrue();
+        assertThat(process.exitValue()).isEqualTo(2);
+        assertThat(Files.readString(err)).contains("--model, --prompts and --reward go together");
     }
 
     private Process start(Path out, Path err, String... extra) throws IOException {

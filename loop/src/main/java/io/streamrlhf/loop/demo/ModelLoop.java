@@ -103,6 +103,7 @@ public final class ModelLoop {
             log.println("Starting the embedded Kafka broker and schema registry...");
             log.flush();
             EmbeddedCluster cluster = supervisor.start(new ClusterResource()).cluster;
+            log.printf("bootstrap=%s registry=%s%n", cluster.bootstrapServers(), cluster.registryUrl());
             CatalogTopics catalog = CatalogTopics.on(cluster.bootstrapServers(), cluster.registryUrl())
                     .partitions(profile.getInt(TopicsConfig.PARTITIONS)).replicationFactor((short) 1)
                     .registerSchemas(true).create();
