@@ -21,6 +21,7 @@ import io.streamrlhf.models.hf.safetensors.SafetensorsDtype;
 import io.streamrlhf.models.hf.safetensors.SafetensorsFile;
 import io.streamrlhf.models.hf.safetensors.SafetensorsWeights;
 import io.streamrlhf.models.hf.safetensors.SafetensorsWriter;
+import io.streamrlhf.models.hf.tokenizer.HfTokenizer;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.policy.PolicyOutput;
 import io.streamrlhf.models.transformer.TransformerConfig;
@@ -95,6 +96,7 @@ public final class HfPolicy implements PolicyModel, KvDecoding {
     /** As {@link #load(Path, int)} on {@code device}. */
     public static HfPolicy load(Path dir, int context, Device device) {
         HfModelConfig config = HfModelConfig.read(dir, context);
+        checkTokenizer(dir, config);
         Map<String, byte[]> files = readCarried(dir);
         CausalLmBase lm = (CausalLmBase) HfCausalLm.build(config);
         NDManager manager = HfCausalLm.loadWeights(dir, lm, device);
@@ -326,6 +328,23 @@ public final class HfPolicy implements PolicyModel, KvDecoding {
 
     private static int effectiveContext(HfModelConfig config, int context) {
         return context > 0 ? Math.min(context, config.contextLength()) : config.contextLength();
+    }
+
+    /**
+     * Refuses a tokenizer that produces ids the embedding does not have (the embedding may be wider than the
+     * tokenizer, not narrower); a folder without {@code tokenizer.json} is left to whoever needs one.
+     */
+    private static void checkTokenizer(Path dir, HfModelConfig config) {
+        if (!Files.isRegularFile(dir.resolve(HfTokenizer.TOKENIZER_JSON))) {
+            return;
+        }
+        try (HfTokenizer tokenizer = HfTokenizer.load(dir)) {
+            if (tokenizer.vocabSize() > config.vocabSize()) {
+                throw new HfFormatException(dir.resolve(HfTokenizer.TOKENIZER_JSON), "has ids up to "
+                        + (tokenizer.vocabSize() - 1) + ", beyond the embedding: " + HfModelConfig.FILE
+                        + "'s vocab_size is " + config.vocabSize());
+            }
+        }
     }
 
     private static Map<String, byte[]> readCarried(Path dir) {

@@ -130,6 +130,15 @@ class HfPolicyTest {
     }
 
     @Test
+    void aTokenizerBeyondTheEmbeddingIsRefusedNamingBothFiles() throws Exception {
+        Path dir = TinyHfModels.write(tmp.resolve("narrow"), TinyHfModels.Architecture.MISTRAL, 1);  // vocab 64
+        TinyHfModels.writeTokenizer(dir, 128);
+        assertThatThrownBy(() -> HfPolicy.load(dir, 0)).isInstanceOf(HfFormatException.class)
+                .hasMessageContaining(dir.resolve("tokenizer.json").toString())
+                .hasMessageContaining("beyond the embedding: config.json's vocab_size is 64");
+    }
+
+    @Test
     void trainingReachesEveryParameterAndTheReferenceStaysFrozen() throws Exception {
         Path dir = folder(TinyHfModels.Architecture.LLAMA, 6);
         try (HfPolicy policy = HfPolicy.load(dir, 0); HfPolicy reference = policy.referenceCopy()) {
