@@ -44,8 +44,9 @@ import java.util.TreeMap;
  * ({@link Checkpoint#modelFiles()}), so a worker, the reward stream or {@code rlhf export} rebuilds the policy from
  * the checkpoint alone; nothing is read from the original folder again.
  *
- * <p>Weights are float32 on the CPU. A hot swap ({@link #loadWeights}) holds, besides the running weights, the
- * checkpoint's bytes and one tensor at a time.
+ * <p>Weights are float32 on the CPU. A hot swap ({@link #loadWeights}) copies the checkpoint's bytes tensor by tensor
+ * into new storage for each running parameter, whose old storage goes: besides the running weights it holds the
+ * checkpoint's bytes and, tensor by tensor, the storage being replaced.
  */
 public final class HfPolicy implements PolicyModel, KvDecoding {
 
@@ -206,9 +207,15 @@ public final class HfPolicy implements PolicyModel, KvDecoding {
                 }
             }
             for (Map.Entry<String, Parameter> e : params.entrySet()) {
-                try (NDManager one = manager.newSubManager()) {
-                    // through a Java buffer: writes the parameter's own storage, outside autograd
-                    e.getValue().getArray().set(weights.load(one, e.getKey()).toByteBuffer());
+                NDArray target = e.getValue().getArray();
+                if (weights.info(e.getKey()).dtype() == SafetensorsDtype.F32) {
+                    // the stored bytes as they are: DJL copies them into a new buffer that becomes the parameter's
+                    // storage, and the old storage goes
+                    target.set(weights.bytes(e.getKey()));
+                } else {
+                    try (NDManager one = manager.newSubManager()) {
+                        target.set(weights.load(one, e.getKey()).toByteBuffer());
+                    }
                 }
             }
         } catch (HfFormatException e) {

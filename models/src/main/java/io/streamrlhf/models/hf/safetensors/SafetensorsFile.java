@@ -54,6 +54,8 @@ public final class SafetensorsFile {
     private final Path file;
     /** The whole file when it is held in memory ({@link #fromBytes}), else null and the file is mapped. */
     private final ByteBuffer inMemory;
+    /** For an in-memory file: the direct buffer tensors pass through on their way to PyTorch, largest so far. */
+    private ByteBuffer scratch;
     private final long dataStart;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
@@ -251,14 +253,18 @@ public final class SafetensorsFile {
             return manager.zeros(t.shape(), DataType.FLOAT32);
         }
         if (inMemory != null) {
-            ByteBuffer bytes = inMemory.slice(Math.toIntExact(dataStart + t.begin()), Math.toIntExact(t.end() - t.begin()))
-                    .order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer bytes = bytes(t);
             if (t.dtype() == SafetensorsDtype.BF16) {
                 return widenBf16(manager, bytes, t.shape());
             }
-            // a heap buffer: DJL copies it into memory PyTorch owns
-            NDArray onDisk = manager.create(bytes, t.shape(), t.dtype().dataType());
-            return t.dtype() == SafetensorsDtype.F32 ? onDisk : convert(onDisk);
+            // through one direct buffer reused tensor after tensor: DJL would copy a heap buffer into a fresh direct
+            // one per tensor, native memory that stays until a garbage collection frees it
+            ByteBuffer direct = scratch(bytes.remaining());
+            direct.put(bytes).flip();
+            try (NDArray wrapped = manager.create(direct, t.shape(), t.dtype().dataType())) {
+                return t.dtype() == SafetensorsDtype.F32 ? wrapped.duplicate() : wrapped.toType(DataType.FLOAT32,
+                        false);
+            }
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             MappedByteBuffer bytes = ch.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), t.end() - t.begin());
@@ -279,10 +285,33 @@ public final class SafetensorsFile {
         }
     }
 
-    private static NDArray convert(NDArray onDisk) {
-        try (onDisk) {
-            return onDisk.toType(DataType.FLOAT32, false);
+    /**
+     * The stored bytes of {@code name} (little-endian, in the file's dtype) of a file held in memory, without a copy.
+     *
+     * @throws IllegalStateException for a file on disk (its tensors are mapped by {@link #load})
+     */
+    public ByteBuffer bytes(String name) {
+        TensorInfo t = tensors.get(name);
+        if (t == null) {
+            throw new HfFormatException(file, "tensor " + name + " is not in this file");
         }
+        if (inMemory == null) {
+            throw new IllegalStateException(file + " is read from disk; only an in-memory file hands out its bytes");
+        }
+        return bytes(t);
+    }
+
+    private ByteBuffer bytes(TensorInfo t) {
+        return inMemory.slice(Math.toIntExact(dataStart + t.begin()), Math.toIntExact(t.end() - t.begin()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** A cleared direct buffer of at least {@code size} bytes, the same one each call while it is large enough. */
+    private synchronized ByteBuffer scratch(int size) {
+        if (scratch == null || scratch.capacity() < size) {
+            scratch = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
+        }
+        return scratch.clear().limit(size);
     }
 
     /**

@@ -147,6 +147,11 @@ public final class SafetensorsWeights {
         return file(name).file();
     }
 
+    /** The stored bytes of {@code name} of weights held in memory ({@link SafetensorsFile#bytes}). */
+    public java.nio.ByteBuffer bytes(String name) {
+        return file(name).bytes(name);
+    }
+
     /** Reads {@code name} as a new float32 array in {@code manager}. */
     public NDArray load(NDManager manager, String name) {
         return file(name).load(manager, name);

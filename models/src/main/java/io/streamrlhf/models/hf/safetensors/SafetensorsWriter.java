@@ -82,24 +82,60 @@ public final class SafetensorsWriter {
 
     /** The bytes of a safetensors file holding {@code tensors} (as {@link #write(Path, Map, SafetensorsDtype)}). */
     public static byte[] toBytes(Map<String, NDArray> tensors, SafetensorsDtype dtype) {
-        long data = 0;
-        for (NDArray a : tensors.values()) {
-            data += a.getShape().size() * dtype.bytes();
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.toIntExact(Math.min(Integer.MAX_VALUE - 16,
-                data + 64L * tensors.size() + 64)));
         try {
-            write(out, tensors, dtype);
+            long size = header(new TreeMap<>(tensors), dtype).length + 8L;
+            for (NDArray a : tensors.values()) {
+                size += a.getShape().size() * dtype.bytes();
+            }
+            if (size > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("a safetensors file of " + size + " bytes does not fit one byte "
+                        + "array (2 GiB)");
+            }
+            // written into an array of the exact size: a growing stream would copy the weights once more at the end
+            byte[] out = new byte[(int) size];
+            write(new FixedArrayOutput(out), tensors, dtype);
+            return out;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return out.toByteArray();
+    }
+
+    /** An output stream over an array of the exact size, without the copy {@link ByteArrayOutputStream} makes. */
+    private static final class FixedArrayOutput extends OutputStream {
+        private final byte[] array;
+        private int position;
+
+        FixedArrayOutput(byte[] array) {
+            this.array = array;
+        }
+
+        @Override
+        public void write(int b) {
+            array[position++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            System.arraycopy(b, off, array, position, len);
+            position += len;
+        }
     }
 
     /** Writes a safetensors file holding {@code tensors} to {@code out} (not closed), sorted by name. */
     public static void write(OutputStream out, Map<String, NDArray> tensors, SafetensorsDtype dtype)
             throws IOException {
         SortedMap<String, NDArray> sorted = new TreeMap<>(tensors);
+        byte[] json = header(sorted, dtype);
+        int padded = json.length;
+        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+        out.write(json);
+        for (NDArray a : sorted.values()) {
+            writeData(out, a, dtype);
+        }
+    }
+
+    /** The JSON header of {@code sorted}, padded with spaces to a multiple of 8 bytes. */
+    private static byte[] header(SortedMap<String, NDArray> sorted, SafetensorsDtype dtype) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         header.putObject(SafetensorsFile.METADATA).put("format", "pt");
         long offset = 0;
@@ -116,14 +152,9 @@ public final class SafetensorsWriter {
         }
         byte[] json = JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;  // safetensors: "Force alignment to 8 bytes."
-        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-        out.write(json);
-        for (int i = json.length; i < padded; i++) {
-            out.write(' ');
-        }
-        for (NDArray a : sorted.values()) {
-            writeData(out, a, dtype);
-        }
+        byte[] out = java.util.Arrays.copyOf(json, padded);
+        java.util.Arrays.fill(out, json.length, padded, (byte) ' ');
+        return out;
     }
 
     private static void writeData(OutputStream out, NDArray a, SafetensorsDtype dtype) throws IOException {
