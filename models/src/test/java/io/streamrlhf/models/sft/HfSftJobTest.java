@@ -80,7 +80,8 @@ class HfSftJobTest {
             assertThat(result.finalLoss()).as("loss per learned token, before %.3f", result.initialLoss())
                     .isLessThan(0.5 * result.initialLoss());
             assertThat(SftEvaluation.meanLoss(policy, corpus.sequences(), tokenizer.padId(), 3))
-                    .as("the measured loss does not depend on the batching").isCloseTo(result.finalLoss(), within(1e-4));
+                    .as("the measured loss does not depend on the batching")
+                    .isCloseTo(result.finalLoss(), within(1e-4));
 
             Path out = tmp.resolve("sft");
             CheckpointStore.save(policy.toCheckpoint(Map.of("version", "0"), null), out);
