@@ -44,6 +44,13 @@ final class LearnCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "PyTorch intra-op threads (0: all cores).")
     Integer threads;
 
+    @Option(names = "--ptx-data", paramLabel = "FILE",
+            description = {"JSONL corpus for PPO-ptx (learner.ptx.data; needs ppo.ptx.coef > 0 and a Hugging Face "
+                    + "policy): one {\"prompt\", \"response\"}, {\"messages\"} or {\"text\"} object per line, "
+                    + "encoded with the policy's tokenizer and chat template. Without it PPO-ptx uses the synthetic "
+                    + "world's corpus."})
+    Path ptxData;
+
     @Override
     public Integer call() {
         LearnerMain.run(settings());
@@ -60,6 +67,7 @@ final class LearnCommand implements Callable<Integer> {
         put(settings, LearnerConfig.POLICY_NAME, policyName);
         put(settings, LearnerConfig.MAX_UPDATES, maxUpdates);
         put(settings, LearnerConfig.THREADS, threads);
+        put(settings, LearnerConfig.PTX_DATA, ptxData);
         return settings;
     }
 

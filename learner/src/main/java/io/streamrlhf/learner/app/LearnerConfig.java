@@ -3,6 +3,7 @@ package io.streamrlhf.learner.app;
 import io.streamrlhf.learner.ppo.PpoConfig;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -43,6 +44,8 @@ public final class LearnerConfig extends AbstractConfig {
     public static final String GROUP_TIMEOUT_MS = "learner.group.timeout.ms";
     /** Examples of the synthetic-world corpus for PPO-ptx. */
     public static final String PTX_CORPUS_SIZE = "learner.ptx.corpus.size";
+    /** A JSONL corpus for PPO-ptx (empty: the synthetic world's corpus). */
+    public static final String PTX_DATA = "learner.ptx.data";
 
     /** Our keys. */
     public static final ConfigDef DEFINITION = new ConfigDef()
@@ -79,7 +82,13 @@ public final class LearnerConfig extends AbstractConfig {
                             + "arrived (one dead-lettered by the reward stream, say) before it is trained with the "
                             + "samples it has; without this a lost sample would hold the checkpoint offset back.")
             .define(PTX_CORPUS_SIZE, Type.INT, 20_000, Range.atLeast(1), Importance.LOW,
-                    "Examples of the synthetic world's SFT corpus used for PPO-ptx when ppo.ptx.coef > 0.");
+                    "Examples of the synthetic world's SFT corpus used for PPO-ptx when ppo.ptx.coef > 0 and "
+                            + PTX_DATA + " is empty.")
+            .define(PTX_DATA, Type.STRING, "", Importance.MEDIUM,
+                    "JSONL corpus for PPO-ptx when ppo.ptx.coef > 0, one {\"prompt\", \"response\"}, "
+                            + "{\"messages\"} or {\"text\"} object per line (docs/models.md), encoded with the "
+                            + "Hugging Face policy's tokenizer and chat template; empty uses the synthetic world's "
+                            + "corpus, which only the synthetic policy speaks.");
 
     private final PpoConfig ppo;
 
@@ -90,6 +99,11 @@ public final class LearnerConfig extends AbstractConfig {
         if (getString(INIT_CHECKPOINT).isBlank()) {
             throw new ConfigException(INIT_CHECKPOINT + " is required: the policy checkpoint (normally the SFT policy) "
                     + "the learner starts from and keeps as its KL reference");
+        }
+        if (!getString(PTX_DATA).isBlank() && ppo.ptxCoef() <= 0) {
+            throw new ConfigException(PTX_DATA + " is " + getString(PTX_DATA) + " but " + PpoConfig.PTX_COEF
+                    + " is 0, so the corpus would not be used; set " + PpoConfig.PTX_COEF + " > 0 or leave " + PTX_DATA
+                    + " empty");
         }
     }
 
@@ -148,5 +162,11 @@ public final class LearnerConfig extends AbstractConfig {
 
     public int ptxCorpusSize() {
         return getInt(PTX_CORPUS_SIZE);
+    }
+
+    /** The JSONL corpus for PPO-ptx, or empty for the synthetic world's. */
+    public Optional<Path> ptxData() {
+        String data = getString(PTX_DATA);
+        return data.isBlank() ? Optional.empty() : Optional.of(Path.of(data));
     }
 }

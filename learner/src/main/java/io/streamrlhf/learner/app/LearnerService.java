@@ -6,14 +6,18 @@ import io.streamrlhf.learner.checkpoint.LearnerCheckpoint;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpointStore;
 import io.streamrlhf.learner.checkpoint.LedgerEntry;
 import io.streamrlhf.learner.checkpoint.LedgerSegment;
+import io.streamrlhf.learner.ppo.JsonlPtx;
 import io.streamrlhf.learner.ppo.PpoConfig;
 import io.streamrlhf.learner.ppo.PpoStats;
 import io.streamrlhf.learner.ppo.PpoUpdate;
+import io.streamrlhf.learner.ppo.PtxSource;
 import io.streamrlhf.learner.ppo.RolloutSample;
 import io.streamrlhf.learner.ppo.SyntheticCorpusPtx;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.hf.HfPolicy;
+import io.streamrlhf.models.hf.tokenizer.HfTokenizer;
 import io.streamrlhf.models.load.PolicyLoader;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.world.SyntheticWorld;
@@ -45,6 +49,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -128,8 +133,15 @@ public final class LearnerService implements AutoCloseable {
         Optional<LearnerCheckpoint> newest = store.loadNewest();
         this.policy = PolicyLoader.fromCheckpoint(newest.map(LearnerCheckpoint::policy).orElse(init));
         PpoConfig ppoConfig = config.ppo();
-        this.ppo = new PpoUpdate(ppoConfig, policy, reference, ppoConfig.ptxCoef() > 0
-                ? new SyntheticCorpusPtx(SyntheticWorld.standard(), config.ptxCorpusSize(), ppoConfig.seed()) : null);
+        PtxSource ptx;
+        try {
+            ptx = ptxSource(config, policy);
+        } catch (RuntimeException e) {
+            policy.close();
+            reference.close();
+            throw e;
+        }
+        this.ppo = new PpoUpdate(ppoConfig, policy, reference, ptx);
         if (newest.isPresent()) {
             LearnerCheckpoint c = newest.get();
             ppo.restore(new PpoUpdate.State(c.updates(), c.optimizerSteps(), c.scoreMoments(),
@@ -153,6 +165,41 @@ public final class LearnerService implements AutoCloseable {
         boolean groups = ppoConfig.estimator() != PpoConfig.Estimator.GAE;
         this.batcher = new ScoredBatcher(config.batchSequences(), config.batchTokens(), groups,
                 config.groupTimeoutMs(), System::currentTimeMillis);
+    }
+
+    /**
+     * The PPO-ptx data, or null when {@code ppo.ptx.coef} is 0: {@code learner.ptx.data} encoded with the Hugging Face
+     * policy's tokenizer (the files its checkpoint carries), or the synthetic world's corpus for the synthetic policy.
+     * Each corpus is refused for the other kind of policy, whose ids it does not speak.
+     */
+    static PtxSource ptxSource(LearnerConfig config, PolicyModel policy) {
+        PpoConfig ppoConfig = config.ppo();
+        if (ppoConfig.ptxCoef() <= 0) {
+            return null;
+        }
+        Optional<Path> data = config.ptxData();
+        if (data.isEmpty()) {
+            if (policy instanceof HfPolicy) {
+                throw new ConfigException(PpoConfig.PTX_COEF + " is " + ppoConfig.ptxCoef() + " but "
+                        + LearnerConfig.PTX_DATA + " is empty: a Hugging Face policy needs a JSONL corpus for PPO-ptx "
+                        + "(the built-in corpus speaks the synthetic world's vocabulary)");
+            }
+            return new SyntheticCorpusPtx(SyntheticWorld.standard(), config.ptxCorpusSize(), ppoConfig.seed());
+        }
+        if (!(policy instanceof HfPolicy hf)) {
+            throw new ConfigException(LearnerConfig.PTX_DATA + " is " + data.get() + " but the policy is a '"
+                    + policy.architecture() + "' one, which has no Hugging Face tokenizer to encode it with; leave "
+                    + LearnerConfig.PTX_DATA + " empty to use the synthetic world's corpus");
+        }
+        try (HfTokenizer tokenizer = HfTokenizer.fromFiles(hf.files())) {
+            JsonlPtx ptx = JsonlPtx.load(data.get(), tokenizer, policy.config().contextLength(), ppoConfig.seed());
+            LOG.info("PPO-ptx corpus: {}", ptx.corpus().summary());
+            if (!ptx.corpus().skippedLines().isEmpty()) {
+                LOG.warn("PPO-ptx: {} examples of {} skipped, their prompt filling the context of {} tokens",
+                        ptx.corpus().skippedLines().size(), data.get(), ptx.corpus().context());
+            }
+            return ptx;
+        }
     }
 
     /** The policy version the weights currently are. */

@@ -32,6 +32,17 @@ class LearnerConfigTest {
     }
 
     @Test
+    void ptxDataIsOptionalAndRefusedWhenPtxIsOff() {
+        assertThat(new LearnerConfig(Map.of("learner.init.checkpoint", "/sft")).ptxData()).isEmpty();
+        assertThat(new LearnerConfig(Map.of("learner.init.checkpoint", "/sft", "learner.ptx.data", "/data/ptx.jsonl",
+                "ppo.ptx.coef", "0.5")).ptxData()).contains(Path.of("/data/ptx.jsonl"));
+        assertThatThrownBy(() -> new LearnerConfig(Map.of("learner.init.checkpoint", "/sft", "learner.ptx.data",
+                "/data/ptx.jsonl"))).isInstanceOf(ConfigException.class)
+                .hasMessage("learner.ptx.data is /data/ptx.jsonl but ppo.ptx.coef is 0, so the corpus would not be "
+                        + "used; set ppo.ptx.coef > 0 or leave learner.ptx.data empty");
+    }
+
+    @Test
     void theScoredConsumerReadsCommittedAndKeepsItsConnectionLongerThanAnUpdateMayTake() {
         Map<String, Object> props = LearnerService.consumerProperties(Map.of("bootstrap.servers", "b:9092",
                 "learner.init.checkpoint", "/sft"), "g");

@@ -83,7 +83,7 @@ public final class SftTrainer {
         double initial = heldOutPerplexity(policy);
         policy.freeze(false);
         Optimizer adamW = Optimizer.adamW()
-                .optLearningRateTracker(schedule())
+                .optLearningRateTracker(schedule(config.warmupSteps(), config.steps(), config.learningRate()))
                 .optWeightDecays((float) config.weightDecay())
                 .build();
         SplittableRandom random = new SplittableRandom(config.seed() ^ 0x5f7L);
@@ -91,7 +91,7 @@ public final class SftTrainer {
         double[] recentLoss = new double[20];
         long start = System.nanoTime();
         long cpuStart = processCpuNanos();
-        try (ProgressBar bar = showProgress ? progressBar() : null) {
+        try (ProgressBar bar = showProgress ? progressBar("SFT", config.steps()) : null) {
             for (int s = 0; s < config.steps(); s++) {
                 List<SftExample> examples = batches.next();
                 double loss = step(policy, adamW, SftBatch.of(examples, world.vocabulary(), policy.config().contextLength()));
@@ -120,7 +120,11 @@ public final class SftTrainer {
                 cpuSeconds);
     }
 
-    private double step(PolicyModel policy, Optimizer optimizer, SftBatch batch) {
+    /**
+     * One optimiser step on a batch: masked next-token cross-entropy (the mean over learned tokens), backward, global
+     * gradient-norm clipping at 1, the optimiser's update; returns the loss.
+     */
+    static double step(PolicyModel policy, Optimizer optimizer, SftBatch batch) {
         try (NDManager step = policy.manager().newSubManager()) {
             NDArray tokens = batch.tokens(step);  // (B, T)
             NDArray lossMask = batch.lossMask(step);  // (B, T-1)
@@ -204,10 +208,11 @@ public final class SftTrainer {
         }
     }
 
-    private Tracker schedule() {
-        int warmup = Math.max(1, config.warmupSteps());
-        int total = Math.max(warmup + 1, config.steps());
-        float peak = (float) config.learningRate();
+    /** Linear warm-up to {@code learningRate} over {@code warmupSteps}, then cosine decay to 10 % at {@code steps}. */
+    static Tracker schedule(int warmupSteps, int steps, double learningRate) {
+        int warmup = Math.max(1, warmupSteps);
+        int total = Math.max(warmup + 1, steps);
+        float peak = (float) learningRate;
         // numUpdate counts this parameter's updates from 1
         return numUpdate -> {
             if (numUpdate <= warmup) {
@@ -218,10 +223,11 @@ public final class SftTrainer {
         };
     }
 
-    private ProgressBar progressBar() {
+    /** A progress bar on stderr over {@code steps} steps. */
+    static ProgressBar progressBar(String task, int steps) {
         return new ProgressBarBuilder()
-                .setTaskName("SFT")
-                .setInitialMax(config.steps())
+                .setTaskName(task)
+                .setInitialMax(steps)
                 .setStyle(ProgressBarStyle.ASCII)
                 .setConsumer(new ConsoleProgressBarConsumer(System.err))
                 // Redrawn in place on a terminal; into a log or a pipe each redraw is kept, so fewer of them.
@@ -231,14 +237,14 @@ public final class SftTrainer {
     }
 
     /** CPU time of the whole process (every thread, native ones included), or 0 where unavailable. */
-    private static long processCpuNanos() {
+    static long processCpuNanos() {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             return Math.max(0, os.getProcessCpuTime());
         }
         return 0;
     }
 
-    private static int[] shuffled(int n, SplittableRandom random) {
+    static int[] shuffled(int n, SplittableRandom random) {
         int[] a = new int[n];
         for (int i = 0; i < n; i++) {
             a[i] = i;

@@ -7,15 +7,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrlhf.models.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The tokenizer of a Hugging Face model folder: {@code tokenizer.json} encoded and decoded by the Rust tokenizers
@@ -129,6 +132,36 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
+        }
+    }
+
+    /**
+     * Loads the tokenizer from a model's files by name ({@code tokenizer.json} and the optional files {@link #load}
+     * reads), as a Hugging Face policy checkpoint carries them. The tokenizers library reads files, so they are
+     * written to a temporary folder, which is removed once the tokenizer is loaded (it needs none of them after).
+     *
+     * @throws TokenizerFileException naming the file, if one is missing, malformed or inconsistent
+     */
+    public static HfTokenizer fromFiles(Map<String, byte[]> files) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("rlhf-tokenizer-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a folder for the tokenizer files", e);
+        }
+        try {
+            for (Map.Entry<String, byte[]> f : files.entrySet()) {
+                Files.write(dir.resolve(f.getKey()), f.getValue());
+            }
+            return load(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the tokenizer files to " + dir, e);
+        } finally {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // a temporary folder left behind holds only copies of the model's files
+            }
         }
     }
 
