@@ -23,6 +23,8 @@ public final class LearnerConfig extends AbstractConfig {
     public static final String CHECKPOINT_DIR = "learner.checkpoint.dir";
     /** Policy (a checkpoint or a Hugging Face folder) the learner starts from and keeps as its frozen reference. */
     public static final String INIT_CHECKPOINT = "learner.init.checkpoint";
+    /** Reward model a separate critic starts from (ppo.critic=separate). */
+    public static final String CRITIC_INIT = "learner.critic.init";
     /** Sequences per rollout batch. */
     public static final String BATCH_SEQUENCES = "learner.batch.sequences";
     /** Response tokens per rollout batch (0 = by sequences only). */
@@ -56,6 +58,11 @@ public final class LearnerConfig extends AbstractConfig {
                     "Policy to start from when no learner checkpoint exists: a checkpoint directory (normally the SFT "
                             + "policy, 'rlhf sft') or a Hugging Face causal-LM folder (config.json, safetensors, "
                             + "tokenizer.json; a zero value head is added); always loaded as the frozen KL reference.")
+            .define(CRITIC_INIT, Type.STRING, "", Importance.HIGH,
+                    "With ppo.critic=separate (required then): the reward model the critic is initialised from, a "
+                            + "reward-model checkpoint directory ('rlhf train-rm') or a Hugging Face reward folder "
+                            + "(sequence classification, num_labels 1). It must share the policy's tokenization. Read "
+                            + "only when no learner checkpoint holds a critic yet; ignored with ppo.critic=shared.")
             .define(BATCH_SEQUENCES, Type.INT, 64, Range.atLeast(1), Importance.HIGH,
                     "Sequences per rollout batch (one PPO update).")
             .define(BATCH_TOKENS, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,
@@ -91,6 +98,10 @@ public final class LearnerConfig extends AbstractConfig {
             throw new ConfigException(INIT_CHECKPOINT + " is required: the policy checkpoint (normally the SFT policy) "
                     + "the learner starts from and keeps as its KL reference");
         }
+        if (ppo.critic() == PpoConfig.Critic.SEPARATE && getString(CRITIC_INIT).isBlank()) {
+            throw new ConfigException(CRITIC_INIT + " is required with " + PpoConfig.CRITIC + "=separate: the "
+                    + "reward-model checkpoint or Hugging Face reward folder the critic is initialised from");
+        }
     }
 
     /** The PPO settings. */
@@ -108,6 +119,12 @@ public final class LearnerConfig extends AbstractConfig {
 
     public Path initCheckpoint() {
         return Path.of(getString(INIT_CHECKPOINT));
+    }
+
+    /** The reward model a separate critic starts from, or null when unset. */
+    public Path criticInit() {
+        String dir = getString(CRITIC_INIT);
+        return dir.isBlank() ? null : Path.of(dir);
     }
 
     public long groupTimeoutMs() {
