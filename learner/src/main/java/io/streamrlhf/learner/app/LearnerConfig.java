@@ -24,6 +24,8 @@ public final class LearnerConfig extends AbstractConfig {
     public static final String CHECKPOINT_DIR = "learner.checkpoint.dir";
     /** Policy (a checkpoint or a Hugging Face folder) the learner starts from and keeps as its frozen reference. */
     public static final String INIT_CHECKPOINT = "learner.init.checkpoint";
+    /** Reward model a separate critic starts from (ppo.critic=separate). */
+    public static final String CRITIC_INIT = "learner.critic.init";
     /** Sequences per rollout batch. */
     public static final String BATCH_SEQUENCES = "learner.batch.sequences";
     /** Response tokens per rollout batch (0 = by sequences only). */
@@ -59,6 +61,11 @@ public final class LearnerConfig extends AbstractConfig {
                     "Policy to start from when no learner checkpoint exists: a checkpoint directory (normally the SFT "
                             + "policy, 'rlhf sft') or a Hugging Face causal-LM folder (config.json, safetensors, "
                             + "tokenizer.json; a zero value head is added); always loaded as the frozen KL reference.")
+            .define(CRITIC_INIT, Type.STRING, "", Importance.HIGH,
+                    "With ppo.critic=separate (required then): the reward model the critic is initialised from, a "
+                            + "reward-model checkpoint directory ('rlhf train-rm') or a Hugging Face reward folder "
+                            + "(sequence classification, num_labels 1). It must share the policy's tokenization. Read "
+                            + "only when no learner checkpoint holds a critic yet; ignored with ppo.critic=shared.")
             .define(BATCH_SEQUENCES, Type.INT, 64, Range.atLeast(1), Importance.HIGH,
                     "Sequences per rollout batch (one PPO update).")
             .define(BATCH_TOKENS, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,
@@ -105,6 +112,10 @@ public final class LearnerConfig extends AbstractConfig {
                     + " is 0, so the corpus would not be used; set " + PpoConfig.PTX_COEF + " > 0 or leave " + PTX_DATA
                     + " empty");
         }
+        if (ppo.critic() == PpoConfig.Critic.SEPARATE && getString(CRITIC_INIT).isBlank()) {
+            throw new ConfigException(CRITIC_INIT + " is required with " + PpoConfig.CRITIC + "=separate: the "
+                    + "reward-model checkpoint or Hugging Face reward folder the critic is initialised from");
+        }
     }
 
     /** The PPO settings. */
@@ -122,6 +133,12 @@ public final class LearnerConfig extends AbstractConfig {
 
     public Path initCheckpoint() {
         return Path.of(getString(INIT_CHECKPOINT));
+    }
+
+    /** The reward model a separate critic starts from, or null when unset. */
+    public Path criticInit() {
+        String dir = getString(CRITIC_INIT);
+        return dir.isBlank() ? null : Path.of(dir);
     }
 
     public long groupTimeoutMs() {

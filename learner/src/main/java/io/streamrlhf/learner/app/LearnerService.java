@@ -15,9 +15,11 @@ import io.streamrlhf.learner.ppo.RolloutSample;
 import io.streamrlhf.learner.ppo.SyntheticCorpusPtx;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
+import io.streamrlhf.models.critic.ValueModel;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.hf.HfPolicy;
 import io.streamrlhf.models.hf.tokenizer.HfTokenizer;
+import io.streamrlhf.models.load.CriticLoader;
 import io.streamrlhf.models.load.PolicyLoader;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.world.SyntheticWorld;
@@ -61,9 +63,12 @@ import org.slf4j.LoggerFactory;
  * runs {@link PpoUpdate}, and every {@code learner.publish.every.updates} updates writes a
  * checkpoint and publishes the new {@code PolicyVersion}.
  *
- * <p>Exactly once (DESIGN §4): a checkpoint holds the weights, optimiser and reward-scaler state,
- * the policy version, the offsets trained up to and the ledger of consumed generation ids (a chain of
- * immutable segments; each checkpoint adds one with the entries of its own updates). On start the
+ * <p>With {@code ppo.critic=separate} a critic model of its own ({@link ValueModel}) is trained beside the policy:
+ * it starts from the reward model at {@code learner.critic.init} and then lives in the learner's checkpoints.
+ *
+ * <p>Exactly once (DESIGN §4): a checkpoint holds the weights (a separate critic's too), optimiser and
+ * reward-scaler state, the policy version, the offsets trained up to and the ledger of consumed generation
+ * ids (a chain of immutable segments; each checkpoint adds one with the entries of its own updates). On start the
  * learner loads the newest complete checkpoint, seeks to its offsets and skips records already in
  * its ledger (records of incomplete groups can sit before a checkpoint's offset while later ones
  * were trained). Only ids at or after the checkpoint offsets can be read again, so only those are
@@ -85,6 +90,8 @@ public final class LearnerService implements AutoCloseable {
     /** The reference's weights id: scored records' reference log-probs are used only when computed with it. */
     private final String referenceId;
     private final PolicyModel policy;
+    /** The separate critic ({@code ppo.critic=separate}), or null when the policy's value head is the critic. */
+    private final ValueModel critic;
     private final PpoUpdate ppo;
     /** Entries of the updates since the newest checkpoint: the next checkpoint's ledger segment. */
     private final List<LedgerEntry> uncommitted = new ArrayList<>();
@@ -141,11 +148,16 @@ public final class LearnerService implements AutoCloseable {
             reference.close();
             throw e;
         }
-        this.ppo = new PpoUpdate(ppoConfig, policy, reference, ptx);
+        this.critic = ppoConfig.critic() == PpoConfig.Critic.SEPARATE ? loadCritic(newest.orElse(null)) : null;
+        if (critic == null && newest.isPresent() && newest.get().critic() != null) {
+            LOG.warn("checkpoint version {} holds a separate critic, not used: {} is shared (the policy's value head "
+                    + "is the critic)", newest.get().version(), PpoConfig.CRITIC);
+        }
+        this.ppo = new PpoUpdate(ppoConfig, policy, reference, ptx, critic);
         if (newest.isPresent()) {
             LearnerCheckpoint c = newest.get();
             ppo.restore(new PpoUpdate.State(c.updates(), c.optimizerSteps(), c.scoreMoments(),
-                    c.policy().optimizerState()));
+                    c.policy().optimizerState(), c.critic() == null ? null : c.critic().optimizerState()));
             version = c.version();
             newestCheckpoint = c;
             ledgerSegments = c.ledger();
@@ -202,9 +214,33 @@ public final class LearnerService implements AutoCloseable {
         }
     }
 
+    /**
+     * The separate critic: the newest checkpoint's when it holds one, else a new one initialised from the reward
+     * model at {@code learner.critic.init}; either is refused if it does not share the policy's tokenization.
+     */
+    private ValueModel loadCritic(LearnerCheckpoint newest) {
+        if (newest != null && newest.critic() != null) {
+            LOG.info("separate critic restored from checkpoint version {}", newest.version());
+            return CriticLoader.fromCheckpoint(newest.critic(), policy);
+        }
+        if (newest != null) {
+            LOG.warn("checkpoint version {} holds no critic (written with {}=shared): a new critic starts from {}",
+                    newest.version(), PpoConfig.CRITIC, config.criticInit());
+        }
+        ValueModel fresh = CriticLoader.fromRewardModel(config.criticInit(), policy);
+        LOG.info("separate critic initialised from the reward model {} ({} {})", config.criticInit(),
+                fresh.architecture(), fresh.config());
+        return fresh;
+    }
+
     /** The policy version the weights currently are. */
     public long version() {
         return version;
+    }
+
+    /** The separate critic, or null when the policy's value head is the critic (tests read it). */
+    ValueModel critic() {
+        return critic;
     }
 
     /** Completed updates (committed or not). */
@@ -371,6 +407,7 @@ public final class LearnerService implements AutoCloseable {
         meta.put("policy_name", config.policyName());
         meta.put("updates", Long.toString(state.updates()));
         Checkpoint weights = policy.toCheckpoint(meta, state.optimizer());
+        Checkpoint criticWeights = critic == null ? null : critic.toCheckpoint(meta, state.criticOptimizer());
         Map<String, Long> offsets = batcher.checkpointOffsets();
         List<LedgerEntry> entries = List.copyOf(uncommitted);
         Map<String, Double> metrics = lastMetrics;
@@ -390,7 +427,7 @@ public final class LearnerService implements AutoCloseable {
             // The segment goes first: a crash before the checkpoint's rename leaves only an unlisted segment.
             List<LedgerSegment> segments = store.appendLedger(ledgerSegments, entries);
             LearnerCheckpoint saved = new LearnerCheckpoint(next, parent, state.updates(), state.optimizerSteps(),
-                    state.scoreMoments(), weights, offsets, segments, metrics);
+                    state.scoreMoments(), weights, offsets, segments, metrics, criticWeights);
             store.save(saved);
             newestCheckpoint = saved;
             ledgerSegments = segments;
@@ -502,6 +539,9 @@ public final class LearnerService implements AutoCloseable {
         writer.shutdownNow();
         policy.close();
         reference.close();
+        if (critic != null) {
+            critic.close();
+        }
     }
 
     /** Where the checkpoints are. */

@@ -20,10 +20,12 @@ import java.util.Objects;
  *                       first ({@link LearnerCheckpointStore#readLedger} reads them; {@link
  *                       LearnerCheckpointStore#appendLedger} makes the chain of the next checkpoint)
  * @param metrics        the last update's metrics (published with the version)
+ * @param critic         a separate critic's weights, its AdamW moments as their optimiser state
+ *                       ({@code ppo.critic=separate}), or {@code null} when the policy's value head is the critic
  */
 public record LearnerCheckpoint(long version, long parentVersion, long updates, long optimizerSteps,
                                 double[] scoreMoments, Checkpoint policy, Map<String, Long> offsets,
-                                List<LedgerSegment> ledger, Map<String, Double> metrics) {
+                                List<LedgerSegment> ledger, Map<String, Double> metrics, Checkpoint critic) {
 
     /** Copies the collections. */
     public LearnerCheckpoint {
@@ -31,6 +33,13 @@ public record LearnerCheckpoint(long version, long parentVersion, long updates, 
         offsets = Map.copyOf(offsets);
         ledger = List.copyOf(ledger);
         metrics = Map.copyOf(metrics);
+    }
+
+    /** A checkpoint without a separate critic. */
+    public LearnerCheckpoint(long version, long parentVersion, long updates, long optimizerSteps,
+                             double[] scoreMoments, Checkpoint policy, Map<String, Long> offsets,
+                             List<LedgerSegment> ledger, Map<String, Double> metrics) {
+        this(version, parentVersion, updates, optimizerSteps, scoreMoments, policy, offsets, ledger, metrics, null);
     }
 
     /** Entries in the ledger (over all its segments). */

@@ -35,9 +35,11 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   v000000000012/
  *     policy/          a models checkpoint (CheckpointStore): weights, AdamW moments, its own manifest
+ *     critic/          with a separate critic only: its models checkpoint (weights, AdamW moments)
  *     learner.json     version, parent, updates, optimiser steps, reward-scaler state, offsets, metrics,
- *                      and the ledger's segments (file, level, updates covered, entries, sha256, size)
- *     manifest.json    sha256 and size of learner.json and policy/manifest.json
+ *                      the ledger's segments (file, level, updates covered, entries, sha256, size), and
+ *                      "critic": "critic" when there is one
+ *     manifest.json    sha256 and size of learner.json, policy/manifest.json (and critic/manifest.json)
  *   ledger/
  *     seg-000000000011-000000000012-0123456789ab.tsv.gz   immutable segments (see {@link SegmentedLedger})
  * </pre>
@@ -48,6 +50,9 @@ import org.slf4j.LoggerFactory;
  * sha256: a missing or altered segment makes the checkpoint fail like any other corruption, and
  * {@link #loadNewest()} returns the highest version that verifies, warning about any newer one that does not.
  *
+ * <p>A checkpoint without a separate critic is written exactly as before critics existed, and those load with
+ * {@link LearnerCheckpoint#critic()} null.
+ *
  * <p>Format-1 checkpoints (the whole ledger in {@code v.../ledger.tsv.gz}, entries without positions) still load:
  * their ledger becomes a one-segment chain of format 1, which the next {@link #appendLedger} copies into the ledger
  * directory.
@@ -56,6 +61,7 @@ public final class LearnerCheckpointStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(LearnerCheckpointStore.class);
     private static final String POLICY = "policy";
+    private static final String CRITIC = "critic";
     private static final String STATE = "learner.json";
     private static final String LEGACY_LEDGER = "ledger.tsv.gz";
     private static final int FORMAT_VERSION = 2;
@@ -142,8 +148,16 @@ public final class LearnerCheckpointStore {
             CheckpointStore.save(c.policy(), dir.resolve(POLICY));
             byte[] state = JSON.writeValueAsBytes(stateJson(c));
             Files.write(dir.resolve(STATE), state);
-            byte[] policyManifest = Files.readAllBytes(dir.resolve(POLICY).resolve(CheckpointStore.MANIFEST));
-            return Map.of(STATE, state, POLICY + "/" + CheckpointStore.MANIFEST, policyManifest);
+            Map<String, byte[]> listed = new LinkedHashMap<>();
+            listed.put(STATE, state);
+            listed.put(POLICY + "/" + CheckpointStore.MANIFEST,
+                    Files.readAllBytes(dir.resolve(POLICY).resolve(CheckpointStore.MANIFEST)));
+            if (c.critic() != null) {
+                CheckpointStore.save(c.critic(), dir.resolve(CRITIC));
+                listed.put(CRITIC + "/" + CheckpointStore.MANIFEST,
+                        Files.readAllBytes(dir.resolve(CRITIC).resolve(CheckpointStore.MANIFEST)));
+            }
+            return listed;
         });
     }
 
@@ -189,6 +203,15 @@ public final class LearnerCheckpointStore {
                 legacyLedger = Files.readAllBytes(dir.resolve(LEGACY_LEDGER));
                 listed.put(LEGACY_LEDGER, legacyLedger);
             }
+            String critic = s.path(CRITIC).asText("");
+            if (!critic.isEmpty()) {
+                if (!CRITIC.equals(critic)) {
+                    throw new CheckpointException("checkpoint " + dir + ": " + STATE + " names the critic '" + critic
+                            + "', expected '" + CRITIC + "'");
+                }
+                listed.put(CRITIC + "/" + CheckpointStore.MANIFEST,
+                        Files.readAllBytes(dir.resolve(CRITIC).resolve(CheckpointStore.MANIFEST)));
+            }
             versions.verify(version, listed);
             if (s.path("version").asLong(-1) != version) {
                 throw new CheckpointException("checkpoint " + dir + " says it is version " + s.path("version").asText());
@@ -210,6 +233,7 @@ public final class LearnerCheckpointStore {
                         + "formats 1 and " + FORMAT_VERSION);
             }
             Checkpoint policy = CheckpointStore.load(dir.resolve(POLICY));
+            Checkpoint criticWeights = critic.isEmpty() ? null : CheckpointStore.load(dir.resolve(CRITIC));
             Map<String, Long> offsets = new TreeMap<>();
             s.path("offsets").fields().forEachRemaining(e -> offsets.put(e.getKey(), e.getValue().asLong()));
             Map<String, Double> metrics = new LinkedHashMap<>();
@@ -217,7 +241,7 @@ public final class LearnerCheckpointStore {
             JsonNode m = s.path("scoreMoments");
             double[] moments = {m.path(0).asDouble(), m.path(1).asDouble(), m.path(2).asDouble()};
             return new LearnerCheckpoint(version, s.path("parentVersion").asLong(), s.path("updates").asLong(),
-                    s.path("optimizerSteps").asLong(), moments, policy, offsets, chain, metrics);
+                    s.path("optimizerSteps").asLong(), moments, policy, offsets, chain, metrics, criticWeights);
         } catch (IOException e) {
             throw new CheckpointException("checkpoint " + dir + " is unreadable: " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
@@ -309,6 +333,9 @@ public final class LearnerCheckpointStore {
             }
         });
         s.put("ledgerEntries", c.ledgerEntries());
+        if (c.critic() != null) {
+            s.put(CRITIC, CRITIC);
+        }
         ArrayNode chain = s.putArray("ledger");
         for (LedgerSegment seg : c.ledger()) {
             ObjectNode n = chain.addObject();

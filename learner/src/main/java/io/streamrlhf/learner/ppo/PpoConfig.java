@@ -9,6 +9,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
 
 /**
  * Every setting of {@link PpoUpdate}, declared once with its default, validator and doc (Kafka's
@@ -39,6 +40,10 @@ public final class PpoConfig extends AbstractConfig {
     public static final String CLIP_RANGE = "ppo.clip.range";
     /** Value clip. */
     public static final String VALUE_CLIP = "ppo.value.clip";
+    /** shared (the policy's value head) or separate (a critic model of its own). */
+    public static final String CRITIC = "ppo.critic";
+    /** AdamW peak learning rate of a separate critic (unset: the policy's). */
+    public static final String CRITIC_LEARNING_RATE = "ppo.critic.learning.rate";
     /** Weight of the value loss. */
     public static final String VF_COEF = "ppo.vf.coef";
     /** Weight of the entropy bonus. */
@@ -84,6 +89,17 @@ public final class PpoConfig extends AbstractConfig {
         RLOO
     }
 
+    /** Where the values come from. */
+    public enum Critic {
+        /** The policy's value head on its own trunk: one model, one optimiser. */
+        SHARED,
+        /**
+         * A critic model of its own, initialised from the reward model (Secrets of RLHF I, 5.3.3; MOSS-RLHF's
+         * default), trained by its own optimiser on the value loss alone.
+         */
+        SEPARATE
+    }
+
     /** The definition: each key once, with default, validator and doc. */
     public static final ConfigDef DEFINITION = definition();
 
@@ -109,8 +125,22 @@ public final class PpoConfig extends AbstractConfig {
                 .define(VALUE_CLIP, Type.DOUBLE, 0.2, nonNegative, Importance.MEDIUM,
                         "Clip of the value update around the old values, 0.5·max(vf1, vf2) (PPO-max 'value clipping'); "
                                 + "0 turns it off.")
+                .define(CRITIC, Type.STRING, "shared", ValidString.in("shared", "separate"), Importance.HIGH,
+                        "shared: the policy's value head is the critic (one trunk, one optimiser); separate: a critic "
+                                + "model of its own, initialised from the reward model at learner.critic.init (Secrets "
+                                + "of RLHF I, 5.3.3; MOSS-RLHF), trained by its own AdamW on the value loss while the "
+                                + "policy's value head stays frozen. Needs ppo.advantage.estimator=gae.")
+                .define(CRITIC_LEARNING_RATE, Type.DOUBLE, null, (name, value) -> {
+                    if (value != null) {
+                        Range.between(0.0, 1.0).ensureValid(name, value);
+                    }
+                }, Importance.MEDIUM,
+                        "AdamW peak learning rate of a separate critic (ppo.critic=separate), with the policy's "
+                                + "warm-up; unset, ppo.learning.rate.")
                 .define(VF_COEF, Type.DOUBLE, 0.5, nonNegative, Importance.MEDIUM,
-                        "Weight of the value loss (policy and critic share the trunk).")
+                        "Weight of the value loss against the policy loss on the shared trunk (ppo.critic=shared); a "
+                                + "separate critic's loss is the value loss itself, with an optimiser and learning "
+                                + "rate of its own.")
                 .define(ENTROPY_COEF, Type.DOUBLE, 0.0, nonNegative, Importance.LOW,
                         "Weight of the entropy bonus; PPO-max leaves it off (it destabilised training in the paper).")
                 .define(PTX_COEF, Type.DOUBLE, 0.0, nonNegative, Importance.LOW,
@@ -121,8 +151,9 @@ public final class PpoConfig extends AbstractConfig {
                 .define(MAX_GRAD_NORM, Type.DOUBLE, 1.0, nonNegative, Importance.MEDIUM,
                         "Global gradient-norm clip; 0 turns it off.")
                 .define(CRITIC_WARMUP_UPDATES, Type.INT, 0, Range.atLeast(0), Importance.MEDIUM,
-                        "Updates that train only the value head before the actor moves (PPO-max 'critic "
-                                + "pre-training'; use it when the critic is not initialised from a reward model).")
+                        "Updates that train only the critic (the value head, or a separate critic) before the "
+                                + "actor moves (PPO-max 'critic pre-training'; use it when the critic is not "
+                                + "initialised from a reward model).")
                 .define(LEARNING_RATE, Type.DOUBLE, 1e-4, Range.between(0.0, 1.0), Importance.HIGH,
                         "AdamW peak learning rate.")
                 .define(WEIGHT_DECAY, Type.DOUBLE, 0.0, nonNegative, Importance.LOW,
@@ -156,6 +187,11 @@ public final class PpoConfig extends AbstractConfig {
     /** Validates {@code values} (unknown keys are ignored so a service's whole file can be passed). */
     public PpoConfig(Map<?, ?> values) {
         super(DEFINITION, values, false);
+        if (critic() == Critic.SEPARATE && estimator() != Estimator.GAE) {
+            // Refused rather than ignored: a separate critic is a second model in memory that grpo/rloo never read.
+            throw new ConfigException(CRITIC, getString(CRITIC), "a separate critic needs " + ADVANTAGE_ESTIMATOR
+                    + "=gae; " + getString(ADVANTAGE_ESTIMATOR) + " estimates advantages without a critic");
+        }
     }
 
     /** All defaults. */
@@ -205,6 +241,16 @@ public final class PpoConfig extends AbstractConfig {
 
     public double valueClip() {
         return getDouble(VALUE_CLIP);
+    }
+
+    public Critic critic() {
+        return Critic.valueOf(getString(CRITIC).toUpperCase(Locale.ROOT));
+    }
+
+    /** The separate critic's peak learning rate: {@value #CRITIC_LEARNING_RATE}, or the policy's when unset. */
+    public double criticLearningRate() {
+        Double own = getDouble(CRITIC_LEARNING_RATE);
+        return own != null ? own : learningRate();
     }
 
     public double vfCoef() {

@@ -5,8 +5,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
+import ai.djl.util.Pair;
 import io.streamrlhf.learner.ppo.PpoConfig.Estimator;
+import io.streamrlhf.models.critic.ValueModel;
 import io.streamrlhf.models.engine.NoGrad;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.policy.PolicyOutput;
@@ -20,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * PPO-max: one update of the policy (and its value head) on a batch of scored samples, read top
+ * PPO-max: one update of the policy and its critic on a batch of scored samples, read top
  * to bottom. Every trick is a named {@link PpoConfig} setting read where it is used, with a
  * comment citing where it comes from. "Secrets I" is Zheng et al. 2023, <i>Secrets of RLHF in
  * Large Language Models Part I: PPO</i>, whose PPO-max recipe and MOSS-RLHF release set the
@@ -30,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *   update(samples, version)
  *     1. off-policy filter      drop samples more than max_staleness versions old
  *     2. pack                   right-padded (B, T) tokens; the action frame is (B, F = T − 1)
- *     3. rollout statistics     proximal log-probs and values (current policy), reference log-probs
+ *     3. rollout statistics     proximal log-probs, values (current policy, critic), reference log-probs
  *     4. importance weights     min(π_prox / π_behaviour, c)            decoupled PPO
  *     5. reward scaling         score / running std, clipped           Secrets I 5.3.1
  *     6. KL-shaped rewards      r_t = −β(log π_prox − log π_ref), score at the last token
@@ -52,6 +55,12 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>F</td><td>T − 1, the action frame: entry t scores the token at t + 1</td></tr>
  *   <tr><td>V</td><td>vocabulary</td></tr>
  * </table>
+ *
+ * <p>The critic ({@code ppo.critic}) is the policy's value head on its shared trunk, or a separate
+ * {@link ValueModel} initialised from the reward model (Secrets I 5.3.3, MOSS-RLHF's default): then
+ * step 3's values and the value loss are that model's, it is trained by an AdamW of its own on the
+ * value loss alone ({@code ppo.critic.learning.rate}), the policy's AdamW sees the policy loss alone,
+ * and the policy's value head is frozen (it still computes, nothing reads it).
  *
  * <p>The formulas themselves (importance weights, shaped rewards, GAE, group advantages, whitening, the
  * losses, the diagnostics) are pure functions in {@link PpoMath}; the packed batch is a {@link Rollout}.
@@ -76,18 +85,40 @@ public final class PpoUpdate {
     private final PolicyModel reference;
     private final PtxSource ptx;
     private final CheckpointableAdamW optimizer = new CheckpointableAdamW();
+    /** The separate critic, or null when the policy's value head is the critic. */
+    private final ValueModel critic;
+    /** The separate critic's AdamW, or null. */
+    private final CheckpointableAdamW criticOptimizer;
     private final SplittableRandom random;
     private RunningMoments scoreMoments = new RunningMoments();
     private long updates;
     private long optimizerSteps;
 
     /**
+     * An update whose critic is the policy's value head ({@code ppo.critic=shared}).
+     *
      * @param config    the settings
      * @param policy    the policy to train (its value head is the critic); unfrozen here
      * @param reference the frozen reference (the SFT policy); never trained
      * @param ptx       pre-training batches for PPO-ptx, or {@code null} when {@code ppo.ptx.coef} is 0
      */
     public PpoUpdate(PpoConfig config, PolicyModel policy, PolicyModel reference, PtxSource ptx) {
+        this(config, policy, reference, ptx, null);
+    }
+
+    /**
+     * An update with the critic {@code ppo.critic} names.
+     *
+     * @param config    the settings
+     * @param policy    the policy to train; unfrozen here, except its value head when {@code critic} is given
+     * @param reference the frozen reference (the SFT policy); never trained
+     * @param ptx       pre-training batches for PPO-ptx, or {@code null} when {@code ppo.ptx.coef} is 0
+     * @param critic    the separate critic ({@code ppo.critic=separate}; unfrozen and trained here, closed by the
+     *                  caller), or {@code null} for the policy's value head ({@code shared})
+     * @throws IllegalArgumentException when {@code critic} does not match {@code ppo.critic} or cannot read the
+     *                                  policy's sequences (another vocabulary size, a shorter context)
+     */
+    public PpoUpdate(PpoConfig config, PolicyModel policy, PolicyModel reference, PtxSource ptx, ValueModel critic) {
         if (config.ptxCoef() > 0 && ptx == null) {
             throw new IllegalArgumentException(PpoConfig.PTX_COEF + " is " + config.ptxCoef()
                     + " but no PPO-ptx source was given");
@@ -96,12 +127,42 @@ public final class PpoUpdate {
             throw new IllegalArgumentException("policy " + policy.config() + " and reference " + reference.config()
                     + " differ in shape");
         }
+        checkCritic(config, policy, critic);
         this.config = config;
         this.policy = policy;
         this.reference = reference;
         this.ptx = ptx;
         this.random = new SplittableRandom(config.seed());
+        this.critic = critic;
+        this.criticOptimizer = critic == null ? null : new CheckpointableAdamW();
         policy.freeze(false);
+        if (critic != null) {
+            // The policy's value head takes no gradient and no step: with a separate critic nothing reads it.
+            for (Pair<String, Parameter> p : policy.block().getParameters()) {
+                if (isValueHead(p.getKey())) {
+                    p.getValue().freeze(true);
+                }
+            }
+            critic.freeze(false);
+        }
+    }
+
+    private static void checkCritic(PpoConfig config, PolicyModel policy, ValueModel critic) {
+        if (config.critic() == PpoConfig.Critic.SEPARATE && critic == null) {
+            throw new IllegalArgumentException(PpoConfig.CRITIC + " is separate but no critic was given");
+        }
+        if (config.critic() == PpoConfig.Critic.SHARED && critic != null) {
+            throw new IllegalArgumentException("a separate critic was given but " + PpoConfig.CRITIC + " is shared");
+        }
+        if (critic != null && critic.config().vocabSize() != policy.config().vocabSize()) {
+            throw new IllegalArgumentException("the critic's vocabulary has " + critic.config().vocabSize()
+                    + " ids but the policy's " + policy.config().vocabSize() + "; it must share the policy's "
+                    + "tokenization");
+        }
+        if (critic != null && critic.config().contextLength() < policy.config().contextLength()) {
+            throw new IllegalArgumentException("the critic runs at most " + critic.config().contextLength()
+                    + " positions but the policy's sequences run to " + policy.config().contextLength());
+        }
     }
 
     /** The settings. */
@@ -211,7 +272,7 @@ public final class PpoUpdate {
             RolloutInputs in = r.inputs(m, identity(r.rows));
             PolicyOutput out = policy.forward(in.tokens(), in.attention(), false);
             NDArray logpAll = in.logSoftmax(out.logits());  // (B, F, V), at each row's sampling temperature
-            rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions()), out.values().get(":, :-1"), null, m);
+            rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions()), values(out, in, false), null, m);
             out.logits().attach(m);
             out.values().attach(m);
         }
@@ -424,7 +485,7 @@ public final class PpoUpdate {
                 // all read the tempered distribution the samples came from.
                 NDArray logpAll = in.logSoftmax(forward.logits());  // (B, F, V)
                 NDArray newLogp = gather(logpAll, actions);  // (B, F)
-                NDArray newValues = forward.values().get(":, :-1");  // (B, F)
+                NDArray newValues = values(forward, in, true);  // (B, F)
                 NDArray entropy = actorMoves && config.entropyCoef() > 0
                         ? PpoMath.entropy(logpAll, mask, maskSum) : null;
                 if (fused) {
@@ -442,8 +503,11 @@ public final class PpoUpdate {
                 // Clipped value loss (Secrets I 5.3.2 "value function loss clipping"): 0.5·max(vf1, vf2).
                 NDArray vLoss = PpoMath.valueLoss(newValues, oldValues, returns, mask, maskSum, config.valueClip());
                 out.put("losses/value_loss", (double) vLoss.getFloat());
-                // Critic-free estimators (GRPO, RLOO) leave the value head untrained.
-                loss = vLoss.mul((float) (config.estimator() == Estimator.GAE ? config.vfCoef() : 0.0));
+                // Critic-free estimators (GRPO, RLOO) leave the value head untrained. A separate critic shares no
+                // parameter with the policy: its loss is the value loss itself, and one backward of the sum gives
+                // each model the gradient of its own term.
+                loss = vLoss.mul((float) (config.estimator() != Estimator.GAE ? 0.0
+                        : critic == null ? config.vfCoef() : 1.0));
                 if (actorMoves) {
                     // Clipped surrogate (Schulman et al. 2017), weighted per token by the truncated
                     // importance weights of step 4.
@@ -478,12 +542,23 @@ public final class PpoUpdate {
 
             // Global gradient-norm clipping (Secrets I 5.3.2; PyTorch's clip_grad_norm_), then AdamW with
             // linear learning-rate warm-up; during critic warm-up only the value head moves. The optimiser
-            // does both over one flat vector of all gradients.
-            double lr = config.learningRate() * (config.warmupSteps() == 0 ? 1.0
-                    : Math.min(1.0, (optimizerSteps + 1.0) / config.warmupSteps()));
-            double gradNorm = optimizer.step(policy.block(), m, (float) lr, (float) config.weightDecay(),
-                    actorMoves ? name -> true : PpoUpdate::isValueHead, config.maxGradNorm());
+            // does both over one flat vector of all gradients. A separate critic has its own AdamW, clip and
+            // learning rate (same warm-up); during its warm-up the policy takes no step at all.
+            double warmup = config.warmupSteps() == 0 ? 1.0
+                    : Math.min(1.0, (optimizerSteps + 1.0) / config.warmupSteps());
+            double lr = config.learningRate() * warmup;
+            double gradNorm = 0.0;
+            if (critic == null || actorMoves) {
+                gradNorm = optimizer.step(policy.block(), m, (float) lr, (float) config.weightDecay(),
+                        actorMoves ? name -> true : PpoUpdate::isValueHead, config.maxGradNorm());
+            }
             out.put("charts/grad_norm", gradNorm);
+            if (critic != null) {
+                double criticLr = config.criticLearningRate() * warmup;
+                out.put("charts/critic_grad_norm", criticOptimizer.step(critic.block(), m, (float) criticLr,
+                        (float) config.weightDecay(), name -> true, config.maxGradNorm()));
+                out.put("charts/critic_learning_rate", criticLr);
+            }
             optimizerSteps++;
             out.put("charts/learning_rate", lr);
             loss.attach(m);
@@ -502,8 +577,19 @@ public final class PpoUpdate {
         return logp.mul(lossMask).sum().neg().div(lossMask.sum());
     }
 
+    /** The policy's value head: ours ({@code value_weight}, {@code value_bias}) or TRL's ({@code v_head.*}). */
     private static boolean isValueHead(String parameterName) {
-        return parameterName.contains("value");
+        return parameterName.contains("value") || parameterName.startsWith("v_head");
+    }
+
+    /**
+     * The critic's values over the action frame (B, F): the policy's value head from its forward {@code out}, or the
+     * separate critic's own forward over the same inputs.
+     */
+    private NDArray values(PolicyOutput out, RolloutInputs in, boolean training) {
+        NDArray all = critic == null ? out.values()
+                : critic.values(in.tokens(), in.attention(), training);  // (B, T)
+        return all.get(":, :-1");  // (B, F)
     }
 
     private static int[] identity(int n) {
@@ -572,24 +658,44 @@ public final class PpoUpdate {
     /**
      * Everything besides the weights that a restarted learner needs to continue exactly.
      *
-     * @param updates        completed updates
-     * @param optimizerSteps AdamW steps taken (drives the warm-up)
-     * @param scoreMoments   the reward scaler's {count, mean, M2}
-     * @param optimizer      AdamW moments ({@link CheckpointableAdamW#state()})
+     * @param updates         completed updates
+     * @param optimizerSteps  AdamW steps taken (drives the warm-up)
+     * @param scoreMoments    the reward scaler's {count, mean, M2}
+     * @param optimizer       the policy's AdamW moments ({@link CheckpointableAdamW#state()})
+     * @param criticOptimizer a separate critic's AdamW moments, or {@code null} without one
      */
-    public record State(long updates, long optimizerSteps, double[] scoreMoments, byte[] optimizer) {
+    public record State(long updates, long optimizerSteps, double[] scoreMoments, byte[] optimizer,
+                        byte[] criticOptimizer) {
+
+        /** A state without a separate critic. */
+        public State(long updates, long optimizerSteps, double[] scoreMoments, byte[] optimizer) {
+            this(updates, optimizerSteps, scoreMoments, optimizer, null);
+        }
     }
 
     /** The current state. */
     public State state() {
-        return new State(updates, optimizerSteps, scoreMoments.state(), optimizer.state());
+        return new State(updates, optimizerSteps, scoreMoments.state(), optimizer.state(),
+                criticOptimizer == null ? null : criticOptimizer.state());
     }
 
-    /** Restores a saved state (the policy's weights are restored separately). */
+    /**
+     * Restores a saved state (the policy's and the critic's weights are restored separately). A state without a
+     * critic's optimiser (saved with {@code ppo.critic=shared}) leaves a separate critic's AdamW fresh; a critic's
+     * optimiser in the state of a shared learner is ignored.
+     */
     public void restore(State state) {
         this.updates = state.updates();
         this.optimizerSteps = state.optimizerSteps();
         this.scoreMoments = new RunningMoments(state.scoreMoments());
         optimizer.restore(state.optimizer(), policy.block());
+        if (critic != null && state.criticOptimizer() != null) {
+            criticOptimizer.restore(state.criticOptimizer(), critic.block());
+        } else if (critic != null) {
+            LOG.info("the restored state has no optimiser state for the separate critic: its AdamW starts fresh");
+        } else if (state.criticOptimizer() != null) {
+            LOG.warn("the restored state holds a separate critic's optimiser state, ignored: {} is shared",
+                    PpoConfig.CRITIC);
+        }
     }
 }

@@ -324,7 +324,8 @@ public final class HfPolicy implements PolicyModel, KvDecoding {
         }
     }
 
-    private static SafetensorsWeights weightsOf(Checkpoint checkpoint) {
+    /** A checkpoint's weights, one safetensors file held as bytes. */
+    static SafetensorsWeights weightsOf(Checkpoint checkpoint) {
         try {
             return SafetensorsWeights.of(SafetensorsFile.fromBytes(Path.of("checkpoint", "model.safetensors"),
                     checkpoint.weights()));
@@ -354,7 +355,8 @@ public final class HfPolicy implements PolicyModel, KvDecoding {
         }
     }
 
-    private static Map<String, byte[]> readCarried(Path dir) {
+    /** The {@link #CARRIED_FILES} that {@code dir} has, by name. */
+    static Map<String, byte[]> readCarried(Path dir) {
         Map<String, byte[]> out = new TreeMap<>();
         for (String name : CARRIED_FILES) {
             Path file = dir.resolve(name);

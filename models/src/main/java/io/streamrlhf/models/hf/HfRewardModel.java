@@ -96,7 +96,16 @@ public final class HfRewardModel implements AutoCloseable {
      */
     public static Settings readSettings(Path dir, int context) {
         Path file = dir.resolve(HfModelConfig.FILE);
-        JsonNode root = HfModelConfig.readJson(file);
+        return settingsOf(file, HfModelConfig.readJson(file), context);
+    }
+
+    /**
+     * A reward folder's settings from {@code root}, the contents of its {@code config.json} (a checkpoint carries
+     * it as bytes); {@code file} names it in messages.
+     *
+     * @throws HfFormatException as {@link #readSettings}
+     */
+    public static Settings settingsOf(Path file, JsonNode root, int context) {
         String architecture = HfModelConfig.architectureOf(file, root);
         String backbone = backboneArchitecture(architecture);
         if (backbone == null) {

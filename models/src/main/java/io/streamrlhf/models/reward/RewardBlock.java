@@ -76,6 +76,19 @@ public final class RewardBlock extends AbstractBlock {
         return new NDList(scores, pooled);
     }
 
+    /**
+     * The score head applied at every position instead of at the final real token only: {@code scores (B, T)}
+     * for {@code tokens (B, T)} and the optional {@code mask (B, T)} of {@link #forward}. At a row's final real
+     * token it is that row's {@code scores} of {@link #forward}; elsewhere it is the head read at a prefix, what a
+     * critic initialised from this reward model starts from (Secrets of RLHF I, 5.3.3). Outputs at padding are
+     * meaningless.
+     */
+    public NDArray positionScores(ParameterStore ps, NDList inputs, boolean training) {
+        NDArray hidden = trunk.forward(ps, inputs, training).singletonOrThrow();  // (B, T, D)
+        return Linear.linear(hidden, ps.getValue(scoreWeight, hidden.getDevice(), training),
+                ps.getValue(scoreBias, hidden.getDevice(), training)).singletonOrThrow().squeeze(-1);  // (B, T)
+    }
+
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape tokens = inputShapes[0];
