@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrlhf.models.hf.HfFormatException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -145,6 +146,11 @@ public final class SafetensorsWeights {
     /** The file holding {@code name}. */
     public Path fileOf(String name) {
         return file(name).file();
+    }
+
+    /** {@code name}'s bytes as stored, read-only ({@link SafetensorsFile#bytes}). */
+    public ByteBuffer bytes(String name) {
+        return file(name).bytes(name);
     }
 
     /** Reads {@code name} as a new float32 array in {@code manager}. */
