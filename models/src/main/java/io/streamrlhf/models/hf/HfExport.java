@@ -136,8 +136,8 @@ public final class HfExport {
             try (Stream<Path> entries = Files.list(out)) {
                 long n = entries.count();
                 if (n > 0) {
-                    throw new IllegalArgumentException(out + " exists and is not empty (" + n + " entries); an "
-                            + "export replaces a directory only when asked to");
+                    throw new IllegalArgumentException(out + " exists and is not empty (" + n
+                            + (n == 1 ? " entry)" : " entries)"));
                 }
             } catch (IOException e) {
                 throw new IllegalArgumentException("cannot list " + out + ": " + e.getMessage(), e);
