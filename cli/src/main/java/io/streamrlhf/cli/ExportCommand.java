@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
  * {@code rlhf export}: one policy version as a Hugging Face model folder ({@link HfExport}), taken from the learner's
  * checkpoint directory or fetched from the cluster and verified as workers verify it ({@link CheckpointFetcher}).
  */
-@Command(name = "export", mixinStandardHelpOptions = true,
+@Command(name = "export",
         description = {"Write a policy version as a Hugging Face model folder (config.json, model.safetensors without "
                 + "the value head, tokenizer.json, tokenizer_config.json, generation_config.json, ...) that "
                 + "transformers, vLLM or TGI load.",
@@ -46,8 +46,8 @@ import picocli.CommandLine.Spec;
                         + "(a file: URI or chunks on the checkpoints topic), verified against the published sha256. "
                         + "policy.versions is compacted, so older versions are exported from the learner's checkpoint "
                         + "directory (--checkpoint-dir) instead.",
-                "Only policies trained from a Hugging Face folder (rlhf learn --model DIR) can be exported; the "
-                        + "synthetic-world policy has no Hugging Face architecture."})
+                "Only policies trained from a Hugging Face folder (rlhf learn --init-checkpoint given a model "
+                        + "folder) can be exported; the synthetic-world policy has no Hugging Face architecture."})
 final class ExportCommand implements Callable<Integer> {
 
     private static final Pattern VERSION_DIR = Pattern.compile("v\\d{12}");
@@ -55,6 +55,10 @@ final class ExportCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Mixin CommonOptions common;
+
+    // --help only: the standard help options' --version (the program's version) would take --version N's name
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @Option(names = "--version", paramLabel = "N|latest", required = true,
             description = "The policy version to export, or 'latest' for the newest one.")
@@ -163,11 +167,12 @@ final class ExportCommand implements Callable<Integer> {
                     refused.add(e.getMessage());
                 }
             }
-            throw new CheckpointException("no version in " + checkpointDir + " verifies: " + String.join("; ", refused));
+            throw new CheckpointException("no version in " + checkpointDir + " verifies: "
+                    + String.join("; ", refused));
         }
         if (!versions.contains(wanted)) {
-            throw new IllegalArgumentException("version " + wanted + " is not in " + checkpointDir + " (versions there: "
-                    + list(versions) + ")");
+            throw new IllegalArgumentException("version " + wanted + " is not in " + checkpointDir
+                    + " (versions there: " + list(versions) + ")");
         }
         LearnerCheckpoint c = store.load(wanted);
         return new Found(wanted, c.policy(), store.policyDir(wanted).toString());

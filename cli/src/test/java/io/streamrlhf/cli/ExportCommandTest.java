@@ -177,8 +177,15 @@ class ExportCommandTest {
                 tmp.resolve("export").toString())).isEqualTo(1);
 
         assertThat(err.toString()).contains("'transformer'").contains("not a Hugging Face model")
-                .contains("rlhf learn --model DIR");
+                .contains("rlhf learn --init-checkpoint");
         assertThat(tmp.resolve("export")).doesNotExist();
+    }
+
+    @Test
+    void helpNamesTheVersionTheSourcesAndTheDtypes() {
+        assertThat(run("export", "--help")).isZero();
+        assertThat(out.toString()).contains("--version=N|latest").contains("--checkpoint-dir=DIR")
+                .contains("f32").contains("F32, BF16, F16").contains("--bootstrap").doesNotContain("Print version");
     }
 
     @Test

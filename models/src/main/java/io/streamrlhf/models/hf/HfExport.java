@@ -95,7 +95,7 @@ public final class HfExport {
             };
             throw new CheckpointException("checkpoint is a policy of " + what + "; only policies trained from a "
                     + "Hugging Face folder (architecture '" + HfPolicy.ARCHITECTURE + "': GPT-2, Llama, Qwen2 or "
-                    + "Mistral, e.g. from 'rlhf learn --model DIR') can be exported as one");
+                    + "Mistral, e.g. 'rlhf learn --init-checkpoint' given a model folder) can be exported as one");
         }
         HfModelConfig config = HfPolicy.configOf(checkpoint, 0);
         SafetensorsWeights weights = lmWeights(checkpoint);
@@ -153,14 +153,14 @@ public final class HfExport {
      * @param replace whether an existing non-empty directory at {@code out} is replaced (an empty one always is)
      * @throws CheckpointException      if the checkpoint is refused ({@link #check})
      * @throws IllegalArgumentException if {@code out} is in the way ({@link #checkTarget})
-     * @throws IOException              if writing fails (nothing is left at {@code out} then, and what was there stays)
+     * @throws IOException              if writing fails (what was at {@code out} then stays)
      */
     public static Result write(Checkpoint checkpoint, Path out, SafetensorsDtype dtype, boolean replace)
             throws IOException {
         HfModelConfig config = check(checkpoint);
         checkTarget(out, replace);
         SafetensorsWeights weights = lmWeights(checkpoint);
-        Path target = out.toAbsolutePath();
+        Path target = out.toAbsolutePath().normalize();
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-" + UUID.randomUUID());
         int tensors = 0;
         boolean converts = false;
@@ -168,14 +168,16 @@ public final class HfExport {
             tensors++;
             converts |= weights.info(name).dtype() != dtype;
         }
+        Path old = null;
         try {
             Files.createDirectories(tmp);
             for (Map.Entry<String, byte[]> f : checkpoint.modelFiles().entrySet()) {
-                if (f.getKey().equals(SafetensorsWeights.SINGLE_FILE) || f.getKey().equals(SafetensorsWeights.INDEX_FILE)) {
+                String name = f.getKey();
+                if (name.equals(SafetensorsWeights.SINGLE_FILE) || name.equals(SafetensorsWeights.INDEX_FILE)) {
                     continue;  // the weights are written below, from the checkpoint's own
                 }
-                byte[] bytes = f.getKey().equals(HfModelConfig.FILE) ? withDtype(f.getValue(), dtype) : f.getValue();
-                Files.write(tmp.resolve(f.getKey()), bytes);
+                byte[] bytes = name.equals(HfModelConfig.FILE) ? withDtype(f.getValue(), dtype) : f.getValue();
+                Files.write(tmp.resolve(name), bytes);
             }
             // a copy that keeps the dtype needs no engine; a conversion goes through PyTorch (F16) or Java (BF16)
             try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(
@@ -183,14 +185,17 @@ public final class HfExport {
                  NDManager manager = converts ? ModelRuntime.init().newBaseManager(Device.cpu()) : null) {
                 SafetensorsWriter.write(file, weights, dtype, manager);
             }
-            Path old = null;
             if (Files.exists(target)) {
                 old = target.resolveSibling("." + target.getFileName() + ".old-" + UUID.randomUUID());
                 move(target, old);
             }
-            move(tmp, target);
-            if (old != null) {
-                deleteTree(old);
+            try {
+                move(tmp, target);
+            } catch (IOException e) {
+                if (old != null) {
+                    move(old, target);
+                }
+                throw e;
             }
         } catch (IOException | RuntimeException e) {
             try {
@@ -202,6 +207,14 @@ public final class HfExport {
                 throw new CheckpointException("checkpoint weights: " + hf.getMessage(), hf);
             }
             throw e;
+        }
+        if (old != null) {
+            try {
+                deleteTree(old);
+            } catch (IOException e) {
+                throw new IOException("exported to " + out + ", but the folder it replaced, moved to " + old
+                        + ", could not be deleted: " + e.getMessage(), e);
+            }
         }
         List<String> files = new ArrayList<>();
         try (Stream<Path> listed = Files.list(target)) {

@@ -185,7 +185,7 @@ class HfExportTest {
         assertThatThrownBy(() -> HfExport.write(ours, tmp.resolve("out"), SafetensorsDtype.F32, false))
                 .isInstanceOf(CheckpointException.class)
                 .hasMessageContaining("'transformer'").hasMessageContaining("not a Hugging Face model")
-                .hasMessageContaining("'hf'").hasMessageContaining("rlhf learn --model DIR");
+                .hasMessageContaining("'hf'").hasMessageContaining("rlhf learn --init-checkpoint");
         assertThat(tmp.resolve("out")).doesNotExist();
 
         Checkpoint reward = new Checkpoint(ModelKind.REWARD_MODEL, HfPolicy.ARCHITECTURE,
