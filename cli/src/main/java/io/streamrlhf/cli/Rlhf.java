@@ -34,6 +34,7 @@ import picocli.CommandLine.HelpCommand;
                 LearnCommand.class,
                 TrainRmCommand.class,
                 ModelCommand.class,
+                ExportCommand.class,
                 ReplayCommand.class,
                 BenchCommand.class,
                 HelpCommand.class})

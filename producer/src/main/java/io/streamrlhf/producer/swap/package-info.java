@@ -4,6 +4,7 @@
  * {@link io.streamrlhf.producer.swap.CheckpointFetcher}, verifies its sha256, and offers it to the workers, whose
  * {@link io.streamrlhf.producer.swap.PolicySwapper} copies the weights in place between batches. Versions only move
  * forward; a checkpoint that fails verification is refused, logged and counted, and the current version keeps
- * serving.
+ * serving. {@link io.streamrlhf.producer.swap.PublishedVersions} reads the versions of one policy still on the topic,
+ * for tools that want a given version rather than the newest.
  */
 package io.streamrlhf.producer.swap;

@@ -238,6 +238,29 @@ public final class SafetensorsFile {
     }
 
     /**
+     * {@code name}'s bytes as stored (its own dtype, little-endian), read-only: a slice of the bytes held in memory,
+     * or a mapping of the file (released with the buffer). What a copy that keeps the dtype writes out unchanged.
+     *
+     * @throws HfFormatException naming the file if the tensor is not in it or cannot be read
+     */
+    public ByteBuffer bytes(String name) {
+        TensorInfo t = tensors.get(name);
+        if (t == null) {
+            throw new HfFormatException(file, "tensor " + name + " is not in this file");
+        }
+        int length = Math.toIntExact(t.end() - t.begin());
+        if (inMemory != null) {
+            return inMemory.slice(Math.toIntExact(dataStart + t.begin()), length).asReadOnlyBuffer()
+                    .order(ByteOrder.LITTLE_ENDIAN);
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return ch.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), length).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw new HfFormatException(file, "tensor " + name + ": cannot read its data (" + e + ")", e);
+        }
+    }
+
+    /**
      * Maps {@code name}'s bytes from the file and returns them as a new float32 array in {@code manager}
      * (BF16 and F16 are widened by PyTorch). The mapping is released with its buffer; only the float32 result
      * stays in memory.
@@ -283,22 +306,6 @@ public final class SafetensorsFile {
         } catch (IOException e) {
             throw new HfFormatException(file, "tensor " + name + ": cannot read its data (" + e + ")", e);
         }
-    }
-
-    /**
-     * The stored bytes of {@code name} (little-endian, in the file's dtype) of a file held in memory, without a copy.
-     *
-     * @throws IllegalStateException for a file on disk (its tensors are mapped by {@link #load})
-     */
-    public ByteBuffer bytes(String name) {
-        TensorInfo t = tensors.get(name);
-        if (t == null) {
-            throw new HfFormatException(file, "tensor " + name + " is not in this file");
-        }
-        if (inMemory == null) {
-            throw new IllegalStateException(file + " is read from disk; only an in-memory file hands out its bytes");
-        }
-        return bytes(t);
     }
 
     private ByteBuffer bytes(TensorInfo t) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrlhf.models.hf.HfFormatException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -147,8 +148,8 @@ public final class SafetensorsWeights {
         return file(name).file();
     }
 
-    /** The stored bytes of {@code name} of weights held in memory ({@link SafetensorsFile#bytes}). */
-    public java.nio.ByteBuffer bytes(String name) {
+    /** {@code name}'s bytes as stored, read-only ({@link SafetensorsFile#bytes}). */
+    public ByteBuffer bytes(String name) {
         return file(name).bytes(name);
     }
 

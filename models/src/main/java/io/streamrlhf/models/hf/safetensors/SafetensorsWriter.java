@@ -1,6 +1,8 @@
 package io.streamrlhf.models.hf.safetensors;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -83,9 +85,13 @@ public final class SafetensorsWriter {
     /** The bytes of a safetensors file holding {@code tensors} (as {@link #write(Path, Map, SafetensorsDtype)}). */
     public static byte[] toBytes(Map<String, NDArray> tensors, SafetensorsDtype dtype) {
         try {
-            long size = header(new TreeMap<>(tensors), dtype).length + 8L;
-            for (NDArray a : tensors.values()) {
-                size += a.getShape().size() * dtype.bytes();
+            SortedMap<String, Shape> shapes = new TreeMap<>();
+            tensors.forEach((name, a) -> shapes.put(name, a.getShape()));
+            ByteArrayOutputStream header = new ByteArrayOutputStream();
+            writeHeader(header, shapes, dtype);
+            long size = header.size();
+            for (Shape shape : shapes.values()) {
+                size += shape.size() * dtype.bytes();
             }
             if (size > Integer.MAX_VALUE - 16) {
                 throw new IllegalArgumentException("a safetensors file of " + size + " bytes does not fit one byte "
@@ -125,26 +131,63 @@ public final class SafetensorsWriter {
     public static void write(OutputStream out, Map<String, NDArray> tensors, SafetensorsDtype dtype)
             throws IOException {
         SortedMap<String, NDArray> sorted = new TreeMap<>(tensors);
-        byte[] json = header(sorted, dtype);
-        int padded = json.length;
-        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-        out.write(json);
+        SortedMap<String, Shape> shapes = new TreeMap<>();
+        sorted.forEach((name, a) -> shapes.put(name, a.getShape()));
+        writeHeader(out, shapes, dtype);
         for (NDArray a : sorted.values()) {
             writeData(out, a, dtype);
         }
     }
 
-    /** The JSON header of {@code sorted}, padded with spaces to a multiple of 8 bytes. */
-    private static byte[] header(SortedMap<String, NDArray> sorted, SafetensorsDtype dtype) throws IOException {
+    /**
+     * Writes every tensor of {@code source} to {@code out} (not closed) as one safetensors file of {@code dtype},
+     * sorted by name, one tensor at a time: a tensor already stored as {@code dtype} is copied byte for byte, any
+     * other is read as float32 into a sub-manager of {@code manager} and converted as {@link #write} converts.
+     * Nothing but the tensor being converted is held besides {@code source}.
+     *
+     * @param manager where conversions happen; may be null when every tensor is stored as {@code dtype}
+     * @throws io.streamrlhf.models.hf.HfFormatException naming the file and tensor that cannot be read
+     */
+    public static void write(OutputStream out, SafetensorsWeights source, SafetensorsDtype dtype, NDManager manager)
+            throws IOException {
+        SortedMap<String, Shape> shapes = new TreeMap<>();
+        for (String name : source.names()) {
+            shapes.put(name, source.info(name).shape());
+        }
+        writeHeader(out, shapes, dtype);
+        byte[] chunk = new byte[1 << 16];
+        for (String name : shapes.keySet()) {
+            if (source.info(name).dtype() == dtype) {
+                ByteBuffer bytes = source.bytes(name);
+                while (bytes.hasRemaining()) {
+                    int n = Math.min(chunk.length, bytes.remaining());
+                    bytes.get(chunk, 0, n);
+                    out.write(chunk, 0, n);
+                }
+            } else {
+                if (manager == null) {
+                    throw new IllegalArgumentException("tensor " + name + " is stored as " + source.info(name).dtype()
+                            + ", not " + dtype + ": converting it needs an NDManager");
+                }
+                try (NDManager one = manager.newSubManager()) {
+                    writeData(out, source.load(one, name), dtype);
+                }
+            }
+        }
+    }
+
+    /** The 8-byte length, the JSON header ({@code {"format":"pt"}} metadata, then the tensors in order) and padding. */
+    private static void writeHeader(OutputStream out, SortedMap<String, Shape> shapes, SafetensorsDtype dtype)
+            throws IOException {
         ObjectNode header = JSON.createObjectNode();
         header.putObject(SafetensorsFile.METADATA).put("format", "pt");
         long offset = 0;
-        for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
-            long length = e.getValue().getShape().size() * dtype.bytes();
+        for (Map.Entry<String, Shape> e : shapes.entrySet()) {
+            long length = e.getValue().size() * dtype.bytes();
             ObjectNode entry = header.putObject(e.getKey());
             entry.put("dtype", dtype.name());
             ArrayNode shape = entry.putArray("shape");
-            for (long d : e.getValue().getShape().getShape()) {
+            for (long d : e.getValue().getShape()) {
                 shape.add(d);
             }
             entry.putArray("data_offsets").add(offset).add(offset + length);
@@ -152,9 +195,11 @@ public final class SafetensorsWriter {
         }
         byte[] json = JSON.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;  // safetensors: "Force alignment to 8 bytes."
-        byte[] out = java.util.Arrays.copyOf(json, padded);
-        java.util.Arrays.fill(out, json.length, padded, (byte) ' ');
-        return out;
+        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+        out.write(json);
+        for (int i = json.length; i < padded; i++) {
+            out.write(' ');
+        }
     }
 
     private static void writeData(OutputStream out, NDArray a, SafetensorsDtype dtype) throws IOException {
