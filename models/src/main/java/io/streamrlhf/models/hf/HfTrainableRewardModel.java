@@ -106,6 +106,25 @@ public final class HfTrainableRewardModel implements RewardModel, ResidualDropou
         this.parameterStore = new ParameterStore(manager, false);
     }
 
+    /**
+     * The shape a folder would load with ({@link #config()}), from its {@code config.json} alone: refuses what
+     * {@link #load} refuses in the config, before any weights are read.
+     *
+     * @param context the longest sequence that will be run (0: the config's maximum)
+     * @throws HfFormatException naming config.json and the setting refused
+     */
+    public static TransformerConfig shapeOf(Path dir, int context) {
+        Path file = dir.resolve(HfModelConfig.FILE);
+        JsonNode root = HfModelConfig.readJson(file);
+        String architecture = HfModelConfig.architectureOf(file, root);
+        HfModelConfig backbone = HfRewardModel.backboneArchitecture(architecture) != null
+                ? HfRewardModel.readSettings(dir, context).backbone()
+                : HfModelConfig.fromJson(file, root, architecture, context);
+        int effective = context > 0 ? Math.min(context, backbone.contextLength()) : backbone.contextLength();
+        return new TransformerConfig(backbone.vocabSize(), effective, backbone.hiddenSize(), backbone.numLayers(),
+                backbone.numHeads());
+    }
+
     /** As {@link #load(Path, int, long, Device)} on {@link ModelRuntime#device()}. */
     public static HfTrainableRewardModel load(Path dir, int context, long seed) {
         return load(dir, context, seed, ModelRuntime.device());
