@@ -24,8 +24,8 @@ import picocli.CommandLine;
 /**
  * {@code rlhf train-rm --model DIR} on tiny Qwen2-format folders: an ensemble trained with a Secrets II method from a
  * JSONL file of text pairs is written as Hugging Face reward folders that the reward stream's {@code hf:DIR} source
- * scores, the synthetic world trains a reward folder further, and what {@code --model} cannot do is refused with a
- * reason.
+ * scores, the synthetic world trains a reward folder further and compares methods on it, the built-in transformer
+ * reads the same plain JSONL, and what {@code --model} cannot do is refused with a reason.
  */
 class TrainRmModelCommandTest {
 
@@ -143,6 +143,22 @@ class TrainRmModelCommandTest {
         JsonNode methods = lastJsonLine().get("methods");
         assertThat(methods.has("bt")).isTrue();
         assertThat(methods.get("margin").get("gold_acc").asDouble()).isBetween(0.0, 1.0);
+    }
+
+    @Test
+    void withoutModelThePlainJsonlTrainsTheBuiltInTransformerAsBefore() throws Exception {
+        Path outDir = tmp.resolve("builtin");
+
+        int code = run("train-rm", "--file", pairsFile().toString(), "--ensemble", "1", "--epochs", "1",
+                "--batch-size", "8", "--out", outDir.toString(), "--json", "--no-progress", "--threads", "1");
+
+        assertThat(code).as(err.toString()).isZero();
+        JsonNode result = lastJsonLine();
+        assertThat(result.has("model")).isFalse();
+        assertThat(result.get("train_pairs").asInt()).isEqualTo(36);
+        assertThat(result.get("members").get(0).get("checkpoint").asText())
+                .isEqualTo(outDir.resolve("member-0").toAbsolutePath().toString());
+        assertThat(outDir.resolve("member-0/manifest.json")).exists();
     }
 
     @Test
