@@ -5,12 +5,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrlhf.cli.config.CommonConfig;
 import io.streamrlhf.cli.config.CommonOptions;
 import io.streamrlhf.learner.rm.EncodedPair;
+import io.streamrlhf.learner.rm.HfPairEncoder;
 import io.streamrlhf.learner.rm.PairEncoder;
+import io.streamrlhf.learner.rm.RewardModelFactory;
 import io.streamrlhf.learner.rm.RmMethod;
 import io.streamrlhf.learner.rm.RmProgress;
 import io.streamrlhf.learner.rm.RmTrainingConfig;
 import io.streamrlhf.learner.rm.eval.RmEvaluation;
 import io.streamrlhf.learner.rm.offline.MethodComparison;
+import io.streamrlhf.learner.rm.offline.PreferenceFile;
 import io.streamrlhf.learner.rm.offline.PreferenceTopicReader;
 import io.streamrlhf.learner.rm.offline.RmPipeline;
 import io.streamrlhf.learner.rm.offline.SyntheticPreferences;
@@ -19,14 +22,15 @@ import io.streamrlhf.learner.rm.online.OnlineRmTrainer;
 import io.streamrlhf.learner.rm.online.StrengthWriteBack;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.hf.HfTrainableRewardModel;
+import io.streamrlhf.models.hf.tokenizer.HfTokenizer;
 import io.streamrlhf.models.transformer.TransformerConfig;
-import io.streamrlhf.models.world.PreferenceRecord;
-import io.streamrlhf.models.world.PreferenceSetGenerator;
 import io.streamrlhf.models.world.SyntheticWorld;
 import io.streamrlhf.schemas.avro.ModelRef;
 import io.streamrlhf.schemas.avro.PreferencePair;
 import io.streamrlhf.schemas.topics.Topics;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,16 +54,23 @@ import picocli.CommandLine.Spec;
 /**
  * {@code rlhf train-rm}: trains reward-model ensembles with Secrets of RLHF Part II's methods, offline from a
  * JSONL file, the {@code preferences} topic or the synthetic world, compares methods, or runs the online trainer.
+ * The members are the project's transformer reward models, or with {@code --model DIR} Hugging Face reward models
+ * started from a sequence-classification or causal-LM folder, trained on pairs encoded with the folder's tokenizer
+ * as {@code hf:DIR} scores them and written out as Hugging Face reward folders.
  */
 @Command(name = "train-rm", mixinStandardHelpOptions = true,
         description = {"Train reward-model ensembles (Secrets of RLHF Part II): Bradley-Terry, preference strength, "
                 + "label flipping, label smoothing, adaptive margin, contrastive term, MetaRM.",
                 "Offline from --file, --from preferences or --synthetic; --compare benchmarks methods on the synthetic "
                         + "world; --online trains continuously from preferences and publishes rm.versions (rm.* "
-                        + "settings from --config)."})
+                        + "settings from --config).",
+                "--model DIR trains Hugging Face reward models from a model folder instead of the built-in "
+                        + "transformer; --out then writes each member as a Hugging Face reward folder for hf:DIR."})
 final class TrainRmCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The learning rate with --model when --lr is not given: fine-tuning a pretrained model. */
+    static final double MODEL_LEARNING_RATE = 1e-5;
 
     @Mixin CommonOptions common;
     @Spec CommandSpec spec;
@@ -74,7 +85,8 @@ final class TrainRmCommand implements Callable<Integer> {
         boolean synthetic;
 
         @Option(names = "--file", paramLabel = "FILE",
-                description = "A JSONL preference set as 'rlhf sft --preferences' writes it (prompt, chosen, rejected).")
+                description = "A JSONL file of pairs, one object a line with the texts prompt, chosen and rejected "
+                        + "(optional: id, chosen_gold, rejected_gold, flipped, as 'rlhf sft --preferences' writes them).")
         Path file;
 
         @Option(names = "--from", paramLabel = "TOPIC",
@@ -85,6 +97,15 @@ final class TrainRmCommand implements Callable<Integer> {
                 + "checkpoint and publish rm.versions until stopped.")
         boolean online;
     }
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Train Hugging Face reward models from this folder: a *ForSequenceClassification folder "
+                    + "(num_labels 1) as it is, or a causal LM (GPT2LMHeadModel, LlamaForCausalLM, Qwen2ForCausalLM, "
+                    + "MistralForCausalLM) with its lm_head dropped and a new score head (N(0, initializer_range^2), "
+                    + "from each member's seed). Pairs are encoded with the folder's tokenizer and chat template, as "
+                    + "hf:DIR scores them; --out writes each member as a Hugging Face reward folder. The folder's "
+                    + "config sets the shape (not --d-model, --layers, --heads); --context defaults to the model's.")
+    Path model;
 
     @Option(names = "--method", paramLabel = "M", defaultValue = "bt",
             description = "Method: bt, flip[:fraction], smooth[:alpha], margin[:scale], contrastive[:weight], meta[:step], "
@@ -124,7 +145,8 @@ final class TrainRmCommand implements Callable<Integer> {
     int batchSize;
 
     @Option(names = "--lr", paramLabel = "X", defaultValue = "3e-3",
-            description = "AdamW learning rate. Default: ${DEFAULT-VALUE}.")
+            description = "AdamW learning rate. Default: ${DEFAULT-VALUE}, or " + MODEL_LEARNING_RATE + " with --model "
+                    + "(a pretrained model is fine-tuned).")
     double learningRate;
 
     @Option(names = "--d-model", paramLabel = "D", defaultValue = "32",
@@ -138,7 +160,8 @@ final class TrainRmCommand implements Callable<Integer> {
     int heads;
 
     @Option(names = "--context", paramLabel = "T", defaultValue = "64",
-            description = "Context length. Default: ${DEFAULT-VALUE}.")
+            description = "Context length (longer sequences keep their last T tokens). Default: ${DEFAULT-VALUE}, or "
+                    + "the model's own with --model.")
     int context;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "7", description = "Base seed. Default: ${DEFAULT-VALUE}.")
@@ -149,7 +172,8 @@ final class TrainRmCommand implements Callable<Integer> {
     int threads;
 
     @Option(names = "--out", paramLabel = "DIR",
-            description = "Write each trained member's checkpoint to DIR/member-<m> (CheckpointStore format).")
+            description = "Write each trained member to DIR/member-<m>: a checkpoint (CheckpointStore format), or "
+                    + "with --model a Hugging Face reward folder (config.json, model.safetensors, tokenizer files).")
     Path outDir;
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR",
@@ -193,15 +217,57 @@ final class TrainRmCommand implements Callable<Integer> {
         if (compare != null && !source.synthetic) {
             throw new ParameterException(spec.commandLine(), "--compare needs --synthetic (gold rewards)");
         }
+        if (model != null) {
+            checkModelOptions();
+        }
         RmMethod.parse(method);  // fail on a bad method name before loading the engine
         ModelRuntime.init(threads);
         RmProgress progress = noProgress ? RmProgress.NONE : new BarProgress();
         if (source.online) {
             return online(progress);
         }
+        if (model == null) {
+            return run(PairEncoder.of(SyntheticWorld.standard().vocabulary()),
+                    RewardModelFactory.transformer(training().model()), progress, out, err);
+        }
+        try (HfTokenizer tokenizer = HfTokenizer.load(model)) {
+            int vocab = training().model().vocabSize();
+            if (tokenizer.vocabSize() > vocab) {
+                throw new ParameterException(spec.commandLine(), model.resolve(HfTokenizer.TOKENIZER_JSON) + " has ids "
+                        + "up to " + (tokenizer.vocabSize() - 1) + ", beyond the embedding of vocab_size " + vocab
+                        + " in " + model.resolve("config.json") + ": the tokenizer is not this model's");
+            }
+            return run(HfPairEncoder.of(tokenizer), RewardModelFactory.huggingFace(model, modelContext()), progress,
+                    out, err);
+        }
+    }
+
+    /** Refuses what --model cannot be combined with, naming the option. */
+    private void checkModelOptions() {
+        if (source.online) {
+            throw new ParameterException(spec.commandLine(), "--model cannot be combined with --online: the online "
+                    + "trainer publishes rm.versions checkpoints of the built-in transformer, and the reward stream's "
+                    + "hf:DIR scorer does not hot-swap; train offline with --out and score with hf:OUT/member-0");
+        }
+        var parsed = spec.commandLine().getParseResult();
+        for (String flag : List.of("--d-model", "--layers", "--heads")) {
+            if (parsed.hasMatchedOption(flag)) {
+                throw new ParameterException(spec.commandLine(), flag + " sets the built-in transformer's shape; "
+                        + "with --model the folder's config.json sets it (" + model.resolve("config.json") + ")");
+            }
+        }
+        if (!Files.isDirectory(model)) {
+            throw new ParameterException(spec.commandLine(), "--model " + model + " is not a folder");
+        }
+    }
+
+    private int run(PairEncoder encoder, RewardModelFactory models, RmProgress progress, PrintWriter out,
+                    PrintWriter err) {
         if (compare != null) {
-            MethodComparison.Result result = MethodComparison.run(new MethodComparison.Settings(training(),
-                    MethodComparison.methods(compare), seeds, pairs, heldOut, 100, 4, flipRate), progress);
+            MethodComparison.Settings settings = new MethodComparison.Settings(training(),
+                    MethodComparison.methods(compare), seeds, pairs, heldOut, 100, 4, flipRate);
+            MethodComparison.Result result = model == null ? MethodComparison.run(settings, progress)
+                    : MethodComparison.run(settings, models, encoder, progress);
             if (!json) {
                 printComparison(result, out);
             }
@@ -209,25 +275,27 @@ final class TrainRmCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        return offline(progress, out, err);
+        return offline(encoder, models, progress, out, err);
     }
 
-    private int offline(RmProgress progress, PrintWriter out, PrintWriter err) {
-        PairEncoder encoder = PairEncoder.of(SyntheticWorld.standard().vocabulary());
+    private int offline(PairEncoder encoder, RewardModelFactory models, RmProgress progress, PrintWriter out,
+                        PrintWriter err) {
         List<EncodedPair> train = new ArrayList<>();
         List<EncodedPair> held = new ArrayList<>();
         SyntheticPreferences synthetic = null;
         List<PreferencePair> fromTopic = null;
         Map<String, Object> topicSettings = null;
         if (source.synthetic) {
-            synthetic = SyntheticPreferences.generate(SyntheticWorld.standard(), pairs, heldOut, 100, 4, flipRate, seed);
+            synthetic = model == null
+                    ? SyntheticPreferences.generate(SyntheticWorld.standard(), pairs, heldOut, 100, 4, flipRate, seed)
+                    : SyntheticPreferences.generate(SyntheticWorld.standard(), encoder, pairs, heldOut, 100, 4,
+                    flipRate, seed);
             train.addAll(synthetic.train());
             held.addAll(synthetic.heldOut());
         } else if (source.file != null) {
-            List<PreferenceRecord> records = PreferenceSetGenerator.readJsonl(source.file);
-            for (int i = 0; i < records.size(); i++) {
-                EncodedPair p = SyntheticPreferences.fromRecord(encoder, records.get(i), records.get(i).id());
-                (i % 10 == 9 ? held : train).add(p);
+            List<EncodedPair> all = PreferenceFile.read(source.file, encoder);
+            for (int i = 0; i < all.size(); i++) {
+                (i % 10 == 9 ? held : train).add(all.get(i));
             }
         } else {
             CommonConfig config = common.resolve();
@@ -246,10 +314,13 @@ final class TrainRmCommand implements Callable<Integer> {
                     + "--batch-size " + batchSize);
         }
         RmMethod m = RmMethod.parse(method);
-        RmPipeline.Outcome outcome = RmPipeline.train(training(), m, train, List.of(), progress);
+        RmPipeline.Outcome outcome = RmPipeline.train(training(), m, train, List.of(), models, progress);
         try {
             ObjectNode root = JSON.createObjectNode();
             root.put("method", m.name());
+            if (model != null) {
+                root.put("model", model.toAbsolutePath().toString());
+            }
             root.put("train_pairs", train.size());
             root.put("heldout_pairs", held.size());
             root.put("flipped", outcome.flipped());
@@ -258,16 +329,21 @@ final class TrainRmCommand implements Callable<Integer> {
             root.put("strength_std", outcome.summary().meanStd());
             var members = root.putArray("members");
             for (int i = 0; i < outcome.ensemble().size(); i++) {
-                RmEvaluation e = RmEvaluation.of(outcome.ensemble().member(i), held,
+                RmEvaluation e = RmEvaluation.of(outcome.ensemble().model(i), held,
                         synthetic == null ? List.of() : synthetic.bestOfN());
                 ObjectNode node = members.addObject();
                 node.put("name", "rm-" + i);
                 e.metrics().forEach(node::put);
                 if (outDir != null) {
                     Path dir = outDir.resolve("member-" + i);
-                    CheckpointStore.save(outcome.ensemble().member(i).toCheckpoint(
-                            Map.of("name", "rm-" + i, "method", m.name()), null), dir);
-                    node.put("checkpoint", dir.toAbsolutePath().toString());
+                    if (outcome.ensemble().model(i) instanceof HfTrainableRewardModel hf) {
+                        hf.save(dir);
+                        node.put("folder", dir.toAbsolutePath().toString());
+                    } else {
+                        CheckpointStore.save(outcome.ensemble().member(i).toCheckpoint(
+                                Map.of("name", "rm-" + i, "method", m.name()), null), dir);
+                        node.put("checkpoint", dir.toAbsolutePath().toString());
+                    }
                 }
                 if (!json) {
                     out.printf(Locale.ROOT, "rm-%d  pairwise %.4f  gold %.4f  best-of-n %.4f%n", i, e.pairwiseAccuracy(),
@@ -275,16 +351,16 @@ final class TrainRmCommand implements Callable<Integer> {
                 }
             }
             if (writeBack) {
-                List<ModelRef> models = new ArrayList<>();
+                List<ModelRef> refs = new ArrayList<>();
                 for (int i = 0; i < outcome.ensemble().size(); i++) {
-                    models.add(new ModelRef("rm-" + i, 0L));
+                    refs.add(new ModelRef("rm-" + i, 0L));
                 }
                 List<EncodedPair> all = fromTopic.stream().map(encoder::encode).toList();
                 Topics topics = Topics.create(topicSettings);
                 try (KafkaProducer<String, PreferencePair> producer = new KafkaProducer<>(
                         producerProperties(topicSettings), topics.preferences().keySerializer(),
                         topics.preferences().valueSerializer())) {
-                    StrengthWriteBack.write(producer, topics, fromTopic, outcome.ensemble().strengths(all), models);
+                    StrengthWriteBack.write(producer, topics, fromTopic, outcome.ensemble().strengths(all), refs);
                 }
                 root.put("written_back", fromTopic.size());
             }
@@ -358,9 +434,20 @@ final class TrainRmCommand implements Callable<Integer> {
     }
 
     private RmTrainingConfig training() {
+        if (model != null) {
+            double lr = spec.commandLine().getParseResult().hasMatchedOption("--lr") ? learningRate
+                    : MODEL_LEARNING_RATE;
+            return new RmTrainingConfig(HfTrainableRewardModel.shapeOf(model, modelContext()), ensemble, epochs,
+                    batchSize, lr, 0.01, 1.0, seed);
+        }
         int vocab = SyntheticWorld.standard().vocabulary().size();
         return new RmTrainingConfig(new TransformerConfig(vocab, context, dModel, layers, heads), ensemble, epochs,
                 batchSize, learningRate, 0.01, 1.0, seed);
+    }
+
+    /** With --model: --context where given, else 0 (the model's own context). */
+    private int modelContext() {
+        return spec.commandLine().getParseResult().hasMatchedOption("--context") ? context : 0;
     }
 
     private static void printComparison(MethodComparison.Result r, PrintWriter out) {

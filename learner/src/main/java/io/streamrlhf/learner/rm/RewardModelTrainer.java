@@ -9,7 +9,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import io.streamrlhf.models.engine.ModelRuntime;
-import io.streamrlhf.models.reward.RewardBlock;
+import io.streamrlhf.models.reward.ResidualDropout;
 import io.streamrlhf.models.reward.RewardModel;
 import io.streamrlhf.models.reward.RewardOutput;
 import io.streamrlhf.models.training.Gradients;
@@ -26,7 +26,7 @@ import java.util.SplittableRandom;
  * <p>One step, top to bottom: the batch's chosen and rejected sequences go through the model together
  * (2B rows); {@code Δ = r_c − r_r}; the preference loss is {@link RmLosses#preferenceLoss} with the
  * pairs' margins and the method's α; with the contrastive term on, the same 2B rows go through the
- * model twice more with the trunk's residual dropout on (independent masks), and λ·{@link RmLosses#simCse}
+ * model twice more with its residual dropout on (independent masks), and λ·{@link RmLosses#simCse}
  * of the two views' pooled representations is added; the gradient is clipped to a
  * global norm and AdamW steps. With MetaRM on, every {@code metaEvery} steps the step is a meta step
  * instead ({@link #metaStep}).
@@ -50,18 +50,19 @@ public final class RewardModelTrainer {
      *
      * @param seed seeds the data order and, with the contrastive term on, PyTorch's generator that draws the
      *             dropout masks
-     * @throws IllegalArgumentException when the method has a contrastive term and the model is not one of ours
-     *                                  (its trunk's dropout makes the views)
+     * @throws IllegalArgumentException when the method has a contrastive term and the model has no residual dropout
+     *                                  to make the views with ({@link ResidualDropout})
      */
     public RewardModelTrainer(RewardModel model, RmTrainingConfig config, RmMethod method, long seed) {
         this.model = model;
         this.config = config;
         this.method = method;
         this.random = new SplittableRandom(seed ^ 0x52_4d_74L);
-        if (method.contrastive() && !(model.block() instanceof RewardBlock)) {
+        if (method.contrastive() && !(model instanceof ResidualDropout)) {
             throw new IllegalArgumentException("RewardModelTrainer: method '" + method.name() + "' has a contrastive "
-                    + "term, whose dropout views need a transformer reward model (RewardBlock); got a "
-                    + model.block().getClass().getSimpleName() + " (" + model.architecture() + ")");
+                    + "term, whose dropout views need a reward model with residual dropout (the transformer or a "
+                    + "Hugging Face one); got a " + model.block().getClass().getSimpleName() + " ("
+                    + model.architecture() + ")");
         }
         this.optimizer = Optimizer.adamW()
                 .optLearningRateTracker(Tracker.fixed((float) config.learningRate()))
@@ -254,20 +255,20 @@ public final class RewardModelTrainer {
 
     /**
      * SimCSE's two views (Gao et al. 2021, as Part II §4.1 uses it): the same sequences through the
-     * model twice with the trunk's residual dropout at the method's rate, so each pass draws its own
-     * masks in every layer; the pooled representations are the views. The preference loss above reads
+     * model twice with its residual dropout ({@link ResidualDropout}) at the method's rate, so each pass draws its
+     * own masks in every layer; the pooled representations are the views. The preference loss above reads
      * a pass without dropout, so the term is purely additive and {@code bt} stays exactly Bradley–Terry.
      */
     private NDArray[] dropoutViews(SequenceBatch seq) {
-        var trunk = ((RewardBlock) model.block()).trunk();
-        float before = trunk.residualDropout();
-        trunk.setResidualDropout((float) method.dropout());
+        ResidualDropout dropout = (ResidualDropout) model;
+        float before = dropout.residualDropout();
+        dropout.setResidualDropout((float) method.dropout());
         try {
             NDArray view1 = model.forward(seq.tokens(), seq.mask(), true).pooled();  // (2B, D)
             NDArray view2 = model.forward(seq.tokens(), seq.mask(), true).pooled();  // (2B, D)
             return new NDArray[] {view1, view2};
         } finally {
-            trunk.setResidualDropout(before);  // strengths, evaluation and publication see the plain model
+            dropout.setResidualDropout(before);  // strengths, evaluation and publication see the plain model
         }
     }
 

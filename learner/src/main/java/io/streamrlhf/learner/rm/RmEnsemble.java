@@ -2,6 +2,7 @@ package io.streamrlhf.learner.rm;
 
 import io.streamrlhf.learner.rm.eval.RmEvaluation;
 import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.reward.RewardModel;
 import io.streamrlhf.models.reward.TransformerRewardModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +10,8 @@ import java.util.List;
 /**
  * M reward models that differ in initial weights and data order (member m uses seed {@code seed + m}),
  * each with its own {@link RewardModelTrainer}, and the preference strength they measure together.
- * Members train one after another (the JVM has one gradient collector).
+ * Members train one after another (the JVM has one gradient collector). The members are the project's
+ * transformer reward models, or whatever a {@link RewardModelFactory} makes (Hugging Face folders).
  */
 public final class RmEnsemble implements AutoCloseable {
 
@@ -21,14 +23,24 @@ public final class RmEnsemble implements AutoCloseable {
         this.trainers = List.copyOf(trainers);
     }
 
-    /** M freshly initialised members trained with {@code method}. */
+    /** M freshly initialised transformer reward models of {@code config.model()}, trained with {@code method}. */
     public static RmEnsemble create(RmTrainingConfig config, RmMethod method) {
+        return create(config, method, RewardModelFactory.transformer(config.model()));
+    }
+
+    /** M members made by {@code models} (member m from seed {@code config.seed() + m}), trained with {@code method}. */
+    public static RmEnsemble create(RmTrainingConfig config, RmMethod method, RewardModelFactory models) {
         List<RewardModelTrainer> trainers = new ArrayList<>();
         try {
             for (int m = 0; m < config.ensembleSize(); m++) {
                 long seed = config.seed() + m;
-                trainers.add(new RewardModelTrainer(TransformerRewardModel.create(config.model(), seed), config, method,
-                        seed));
+                RewardModel model = models.create(seed);
+                try {
+                    trainers.add(new RewardModelTrainer(model, config, method, seed));
+                } catch (RuntimeException e) {
+                    model.close();
+                    throw e;
+                }
             }
         } catch (RuntimeException e) {
             trainers.forEach(t -> t.model().close());
@@ -57,14 +69,32 @@ public final class RmEnsemble implements AutoCloseable {
         return trainers.size();
     }
 
-    /** Member m's model. */
+    /**
+     * Member m's model, of an ensemble of transformer reward models.
+     *
+     * @throws IllegalStateException when the member is another kind of model (use {@link #model(int)})
+     */
     public TransformerRewardModel member(int m) {
-        return (TransformerRewardModel) trainers.get(m).model();
+        RewardModel model = trainers.get(m).model();
+        if (!(model instanceof TransformerRewardModel t)) {
+            throw new IllegalStateException("member " + m + " is a " + model.architecture()
+                    + " reward model, not a transformer one");
+        }
+        return t;
     }
 
-    /** The members' models, in order. */
+    /** The members' models, of an ensemble of transformer reward models (as {@link #member(int)}). */
     public List<TransformerRewardModel> members() {
-        return trainers.stream().map(t -> (TransformerRewardModel) t.model()).toList();
+        List<TransformerRewardModel> out = new ArrayList<>();
+        for (int m = 0; m < trainers.size(); m++) {
+            out.add(member(m));
+        }
+        return out;
+    }
+
+    /** Member m's model, of whatever kind. */
+    public RewardModel model(int m) {
+        return trainers.get(m).model();
     }
 
     /** Member m's trainer. */

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
@@ -19,6 +20,11 @@ import ai.djl.util.PairList;
  *
  * <p>The block's {@code forward} takes {@code tokens (B, T)} and optionally, as a second input, the
  * {@code attention_mask (B, T)} (1 for a real token, 0 for left padding), as transformers takes them.
+ *
+ * <p>Optional residual dropout ({@link #setResidualDropout}, off by default): in training forwards each layer's
+ * update of the residual stream ({@code layer(x) − x}, the sum of its attention and MLP branches) passes through
+ * inverted dropout before it is added. The reward-model trainer turns it on for SimCSE's dropout views (Secrets of
+ * RLHF Part II §4.1); at 0 the forward is exactly the model's own.
  */
 public abstract class CausalLmBase extends AbstractBlock implements CausalLmBlock {
 
@@ -29,6 +35,7 @@ public abstract class CausalLmBase extends AbstractBlock implements CausalLmBloc
     private final int vocabSize;
     private final int positions;
     private final String positionsSetting;
+    private volatile float residualDropout;
 
     /**
      * @param vocabSize        the width of the output projection (V, or the score head's labels)
@@ -40,6 +47,39 @@ public abstract class CausalLmBase extends AbstractBlock implements CausalLmBloc
         this.vocabSize = vocabSize;
         this.positions = positions;
         this.positionsSetting = positionsSetting;
+    }
+
+    /** The residual dropout rate p (0: off). */
+    public float residualDropout() {
+        return residualDropout;
+    }
+
+    /**
+     * Sets the residual dropout rate p, applied in training forwards only (see the class comment). Set it between
+     * forwards, not during one.
+     *
+     * @throws IllegalArgumentException when p is not in [0, 1)
+     */
+    public void setResidualDropout(float rate) {
+        if (!(rate >= 0 && rate < 1)) {
+            throw new IllegalArgumentException("residual dropout rate must be in [0, 1), got " + rate);
+        }
+        this.residualDropout = rate;
+    }
+
+    /**
+     * The residual stream after a layer: {@code after} itself, or in a training forward with residual dropout on,
+     * {@code before + dropout(after − before)}.
+     *
+     * @param before the layer's input (B, T, D)
+     * @param after  the layer's output (B, T, D)
+     */
+    protected NDArray residualDropout(NDArray before, NDArray after, boolean training) {
+        float p = residualDropout;
+        if (!training || p == 0) {
+            return after;
+        }
+        return before.add(Dropout.dropout(after.sub(before), p, true).singletonOrThrow());  // (B, T, D)
     }
 
     @Override

@@ -77,6 +77,16 @@ public final class HfRewardModel implements AutoCloseable {
         return BACKBONES.get(architecture);
     }
 
+    /**
+     * The sequence-classification class with the backbone of the causal-LM class {@code architecture}
+     * ({@code Qwen2ForCausalLM} gives {@code Qwen2ForSequenceClassification}), or null when it is not one of the four
+     * supported.
+     */
+    public static String rewardArchitecture(String architecture) {
+        return BACKBONES.entrySet().stream().filter(e -> e.getValue().equals(architecture)).map(Map.Entry::getKey)
+                .findFirst().orElse(null);
+    }
+
     /** Whether {@code dir/config.json} names a sequence-classification class; false where it cannot be read. */
     public static boolean isRewardFolder(Path dir) {
         Path file = dir.resolve(HfModelConfig.FILE);

@@ -18,7 +18,7 @@ import io.streamrlhf.models.transformer.TransformerConfig;
 import java.util.Map;
 
 /** Our reward model: a {@link RewardBlock} with its own native memory. */
-public final class TransformerRewardModel implements RewardModel {
+public final class TransformerRewardModel implements RewardModel, ResidualDropout {
 
     /** Architecture name in checkpoints. */
     public static final String ARCHITECTURE = "transformer";
@@ -109,6 +109,18 @@ public final class TransformerRewardModel implements RewardModel {
         NDList in = attentionMask == null ? new NDList(tokens) : new NDList(tokens, attentionMask);
         NDList out = block.forward(parameterStore, in, training);
         return new RewardOutput(out.get(0), out.get(1));  // (B), (B, D)
+    }
+
+    /** The trunk's residual dropout rate. */
+    @Override
+    public float residualDropout() {
+        return block.trunk().residualDropout();
+    }
+
+    /** Sets the trunk's residual dropout rate (every layer's attention and MLP branches). */
+    @Override
+    public void setResidualDropout(float rate) {
+        block.trunk().setResidualDropout(rate);
     }
 
     @Override

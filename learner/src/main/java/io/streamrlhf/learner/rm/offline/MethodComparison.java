@@ -2,8 +2,10 @@ package io.streamrlhf.learner.rm.offline;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrlhf.learner.rm.PairEncoder;
 import io.streamrlhf.learner.rm.PairStrength;
 import io.streamrlhf.learner.rm.PreferenceRelabeling;
+import io.streamrlhf.learner.rm.RewardModelFactory;
 import io.streamrlhf.learner.rm.RewardModelTrainer;
 import io.streamrlhf.learner.rm.RmEnsemble;
 import io.streamrlhf.learner.rm.RmMethod;
@@ -11,13 +13,14 @@ import io.streamrlhf.learner.rm.RmProgress;
 import io.streamrlhf.learner.rm.RmTrainingConfig;
 import io.streamrlhf.learner.rm.TrainingPair;
 import io.streamrlhf.learner.rm.eval.RmEvaluation;
-import io.streamrlhf.models.reward.TransformerRewardModel;
+import io.streamrlhf.models.reward.RewardModel;
 import io.streamrlhf.models.world.SyntheticWorld;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -121,10 +124,27 @@ public final class MethodComparison {
         }
     }
 
-    /** Runs the comparison on the standard synthetic world. */
+    /** Runs the comparison on the standard synthetic world with transformer reward models of {@code config.model()}. */
     public static Result run(Settings s, RmProgress progress) {
-        long start = System.nanoTime();
         SyntheticWorld world = SyntheticWorld.standard();
+        return run(s, RewardModelFactory.transformer(s.config().model()),
+                dataSeed -> SyntheticPreferences.generate(world, s.trainPairs(), s.heldOutPairs(), s.groups(),
+                        s.groupSize(), s.flipRate(), dataSeed), progress);
+    }
+
+    /**
+     * Runs the comparison on the standard synthetic world with the reward models {@code models} makes, on the world's
+     * texts encoded by {@code encoder} (the same texts, labels and gold rewards as {@link #run(Settings, RmProgress)}).
+     */
+    public static Result run(Settings s, RewardModelFactory models, PairEncoder encoder, RmProgress progress) {
+        SyntheticWorld world = SyntheticWorld.standard();
+        return run(s, models, dataSeed -> SyntheticPreferences.generate(world, encoder, s.trainPairs(),
+                s.heldOutPairs(), s.groups(), s.groupSize(), s.flipRate(), dataSeed), progress);
+    }
+
+    private static Result run(Settings s, RewardModelFactory models, LongFunction<SyntheticPreferences> dataOf,
+                              RmProgress progress) {
+        long start = System.nanoTime();
         int k = s.methods().size();
         double[][] gold = new double[k][s.seeds()];
         double[][] held = new double[k][s.seeds()];
@@ -136,10 +156,9 @@ public final class MethodComparison {
         long trainTotal = 0;
         for (int seed = 0; seed < s.seeds(); seed++) {
             long dataSeed = s.config().seed() * 1000 + seed;
-            SyntheticPreferences data = SyntheticPreferences.generate(world, s.trainPairs(), s.heldOutPairs(),
-                    s.groups(), s.groupSize(), s.flipRate(), dataSeed);
+            SyntheticPreferences data = dataOf.apply(dataSeed);
             RmTrainingConfig config = s.config().withSeed(s.config().seed() + 100L * seed);
-            try (RmEnsemble ensemble = RmEnsemble.create(config, RmMethod.BRADLEY_TERRY)) {
+            try (RmEnsemble ensemble = RmEnsemble.create(config, RmMethod.BRADLEY_TERRY, models)) {
                 ensemble.train(data.train().stream().map(TrainingPair::plain).toList(), List.of(), progress);
                 List<PairStrength> strengths = ensemble.strengths(data.train());
                 for (int i = 0; i < strengths.size(); i++) {
@@ -155,11 +174,11 @@ public final class MethodComparison {
                     RmEvaluation eval;
                     if (isPlainBradleyTerry(method)) {
                         // Member 0 is exactly this model: same seed, same data order, plain Bradley–Terry.
-                        eval = RmEvaluation.of(ensemble.member(0), data.heldOut(), data.bestOfN());
+                        eval = RmEvaluation.of(ensemble.model(0), data.heldOut(), data.bestOfN());
                     } else {
                         List<TrainingPair> pairs = PreferenceRelabeling.prepare(data.train(), strengths, method);
                         flipped[mi] += pairs.stream().filter(TrainingPair::flipped).count() / (double) s.seeds();
-                        try (TransformerRewardModel model = TransformerRewardModel.create(config.model(), config.seed())) {
+                        try (RewardModel model = models.create(config.seed())) {
                             new RewardModelTrainer(model, config, method, config.seed())
                                     .train(pairs, List.of(), progress, method.name());
                             eval = RmEvaluation.of(model, data.heldOut(), data.bestOfN());

@@ -4,6 +4,7 @@ import io.streamrlhf.learner.rm.EncodedPair;
 import io.streamrlhf.learner.rm.PairStrength;
 import io.streamrlhf.learner.rm.PreferenceRelabeling;
 import io.streamrlhf.learner.rm.PromptGroup;
+import io.streamrlhf.learner.rm.RewardModelFactory;
 import io.streamrlhf.learner.rm.RewardModelTrainer;
 import io.streamrlhf.learner.rm.RmEnsemble;
 import io.streamrlhf.learner.rm.RmMethod;
@@ -38,19 +39,28 @@ public final class RmPipeline {
                           StrengthSummary summary, long flipped, List<RewardModelTrainer.Report> reports) {
     }
 
-    /** Trains the ensemble for {@code method} on {@code pairs}. */
+    /** Trains an ensemble of transformer reward models of {@code config.model()} for {@code method} on {@code pairs}. */
     public static Outcome train(RmTrainingConfig config, RmMethod method, List<EncodedPair> pairs, List<PromptGroup> meta,
                                 RmProgress progress) {
+        return train(config, method, pairs, meta, RewardModelFactory.transformer(config.model()), progress);
+    }
+
+    /**
+     * Trains the ensemble for {@code method} on {@code pairs}, its members (and those of the strength-measuring
+     * ensemble) made by {@code models}.
+     */
+    public static Outcome train(RmTrainingConfig config, RmMethod method, List<EncodedPair> pairs, List<PromptGroup> meta,
+                                RewardModelFactory models, RmProgress progress) {
         List<PairStrength> prior = null;
         List<TrainingPair> prepared = pairs.stream().map(TrainingPair::plain).toList();
         if (method.needsStrength()) {
-            try (RmEnsemble bt = RmEnsemble.create(config, RmMethod.BRADLEY_TERRY)) {
+            try (RmEnsemble bt = RmEnsemble.create(config, RmMethod.BRADLEY_TERRY, models)) {
                 bt.train(prepared, List.of(), progress);
                 prior = bt.strengths(pairs);
             }
             prepared = PreferenceRelabeling.prepare(pairs, prior, method);
         }
-        RmEnsemble ensemble = RmEnsemble.create(config, method);
+        RmEnsemble ensemble = RmEnsemble.create(config, method, models);
         try {
             List<RewardModelTrainer.Report> reports = ensemble.train(prepared, meta, progress);
             List<PairStrength> strengths = ensemble.strengths(pairs);

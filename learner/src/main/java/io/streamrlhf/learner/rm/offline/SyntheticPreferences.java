@@ -12,6 +12,7 @@ import io.streamrlhf.models.world.Vocabulary;
 import io.streamrlhf.models.world.WorldPrompt;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * Preference data from the synthetic world for training and evaluating reward models: pairs of the
@@ -28,7 +29,7 @@ public record SyntheticPreferences(List<EncodedPair> train, List<EncodedPair> he
                                    double flipRate) {
 
     /**
-     * Generates a data set; the same arguments give the same data.
+     * Generates a data set in the world's own vocabulary; the same arguments give the same data.
      *
      * @param trainPairs   training pairs
      * @param heldOutPairs held-out pairs
@@ -39,7 +40,26 @@ public record SyntheticPreferences(List<EncodedPair> train, List<EncodedPair> he
      */
     public static SyntheticPreferences generate(SyntheticWorld world, int trainPairs, int heldOutPairs, int groups,
                                                 int n, double flipRate, long seed) {
-        PairEncoder encoder = PairEncoder.of(world.vocabulary());
+        Vocabulary v = world.vocabulary();
+        return generate(world, PairEncoder.of(v), (prompt, answers) -> new PairEncoder.Split(v.encodePrompt(prompt),
+                answers.stream().map(v::encodeResponse).toList()), trainPairs, heldOutPairs, groups, n, flipRate, seed);
+    }
+
+    /**
+     * The same data set (the same texts, labels and gold rewards as {@link #generate(SyntheticWorld, int, int, int,
+     * int, double, long)} with these arguments) encoded from its texts by {@code encoder}, e.g. a Hugging Face reward
+     * model's {@link io.streamrlhf.learner.rm.HfPairEncoder}.
+     */
+    public static SyntheticPreferences generate(SyntheticWorld world, PairEncoder encoder, int trainPairs,
+                                                int heldOutPairs, int groups, int n, double flipRate, long seed) {
+        return generate(world, encoder, (prompt, answers) -> encoder.split(prompt.text(),
+                answers.stream().map(Vocabulary::join).toList()), trainPairs, heldOutPairs, groups, n, flipRate, seed);
+    }
+
+    private static SyntheticPreferences generate(SyntheticWorld world, PairEncoder encoder,
+                                                 BiFunction<WorldPrompt, List<List<String>>, PairEncoder.Split> group,
+                                                 int trainPairs, int heldOutPairs, int groups, int n, double flipRate,
+                                                 long seed) {
         List<EncodedPair> train = pairs(world, encoder, trainPairs, flipRate, seed, "train");
         List<EncodedPair> heldOut = pairs(world, encoder, heldOutPairs, flipRate, seed + 7919, "heldout");
         List<BestOfNGroup> bon = new ArrayList<>(groups);
@@ -49,16 +69,16 @@ public record SyntheticPreferences(List<EncodedPair> train, List<EncodedPair> he
         for (int i = 0; i < n; i++) {
             answers.add(source.respond(prompts));
         }
-        Vocabulary v = world.vocabulary();
         for (int p = 0; p < groups; p++) {
-            List<int[]> responses = new ArrayList<>(n);
+            List<List<String>> responses = new ArrayList<>(n);
             double[] gold = new double[n];
             for (int i = 0; i < n; i++) {
                 List<String> words = answers.get(i).get(p);
-                responses.add(v.encodeResponse(words));
+                responses.add(words);
                 gold[i] = world.gold().score(prompts.get(p), words).total();
             }
-            bon.add(new BestOfNGroup(v.encodePrompt(prompts.get(p)), responses, gold));
+            PairEncoder.Split ids = group.apply(prompts.get(p), responses);
+            bon.add(new BestOfNGroup(ids.prompt(), ids.responses(), gold));
         }
         return new SyntheticPreferences(train, heldOut, bon, flipRate);
     }
@@ -77,8 +97,9 @@ public record SyntheticPreferences(List<EncodedPair> train, List<EncodedPair> he
 
     /** A JSONL record of the world's preference set as an encoded pair, gold and flip flag kept. */
     public static EncodedPair fromRecord(PairEncoder encoder, PreferenceRecord r, String id) {
-        return new EncodedPair(id, encoder.prompt(r.prompt()), encoder.response(r.chosen()),
-                encoder.response(r.rejected()), r.chosenGold(), r.rejectedGold(), r.flipped());
+        EncodedPair p = encoder.encode(id, r.prompt(), r.chosen(), r.rejected());
+        return new EncodedPair(id, p.conversation(), p.chosen(), p.rejected(), r.chosenGold(), r.rejectedGold(),
+                r.flipped());
     }
 
     /** Share of training pairs whose label the rater flipped. */

@@ -115,7 +115,7 @@ public final class Gpt2Model extends CausalLmBase {
                 .add(Embedding.embedding(positions, value(ps, wpe, tokens, training), SparseFormat.DENSE)
                         .singletonOrThrow());  // (B, T, D)
         for (Gpt2Layer layer : layers) {
-            x = layer.forward(ps, x, keyBias, cache, pos, training);  // (B, T, D)
+            x = residualDropout(x, layer.forward(ps, x, keyBias, cache, pos, training), training);  // (B, T, D)
         }
         return LayerNorm.layerNorm(x, new Shape(config.n_embd()), value(ps, lnWeight, x, training),
                 value(ps, lnBias, x, training), config.layer_norm_epsilon().floatValue())

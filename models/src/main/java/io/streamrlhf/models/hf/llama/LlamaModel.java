@@ -104,7 +104,7 @@ public final class LlamaModel extends CausalLmBase {
         NDArray x = Embedding.embedding(tokens, value(ps, embedTokens, tokens, training), SparseFormat.DENSE)
                 .singletonOrThrow();  // (B, T, D)
         for (LlamaLayer layer : layers) {
-            x = layer.forward(ps, x, cosSin, keyBias, cache, pos, training);  // (B, T, D)
+            x = residualDropout(x, layer.forward(ps, x, cosSin, keyBias, cache, pos, training), training);  // (B, T, D)
         }
         return LlamaLayer.rmsNorm(x, value(ps, norm, x, training),
                 config.rms_norm_eps().floatValue());  // (B, T, D)

@@ -8,7 +8,7 @@ import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.hf.HfFormatException;
 import io.streamrlhf.models.hf.HfModelConfig;
 import io.streamrlhf.models.hf.HfRewardModel;
-import io.streamrlhf.models.hf.tokenizer.ChatMessage;
+import io.streamrlhf.models.hf.RewardInputs;
 import io.streamrlhf.models.hf.tokenizer.HfTokenizer;
 import io.streamrlhf.models.hf.tokenizer.TokenizerFileException;
 import io.streamrlhf.rewardstream.scoring.RewardSource;
@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * layout ({@link HfRewardModel}) with its own {@code tokenizer.json} and {@code tokenizer_config.json}.
  *
  * <p>The reward model has its own vocabulary, so the policy's token ids an input may carry are never used: each
- * input is tokenised from its text with the folder's tokenizer ({@link #encode(ScoringInput)}).
+ * input is tokenised from its text with the folder's tokenizer ({@link #encode(ScoringInput)}), as
+ * {@link RewardInputs} renders it (the rendering {@code rlhf train-rm --model} trains on):
  * <ul>
  *   <li>When the folder has a {@code chat_template}, the input is the conversation [user: prompt, assistant:
  *       response] rendered by it without a generation prompt and encoded without adding special tokens (the
@@ -192,22 +193,13 @@ public final class HfRewardSource implements RewardSource {
      * @throws TokenizerFileException when the chat template raises for this conversation
      */
     public int[] encode(ScoringInput input) {
-        int[] ids;
-        if (tokenizer.chatTemplate().isModelTemplate()) {
-            ids = tokenizer.encodeChat(List.of(new ChatMessage("user", input.promptText()),
-                    new ChatMessage("assistant", input.responseText())), false);
-        } else {
-            ids = tokenizer.encode(plainText(input.promptText(), input.responseText()), true);
-        }
+        int[] ids = RewardInputs.ids(tokenizer, input.promptText(), input.responseText());
         return ids.length <= maxTokens ? ids : Arrays.copyOfRange(ids, ids.length - maxTokens, ids.length);
     }
 
     /** Prompt then response, with a space between where neither side brings whitespace (see the class comment). */
     static String plainText(String prompt, String response) {
-        boolean join = !prompt.isEmpty() && !response.isEmpty()
-                && !Character.isWhitespace(prompt.charAt(prompt.length() - 1))
-                && !Character.isWhitespace(response.charAt(0));
-        return join ? prompt + " " + response : prompt + response;
+        return RewardInputs.plainText(prompt, response);
     }
 
     /**
