@@ -14,8 +14,11 @@ import io.streamrlhf.loop.component.LearnerComponent;
 import io.streamrlhf.loop.component.RewardStreamComponent;
 import io.streamrlhf.loop.component.WorkerPoolComponent;
 import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.hf.HfCausalLm;
+import io.streamrlhf.models.hf.HfExport;
 import io.streamrlhf.models.hf.HfPolicy;
 import io.streamrlhf.models.hf.TinyHfModels;
+import io.streamrlhf.models.hf.safetensors.SafetensorsDtype;
 import io.streamrlhf.models.load.PolicyLoader;
 import io.streamrlhf.producer.feed.PromptSender;
 import io.streamrlhf.producer.worker.WorkerConfig;
@@ -46,7 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and a tiny Hugging Face sequence-classification reward model, on the embedded cluster. Prompts go through the
  * worker (the policy's chat template, sampled on tensors), the reward stream scores them with {@code hf:DIR} and
  * computes the reference's log-probs from the same folder, the learner trains the folder with a value head and
- * publishes a new version, and the worker swaps to it. The learner's newest checkpoint reloads with the same logits.
+ * publishes a new version, and the worker swaps to it. The learner's newest version, exported as a Hugging Face
+ * folder, reloads as a plain causal LM with the learner's logits.
  */
 class HfModelLoopIT {
 
@@ -134,13 +138,21 @@ class HfModelLoopIT {
         LearnerCheckpoint newest = new LearnerCheckpointStore(tmp.resolve("learner")).loadNewest().orElseThrow();
         assertThat(newest.policy().architecture()).isEqualTo(HfPolicy.ARCHITECTURE);
         assertThat(newest.policy().modelFiles()).containsKeys("config.json", "tokenizer.json");
+        Path exported = tmp.resolve("exported");
+        HfExport.write(newest.policy(), exported, SafetensorsDtype.F32, false);
         int[] ids = {1, 7, 12, 30, 5, 2};
         try (HfPolicy start = HfPolicy.load(policyDir, 0);
              HfPolicy trained = HfPolicy.fromCheckpoint(newest.policy());
+             HfCausalLm reloaded = HfCausalLm.load(exported);
              NDManager m = start.manager().newSubManager()) {
             float[] a = start.forward(m.create(ids, new Shape(1, ids.length)), null, false).logits().toFloatArray();
             float[] b = trained.forward(m.create(ids, new Shape(1, ids.length)), null, false).logits().toFloatArray();
             assertThat(b).as("the learner trained the folder's weights").isNotEqualTo(a);
+            float[] c = reloaded.logits(m.create(ids, new Shape(1, ids.length))).toFloatArray();
+            assertThat(c).as("the exported folder gives the learner's logits").containsExactly(b, within(0f));
+        }
+        for (String file : List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json")) {
+            assertThat(exported.resolve(file)).hasSameBinaryContentAs(policyDir.resolve(file));
         }
     }
 
