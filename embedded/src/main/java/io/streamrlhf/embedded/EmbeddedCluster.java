@@ -11,12 +11,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single-machine default: an {@link EmbeddedKafkaBroker} in this JVM and an
- * {@link EmbeddedRegistry} child process, started together (in parallel) and stopped together.
+ * The single-machine default: Kafka in this JVM (one {@link EmbeddedKafkaBroker}, or several as an
+ * {@link EmbeddedKafkaCluster}) and an {@link EmbeddedRegistry} child process, started together (in
+ * parallel) and stopped together. The registry keeps its schemas in its own H2 database, not in a
+ * Kafka topic, so the number of brokers does not concern it.
  *
- * <p>With a data directory, the broker keeps its logs in {@code DIR/kafka} and the registry its
- * schemas in {@code DIR/registry}, so a restart on the same directory sees the same topics,
- * records and schema ids. Without one, both are temporary.
+ * <p>With a data directory, Kafka keeps its logs in {@code DIR/kafka} (node i of several brokers in
+ * {@code DIR/kafka/node-i}) and the registry its schemas in {@code DIR/registry}, so a restart on
+ * the same directory sees the same topics, records and schema ids. Without one, both are temporary.
  *
  * <pre>{@code
  * try (EmbeddedCluster cluster = EmbeddedCluster.builder().start()) {
@@ -29,14 +31,14 @@ public final class EmbeddedCluster implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedCluster.class);
 
-    private final EmbeddedKafkaBroker broker;
+    private final EmbeddedKafkaCluster kafka;
     private final EmbeddedRegistry registry;
     private final Path dataDir;
     private final long startupMillis;
     private boolean closed;
 
-    private EmbeddedCluster(EmbeddedKafkaBroker broker, EmbeddedRegistry registry, Path dataDir, long startupMillis) {
-        this.broker = broker;
+    private EmbeddedCluster(EmbeddedKafkaCluster kafka, EmbeddedRegistry registry, Path dataDir, long startupMillis) {
+        this.kafka = kafka;
         this.registry = registry;
         this.dataDir = dataDir;
         this.startupMillis = startupMillis;
@@ -47,9 +49,9 @@ public final class EmbeddedCluster implements AutoCloseable {
         return new Builder();
     }
 
-    /** {@code localhost:PORT} for {@code bootstrap.servers}. */
+    /** {@code localhost:PORT} of every broker, comma-separated, for {@code bootstrap.servers}. */
     public String bootstrapServers() {
-        return broker.bootstrapServers();
+        return kafka.bootstrapServers();
     }
 
     /** The registry's Confluent-compatible API, {@code http://localhost:PORT/apis/ccompat/v7}. */
@@ -57,9 +59,32 @@ public final class EmbeddedCluster implements AutoCloseable {
         return registry.url();
     }
 
-    /** The broker. */
+    /** The first broker (node 1); the only one unless the cluster was built with several. */
     public EmbeddedKafkaBroker broker() {
-        return broker;
+        return kafka.broker(0);
+    }
+
+    /**
+     * The broker at {@code index} (0-based, node id {@code index + 1}), e.g. to {@link EmbeddedKafkaBroker#stop()
+     * stop} and {@link EmbeddedKafkaBroker#start() start} it again in a test.
+     */
+    public EmbeddedKafkaBroker broker(int index) {
+        return kafka.broker(index);
+    }
+
+    /** The Kafka brokers together. */
+    public EmbeddedKafkaCluster kafka() {
+        return kafka;
+    }
+
+    /** Replication factor for the data topics on this cluster: {@code min(brokers, 3)}. */
+    public short replicationFactor() {
+        return kafka.replicationFactor();
+    }
+
+    /** {@code min.insync.replicas} for the data topics on this cluster: 2 with three brokers, 1 with one. */
+    public int minInsyncReplicas() {
+        return kafka.minInsyncReplicas();
     }
 
     /** The registry. */
@@ -77,7 +102,7 @@ public final class EmbeddedCluster implements AutoCloseable {
         return startupMillis;
     }
 
-    /** Stops the registry, then the broker. Calling it again does nothing. */
+    /** Stops the registry, then the brokers. Calling it again does nothing. */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -91,7 +116,7 @@ public final class EmbeddedCluster implements AutoCloseable {
             failure = e;
         }
         try {
-            broker.close();
+            kafka.close();
         } catch (RuntimeException e) {
             if (failure == null) {
                 failure = e;
@@ -106,6 +131,7 @@ public final class EmbeddedCluster implements AutoCloseable {
 
     /** Settings for an {@link EmbeddedCluster}. */
     public static final class Builder {
+        private int brokers = 1;
         private Path dataDir;
         private int kafkaPort;
         private int kafkaControllerPort;
@@ -123,13 +149,27 @@ public final class EmbeddedCluster implements AutoCloseable {
             return this;
         }
 
-        /** Kafka client port; 0 (the default) picks a free one. */
+        /**
+         * Number of Kafka brokers (default 1), each a combined broker and controller; see {@link EmbeddedKafkaCluster}.
+         *
+         * @throws IllegalArgumentException outside 1..{@value EmbeddedKafkaCluster#MAX_BROKERS}
+         */
+        public Builder brokers(int brokers) {
+            if (brokers < 1 || brokers > EmbeddedKafkaCluster.MAX_BROKERS) {
+                throw new IllegalArgumentException("brokers must be 1.." + EmbeddedKafkaCluster.MAX_BROKERS + ", got "
+                        + brokers);
+            }
+            this.brokers = brokers;
+            return this;
+        }
+
+        /** Kafka client port of the first broker (broker i gets {@code port + i}); 0 (the default) picks free ones. */
         public Builder kafkaPort(int port) {
             this.kafkaPort = port;
             return this;
         }
 
-        /** Kafka controller port; 0 (the default) picks a free one. */
+        /** Kafka controller port of the first broker (broker i gets {@code port + i}); 0 (the default) picks free ones. */
         public Builder kafkaControllerPort(int port) {
             this.kafkaControllerPort = port;
             return this;
@@ -141,7 +181,7 @@ public final class EmbeddedCluster implements AutoCloseable {
             return this;
         }
 
-        /** An extra broker property over the single-node defaults. */
+        /** An extra property for every broker, over the defaults for the cluster's size. */
         public Builder brokerProperty(String key, String value) {
             this.brokerProperties.put(key, value);
             return this;
@@ -168,7 +208,8 @@ public final class EmbeddedCluster implements AutoCloseable {
         public EmbeddedCluster start() {
             long begin = System.nanoTime();
             // Validate the settings up front, so a wrong key fails before anything starts.
-            EmbeddedKafkaBroker.Builder brokerBuilder = EmbeddedKafkaBroker.builder()
+            EmbeddedKafkaCluster.Builder kafkaBuilder = EmbeddedKafkaCluster.builder()
+                    .brokers(brokers)
                     .dataDir(dataDir == null ? null : dataDir.resolve("kafka"))
                     .port(kafkaPort)
                     .controllerPort(kafkaControllerPort)
@@ -186,9 +227,9 @@ public final class EmbeddedCluster implements AutoCloseable {
                         t.setDaemon(true);
                         t.start();
                     });
-            EmbeddedKafkaBroker broker;
+            EmbeddedKafkaCluster kafka;
             try {
-                broker = brokerBuilder.start();
+                kafka = kafkaBuilder.start();
             } catch (RuntimeException e) {
                 closeWhenDone(registryFuture);
                 throw e;
@@ -197,7 +238,7 @@ public final class EmbeddedCluster implements AutoCloseable {
             try {
                 registry = registryFuture.get();
             } catch (ExecutionException | CompletionException e) {
-                broker.close();
+                kafka.close();
                 Throwable cause = e.getCause();
                 if (cause instanceof RuntimeException) {
                     throw (RuntimeException) cause;
@@ -206,13 +247,14 @@ public final class EmbeddedCluster implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 closeWhenDone(registryFuture);
-                broker.close();
+                kafka.close();
                 throw new EmbeddedStartException("interrupted while starting the schema registry", e);
             }
             long millis = EmbeddedKafkaBroker.millisSince(begin);
-            LOG.info("Embedded cluster ready in {} ms (broker {} ms, registry {} ms): bootstrap={} registry={}",
-                    millis, broker.startupMillis(), registry.startupMillis(), broker.bootstrapServers(), registry.url());
-            return new EmbeddedCluster(broker, registry, dataDir, millis);
+            LOG.info("Embedded cluster ready in {} ms ({} broker(s) {} ms, registry {} ms): bootstrap={} registry={}",
+                    millis, brokers, kafka.startupMillis(), registry.startupMillis(), kafka.bootstrapServers(),
+                    registry.url());
+            return new EmbeddedCluster(kafka, registry, dataDir, millis);
         }
 
         /** Waits for a registry start that is still running and stops what it started. */

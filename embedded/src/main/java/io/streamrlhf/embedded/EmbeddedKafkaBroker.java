@@ -33,8 +33,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real single-node Kafka broker running in this JVM: one KRaft node (id 1) that is both broker
- * and controller, listening on {@code localhost}.
+ * A real Kafka broker running in this JVM: one KRaft node that is both broker and controller,
+ * listening on {@code localhost}. Started alone by {@link #builder()} it is node 1 and its own
+ * single-voter quorum; {@link EmbeddedKafkaCluster} starts several of them as one cluster whose
+ * nodes form the controller quorum together.
+ *
+ * <p>A node can be {@link #stop() stopped} and {@link #start() started} again on the same ports
+ * and data, as a test does to take one broker of a cluster away and bring it back.
  *
  * <p>This is the only class in the project that touches Kafka's internal server APIs
  * ({@link Formatter}, {@link KafkaConfig}, {@link KafkaRaftServer}); everything else talks to the
@@ -54,7 +59,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
 
-    /** The KRaft node id of the single combined broker/controller. */
+    /** The KRaft node id of a broker started alone, and of the first node of a cluster. */
     public static final int NODE_ID = 1;
     /** Name of the client listener. */
     public static final String BROKER_LISTENER = "PLAINTEXT";
@@ -95,35 +100,89 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             "num.io.threads", "4",
             "num.recovery.threads.per.data.dir", "1");
 
+    private final int nodeId;
     private final Path logDir;
-    private final boolean ephemeral;
+    private final Path ownedRoot;
     private final int port;
     private final int controllerPort;
+    private final Map<String, String> properties;
     private final String clusterId;
     private final boolean formattedNow;
-    private final long startupMillis;
-    private final KafkaRaftServer server;
+    private final Duration startTimeout;
     private final Thread shutdownHook;
+    private long startupMillis;
+    private KafkaRaftServer server;
     private boolean closed;
 
-    private EmbeddedKafkaBroker(Path logDir, boolean ephemeral, int port, int controllerPort, String clusterId,
-                                boolean formattedNow, long startupMillis, KafkaRaftServer server) {
+    private EmbeddedKafkaBroker(int nodeId, Path logDir, Path ownedRoot, int port, int controllerPort,
+                                Map<String, String> properties, String clusterId, boolean formattedNow,
+                                Duration startTimeout) {
+        this.nodeId = nodeId;
         this.logDir = logDir;
-        this.ephemeral = ephemeral;
+        this.ownedRoot = ownedRoot;
         this.port = port;
         this.controllerPort = controllerPort;
+        this.properties = Map.copyOf(properties);
         this.clusterId = clusterId;
         this.formattedNow = formattedNow;
-        this.startupMillis = startupMillis;
-        this.server = server;
+        this.startTimeout = startTimeout;
         // A safety net for callers that never close: stop cleanly and leave no temporary data behind.
         this.shutdownHook = new Thread(this::close, "embedded-kafka-stop-" + port);
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /**
+     * One node of a cluster, its storage formatted (when new) but its server not started: every
+     * node of a quorum must be starting before any of them can finish.
+     *
+     * @param ownedRoot directory deleted on {@link #close()}, or null to keep the data
+     * @param voters    {@code id@localhost:port,...} of every controller of the cluster
+     * @param clusterId the cluster id to format with when {@code logDir} is new
+     * @throws EmbeddedStartException when the configuration is invalid or the directory belongs to another node
+     */
+    static EmbeddedKafkaBroker prepare(int nodeId, Path logDir, Path ownedRoot, int port, int controllerPort,
+                                       String voters, Map<String, String> settings, String clusterId,
+                                       Duration startTimeout) {
+        Map<String, String> props = nodeProperties(nodeId, logDir, port, controllerPort, voters, settings);
+        try {
+            new KafkaConfig(props, false);
+        } catch (RuntimeException e) {
+            throw new EmbeddedStartException("invalid Kafka broker configuration for node " + nodeId + ": "
+                    + e.getMessage(), e);
+        }
+        StorageState storage = StorageState.read(logDir);
+        boolean formattedNow;
+        if (storage.formatted()) {
+            if (storage.nodeId() != nodeId) {
+                throw new EmbeddedStartException("data directory " + logDir + " belongs to Kafka node "
+                        + storage.nodeId() + ", but it is used for node " + nodeId
+                        + "; point dataDir at a directory made with the same number of brokers or at an empty one");
+            }
+            if (clusterId != null && !clusterId.equals(storage.clusterId())) {
+                throw new EmbeddedStartException("data directory " + logDir + " belongs to Kafka cluster "
+                        + storage.clusterId() + ", but the other nodes are in cluster " + clusterId);
+            }
+            formattedNow = false;
+            LOG.debug("Reusing formatted Kafka storage in {} (node {}, cluster {})", logDir, nodeId,
+                    storage.clusterId());
+        } else {
+            if (clusterId == null) {
+                throw new IllegalArgumentException("a new data directory needs a cluster id: " + logDir);
+            }
+            format(nodeId, logDir, clusterId);
+            formattedNow = true;
+        }
+        return new EmbeddedKafkaBroker(nodeId, logDir, ownedRoot, port, controllerPort, props,
+                storage.formatted() ? storage.clusterId() : clusterId, formattedNow, startTimeout);
     }
 
     /** A builder with the defaults: ephemeral data, free ports, 60 s readiness timeout. */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** The KRaft node id: 1 for a broker started alone, 1..N in a cluster. */
+    public int nodeId() {
+        return nodeId;
     }
 
     /** {@code localhost:PORT} of the client listener, for {@code bootstrap.servers}. */
@@ -153,7 +212,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /** Whether the data directory is temporary and deleted on {@link #close()}. */
     public boolean isEphemeral() {
-        return ephemeral;
+        return ownedRoot != null;
+    }
+
+    /** Whether the server is running (started and neither stopped nor closed). */
+    public synchronized boolean isRunning() {
+        return server != null;
     }
 
     /** Whether this start formatted the storage (false when an already formatted directory was reused). */
@@ -161,15 +225,54 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return formattedNow;
     }
 
-    /** Milliseconds from the start call until an Admin client saw the broker. */
-    public long startupMillis() {
+    /** Milliseconds from the latest start call until an Admin client saw the broker. */
+    public synchronized long startupMillis() {
         return startupMillis;
     }
 
     /**
-     * Shuts the broker down, waits until its threads and sockets are gone, and deletes the data
-     * directory when it is ephemeral. Calling it again does nothing. A JVM shutdown hook calls it
-     * too, for callers that do not.
+     * Starts the server again on the same ports and data after {@link #stop()}, and returns once an
+     * Admin client sees this node in the cluster. Does nothing while it runs.
+     *
+     * @throws EmbeddedStartException when it does not start or rejoin in time
+     * @throws IllegalStateException  after {@link #close()}
+     */
+    public synchronized void start() {
+        if (closed) {
+            throw new IllegalStateException("Kafka node " + nodeId + " on " + bootstrapServers() + " is closed");
+        }
+        if (server != null) {
+            return;
+        }
+        long begin = System.nanoTime();
+        startServer();
+        awaitReady(bootstrapServers(), nodeId, startTimeout, begin);
+        startupMillis = millisSince(begin);
+        LOG.info("Kafka node {} ready on {} in {} ms", nodeId, bootstrapServers(), startupMillis);
+    }
+
+    /**
+     * Shuts the server down (a controlled shutdown: its partitions move to the other brokers first)
+     * and waits until its threads and sockets are gone; the data stays for {@link #start()}. Does
+     * nothing while stopped.
+     */
+    public synchronized void stop() {
+        if (server == null) {
+            return;
+        }
+        long begin = System.nanoTime();
+        try {
+            server.shutdown();
+            server.awaitShutdown();
+        } finally {
+            server = null;
+        }
+        LOG.info("Kafka node {} on {} stopped in {} ms", nodeId, bootstrapServers(), millisSince(begin));
+    }
+
+    /**
+     * Stops the server and deletes the data directory when it is ephemeral. Calling it again does
+     * nothing. A JVM shutdown hook calls it too, for callers that do not.
      */
     @Override
     public synchronized void close() {
@@ -184,16 +287,52 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 // The JVM is exiting; the hook will find the broker closed.
             }
         }
-        long begin = System.nanoTime();
         try {
-            server.shutdown();
-            server.awaitShutdown();
+            stop();
         } finally {
-            if (ephemeral) {
-                DataDirs.deleteRecursively(logDir.getParent());
+            if (ownedRoot != null) {
+                DataDirs.deleteRecursively(ownedRoot);
             }
         }
-        LOG.info("Kafka broker on {} stopped in {} ms", bootstrapServers(), millisSince(begin));
+    }
+
+    /** Starts the server without waiting for it to serve: a quorum's nodes must all be starting. */
+    synchronized void startServer() {
+        if (server != null) {
+            return;
+        }
+        KafkaRaftServer started = new KafkaRaftServer(new KafkaConfig(properties, false), Time.SYSTEM);
+        try {
+            started.startup();
+        } catch (RuntimeException | Error e) {
+            shutdownQuietly(started);
+            throw new EmbeddedStartException("Kafka node " + nodeId + " failed to start on " + bootstrapServers()
+                    + " (controller port " + controllerPort + ", data " + logDir + "): " + e, e);
+        }
+        server = started;
+        try {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        } catch (IllegalArgumentException alreadyAdded) {
+            // Started again after stop(): the hook is still registered.
+        }
+    }
+
+    /** Stops a node whose start failed, keeping its data for another try, and drops its shutdown hook. */
+    synchronized void abandon() {
+        try {
+            stop();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException shuttingDown) {
+                // The JVM is exiting anyway.
+            }
+        }
+    }
+
+    /** Records how long the first start took, once the caller has seen the node ready. */
+    synchronized void startedIn(long millis) {
+        startupMillis = millis;
     }
 
     /**
@@ -279,7 +418,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 int attempts = (port == 0 || controllerPort == 0) ? 3 : 1;
                 for (int attempt = 1; ; attempt++) {
                     try {
-                        return startOnce(logDir, ephemeral, begin);
+                        return startOnce(logDir, ephemeral ? root : null, begin);
                     } catch (EmbeddedStartException e) {
                         if (attempt >= attempts || !causedByBind(e)) {
                             throw e;
@@ -295,7 +434,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             }
         }
 
-        private EmbeddedKafkaBroker startOnce(Path logDir, boolean ephemeral, long begin) {
+        private EmbeddedKafkaBroker startOnce(Path logDir, Path ownedRoot, long begin) {
             int brokerPort = LocalPorts.choose(port, "Kafka listener");
             int raftPort = LocalPorts.choose(controllerPort, "Kafka controller listener");
             if (raftPort == brokerPort) {
@@ -305,70 +444,51 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 }
                 raftPort = LocalPorts.freePort();
             }
-            Map<String, String> props = brokerProperties(logDir, brokerPort, raftPort, properties);
-            KafkaConfig config;
-            try {
-                config = new KafkaConfig(props, false);
-            } catch (RuntimeException e) {
-                throw new EmbeddedStartException("invalid Kafka broker configuration: " + e.getMessage(), e);
-            }
-
             StorageState storage = StorageState.read(logDir);
-            String clusterId;
-            boolean formattedNow;
-            if (storage.formatted()) {
-                if (storage.nodeId() != NODE_ID) {
-                    throw new EmbeddedStartException("data directory " + logDir + " belongs to Kafka node "
-                            + storage.nodeId() + ", but the embedded broker is node " + NODE_ID
-                            + "; point dataDir at a directory made by EmbeddedKafkaBroker or at an empty one");
-                }
-                clusterId = storage.clusterId();
-                formattedNow = false;
-                LOG.debug("Reusing formatted Kafka storage in {} (cluster {})", logDir, clusterId);
-            } else {
-                clusterId = Uuid.randomUuid().toString();
-                format(logDir, clusterId);
-                formattedNow = true;
-            }
-
-            long formatted = System.nanoTime();
-            KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
-            long started;
+            String clusterId = storage.formatted() ? storage.clusterId() : Uuid.randomUuid().toString();
+            Map<String, String> settings = new LinkedHashMap<>(SINGLE_NODE_DEFAULTS);
+            settings.putAll(properties);
+            EmbeddedKafkaBroker broker = prepare(NODE_ID, logDir, ownedRoot, brokerPort, raftPort,
+                    NODE_ID + "@localhost:" + raftPort, settings, clusterId, startTimeout);
+            long prepared = System.nanoTime();
             try {
-                server.startup();
-                started = System.nanoTime();
-                awaitReady("localhost:" + brokerPort, startTimeout, begin);
+                broker.startServer();
+                awaitReady(broker.bootstrapServers(), NODE_ID, startTimeout, begin);
             } catch (RuntimeException | Error e) {
-                shutdownQuietly(server);
-                if (e instanceof EmbeddedStartException) {
-                    throw (EmbeddedStartException) e;
-                }
-                throw new EmbeddedStartException("Kafka broker failed to start on localhost:" + brokerPort
-                        + " (controller port " + raftPort + ", data " + logDir + "): " + e, e);
+                broker.abandon();
+                throw e;
             }
             long millis = millisSince(begin);
-            LOG.info("Kafka broker ready on localhost:{} in {} ms (config and storage {} ms, server start {} ms, "
+            broker.startedIn(millis);
+            LOG.info("Kafka broker ready on localhost:{} in {} ms (config and storage {} ms, server start and "
                             + "readiness {} ms; cluster {}, {} data in {})", brokerPort, millis,
-                    TimeUnit.NANOSECONDS.toMillis(formatted - begin), TimeUnit.NANOSECONDS.toMillis(started - formatted),
-                    millisSince(started), clusterId, ephemeral ? "ephemeral" : "persistent", logDir);
-            return new EmbeddedKafkaBroker(logDir, ephemeral, brokerPort, raftPort, clusterId, formattedNow, millis,
-                    server);
+                    TimeUnit.NANOSECONDS.toMillis(prepared - begin), millisSince(prepared), clusterId,
+                    ownedRoot != null ? "ephemeral" : "persistent", logDir);
+            return broker;
         }
     }
 
     /**
-     * The full property set for one start: single-node defaults, then the caller's extras, then the
-     * node's identity and listeners (which callers cannot override).
+     * The full property set of a broker started alone: single-node defaults, then the caller's
+     * extras, then the node's identity and listeners (which callers cannot override).
      */
     static Map<String, String> brokerProperties(Path logDir, int brokerPort, int controllerPort,
                                                 Map<String, String> extra) {
-        Map<String, String> props = new LinkedHashMap<>(SINGLE_NODE_DEFAULTS);
-        props.putAll(extra);
+        Map<String, String> settings = new LinkedHashMap<>(SINGLE_NODE_DEFAULTS);
+        settings.putAll(extra);
+        return nodeProperties(NODE_ID, logDir, brokerPort, controllerPort, NODE_ID + "@localhost:" + controllerPort,
+                settings);
+    }
+
+    /** {@code settings}, then one node's identity, listeners and the quorum's voters over them. */
+    static Map<String, String> nodeProperties(int nodeId, Path logDir, int brokerPort, int controllerPort,
+                                              String voters, Map<String, String> settings) {
+        Map<String, String> props = new LinkedHashMap<>(settings);
         props.put("process.roles", "broker,controller");
-        props.put("node.id", String.valueOf(NODE_ID));
+        props.put("node.id", String.valueOf(nodeId));
         // A static voter set: the quorum is read from config on every start, so a persistent
-        // directory keeps working when the controller port changes between runs.
-        props.put("controller.quorum.voters", NODE_ID + "@localhost:" + controllerPort);
+        // directory keeps working when the controller ports change between runs.
+        props.put("controller.quorum.voters", voters);
         props.put("listeners", BROKER_LISTENER + "://localhost:" + brokerPort + ","
                 + CONTROLLER_LISTENER + "://localhost:" + controllerPort);
         props.put("advertised.listeners", BROKER_LISTENER + "://localhost:" + brokerPort);
@@ -379,12 +499,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return props;
     }
 
-    private static void format(Path logDir, String clusterId) {
+    private static void format(int nodeId, Path logDir, String clusterId) {
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
             new Formatter()
                     .setPrintStream(print)
-                    .setNodeId(NODE_ID)
+                    .setNodeId(nodeId)
                     .setClusterId(clusterId)
                     .setDirectories(List.of(logDir.toAbsolutePath().toString()))
                     .setMetadataLogDirectory(logDir.toAbsolutePath().toString())
@@ -396,7 +516,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         LOG.debug("Formatted Kafka storage: {}", output.toString(StandardCharsets.UTF_8).trim());
     }
 
-    private static void awaitReady(String bootstrap, Duration timeout, long begin) {
+    /** Waits until an Admin client on {@code bootstrap} sees every one of {@code nodeIds} unfenced. */
+    static void awaitReady(String bootstrap, Collection<Integer> nodeIds, Duration timeout, long begin) {
         long deadline = begin + timeout.toNanos();
         Map<String, Object> adminConfig = Map.of(
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -409,8 +530,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 try {
                     Collection<Node> nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs(2_000))
                             .nodes().get(3, TimeUnit.SECONDS);
-                    // A fenced broker is left out of the node list; once node 1 is there it can lead partitions.
-                    if (nodes.stream().anyMatch(n -> n.id() == NODE_ID)) {
+                    // A fenced broker is left out of the node list; once a node is there it can lead partitions.
+                    if (nodes.stream().map(Node::id).toList().containsAll(nodeIds)) {
                         return;
                     }
                 } catch (ExecutionException | TimeoutException e) {
@@ -422,8 +543,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 sleep(100);
             }
         }
-        throw new EmbeddedStartException("Kafka broker on " + bootstrap + " did not answer describeCluster within "
-                + timeout.toSeconds() + " s" + (last == null ? "" : "; last error: " + last.getMessage()), last);
+        throw new EmbeddedStartException("Kafka on " + bootstrap + " did not show nodes " + nodeIds
+                + " in describeCluster within " + timeout.toSeconds() + " s"
+                + (last == null ? "" : "; last error: " + last.getMessage()), last);
+    }
+
+    private static void awaitReady(String bootstrap, int nodeId, Duration timeout, long begin) {
+        awaitReady(bootstrap, List.of(nodeId), timeout, begin);
     }
 
     private static void shutdownQuietly(KafkaRaftServer server) {

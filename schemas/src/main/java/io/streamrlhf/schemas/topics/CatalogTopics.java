@@ -77,6 +77,12 @@ public record CatalogTopics(Map<String, Object> settings, Topics topics, TopicCr
             return this;
         }
 
+        /** {@code min.insync.replicas} of every topic (default: the broker's). */
+        public Builder minInsyncReplicas(int minInsyncReplicas) {
+            settings.put(TopicsConfig.MIN_INSYNC_REPLICAS, minInsyncReplicas);
+            return this;
+        }
+
         /** Any further setting the catalog or the serde reads (e.g. registry credentials). */
         public Builder setting(String key, Object value) {
             settings.put(key, value);

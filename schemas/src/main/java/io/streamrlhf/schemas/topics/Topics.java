@@ -71,10 +71,11 @@ public final class Topics {
         this.subjectNames = new AvroSerdeConfig(serdeConfig).subjectNameStrategy(false);
         String retentionForever = "-1";
         String streamRetention = Long.toString(config.streamRetentionMs());
-        Map<String, String> keep = Map.of(TopicConfig.RETENTION_MS_CONFIG, retentionForever);
-        Map<String, String> stream = Map.of(TopicConfig.RETENTION_MS_CONFIG, streamRetention);
+        Map<String, String> keep = durable(Map.of(TopicConfig.RETENTION_MS_CONFIG, retentionForever));
+        Map<String, String> stream = durable(Map.of(TopicConfig.RETENTION_MS_CONFIG, streamRetention));
         // Only the newest version per model name matters to a reader starting up; compaction keeps exactly that.
-        Map<String, String> compacted = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+        Map<String, String> compacted = durable(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG,
+                TopicConfig.CLEANUP_POLICY_COMPACT));
         int n = config.partitions();
 
         this.prompts = spec(PROMPTS, Prompt.class, n, keep, client, serdeConfig);
@@ -88,12 +89,22 @@ public final class Topics {
         // Chunk keys are unique (<name>/<version>/<chunk>), so compaction never loses a live chunk, and the
         // learner deletes an old version's chunks with tombstones.
         this.checkpoints = TopicSpec.of(CHECKPOINTS, Serdes.String(), Serdes.ByteArray(), 1, config.replicationFactor(),
-                        Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-                                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(CHECKPOINT_MAX_MESSAGE_BYTES)))
+                        durable(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(CHECKPOINT_MAX_MESSAGE_BYTES))))
                 .withPrefix(config.prefix());
         this.metrics = spec(METRICS, MetricEvent.class, n,
-                Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(config.metricsRetentionMs())), client,
+                durable(Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(config.metricsRetentionMs()))), client,
                 serdeConfig);
+    }
+
+    /** {@code configs} plus the catalog's {@code min.insync.replicas}, when one is set: every topic holds data. */
+    private Map<String, String> durable(Map<String, String> configs) {
+        if (config.minInsyncReplicas().isEmpty()) {
+            return configs;
+        }
+        Map<String, String> withIsr = new LinkedHashMap<>(configs);
+        withIsr.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(config.minInsyncReplicas().get()));
+        return withIsr;
     }
 
     private <V extends SpecificRecord> TopicSpec<String, V> spec(String baseName, Class<V> type, int partitions,
@@ -126,6 +137,16 @@ public final class Topics {
     /** The default partition count of the data topics. */
     public int partitions() {
         return config.partitions();
+    }
+
+    /** The replication factor every topic is created with; empty for the broker's default. */
+    public Optional<Short> replicationFactor() {
+        return config.replicationFactor();
+    }
+
+    /** The {@code min.insync.replicas} every topic is created with; empty for the broker's default. */
+    public Optional<Integer> minInsyncReplicas() {
+        return config.minInsyncReplicas();
     }
 
     /** The registry client every serde of this catalog shares. */
@@ -189,7 +210,7 @@ public final class Topics {
         }
         return TopicSpec.of(source.baseName() + DLQ_SUFFIX, Serdes.ByteArray(), Serdes.ByteArray(), source.partitions(),
                         source.replicationFactor(),
-                        Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(config.dlqRetentionMs())))
+                        durable(Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(config.dlqRetentionMs()))))
                 .withPrefix(source.prefix());
     }
 
@@ -263,6 +284,12 @@ public final class Topics {
         /** Replication factor of every topic; default the broker's. */
         public Builder replicationFactor(short replicationFactor) {
             config.put(TopicsConfig.REPLICATION_FACTOR, replicationFactor);
+            return this;
+        }
+
+        /** {@code min.insync.replicas} of every topic; default the broker's. */
+        public Builder minInsyncReplicas(int minInsyncReplicas) {
+            config.put(TopicsConfig.MIN_INSYNC_REPLICAS, minInsyncReplicas);
             return this;
         }
 

@@ -11,8 +11,8 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
- * Settings of the topic catalog: the name prefix, the default partition count, the replication factor and
- * the retention of the high-volume, metrics and dead-letter topics. Every key is declared once here with its
+ * Settings of the topic catalog: the name prefix, the default partition count, the replication factor,
+ * {@code min.insync.replicas} and the retention of the high-volume, metrics and dead-letter topics. Every key is declared once here with its
  * default, validator and doc. The serde keys ({@code schema.registry.url}, ...) live in
  * {@code AvroSerdeConfig}; one map may carry both.
  */
@@ -20,6 +20,11 @@ public final class TopicsConfig extends AbstractConfig {
     public static final String PREFIX = "topic.prefix";
     public static final String PARTITIONS = "topic.partitions";
     public static final String REPLICATION_FACTOR = "topic.replication.factor";
+    /**
+     * {@code min.insync.replicas} of every topic. The key is also the one Kafka Streams reads for its internal
+     * topics ({@code topic.} + the topic config), which the scorer passes on.
+     */
+    public static final String MIN_INSYNC_REPLICAS = "topic.min.insync.replicas";
     public static final String STREAM_RETENTION_MS = "topic.stream.retention.ms";
     public static final String METRICS_RETENTION_MS = "topic.metrics.retention.ms";
     public static final String DLQ_RETENTION_MS = "topic.dlq.retention.ms";
@@ -28,6 +33,8 @@ public final class TopicsConfig extends AbstractConfig {
     public static final int DEFAULT_PARTITIONS = 3;
     /** Broker default replication factor. */
     public static final short BROKER_DEFAULT_REPLICATION = -1;
+    /** Broker default {@code min.insync.replicas}. */
+    public static final int BROKER_DEFAULT_MIN_INSYNC = -1;
 
     private static final Pattern LEGAL_PREFIX = Pattern.compile("[a-zA-Z0-9._-]{0,200}");
 
@@ -45,6 +52,13 @@ public final class TopicsConfig extends AbstractConfig {
         }
     };
 
+    private static final ConfigDef.Validator MIN_INSYNC_VALIDATOR = (name, value) -> {
+        int m = ((Number) value).intValue();
+        if (m != BROKER_DEFAULT_MIN_INSYNC && m < 1) {
+            throw new ConfigException(name, value, "must be -1 (the broker's default) or at least 1");
+        }
+    };
+
     private static final ConfigDef DEFINITION = new ConfigDef()
             .define(PREFIX, Type.STRING, DEFAULT_PREFIX, PREFIX_VALIDATOR, Importance.HIGH,
                     "Prefix of every topic name, e.g. 'rlhf.' gives rlhf.prompts, rlhf.generations, ... "
@@ -54,6 +68,10 @@ public final class TopicsConfig extends AbstractConfig {
                             + "and their dead-letter topics; the *.versions and checkpoints topics have one.")
             .define(REPLICATION_FACTOR, Type.SHORT, BROKER_DEFAULT_REPLICATION, REPLICATION_VALIDATOR,
                     Importance.MEDIUM, "Replication factor of every topic; -1 takes the broker's default.")
+            .define(MIN_INSYNC_REPLICAS, Type.INT, BROKER_DEFAULT_MIN_INSYNC, MIN_INSYNC_VALIDATOR, Importance.MEDIUM,
+                    "min.insync.replicas of every topic: how many replicas must have an acks=all write before it "
+                            + "counts (2 with replication factor 3 survives one broker down); -1 takes the broker's "
+                            + "default. At most the replication factor.")
             .define(STREAM_RETENTION_MS, Type.LONG, Duration.ofDays(7).toMillis(), ConfigDef.Range.atLeast(-1),
                     Importance.MEDIUM, "retention.ms of the high-volume generations and scored topics (-1: forever).")
             .define(METRICS_RETENTION_MS, Type.LONG, Duration.ofDays(30).toMillis(), ConfigDef.Range.atLeast(-1),
@@ -63,6 +81,13 @@ public final class TopicsConfig extends AbstractConfig {
 
     public TopicsConfig(Map<String, ?> props) {
         super(DEFINITION, props, false);
+        Optional<Short> replication = replicationFactor();
+        Optional<Integer> minInsync = minInsyncReplicas();
+        if (replication.isPresent() && minInsync.isPresent() && minInsync.get() > replication.get()) {
+            // Every acks=all write would fail with NotEnoughReplicas; say so now rather than at the first send.
+            throw new ConfigException(MIN_INSYNC_REPLICAS, minInsync.get(), "must not exceed " + REPLICATION_FACTOR
+                    + " (" + replication.get() + "): no write could ever be acknowledged by all of them");
+        }
     }
 
     /** Every key with default and doc. */
@@ -82,6 +107,12 @@ public final class TopicsConfig extends AbstractConfig {
     public Optional<Short> replicationFactor() {
         short r = getShort(REPLICATION_FACTOR);
         return r == BROKER_DEFAULT_REPLICATION ? Optional.empty() : Optional.of(r);
+    }
+
+    /** Empty for the broker's default. */
+    public Optional<Integer> minInsyncReplicas() {
+        int m = getInt(MIN_INSYNC_REPLICAS);
+        return m == BROKER_DEFAULT_MIN_INSYNC ? Optional.empty() : Optional.of(m);
     }
 
     public long streamRetentionMs() {

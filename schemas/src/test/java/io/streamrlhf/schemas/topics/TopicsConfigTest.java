@@ -15,6 +15,7 @@ class TopicsConfigTest {
         assertThat(config.prefix()).isEqualTo("rlhf.");
         assertThat(config.partitions()).isEqualTo(3);
         assertThat(config.replicationFactor()).isEmpty();
+        assertThat(config.minInsyncReplicas()).isEmpty();
         assertThat(config.streamRetentionMs()).isEqualTo(7L * 24 * 3600 * 1000);
         assertThat(config.metricsRetentionMs()).isEqualTo(30L * 24 * 3600 * 1000);
         assertThat(config.dlqRetentionMs()).isEqualTo(30L * 24 * 3600 * 1000);
@@ -42,5 +43,18 @@ class TopicsConfigTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("topic.replication.factor");
         assertThatThrownBy(() -> new TopicsConfig(Map.of(TopicsConfig.STREAM_RETENTION_MS, "-2")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("topic.stream.retention.ms");
+        assertThatThrownBy(() -> new TopicsConfig(Map.of(TopicsConfig.MIN_INSYNC_REPLICAS, "0")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("topic.min.insync.replicas");
+    }
+
+    @Test
+    void minInsyncReplicasIsParsedAndMayNotExceedTheReplicationFactor() {
+        TopicsConfig config = new TopicsConfig(Map.of(TopicsConfig.REPLICATION_FACTOR, "3",
+                TopicsConfig.MIN_INSYNC_REPLICAS, "2"));
+        assertThat(config.minInsyncReplicas()).isEqualTo(Optional.of(2));
+        assertThatThrownBy(() -> new TopicsConfig(Map.of(TopicsConfig.REPLICATION_FACTOR, "1",
+                TopicsConfig.MIN_INSYNC_REPLICAS, "2")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("topic.min.insync.replicas")
+                .hasMessageContaining("must not exceed topic.replication.factor (1)");
     }
 }

@@ -75,6 +75,26 @@ class TopicsTest {
     }
 
     @Test
+    void everyTopicDeadLettersIncludedCarriesReplicationAndMinInsyncReplicas() {
+        Topics topics = Topics.builder().registryClient(registry).replicationFactor((short) 3).minInsyncReplicas(2)
+                .build();
+        assertThat(topics.replicationFactor()).contains((short) 3);
+        assertThat(topics.minInsyncReplicas()).contains(2);
+        assertThat(topics.all()).hasSize(14);
+        for (TopicSpec<?, ?> topic : topics.all()) {
+            NewTopic request = topic.toNewTopic();
+            assertThat(request.replicationFactor()).as(topic.name()).isEqualTo((short) 3);
+            assertThat(request.configs()).as(topic.name()).containsEntry("min.insync.replicas", "2");
+        }
+        // Role-specific configs are kept next to it.
+        assertThat(topics.checkpoints().configs()).containsEntry("cleanup.policy", "compact")
+                .containsEntry("max.message.bytes", String.valueOf(Topics.CHECKPOINT_MAX_MESSAGE_BYTES));
+        // Unset, the broker's default applies: no topic config at all.
+        assertThat(topics(TopicsConfig.DEFAULT_PREFIX).all())
+                .allSatisfy(t -> assertThat(t.configs()).doesNotContainKey("min.insync.replicas"));
+    }
+
+    @Test
     void serdesOfTheCatalogShareOneRegistryClientAndRoundTrip() {
         Topics topics = topics("rlhf.");
         TopicSpec<String, Prompt> prompts = topics.prompts();
