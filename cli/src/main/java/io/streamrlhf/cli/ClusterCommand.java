@@ -2,6 +2,7 @@ package io.streamrlhf.cli;
 
 import io.streamrlhf.cli.config.CommonConfig;
 import io.streamrlhf.embedded.EmbeddedCluster;
+import io.streamrlhf.embedded.EmbeddedKafkaCluster;
 import io.streamrlhf.schemas.topics.TopicsConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -12,11 +13,12 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code rlhf cluster ...}: the single-machine Kafka broker and schema registry. */
+/** {@code rlhf cluster ...}: the single-machine Kafka brokers and schema registry. */
 @Command(name = "cluster", mixinStandardHelpOptions = true,
-        description = "The single-machine default: an in-process Kafka broker (KRaft) and an Apicurio schema registry.",
+        description = "The single-machine default: in-process Kafka brokers (KRaft) and an Apicurio schema registry.",
         subcommands = ClusterCommand.Up.class)
 final class ClusterCommand implements Runnable {
 
@@ -30,22 +32,36 @@ final class ClusterCommand implements Runnable {
     /** {@code rlhf cluster up}: start both, create the topics, announce, and run until SIGTERM or Ctrl-C. */
     @Command(name = "up", mixinStandardHelpOptions = true,
             description = {
-                    "Start a real single-node Kafka broker (KRaft, in this process) and an Apicurio schema registry (a child "
-                            + "process, in-memory storage), create every StreamRLHF topic, then run until SIGTERM or Ctrl-C.",
+                    "Start real Kafka brokers (KRaft, in this process; one by default) and an Apicurio schema registry (a "
+                            + "child process, in-memory storage), create every StreamRLHF topic, then run until SIGTERM "
+                            + "or Ctrl-C.",
                     "",
-                    "Prints on stdout, once both are healthy and the topics exist:",
-                    "  bootstrap=HOST:PORT registry=URL",
+                    "With --brokers 3 each broker is also a controller (a 3-voter quorum) with its own port and data "
+                            + "directory, and every topic gets replication factor 3 and min.insync.replicas 2: one "
+                            + "broker may be lost without losing a record or stopping acks=all writes. With one broker "
+                            + "both are 1.",
+                    "",
+                    "Prints on stdout, once all are healthy and the topics exist:",
+                    "  bootstrap=HOST:PORT[,HOST:PORT...] registry=URL",
                     "  ready",
-                    "Progress and the topic report go to stderr."})
+                    "Progress, the replication in use and the topic report go to stderr."})
     static final class Up implements Callable<Integer> {
 
         @Option(names = "--data-dir", paramLabel = "DIR",
-                description = "Keep the broker's data here across restarts (default: a temporary directory, deleted on exit). "
-                        + "The registry keeps its schemas in memory: they are registered again by the first writer.")
+                description = "Keep the brokers' data here across restarts (default: a temporary directory, deleted on "
+                        + "exit); with several brokers, broker i in DIR/kafka/node-i. Start it again with the same "
+                        + "--brokers. The registry keeps its schemas in memory: they are registered again by the first "
+                        + "writer.")
         Path dataDir;
 
+        @Option(names = "--brokers", paramLabel = "N", defaultValue = "1",
+                description = "Kafka brokers, each also a KRaft controller (default: ${DEFAULT-VALUE}; 3 for replicated "
+                        + "topics, at most " + EmbeddedKafkaCluster.MAX_BROKERS + ").")
+        int brokers;
+
         @Option(names = "--kafka-port", paramLabel = "N", defaultValue = "9092",
-                description = "Broker port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+                description = "Port of the first broker, the next ones on the following ports; 0 picks free ones "
+                        + "(default: ${DEFAULT-VALUE}).")
         int kafkaPort;
 
         @Option(names = "--registry-port", paramLabel = "N", defaultValue = "8081",
@@ -66,9 +82,15 @@ final class ClusterCommand implements Runnable {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            err.println("rlhf cluster up: starting Kafka (KRaft) and the schema registry...");
+            if (brokers < 1 || brokers > EmbeddedKafkaCluster.MAX_BROKERS) {
+                throw new ParameterException(spec.commandLine(), "--brokers must be 1.." + EmbeddedKafkaCluster.MAX_BROKERS
+                        + ", got " + brokers);
+            }
+            err.println("rlhf cluster up: starting " + (brokers == 1 ? "a Kafka broker" : brokers + " Kafka brokers")
+                    + " (KRaft) and the schema registry...");
             err.flush();
             EmbeddedCluster cluster = EmbeddedCluster.builder()
+                    .brokers(brokers)
                     .dataDir(dataDir)
                     .kafkaPort(kafkaPort)
                     .registryPort(registryPort)
@@ -88,7 +110,9 @@ final class ClusterCommand implements Runnable {
                 settings.put(CommonConfig.SCHEMA_REGISTRY_URL, cluster.registryUrl());
                 settings.put(TopicsConfig.PREFIX, topicPrefix);
                 settings.put(TopicsConfig.PARTITIONS, partitions);
-                settings.put(TopicsConfig.REPLICATION_FACTOR, (short) 1);
+                settings.put(TopicsConfig.REPLICATION_FACTOR, cluster.replicationFactor());
+                settings.put(TopicsConfig.MIN_INSYNC_REPLICAS, cluster.minInsyncReplicas());
+                err.println(replicationLine(brokers, cluster.replicationFactor(), cluster.minInsyncReplicas()));
                 TopicsCommand.print(TopicsCommand.createTopics(settings), err);
             } catch (RuntimeException e) {
                 cluster.close();
@@ -102,6 +126,18 @@ final class ClusterCommand implements Runnable {
             out.flush();
             stopped.await();
             return 0;
+        }
+
+        /** What a loss of one broker means for the topics, in one line. */
+        static String replicationLine(int brokers, short replicationFactor, int minInsyncReplicas) {
+            String what = "rlhf cluster up: " + brokers + (brokers == 1 ? " broker" : " brokers")
+                    + ": every topic gets replication factor " + replicationFactor + " and min.insync.replicas "
+                    + minInsyncReplicas;
+            if (replicationFactor == 1) {
+                return what + " (one copy of each record: use --brokers 3 for 3 and 2)";
+            }
+            return what + " (writes and reads go on with " + (replicationFactor - minInsyncReplicas)
+                    + " broker(s) down)";
         }
     }
 }

@@ -324,6 +324,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
                 nodes.add(EmbeddedKafkaBroker.prepare(i + 1, DataDirs.ensureDirectory(logDirs.get(i)), null,
                         ports.get(i), controllerPorts.get(i), voters, settings, clusterId, startTimeout));
             }
+            long prepared = System.nanoTime();
             try {
                 for (CompletableFuture<Void> started
                         : inParallel(nodes, EmbeddedKafkaBroker::startServer, "embedded-kafka-start")) {
@@ -346,9 +347,11 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             nodes.forEach(n -> n.startedIn(millis));
             EmbeddedKafkaCluster cluster = new EmbeddedKafkaCluster(nodes, ownedRoot, millis);
             if (brokers > 1) {
-                LOG.info("Kafka cluster of {} brokers ready in {} ms: bootstrap={} (cluster {}, replication factor {}, "
-                                + "min.insync.replicas {})", brokers, millis, cluster.bootstrapServers(),
-                        cluster.clusterId(), cluster.replicationFactor(), cluster.minInsyncReplicas());
+                LOG.info("Kafka cluster of {} brokers ready in {} ms (config and storage {} ms, servers and quorum {} ms): "
+                                + "bootstrap={} (cluster {}, replication factor {}, min.insync.replicas {})", brokers,
+                        millis, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(prepared - begin),
+                        EmbeddedKafkaBroker.millisSince(prepared), cluster.bootstrapServers(), cluster.clusterId(),
+                        cluster.replicationFactor(), cluster.minInsyncReplicas());
             }
             return cluster;
         }

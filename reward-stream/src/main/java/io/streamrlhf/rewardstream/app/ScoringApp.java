@@ -163,6 +163,12 @@ public final class ScoringApp implements AutoCloseable {
         // Scored batches ask for their own commits (MicroBatchScorer), so the interval only bounds how long
         // preferences and state wait: one transaction a second, not ten, while feedback trickles in.
         props.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, DEFAULT_COMMIT_INTERVAL_MS);
+        // Changelog and repartition topics hold state as the catalog's topics hold data: same replication, same
+        // min.insync.replicas (unset, both are the broker's defaults, which a replicated cluster raises too).
+        topics.replicationFactor().ifPresent(r ->
+                props.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) r));
+        topics.minInsyncReplicas().ifPresent(m ->
+                props.put(StreamsConfig.topicPrefix(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG), m.toString()));
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
@@ -229,8 +235,11 @@ public final class ScoringApp implements AutoCloseable {
             if (admin.listTopics().names().get(60, TimeUnit.SECONDS).contains(normStatsTopic)) {
                 return;
             }
-            NewTopic topic = new NewTopic(normStatsTopic, Optional.of(1), Optional.empty())
-                    .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+            Map<String, String> configs = new HashMap<>(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG,
+                    TopicConfig.CLEANUP_POLICY_COMPACT));
+            topics.minInsyncReplicas().ifPresent(m -> configs.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG,
+                    m.toString()));
+            NewTopic topic = new NewTopic(normStatsTopic, Optional.of(1), topics.replicationFactor()).configs(configs);
             try {
                 admin.createTopics(List.of(topic)).all().get(60, TimeUnit.SECONDS);
                 LOG.info("created the normalisation statistics topic {}", normStatsTopic);

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamrlhf.rewardstream.scoring.Aggregation;
 import io.streamrlhf.rewardstream.scoring.SourceFailurePolicy;
 import io.streamrlhf.schemas.topics.Topics;
+import io.streamrlhf.schemas.topics.TopicsConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -85,6 +86,16 @@ class RewardStreamConfigTest {
         assertThat(ScoringApp.streamsProperties(settings, c, Topics.create(settings), new SimpleMeterRegistry())
                 .get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG))
                 .as("the global thread would drop dead letters, so its failures stop the app instead").isEqualTo(false);
+
+        // Internal topics: the broker's defaults until the catalog names a replication, then the catalog's.
+        assertThat(p).doesNotContainKeys(StreamsConfig.REPLICATION_FACTOR_CONFIG, "topic.min.insync.replicas");
+        settings.put(TopicsConfig.REPLICATION_FACTOR, "3");
+        settings.put(TopicsConfig.MIN_INSYNC_REPLICAS, "2");
+        Properties replicated = ScoringApp.streamsProperties(settings, c, Topics.create(settings),
+                new SimpleMeterRegistry());
+        assertThat(replicated.get(StreamsConfig.REPLICATION_FACTOR_CONFIG)).isEqualTo(3);
+        assertThat(replicated.get(StreamsConfig.topicPrefix("min.insync.replicas"))).isEqualTo("2");
+        assertThat(new StreamsConfig(replicated).getInt(StreamsConfig.REPLICATION_FACTOR_CONFIG)).isEqualTo(3);
     }
 
     @Test
