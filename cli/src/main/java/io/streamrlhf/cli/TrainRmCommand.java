@@ -430,6 +430,9 @@ final class TrainRmCommand implements Callable<Integer> {
                 props.put(k, v);
             }
         });
+        // As every producer of the project: on a replicated cluster a write counts once min.insync.replicas have it.
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
         return props;
     }
 

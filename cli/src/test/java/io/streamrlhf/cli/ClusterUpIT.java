@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -59,12 +60,28 @@ class ClusterUpIT {
 
     @Test
     void startsAnnouncesServesAndStopsCleanlyOnSigterm() throws Exception {
+        String stderr = upServeAndStop(1);
+        assertThat(stderr).contains("1 broker: every topic gets replication factor 1 and min.insync.replicas 1");
+    }
+
+    @Test
+    void threeBrokersAnnounceAllThreeReplicateTheTopicsAndStopCleanly() throws Exception {
+        String stderr = upServeAndStop(3);
+        assertThat(stderr).contains("3 brokers: every topic gets replication factor 3 and min.insync.replicas 2");
+        assertThat(dataDir.resolve("kafka").resolve("node-3")).isDirectory();
+    }
+
+    /** Runs {@code rlhf cluster up --brokers N} to "ready", round-trips a prompt, stops it; returns its stderr. */
+    private String upServeAndStop(int brokers) throws Exception {
         Path jar = Path.of("target", "rlhf.jar").toAbsolutePath();
         assertThat(jar).as("the runnable jar built by 'package'").exists();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path log = Path.of("target", "cluster-up-it-" + brokers + ".log");
+        Files.deleteIfExists(log);
         process = new ProcessBuilder(java, "-Xmx512m", "-jar", jar.toString(), "cluster", "up",
+                "--brokers", String.valueOf(brokers),
                 "--kafka-port", "0", "--registry-port", "0", "--data-dir", dataDir.toString())
-                .redirectError(ProcessBuilder.Redirect.appendTo(Path.of("target", "cluster-up-it.log").toFile()))
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
 
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
@@ -83,17 +100,19 @@ class ClusterUpIT {
 
         Instant started = Instant.now();
         String announce = lines.poll(180, TimeUnit.SECONDS);
-        assertThat(announce).as("announce line (stderr in target/cluster-up-it.log)").isNotNull();
+        assertThat(announce).as("announce line (stderr in " + log + ")").isNotNull();
         Matcher m = ANNOUNCE.matcher(announce);
         assertThat(m.matches()).as("announce line: " + announce).isTrue();
         assertThat(lines.poll(30, TimeUnit.SECONDS)).isEqualTo("ready");
         Duration startup = Duration.between(started, Instant.now());
-        System.out.printf("rlhf cluster up: ready after %d ms%n", startup.toMillis());
+        System.out.printf("rlhf cluster up --brokers %d: ready after %d ms%n", brokers, startup.toMillis());
 
         String bootstrap = m.group(1);
         String registry = m.group(2);
         assertThat(registry).endsWith("/apis/ccompat/v7");
-        int kafkaPort = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+        List<Integer> kafkaPorts = Arrays.stream(bootstrap.split(","))
+                .map(hostPort -> Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1))).toList();
+        assertThat(kafkaPorts).as("one address per broker in " + bootstrap).hasSize(brokers).doesNotHaveDuplicates();
         int registryPort = URI.create(registry).getPort();
 
         roundTripOnePrompt(bootstrap, registry);
@@ -106,9 +125,12 @@ class ClusterUpIT {
         for (ProcessHandle child : children) {
             assertThat(child.isAlive()).as("child process " + child.pid() + " is gone").isFalse();
         }
-        assertThat(canBind(kafkaPort)).as("Kafka port " + kafkaPort + " is free").isTrue();
+        for (int kafkaPort : kafkaPorts) {
+            assertThat(canBind(kafkaPort)).as("Kafka port " + kafkaPort + " is free").isTrue();
+        }
         assertThat(canBind(registryPort)).as("registry port " + registryPort + " is free").isTrue();
         assertThat(Files.list(dataDir)).as("data kept in --data-dir").isNotEmpty();
+        return Files.readString(log);
     }
 
     private static void roundTripOnePrompt(String bootstrap, String registry) {
