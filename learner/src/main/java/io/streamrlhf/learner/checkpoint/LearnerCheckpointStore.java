@@ -166,7 +166,8 @@ public final class LearnerCheckpointStore {
                 if (e > leaderEpoch) {
                     throw new CheckpointFencedException("not writing checkpoint version " + c.version() + ": version "
                             + v + " in " + root() + " was written by leader epoch " + e + ", newer than this "
-                            + "learner's " + leaderEpoch + " (another learner took over)");
+                            + "learner's " + leaderEpoch + " (another learner took over; if the learner.lease topic was "
+                            + "deleted and created again, epochs restarted: move the older checkpoints away)");
                 }
                 if (v == c.version() && e < leaderEpoch) {
                     setAside(v, "written by the fenced leader epoch " + e + " after epoch " + leaderEpoch
