@@ -49,6 +49,13 @@ public final class LearnerConfig extends AbstractConfig {
     /** A JSONL corpus for PPO-ptx (empty: the synthetic world's corpus). */
     public static final String PTX_DATA = "learner.ptx.data";
 
+    /** Consumer group of the learners' election on the lease topic (empty: {@code <learner.group.id>-lease}). */
+    public static final String LEASE_GROUP_ID = "learner.lease.group.id";
+    /** How long a silent active learner keeps the lease: the takeover time after its death. */
+    public static final String LEASE_SESSION_TIMEOUT_MS = "learner.lease.session.timeout.ms";
+    /** The publisher's transactional.id (empty: {@code <learner.group.id>-<learner.policy.name>}). */
+    public static final String TRANSACTIONAL_ID = "learner.transactional.id";
+
     /** Our keys. */
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(POLICY_NAME, Type.STRING, "policy", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -95,7 +102,21 @@ public final class LearnerConfig extends AbstractConfig {
                     "JSONL corpus for PPO-ptx when ppo.ptx.coef > 0, one {\"prompt\", \"response\"}, "
                             + "{\"messages\"} or {\"text\"} object per line (docs/models.md), encoded with the "
                             + "Hugging Face policy's tokenizer and chat template; empty uses the synthetic world's "
-                            + "corpus, which only the synthetic policy speaks.");
+                            + "corpus, which only the synthetic policy speaks.")
+            .define(LEASE_GROUP_ID, Type.STRING, "", Importance.LOW,
+                    "Consumer group in which every learner of this policy consumes the learner.lease topic: the member "
+                            + "assigned its one partition is the active learner, the others are standbys. Empty uses "
+                            + "'<" + GROUP_ID + ">-lease'.")
+            .define(LEASE_SESSION_TIMEOUT_MS, Type.INT, 10_000, Range.between(1_000, 300_000), Importance.MEDIUM,
+                    "session.timeout.ms of the lease (and max.poll.interval.ms of its polling thread, and "
+                            + "session.timeout.ms of the scored consumer unless set): after the active learner dies "
+                            + "or stalls this long a standby takes over. The broker's group.min.session.timeout.ms "
+                            + "(6 s by default) is the floor.")
+            .define(TRANSACTIONAL_ID, Type.STRING, "", Importance.LOW,
+                    "transactional.id of the producer that publishes versions, checkpoint chunks and takeovers: every "
+                            + "learner of the policy must share it, so that a new leader's initTransactions fences the "
+                            + "old one. Empty uses '<topic.prefix><" + GROUP_ID + ">-<" + POLICY_NAME + ">' (transactional ids are "
+                            + "cluster-wide, so loops under different prefixes do not fence each other).");
 
     private final PpoConfig ppo;
 
@@ -167,6 +188,26 @@ public final class LearnerConfig extends AbstractConfig {
 
     public String groupId() {
         return getString(GROUP_ID);
+    }
+
+    /** The lease's consumer group. */
+    public String leaseGroupId() {
+        String id = getString(LEASE_GROUP_ID);
+        return id.isBlank() ? groupId() + "-lease" : id;
+    }
+
+    public int leaseSessionTimeoutMs() {
+        return getInt(LEASE_SESSION_TIMEOUT_MS);
+    }
+
+    /**
+     * The publisher's transactional.id, shared by every learner of the policy.
+     *
+     * @param topicPrefix the catalog's topic prefix, part of the default
+     */
+    public String transactionalId(String topicPrefix) {
+        String id = getString(TRANSACTIONAL_ID);
+        return id.isBlank() ? topicPrefix + groupId() + "-" + policyName() : id;
     }
 
     public long maxUpdates() {

@@ -1,11 +1,14 @@
 package io.streamrlhf.learner.app;
 
 import io.streamrlhf.learner.KafkaClients;
+import io.streamrlhf.learner.checkpoint.CheckpointFencedException;
 import io.streamrlhf.learner.checkpoint.DedupWindow;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpoint;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpointStore;
 import io.streamrlhf.learner.checkpoint.LedgerEntry;
 import io.streamrlhf.learner.checkpoint.LedgerSegment;
+import io.streamrlhf.learner.lease.LearnerLease;
+import io.streamrlhf.learner.lease.Takeover;
 import io.streamrlhf.learner.ppo.JsonlPtx;
 import io.streamrlhf.learner.ppo.PpoConfig;
 import io.streamrlhf.learner.ppo.PpoStats;
@@ -15,6 +18,7 @@ import io.streamrlhf.learner.ppo.RolloutSample;
 import io.streamrlhf.learner.ppo.SyntheticCorpusPtx;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
+import io.streamrlhf.models.checkpoint.ModelWeights;
 import io.streamrlhf.models.critic.ValueModel;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.hf.HfPolicy;
@@ -37,13 +41,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -75,6 +80,25 @@ import org.slf4j.LoggerFactory;
  * kept in memory ({@link DedupWindow}); each checkpoint forgets the ids its offsets have passed.
  * Updates after the newest checkpoint are lost in a crash and redone from the same records, so every
  * record contributes to exactly one committed update.
+ *
+ * <p>One active learner per policy ({@link LearnerLease}, docs/learner.md "Standby learners"): {@link #run()} first
+ * stands by until this learner holds the lease, and only then fences earlier leaders, resumes from the newest
+ * checkpoint and subscribes to {@code scored}. What guarantees what:
+ * <ul>
+ *   <li>the lease: at most one learner <em>believes</em> it is active, except for a presumed-dead one that has not
+ *       polled yet; one that gives the lease up in a rebalance stops after its current update, without committing
+ *       it, and closes its scored consumer before its successor is assigned the lease;</li>
+ *   <li>the transactional.id shared by the policy's learners ({@link PolicyPublisher}): a new leader's
+ *       {@code initTransactions} fences every earlier one, before it reads what was published and loads its
+ *       checkpoint, so a zombie can publish no version record and no chunk afterwards;</li>
+ *   <li>the leader epoch (the offset of this leader's {@link Takeover} record, written through the fenced producer):
+ *       every checkpoint is stamped with it; a save finding a higher epoch on disk refuses (this learner is the
+ *       zombie), a same-numbered version of a lower epoch is set aside (a zombie wrote it after the takeover), a
+ *       version the zombie wrote before learning it was fenced is skipped by the next leader's load, and a zombie
+ *       whose publication was fenced takes its own version back.</li>
+ * </ul>
+ * A fenced learner logs why and returns from {@link #run()} ({@link #fenced()}); a supervisor restarts it as a
+ * standby.
  */
 public final class LearnerService implements AutoCloseable {
 
@@ -110,6 +134,16 @@ public final class LearnerService implements AutoCloseable {
     /** The checkpoint being written (its offsets when done), or null. */
     private Future<Map<String, Long>> pendingWrite;
     private final Map<String, Long> startOffsets = new HashMap<>();
+    /** The election, while {@link #run()} runs. */
+    private volatile LearnerLease lease;
+    /** This leader's epoch once it took over; checkpoints are stamped with it. */
+    private volatile long epoch = LearnerCheckpointStore.NO_EPOCH;
+    /** Set when a newer leader fenced this one: it publishes and writes nothing more. */
+    private volatile boolean fenced;
+    /** Counted down once the active period is over (training stopped, scored consumer closed). */
+    private final CountDownLatch released = new CountDownLatch(1);
+    /** Test hook: runs on the training thread before each commit (a test blocks it to simulate a pause). */
+    private volatile Runnable beforeCommit = () -> { };
     private final ScoredBatcher batcher;
     private KafkaConsumer<byte[], byte[]> consumer;
     private long version;
@@ -155,20 +189,7 @@ public final class LearnerService implements AutoCloseable {
         }
         this.ppo = new PpoUpdate(ppoConfig, policy, reference, ptx, critic);
         if (newest.isPresent()) {
-            LearnerCheckpoint c = newest.get();
-            ppo.restore(new PpoUpdate.State(c.updates(), c.optimizerSteps(), c.scoreMoments(),
-                    c.policy().optimizerState(), c.critic() == null ? null : c.critic().optimizerState()));
-            version = c.version();
-            newestCheckpoint = c;
-            ledgerSegments = c.ledger();
-            // Only entries at or after the checkpoint offsets can be read again; the window ignores the rest.
-            consumed = DedupWindow.atOffsets(c.offsets());
-            store.forEachLedgerEntry(c, consumed::add);
-            startOffsets.putAll(c.offsets());
-            lastMetrics = c.metrics();
-            LOG.info("resumed from checkpoint version {} ({} updates, {} ledger entries in {} segments, {} ids to "
-                            + "de-duplicate, offsets {})", version, c.updates(), c.ledgerEntries(), c.ledger().size(),
-                    consumed.size(), c.offsets());
+            restore(newest.get());
         } else {
             version = Long.parseLong(init.metadata().getOrDefault("version", "0"));
             LOG.info("no learner checkpoint in {}; starting from {} as version {}", store.root(),
@@ -177,6 +198,55 @@ public final class LearnerService implements AutoCloseable {
         boolean groups = ppoConfig.estimator() != PpoConfig.Estimator.GAE;
         this.batcher = new ScoredBatcher(config.batchSequences(), config.batchTokens(), groups,
                 config.groupTimeoutMs(), System::currentTimeMillis);
+    }
+
+    /** Takes a checkpoint's optimiser, scaler, version, ledger and offsets (its weights are loaded already). */
+    private void restore(LearnerCheckpoint c) {
+        ppo.restore(new PpoUpdate.State(c.updates(), c.optimizerSteps(), c.scoreMoments(),
+                c.policy().optimizerState(), c.critic() == null ? null : c.critic().optimizerState()));
+        version = c.version();
+        newestCheckpoint = c;
+        ledgerSegments = c.ledger();
+        // Only entries at or after the checkpoint offsets can be read again; the window ignores the rest.
+        consumed = DedupWindow.atOffsets(c.offsets());
+        store.forEachLedgerEntry(c, consumed::add);
+        startOffsets.clear();
+        startOffsets.putAll(c.offsets());
+        lastMetrics = c.metrics();
+        LOG.info("resumed from checkpoint version {} ({} updates, {} ledger entries in {} segments, {} ids to "
+                        + "de-duplicate, offsets {})", version, c.updates(), c.ledgerEntries(), c.ledger().size(),
+                consumed.size(), c.offsets());
+    }
+
+    /**
+     * On taking over: loads the newest checkpoint that no takeover fenced, as a restart does, unless it is the one
+     * loaded at construction (a standby may have been constructed long before).
+     */
+    private void resumeNewest(Optional<Takeover> previous) {
+        Optional<LearnerCheckpoint> newest = previous
+                .map(t -> store.loadNewest(t.epoch(), t.baseVersion()))
+                .orElseGet(store::loadNewest);
+        LearnerCheckpoint loaded = newestCheckpoint;
+        if (newest.isEmpty()) {
+            if (loaded != null) {
+                throw new IllegalStateException("checkpoint version " + loaded.version() + " was loaded at start but "
+                        + "no usable checkpoint is left in " + store.root() + "; restart the learner");
+            }
+            return;
+        }
+        LearnerCheckpoint c = newest.get();
+        if (loaded != null && loaded.version() == c.version()
+                && loaded.policy().weightsId().equals(c.policy().weightsId())) {
+            return;
+        }
+        policy.loadWeights(c.policy());
+        if (critic != null && c.critic() != null) {
+            ModelWeights.copyInto(critic.block(), c.critic().weights());
+        } else if (critic != null) {
+            LOG.warn("checkpoint version {} holds no critic: the separate critic keeps its current weights",
+                    c.version());
+        }
+        restore(c);
     }
 
     /**
@@ -248,30 +318,122 @@ public final class LearnerService implements AutoCloseable {
         return ppo.updates();
     }
 
+    /** Whether a newer leader fenced this learner (it then published nothing more and returned from {@link #run()}). */
+    public boolean fenced() {
+        return fenced;
+    }
+
+    /** Whether this learner holds the lease now. */
+    public boolean active() {
+        LearnerLease l = lease;
+        return l != null && l.held() && !fenced;
+    }
+
+    /** This leader's epoch ({@link LearnerCheckpointStore#NO_EPOCH} before it took over). */
+    public long epoch() {
+        return epoch;
+    }
+
+    /** Test hook: runs on the training thread right before each commit. */
+    void beforeCommit(Runnable hook) {
+        this.beforeCommit = hook;
+    }
+
+    /** Test hook: the election, while running. */
+    LearnerLease lease() {
+        return lease;
+    }
+
     /** Asks {@link #run()} to return after the current update (safe from any thread). */
     public void stop() {
         stopped.set(true);
+        wakeConsumer();
+    }
+
+    /**
+     * Stands by until this learner holds the lease, then consumes and trains until {@link #stop()},
+     * {@code learner.max.updates}, the loss of the lease or fencing by a newer leader.
+     */
+    public void run() {
+        try (LearnerLease l = new LearnerLease(topics.learnerLease().name(), config.leaseGroupId(),
+                config.leaseSessionTimeoutMs(), clientProperties, this::leaseRevoked, this::wakeConsumer)) {
+            lease = l;
+            LOG.info("standing by for the lease of policy {} (group {}, session timeout {} ms)", config.policyName(),
+                    config.leaseGroupId(), config.leaseSessionTimeoutMs());
+            if (!l.awaitHeld(stopped::get)) {
+                LOG.info("stopped while standing by");
+                return;
+            }
+            try {
+                lead(l);
+            } catch (PolicyPublisher.PublisherFencedException | CheckpointFencedException e) {
+                fenced = true;
+                LOG.error("this learner was fenced by a newer leader and stops without publishing: {}",
+                        e.getMessage());
+            } catch (WakeupException e) {
+                // stopped, or the lease lost, while taking over (a blocking call outside the poll loop was woken)
+                LOG.info("taking over interrupted: {}", stopped.get() ? "stopped" : "the lease is gone");
+            } finally {
+                released.countDown();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lease = null;
+        }
+    }
+
+    /** The lease is being revoked in a rebalance: stop training and wait (bounded) until the scored consumer is closed. */
+    private void leaseRevoked() {
+        wakeConsumer();
+        try {
+            if (!released.await(config.leaseSessionTimeoutMs(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("training did not stop within {} ms of the lease's revocation; fencing covers the rest",
+                        config.leaseSessionTimeoutMs());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void wakeConsumer() {
         KafkaConsumer<byte[], byte[]> c = consumer;
         if (c != null) {
             c.wakeup();
         }
     }
 
-    /** Consumes and trains until {@link #stop()} or {@code learner.max.updates}. */
-    public void run() {
+    /** The active period: fence, resume, claim the epoch, consume and train. */
+    private void lead(LearnerLease l) {
         TopicSpec<String, ScoredGeneration> scored = topics.scored();
-        try (PolicyPublisher publisher = new PolicyPublisher(topics, clientProperties, config.policyName());
+        // Fencing first: from here no earlier leader can publish, so what is published and on disk stays put.
+        try (PolicyPublisher publisher = new PolicyPublisher(topics, clientProperties, config.policyName(),
+                config.transactionalId(topics.prefix()));
              MetricsReporter metrics = new MetricsReporter(topics, clientProperties);
              KafkaProducer<byte[], byte[]> dlq = new KafkaProducer<>(PolicyPublisher.producerProperties(clientProperties),
                      new ByteArraySerializer(), new ByteArraySerializer());
              KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(consumerProperties(clientProperties, config.groupId()),
                      new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             this.consumer = kafka;
+            Optional<Takeover> previous = Takeover.newest(topics.learnerLease(), clientProperties, config.policyName());
+            resumeNewest(previous);
+            epoch = publisher.claim(topics.learnerLease(), Takeover.value(version, l.member()));
+            LOG.info("took over policy {} as leader epoch {} from version {} (previous takeover: {})",
+                    config.policyName(), epoch, version, previous.map(Takeover::toString).orElse("none"));
             if (newestCheckpoint != null && publisher.lastPublished() < version) {
                 // The previous run saved this checkpoint but died before publishing it.
                 publish(publisher, newestCheckpoint);
             }
-            kafka.subscribe(List.of(scored.name()), new Seeker());
+            // Assigned, not subscribed: the lease decides who reads scored, and a successor must not wait in a scored
+            // group rebalance for a dead or paused leader's member. The group id stays, for the lag offsets.
+            List<TopicPartition> partitions = Optional.ofNullable(kafka.partitionsFor(scored.name(),
+                            Duration.ofSeconds(30))).orElse(List.of()).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            if (partitions.isEmpty()) {
+                throw new IllegalStateException("topic " + scored.name() + " does not exist (rlhf topics create)");
+            }
+            kafka.assign(partitions);
+            seek(kafka, partitions);
             try {
                 consume(scored, publisher, metrics, dlq, kafka);
                 commitGroupOffsets(kafka, awaitWrite());
@@ -286,8 +448,8 @@ public final class LearnerService implements AutoCloseable {
                     }
                 }
             }
-            LOG.info("learner stopping at version {} after {} updates ({} uncommitted)", version, ppo.updates(),
-                    sinceCheckpoint);
+            LOG.info("learner stopping at version {} after {} updates ({} uncommitted){}", version, ppo.updates(),
+                    sinceCheckpoint, l.held() ? "" : ": the lease is gone");
         } finally {
             consumer = null;
         }
@@ -295,7 +457,7 @@ public final class LearnerService implements AutoCloseable {
 
     private void consume(TopicSpec<String, ScoredGeneration> scored, PolicyPublisher publisher, MetricsReporter metrics,
                          KafkaProducer<byte[], byte[]> dlq, KafkaConsumer<byte[], byte[]> kafka) {
-        while (!stopped.get() && !maxUpdatesReached()) {
+        while (!stopped.get() && !maxUpdatesReached() && active()) {
             Iterable<ConsumerRecord<byte[], byte[]>> records;
             try {
                 records = kafka.poll(POLL);
@@ -306,9 +468,17 @@ public final class LearnerService implements AutoCloseable {
                 accept(r, scored, dlq);
             }
             Optional<List<ScoredBatcher.Positioned>> batch;
-            while (!stopped.get() && !maxUpdatesReached() && (batch = batcher.nextBatch()).isPresent()) {
+            while (!stopped.get() && !maxUpdatesReached() && active()
+                    && (batch = batcher.nextBatch()).isPresent()) {
                 train(batch.get(), metrics);
                 if (++sinceCheckpoint >= config.publishEvery()) {
+                    beforeCommit.run();
+                    if (!active()) {
+                        // Another learner may already train from the newest checkpoint: these updates are its to redo.
+                        LOG.warn("not committing the {} update(s) since version {}: this learner no longer holds the "
+                                + "lease", sinceCheckpoint, version);
+                        break;
+                    }
                     commit(publisher, kafka);
                 }
                 lastCycleEnd = System.nanoTime();
@@ -428,14 +598,29 @@ public final class LearnerService implements AutoCloseable {
             List<LedgerSegment> segments = store.appendLedger(ledgerSegments, entries);
             LearnerCheckpoint saved = new LearnerCheckpoint(next, parent, state.updates(), state.optimizerSteps(),
                     state.scoreMoments(), weights, offsets, segments, metrics, criticWeights);
-            store.save(saved);
+            long leaderEpoch = epoch;
+            try {
+                store.save(saved, leaderEpoch);
+            } catch (CheckpointFencedException e) {
+                fenced = true;
+                wakeConsumer();
+                throw e;
+            }
             newestCheckpoint = saved;
             ledgerSegments = segments;
             LOG.info("committed version {}: {} updates, {} ledger entries (+{}) in {} segments, {} ids to de-duplicate "
                             + "({} forgotten), offsets {}; state copied in {} ms, written in {} ms", next,
                     state.updates(), saved.ledgerEntries(), entries.size(), segments.size(), deduplicating, forgotten,
                     offsets, (copiedAt - start) / 1_000_000, (System.nanoTime() - writeStart) / 1_000_000);
-            publish(publisher, saved);
+            try {
+                publish(publisher, saved);
+            } catch (PolicyPublisher.PublisherFencedException e) {
+                fenced = true;
+                wakeConsumer();
+                // Not published, and never to be: take the version back so that no reader takes it for the newest.
+                store.discard(next, leaderEpoch);
+                throw e;
+            }
             store.prune(config.checkpointsKept());
             return offsets;
         });
@@ -459,6 +644,12 @@ public final class LearnerService implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while the checkpoint was being written", e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof PolicyPublisher.PublisherFencedException f) {
+                throw f;
+            }
+            if (e.getCause() instanceof CheckpointFencedException f) {
+                throw f;
+            }
             throw new IllegalStateException("writing or publishing checkpoint failed: " + e.getCause().getMessage(),
                     e.getCause());
         }
@@ -510,27 +701,19 @@ public final class LearnerService implements AutoCloseable {
         return new TopicPartition(tp.substring(0, dash), Integer.parseInt(tp.substring(dash + 1)));
     }
 
-    /** Seeks each assigned partition to the checkpoint's offset (or keeps the group's/earliest position). */
-    private final class Seeker implements ConsumerRebalanceListener {
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            for (TopicPartition tp : partitions) {
-                Long offset = startOffsets.get(tp.toString());
-                if (offset != null) {
-                    consumer.seek(tp, offset);
-                } else {
-                    // No checkpoint knows this partition: start at its beginning, or the retention's.
-                    consumer.seekToBeginning(List.of(tp));
-                    offset = consumer.position(tp);
-                }
-                batcher.start(tp.toString(), offset);
-                LOG.info("reading {} from offset {}", tp, offset);
+    /** Seeks each assigned partition to the checkpoint's offset (or the earliest position). */
+    private void seek(KafkaConsumer<byte[], byte[]> kafka, Collection<TopicPartition> partitions) {
+        for (TopicPartition tp : partitions) {
+            Long offset = startOffsets.get(tp.toString());
+            if (offset != null) {
+                kafka.seek(tp, offset);
+            } else {
+                // No checkpoint knows this partition: start at its beginning, or the retention's.
+                kafka.seekToBeginning(List.of(tp));
+                offset = kafka.position(tp);
             }
-        }
-
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            // One active learner per group; a standby taking over starts from the shared checkpoint.
+            batcher.start(tp.toString(), offset);
+            LOG.info("reading {} from offset {}", tp, offset);
         }
     }
 

@@ -19,6 +19,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +30,16 @@ import org.slf4j.LoggerFactory;
  * version: it reads the newest version already published for its name and sends only newer
  * ones, so a learner that restarts after a crash between checkpoint and publication publishes the
  * checkpoint once, and published versions only ever increase. Optionally writes the checkpoint's
- * bytes in chunks to the {@code checkpoints} topic first (key {@code <name>/<version>/<chunk>}).
+ * bytes in chunks to the {@code checkpoints} topic (key {@code <name>/<version>/<chunk>}), in the
+ * same transaction as the version record.
+ *
+ * <p>Fencing: one transactional producer with a {@code transactional.id} that every learner of the policy shares.
+ * Constructing a publisher calls {@code initTransactions}, which aborts any transaction an earlier holder of the id
+ * left open and fences that holder: from then on each of its sends and commits fails with
+ * {@link ProducerFencedException} (or an invalid-epoch error), which {@link #publish} and {@link #claim} rethrow as
+ * {@link PublisherFencedException}. The newest published version is read after that, so no version a fenced
+ * learner could still commit is missed. Readers use {@code read_committed}, so they never see a fenced learner's
+ * chunks or records.
  */
 public final class PolicyPublisher implements AutoCloseable {
 
@@ -38,18 +50,35 @@ public final class PolicyPublisher implements AutoCloseable {
     private final Topics topics;
     private final Map<String, Object> clientProperties;
     private final String name;
-    private final KafkaProducer<String, PolicyVersion> producer;
-    private KafkaProducer<String, byte[]> chunkProducer;
+    private final String transactionalId;
+    private final KafkaProducer<byte[], byte[]> producer;
     private long lastPublished;
 
-    /** Connects and reads the newest published version of {@code name}. */
+    /** A publisher with the transactional id {@code <topic prefix>learner-<name>} (tools and tests). */
     public PolicyPublisher(Topics topics, Map<String, Object> clientProperties, String name) {
+        this(topics, clientProperties, name, topics.prefix() + "learner-" + name);
+    }
+
+    /**
+     * Connects, fences every earlier publisher with {@code transactionalId}, then reads the newest published version
+     * of {@code name}.
+     */
+    public PolicyPublisher(Topics topics, Map<String, Object> clientProperties, String name, String transactionalId) {
         this.topics = topics;
         this.clientProperties = clientProperties;
         this.name = name;
-        TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
-        this.producer = new KafkaProducer<>(producerProperties(clientProperties), spec.keySerializer(),
-                spec.valueSerializer());
+        this.transactionalId = transactionalId;
+        Map<String, Object> props = producerProperties(clientProperties);
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.CHECKPOINT_MAX_MESSAGE_BYTES);
+        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        try {
+            producer.initTransactions();
+        } catch (RuntimeException e) {
+            producer.close(Duration.ZERO);
+            throw e;
+        }
+        LOG.info("publisher of policy {} holds transactional.id {}: earlier holders are fenced", name, transactionalId);
         this.lastPublished = readLastPublished();
     }
 
@@ -59,9 +88,11 @@ public final class PolicyPublisher implements AutoCloseable {
     }
 
     /**
-     * Publishes {@code version} unless a version as new was published already.
+     * Publishes {@code version} unless a version as new was published already: the checkpoint's chunks (when given)
+     * and the version record in one transaction.
      *
      * @return true when it was sent
+     * @throws PublisherFencedException when another learner took the transactional id over
      */
     public boolean publish(PolicyVersion version, byte[] checkpointBytes) {
         if (version.getVersion() <= lastPublished) {
@@ -69,20 +100,80 @@ public final class PolicyPublisher implements AutoCloseable {
                     version.getVersion(), lastPublished);
             return false;
         }
-        try {
+        TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
+        String what = name + " version " + version.getVersion();
+        inTransaction(what, () -> {
             if (checkpointBytes != null) {
                 writeChunks(version.getVersion(), checkpointBytes);
             }
-            producer.send(new ProducerRecord<>(topics.policyVersions().name(), name, version)).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KafkaException("interrupted while publishing " + name + " version " + version.getVersion(), e);
-        } catch (ExecutionException e) {
-            throw new KafkaException("could not publish " + name + " version " + version.getVersion() + " to "
-                    + topics.policyVersions().name() + ": " + e.getCause().getMessage(), e.getCause());
-        }
+            byte[] key = spec.keySerializer().serialize(spec.name(), name);
+            byte[] value = spec.valueSerializer().serialize(spec.name(), version);
+            return producer.send(new ProducerRecord<>(spec.name(), key, value)).get().offset();
+        });
         lastPublished = version.getVersion();
         return true;
+    }
+
+    /**
+     * Writes a takeover record ({@link io.streamrlhf.learner.lease.Takeover#value}) on the lease topic in a
+     * transaction of its own.
+     *
+     * @return its offset: the new leader's epoch
+     * @throws PublisherFencedException when another learner took the transactional id over meanwhile
+     */
+    public long claim(TopicSpec<String, byte[]> lease, byte[] takeover) {
+        return inTransaction("the takeover of " + name, () -> producer.send(new ProducerRecord<>(lease.name(),
+                lease.keySerializer().serialize(lease.name(), name), takeover)).get().offset());
+    }
+
+    /** What runs inside a transaction; returns an offset. */
+    private interface Sends {
+        long run() throws InterruptedException, ExecutionException;
+    }
+
+    private long inTransaction(String what, Sends sends) {
+        try {
+            producer.beginTransaction();
+            long offset = sends.run();
+            producer.commitTransaction();
+            return offset;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            abortQuietly();
+            throw new KafkaException("interrupted while publishing " + what, e);
+        } catch (ExecutionException e) {
+            throw failed(what, e.getCause());
+        } catch (KafkaException e) {
+            throw failed(what, e);
+        }
+    }
+
+    private RuntimeException failed(String what, Throwable cause) {
+        if (fenced(cause)) {
+            // A fenced producer can do nothing more, not even abort; the transaction coordinator already aborted it.
+            return new PublisherFencedException("could not publish " + what + ": transactional.id " + transactionalId
+                    + " was taken over by another learner (" + cause.getMessage() + ")", cause);
+        }
+        abortQuietly();
+        return new KafkaException("could not publish " + what + ": " + cause.getMessage(), cause);
+    }
+
+    /** Whether {@code e} or a cause says the producer was fenced (a later call wraps the first error). */
+    private static boolean fenced(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void abortQuietly() {
+        try {
+            producer.abortTransaction();
+        } catch (RuntimeException e) {
+            LOG.debug("abort after a failed publication failed: {}", e.getMessage());
+        }
     }
 
     /** A {@code kafka:} URI of a version's chunks. */
@@ -91,19 +182,15 @@ public final class PolicyPublisher implements AutoCloseable {
     }
 
     private void writeChunks(long version, byte[] bytes) throws InterruptedException, ExecutionException {
-        if (chunkProducer == null) {
-            Map<String, Object> props = producerProperties(clientProperties);
-            props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.CHECKPOINT_MAX_MESSAGE_BYTES);
-            chunkProducer = new KafkaProducer<>(props, topics.checkpoints().keySerializer(),
-                    topics.checkpoints().valueSerializer());
-        }
+        TopicSpec<String, byte[]> spec = topics.checkpoints();
         int chunks = (bytes.length + CHUNK_BYTES - 1) / CHUNK_BYTES;
         for (int c = 0; c < chunks; c++) {
             byte[] part = Arrays.copyOfRange(bytes, c * CHUNK_BYTES, Math.min(bytes.length, (c + 1) * CHUNK_BYTES));
-            chunkProducer.send(new ProducerRecord<>(topics.checkpoints().name(), name + "/" + version + "/" + c, part));
+            producer.send(new ProducerRecord<>(spec.name(),
+                    spec.keySerializer().serialize(spec.name(), name + "/" + version + "/" + c), part));
         }
-        chunkProducer.flush();
-        chunkProducer.send(new ProducerRecord<>(topics.checkpoints().name(), name + "/" + version + "/count",
+        producer.send(new ProducerRecord<>(spec.name(),
+                spec.keySerializer().serialize(spec.name(), name + "/" + version + "/count"),
                 Integer.toString(chunks).getBytes(java.nio.charset.StandardCharsets.UTF_8))).get();
     }
 
@@ -157,8 +244,12 @@ public final class PolicyPublisher implements AutoCloseable {
     @Override
     public void close() {
         producer.close(Duration.ofSeconds(10));
-        if (chunkProducer != null) {
-            chunkProducer.close(Duration.ofSeconds(10));
+    }
+
+    /** This publisher's transactional id was taken over by another learner: it can publish nothing more. */
+    public static final class PublisherFencedException extends KafkaException {
+        PublisherFencedException(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 }

@@ -50,6 +50,13 @@ import org.slf4j.LoggerFactory;
  * sha256: a missing or altered segment makes the checkpoint fail like any other corruption, and
  * {@link #loadNewest()} returns the highest version that verifies, warning about any newer one that does not.
  *
+ * <p>Leader epochs (standby learners, docs/learner.md): a checkpoint saved with an epoch carries it in
+ * {@code learner.json} as {@code leaderEpoch}. A save refuses ({@link CheckpointFencedException}) when any version on
+ * disk has a higher epoch, since its writer took over after this learner, and sets aside a same-numbered version of a
+ * lower epoch, which a fenced leader wrote after this one had resumed below it; {@link #loadNewest(long, long)} skips
+ * such versions too. The rename that publishes a version never replaces one, so of two writers racing for a number
+ * only one succeeds.
+ *
  * <p>A checkpoint without a separate critic is written exactly as before critics existed, and those load with
  * {@link LearnerCheckpoint#critic()} null.
  *
@@ -65,6 +72,9 @@ public final class LearnerCheckpointStore {
     private static final String STATE = "learner.json";
     private static final String LEGACY_LEDGER = "ledger.tsv.gz";
     private static final int FORMAT_VERSION = 2;
+    private static final String LEADER_EPOCH = "leaderEpoch";
+    /** The epoch of a checkpoint written without leader election (and of those written before it existed). */
+    public static final long NO_EPOCH = -1;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final VersionedDirectory versions;
@@ -137,6 +147,34 @@ public final class LearnerCheckpointStore {
      * version under that number (what was there stays for an operator to inspect).
      */
     public Path save(LearnerCheckpoint c) {
+        return save(c, NO_EPOCH);
+    }
+
+    /**
+     * Saves as {@link #save(LearnerCheckpoint)}, stamped with the writer's leader epoch. Before writing, a version on
+     * disk with a higher epoch means a newer leader took over: nothing is written. A version of the same number and
+     * a lower epoch was written by a fenced leader after this one resumed from a lower version (a leader only writes
+     * versions above the one it resumed from), and is moved aside to {@code rejected-v...}.
+     *
+     * @param leaderEpoch the writer's epoch, or {@link #NO_EPOCH} to check nothing
+     * @throws CheckpointFencedException when a newer leader has written a checkpoint here
+     */
+    public Path save(LearnerCheckpoint c, long leaderEpoch) {
+        if (leaderEpoch != NO_EPOCH) {
+            for (long v : versions()) {
+                long e = leaderEpoch(v);
+                if (e > leaderEpoch) {
+                    throw new CheckpointFencedException("not writing checkpoint version " + c.version() + ": version "
+                            + v + " in " + root() + " was written by leader epoch " + e + ", newer than this "
+                            + "learner's " + leaderEpoch + " (another learner took over; if the learner.lease topic was "
+                            + "deleted and created again, epochs restarted: move the older checkpoints away)");
+                }
+                if (v == c.version() && e < leaderEpoch) {
+                    setAside(v, "written by the fenced leader epoch " + e + " after epoch " + leaderEpoch
+                            + " took over");
+                }
+            }
+        }
         for (LedgerSegment s : c.ledger()) {
             if (s.format() != SegmentedLedger.FORMAT) {
                 throw new IllegalArgumentException("checkpoint " + c.version() + " lists the format-1 ledger " + s.file()
@@ -146,7 +184,11 @@ public final class LearnerCheckpointStore {
         setAsideIfUnverified(c.version());
         return versions.write(c.version(), dir -> {
             CheckpointStore.save(c.policy(), dir.resolve(POLICY));
-            byte[] state = JSON.writeValueAsBytes(stateJson(c));
+            ObjectNode stateJson = stateJson(c);
+            if (leaderEpoch != NO_EPOCH) {
+                stateJson.put(LEADER_EPOCH, leaderEpoch);
+            }
+            byte[] state = JSON.writeValueAsBytes(stateJson);
             Files.write(dir.resolve(STATE), state);
             Map<String, byte[]> listed = new LinkedHashMap<>();
             listed.put(STATE, state);
@@ -180,6 +222,55 @@ public final class LearnerCheckpointStore {
                 throw e;
             }
         });
+    }
+
+    /**
+     * The newest checkpoint that verifies and that no takeover fenced: a version above {@code takeoverBase} with an
+     * epoch below {@code takeoverEpoch} was written by a leader after the learner of {@code takeoverEpoch} had taken
+     * over from {@code takeoverBase}, so it is skipped (and set aside when that number is written again).
+     *
+     * @param takeoverEpoch the newest takeover's leader epoch ({@link #NO_EPOCH}: none, load as {@link #loadNewest()})
+     * @param takeoverBase  the version that takeover resumed from
+     */
+    public Optional<LearnerCheckpoint> loadNewest(long takeoverEpoch, long takeoverBase) {
+        ledger.removeTemporaries();
+        return versions.loadNewest(v -> {
+            long e = leaderEpoch(v);
+            if (takeoverEpoch != NO_EPOCH && v > takeoverBase && e < takeoverEpoch) {
+                skipped.add(v);
+                throw new CheckpointException("written by leader epoch " + e + " after epoch " + takeoverEpoch
+                        + " took over from version " + takeoverBase + " (a fenced leader's)");
+            }
+            try {
+                return load(v);
+            } catch (CheckpointException ex) {
+                skipped.add(v);
+                throw ex;
+            }
+        });
+    }
+
+    /** The leader epoch a version was written with; {@link #NO_EPOCH} when it has none or cannot be read. */
+    public long leaderEpoch(long version) {
+        try {
+            return JSON.readTree(Files.readAllBytes(dir(version).resolve(STATE))).path(LEADER_EPOCH).asLong(NO_EPOCH);
+        } catch (IOException | RuntimeException e) {
+            return NO_EPOCH;
+        }
+    }
+
+    /**
+     * Moves a version this learner wrote aside ({@code rejected-v...}) when its publication was fenced, so that no
+     * reader takes it for the newest; a version of another epoch is left alone.
+     *
+     * @return whether it was moved
+     */
+    public boolean discard(long version, long leaderEpoch) {
+        if (!Files.exists(dir(version)) || leaderEpoch(version) != leaderEpoch) {
+            return false;
+        }
+        setAside(version, "its writer (leader epoch " + leaderEpoch + ") was fenced before publishing it");
+        return true;
     }
 
     /**
@@ -305,13 +396,18 @@ public final class LearnerCheckpointStore {
                 why = e.getMessage();
             }
         }
+        setAside(version, why);
+    }
+
+    /** Moves a version to {@code rejected-v...-<uuid>} (kept for an operator to inspect). */
+    private void setAside(long version, String why) {
+        Path target = dir(version);
         Path aside = root().resolve("rejected-" + target.getFileName() + "-" + UUID.randomUUID());
-        LOG.warn("moving checkpoint {} to {} before writing that version again: {}", target, aside.getFileName(), why);
+        LOG.warn("moving checkpoint {} to {}: {}", target, aside.getFileName(), why);
         try {
             Files.move(target, aside);
         } catch (IOException io) {
-            throw new CheckpointException("cannot move the unverifiable checkpoint " + target + " aside: "
-                    + io.getMessage(), io);
+            throw new CheckpointException("cannot move the checkpoint " + target + " aside: " + io.getMessage(), io);
         }
         skipped.remove(version);
     }

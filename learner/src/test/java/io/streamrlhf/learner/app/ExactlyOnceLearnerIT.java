@@ -105,6 +105,8 @@ class ExactlyOnceLearnerIT {
         props.setProperty("learner.max.updates", Integer.toString(RECORDS / BATCH));
         props.setProperty("learner.group.id", prefix + "learner");
         props.setProperty("learner.threads", "1");
+        // a killed learner holds the lease until its session times out: the floor keeps the restarts quick
+        props.setProperty("learner.lease.session.timeout.ms", "6000");
         props.setProperty("ppo.advantage.estimator", "rloo");
         props.setProperty("ppo.epochs", "2");
         props.setProperty("ppo.minibatch.size", "4");

@@ -23,6 +23,23 @@ class LearnerConfigTest {
     }
 
     @Test
+    void leaseAndTransactionalIdDefaultToTheGroupAndPolicy() {
+        LearnerConfig c = new LearnerConfig(Map.of("learner.init.checkpoint", "/sft", "learner.group.id", "g",
+                "learner.policy.name", "p"));
+        assertThat(c.leaseGroupId()).isEqualTo("g-lease");
+        assertThat(c.transactionalId("rlhf.")).isEqualTo("rlhf.g-p");
+        assertThat(c.leaseSessionTimeoutMs()).isEqualTo(10_000);
+        LearnerConfig set = new LearnerConfig(Map.of("learner.init.checkpoint", "/sft", "learner.lease.group.id", "l",
+                "learner.transactional.id", "t", "learner.lease.session.timeout.ms", "6000"));
+        assertThat(set.leaseGroupId()).isEqualTo("l");
+        assertThat(set.transactionalId("rlhf.")).isEqualTo("t");
+        assertThat(set.leaseSessionTimeoutMs()).isEqualTo(6000);
+        assertThatThrownBy(() -> new LearnerConfig(Map.of("learner.init.checkpoint", "/sft",
+                "learner.lease.session.timeout.ms", "500"))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("learner.lease.session.timeout.ms");
+    }
+
+    @Test
     void requiresTheInitialCheckpointAndValidValues() {
         assertThatThrownBy(() -> new LearnerConfig(Map.of())).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("learner.init.checkpoint");

@@ -53,6 +53,42 @@ class LearnerCheckpointStoreTest {
         return c;
     }
 
+    private static LearnerCheckpoint next(LearnerCheckpointStore store, LearnerCheckpoint previous, long version) {
+        List<LedgerSegment> chain = store.appendLedger(previous == null ? List.of() : previous.ledger(),
+                entriesOf(version));
+        return new LearnerCheckpoint(version, version - 1, 2 * version, 4 * version, new double[] {3, 0.5, 1.25},
+                policy(version), Map.of(P0, 10 * version + 2), chain, Map.of());
+    }
+
+    @Test
+    void leaderEpochsFenceOlderWritersAndSetAsideWhatTheyWroteAfterATakeover() throws Exception {
+        LearnerCheckpointStore store = new LearnerCheckpointStore(dir);
+        LearnerCheckpoint v1 = next(store, null, 1);
+        store.save(v1, 10);
+        assertThat(store.leaderEpoch(1)).isEqualTo(10);
+        // epoch 20 takes over from version 1; the fenced leader of epoch 10 then writes version 2 (a zombie write)
+        LearnerCheckpoint zombie = next(store, v1, 2);
+        store.save(zombie, 10);
+        assertThat(store.loadNewest(20, 1).orElseThrow().version()).as("the zombie's version is skipped").isEqualTo(1);
+        assertThat(store.loadNewest().orElseThrow().version()).as("without the takeover it would be loaded")
+                .isEqualTo(2);
+        // the new leader writes its own version 2: the zombie's is moved aside, not overwritten
+        LearnerCheckpoint own = next(store, v1, 2);
+        store.save(own, 20);
+        assertThat(store.leaderEpoch(2)).isEqualTo(20);
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith("rejected-v000000000002"));
+        }
+        // the zombie can write nothing more: a newer epoch's checkpoint is on disk
+        assertThatThrownBy(() -> store.save(next(store, zombie, 3), 10)).isInstanceOf(CheckpointFencedException.class)
+                .hasMessageContaining("leader epoch 20, newer than this learner's 10");
+        assertThat(store.versions()).containsExactly(1L, 2L);
+        // a fenced publication takes back only the writer's own version
+        assertThat(store.discard(2, 10)).isFalse();
+        assertThat(store.discard(2, 20)).isTrue();
+        assertThat(store.versions()).containsExactly(1L);
+    }
+
     @Test
     void roundTripsEveryPart() {
         LearnerCheckpointStore store = new LearnerCheckpointStore(dir);

@@ -47,6 +47,7 @@ public final class Topics {
     static final String RM_VERSIONS = "rm.versions";
     static final String CHECKPOINTS = "checkpoints";
     static final String METRICS = "metrics";
+    static final String LEARNER_LEASE = "learner.lease";
     /** Suffix of a dead-letter topic's name: {@code <topic>.dlq}. */
     public static final String DLQ_SUFFIX = ".dlq";
     /** Largest record the checkpoints topic accepts; the learner's chunks must fit (producers raise max.request.size). */
@@ -64,6 +65,7 @@ public final class Topics {
     private final TopicSpec<String, RewardModelVersion> rmVersions;
     private final TopicSpec<String, byte[]> checkpoints;
     private final TopicSpec<String, MetricEvent> metrics;
+    private final TopicSpec<String, byte[]> learnerLease;
 
     private Topics(TopicsConfig config, SchemaRegistryClient client, Map<String, ?> serdeConfig) {
         this.config = config;
@@ -95,6 +97,13 @@ public final class Topics {
         this.metrics = spec(METRICS, MetricEvent.class, n,
                 durable(Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(config.metricsRetentionMs()))), client,
                 serdeConfig);
+        // Learners of a policy elect their active member by consuming this one partition in a group: whoever is
+        // assigned it leads. Its records are the takeovers (key policy name, value a small JSON); compaction keeps
+        // each policy's newest, which is all a new leader reads.
+        this.learnerLease = TopicSpec.of(LEARNER_LEASE, Serdes.String(), Serdes.ByteArray(), 1,
+                        config.replicationFactor(),
+                        Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))
+                .withPrefix(config.prefix());
     }
 
     /** {@code configs} plus the catalog's {@code min.insync.replicas}, when one is set: every topic holds data. */
@@ -200,6 +209,15 @@ public final class Topics {
     }
 
     /**
+     * {@code learner.lease} (one partition, compacted): the learners' election. Every learner of a policy consumes it
+     * in one group and the member assigned its partition is the active learner; each new leader writes a takeover
+     * record (key policy name, value JSON with the version it resumed from), whose offset is its leader epoch.
+     */
+    public TopicSpec<String, byte[]> learnerLease() {
+        return learnerLease;
+    }
+
+    /**
      * The dead-letter topic of {@code source}: {@code <source name>.dlq}, same partition count, original key and
      * value bytes, with {@link DlqHeaders}.
      */
@@ -246,10 +264,13 @@ public final class Topics {
         return List.of(prompts, generations, scored, feedback, preferences);
     }
 
-    /** Every topic: the nine of DESIGN section 3 and the dead-letter topics of {@link #dlqSources()}. */
+    /**
+     * Every topic: the nine of DESIGN section 3, the learners' lease and the dead-letter topics of
+     * {@link #dlqSources()}.
+     */
     public List<TopicSpec<?, ?>> all() {
         List<TopicSpec<?, ?>> all = new ArrayList<>(List.of(prompts, generations, scored, feedback, preferences,
-                policyVersions, rmVersions, checkpoints, metrics));
+                policyVersions, rmVersions, checkpoints, metrics, learnerLease));
         for (TopicSpec<?, ?> source : dlqSources()) {
             all.add(dlq(source));
         }

@@ -65,7 +65,7 @@ public final class TopicsConfig extends AbstractConfig {
                             + "Several loops can share a cluster under different prefixes.")
             .define(PARTITIONS, Type.INT, DEFAULT_PARTITIONS, ConfigDef.Range.atLeast(1), Importance.HIGH,
                     "Partitions of the data topics (prompts, generations, scored, feedback, preferences, metrics) "
-                            + "and their dead-letter topics; the *.versions and checkpoints topics have one.")
+                            + "and their dead-letter topics; the *.versions, checkpoints and learner.lease topics have one.")
             .define(REPLICATION_FACTOR, Type.SHORT, BROKER_DEFAULT_REPLICATION, REPLICATION_VALIDATOR,
                     Importance.MEDIUM, "Replication factor of every topic; -1 takes the broker's default.")
             .define(MIN_INSYNC_REPLICAS, Type.INT, BROKER_DEFAULT_MIN_INSYNC, MIN_INSYNC_VALIDATOR, Importance.MEDIUM,

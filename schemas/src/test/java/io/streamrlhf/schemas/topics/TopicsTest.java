@@ -30,6 +30,7 @@ class TopicsTest {
         assertThat(topics.all()).extracting(TopicSpec::name).containsExactly(
                 "rlhf.prompts", "rlhf.generations", "rlhf.scored", "rlhf.feedback", "rlhf.preferences",
                 "rlhf.policy.versions", "rlhf.rm.versions", "rlhf.checkpoints", "rlhf.metrics",
+                "rlhf.learner.lease",
                 "rlhf.prompts.dlq", "rlhf.generations.dlq", "rlhf.scored.dlq", "rlhf.feedback.dlq",
                 "rlhf.preferences.dlq");
         assertThat(topics.all()).extracting(TopicSpec::name).doesNotHaveDuplicates();
@@ -52,6 +53,8 @@ class TopicsTest {
         }
         assertThat(topics.checkpoints().compacted()).isTrue();
         assertThat(topics.checkpoints().configs()).containsEntry("max.message.bytes", "8388608");
+        assertThat(topics.learnerLease().compacted()).isTrue();
+        assertThat(topics.learnerLease().partitions()).as("one partition: one leader").isEqualTo(1);
         assertThat(topics.metrics().compacted()).isFalse();
         assertThat(topics.metrics().configs()).containsEntry("retention.ms", "2592000000");
 

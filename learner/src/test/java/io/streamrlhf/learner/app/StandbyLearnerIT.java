@@ -1,0 +1,309 @@
+package io.streamrlhf.learner.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.streamrlhf.embedded.testing.SharedCluster;
+import io.streamrlhf.learner.checkpoint.LearnerCheckpoint;
+import io.streamrlhf.learner.checkpoint.LearnerCheckpointStore;
+import io.streamrlhf.learner.checkpoint.LedgerEntry;
+import io.streamrlhf.models.checkpoint.CheckpointStore;
+import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.policy.TransformerPolicy;
+import io.streamrlhf.models.transformer.TransformerConfig;
+import io.streamrlhf.schemas.avro.FinishReason;
+import io.streamrlhf.schemas.avro.Generation;
+import io.streamrlhf.schemas.avro.PolicyVersion;
+import io.streamrlhf.schemas.avro.SamplingParams;
+import io.streamrlhf.schemas.avro.ScoredGeneration;
+import io.streamrlhf.schemas.topics.CatalogTopics;
+import io.streamrlhf.schemas.topics.TopicSpec;
+import io.streamrlhf.schemas.topics.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Two learners of one policy on one checkpoint directory: only the lease holder trains; when it closes, the standby
+ * takes over from the newest checkpoint and publishes the next versions; a leader paused past the session timeout (its
+ * lease thread frozen and its training thread blocked, as SIGSTOP would) is fenced once resumed and publishes nothing.
+ * Each case checks that no version is published twice and that the ledger holds every record once.
+ */
+class StandbyLearnerIT {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StandbyLearnerIT.class);
+    private static final int GROUPS = 12;
+    private static final int GROUP_SIZE = 4;
+    private static final int RECORDS = GROUPS * GROUP_SIZE;
+    private static final int BATCH = 8;
+    private static final int UPDATES = RECORDS / BATCH;
+    private static final int SESSION_TIMEOUT_MS = 6_000;
+    private static final TransformerConfig SHAPE = new TransformerConfig(16, 32, 32, 2, 2);
+
+    @TempDir
+    Path dir;
+
+    private final List<Thread> threads = new ArrayList<>();
+    private final List<LearnerService> learners = new ArrayList<>();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private Topics topics;
+    private Map<String, Object> settings;
+    private List<String> ids;
+
+    @AfterEach
+    void close() throws InterruptedException {
+        learners.forEach(LearnerService::stop);
+        for (Thread t : threads) {
+            t.join(30_000);
+        }
+        learners.forEach(LearnerService::close);
+    }
+
+    @Test
+    void onlyTheLeaseHolderTrainsAndTheStandbyTakesOverWhenItCloses() throws Exception {
+        setUp("sb");
+        LearnerService a = learner();
+        // a stops itself right after committing version 3, so that b has versions left to publish
+        a.beforeCommit(() -> {
+            if (a.version() == 2) {
+                a.stop();
+            }
+        });
+        Thread ta = start(a, "learner-a");
+        awaitTrue(a::active, 30, "a holds the lease");
+        LearnerService b = learner();
+        Thread tb = start(b, "learner-b");
+        awaitTrue(() -> a.version() >= 1, 60, "a published version 1");
+        assertThat(b.active()).as("b stands by").isFalse();
+        assertThat(b.updates()).as("the standby trains nothing").isZero();
+
+        ta.join(60_000);
+        assertThat(ta.isAlive()).isFalse();
+        long closed = System.nanoTime();
+        assertThat(a.version()).isEqualTo(3);
+        a.close();
+        awaitTrue(b::active, 30, "b takes over");
+        double takeover = (System.nanoTime() - closed) / 1e9;
+        awaitTrue(() -> b.version() >= 4, 60, "b publishes version 4");
+        double firstVersion = (System.nanoTime() - closed) / 1e9;
+        LOG.info("takeover after a graceful close: lease in {} s, version 4 published {} s after a closed", takeover,
+                firstVersion);
+        assertThat(takeover).isLessThan(30);
+        tb.join(60_000);
+        assertThat(tb.isAlive()).as("b finishes").isFalse();
+        assertThat(failure.get()).isNull();
+        assertThat(b.epoch()).isGreaterThan(a.epoch());
+        assertThat(b.updates()).isEqualTo(UPDATES);
+
+        checkLedgerAndVersions(b.epoch());
+    }
+
+    @Test
+    void aPausedLeaderIsFencedAndPublishesNothingOnceResumed() throws Exception {
+        setUp("zb");
+        LearnerService a = learner();
+        CountDownLatch paused = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        // before committing version 2, a "pauses": its lease thread stops polling and its training thread blocks
+        a.beforeCommit(() -> {
+            if (a.version() == 1 && paused.getCount() > 0) {
+                a.lease().freeze(true);
+                paused.countDown();
+                await(resume);
+            }
+        });
+        Thread ta = start(a, "learner-a");
+        assertThat(paused.await(60, TimeUnit.SECONDS)).as("a reaches its second commit").isTrue();
+        long pausedAt = System.nanoTime();
+
+        LearnerService b = learner();
+        CountDownLatch bMayCommit = new CountDownLatch(1);
+        // b's first commit waits until the zombie has tried to publish, so that it is the transaction that fences it
+        b.beforeCommit(() -> await(bMayCommit));
+        Thread tb = start(b, "learner-b");
+        // b has fenced a once it claimed its epoch (initTransactions comes first)
+        awaitTrue(() -> b.epoch() != LearnerCheckpointStore.NO_EPOCH, 30, "b takes over from the paused a");
+        double takeover = (System.nanoTime() - pausedAt) / 1e9;
+        LOG.info("takeover of a paused leader: {} s (session timeout {} ms)", takeover, SESSION_TIMEOUT_MS);
+        assertThat(takeover).isLessThan(30);
+        assertThat(a.active()).as("a does not know yet").isTrue();
+
+        resume.countDown();
+        ta.join(60_000);
+        assertThat(ta.isAlive()).as("the zombie leaves its loop").isFalse();
+        assertThat(a.fenced()).as("the zombie was fenced").isTrue();
+        LearnerCheckpointStore store = new LearnerCheckpointStore(dir.resolve("checkpoints"));
+        assertThat(store.versions()).as("the zombie's version 2 was taken back").containsExactly(1L);
+        assertThat(publishedVersions()).as("nothing published by the zombie").containsExactly(1L);
+
+        bMayCommit.countDown();
+        tb.join(90_000);
+        assertThat(tb.isAlive()).as("b finishes").isFalse();
+        assertThat(failure.get()).isNull();
+        assertThat(b.epoch()).isGreaterThan(a.epoch());
+        checkLedgerAndVersions(b.epoch());
+    }
+
+    private void checkLedgerAndVersions(long lastEpoch) {
+        LearnerCheckpointStore store = new LearnerCheckpointStore(dir.resolve("checkpoints"));
+        LearnerCheckpoint newest = store.loadNewest().orElseThrow();
+        assertThat(newest.version()).isEqualTo(UPDATES);
+        assertThat(store.leaderEpoch(newest.version())).isEqualTo(lastEpoch);
+        List<LedgerEntry> ledger = store.readLedger(newest);
+        assertThat(ledger.stream().map(LedgerEntry::generationId).toList()).as("no gaps, no repeats")
+                .doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(ledger.stream().map(LedgerEntry::update).toList()).isSorted();
+        List<Long> versions = publishedVersions();
+        LOG.info("published versions: {}", versions);
+        assertThat(versions).as("each version once, in order").containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    }
+
+    private void setUp(String name) throws Exception {
+        String prefix = name + UUID.randomUUID().toString().substring(0, 8) + ".";
+        CatalogTopics catalog = CatalogTopics.on(SharedCluster.get().bootstrapServers(),
+                SharedCluster.get().registryUrl()).prefix(prefix).partitions(2).create();
+        topics = catalog.topics();
+        settings = catalog.settings();
+        ids = writeScored();
+        Path init = dir.resolve("sft");
+        ModelRuntime.init(1);
+        try (TransformerPolicy sft = TransformerPolicy.create(SHAPE, 3)) {
+            CheckpointStore.save(sft.toCheckpoint(Map.of("version", "0"), null), init);
+        }
+        settings.put(LearnerConfig.CHECKPOINT_DIR, dir.resolve("checkpoints").toString());
+        settings.put(LearnerConfig.INIT_CHECKPOINT, init.toString());
+        settings.put(LearnerConfig.BATCH_SEQUENCES, Integer.toString(BATCH));
+        settings.put(LearnerConfig.MAX_UPDATES, Integer.toString(UPDATES));
+        settings.put(LearnerConfig.GROUP_ID, prefix + "learner");
+        settings.put(LearnerConfig.THREADS, "1");
+        settings.put(LearnerConfig.LEASE_SESSION_TIMEOUT_MS, Integer.toString(SESSION_TIMEOUT_MS));
+        settings.put(LearnerConfig.CHECKPOINT_TOPIC, "true");
+        settings.put("ppo.advantage.estimator", "rloo");
+        settings.put("ppo.epochs", "1");
+        settings.put("ppo.minibatch.size", "8");
+    }
+
+    private LearnerService learner() {
+        LearnerService l = new LearnerService(new LearnerConfig(settings), topics, settings);
+        learners.add(l);
+        return l;
+    }
+
+    private Thread start(LearnerService learner, String name) {
+        Thread t = new Thread(() -> {
+            try {
+                learner.run();
+            } catch (Throwable e) {
+                LOG.error("{} failed", name, e);
+                failure.compareAndSet(null, e);
+            }
+        }, name);
+        threads.add(t);
+        t.start();
+        return t;
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as(what + " within " + seconds + " s").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(120, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private List<String> writeScored() throws Exception {
+        TopicSpec<String, ScoredGeneration> scored = topics.scored();
+        Map<String, Object> props = new HashMap<>();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
+        List<String> written = new ArrayList<>();
+        Random random = new Random(11);
+        try (KafkaProducer<String, ScoredGeneration> producer = new KafkaProducer<>(props, scored.keySerializer(),
+                scored.valueSerializer())) {
+            for (int g = 0; g < GROUPS; g++) {
+                String promptId = "prompt-" + g;
+                for (int i = 0; i < GROUP_SIZE; i++) {
+                    String id = promptId + "-gen-" + i;
+                    producer.send(new ProducerRecord<>(scored.name(), promptId, scored(id, promptId, i, random)));
+                    written.add(id);
+                }
+            }
+            producer.flush();
+        }
+        return written;
+    }
+
+    private static ScoredGeneration scored(String id, String promptId, int index, Random random) {
+        List<Integer> prompt = List.of(1, 2 + random.nextInt(10), 3 + random.nextInt(10));
+        int n = 4 + random.nextInt(8);
+        List<Integer> response = new ArrayList<>();
+        List<Float> logprobs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            response.add(random.nextInt(SHAPE.vocabSize()));
+            logprobs.add((float) -Math.log(SHAPE.vocabSize()));
+        }
+        Instant now = Instant.now();
+        Generation g = Generation.newBuilder().setGenerationId(id).setPromptId(promptId).setGroupSize(GROUP_SIZE)
+                .setGroupIndex(index).setPromptTokens(prompt).setResponseTokens(response).setPromptText("p")
+                .setResponseText("r").setBehaviourLogprobs(logprobs).setPolicyName("policy").setPolicyVersion(0)
+                .setWorkerId("it").setFinishReason(FinishReason.MAX_TOKENS)
+                .setSampling(SamplingParams.newBuilder().setTemperature(1f).setMaxNewTokens(12).build())
+                .setStartedAt(now).setCreatedAt(now).build();
+        double reward = random.nextGaussian();
+        return ScoredGeneration.newBuilder().setGeneration(g).setScores(List.of()).setEnsembleMean(reward)
+                .setEnsembleStd(0.0).setEnsembleMin(reward).setAggregation("mean").setReward(reward).setScoredAt(now)
+                .build();
+    }
+
+    /** Every version record on policy.versions, committed ones only, in order. */
+    private List<Long> publishedVersions() {
+        TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<Long> versions = new ArrayList<>();
+        try (KafkaConsumer<String, PolicyVersion> consumer = new KafkaConsumer<>(props, spec.keyDeserializer(),
+                spec.valueDeserializer())) {
+            TopicPartition tp = new TopicPartition(spec.name(), 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            while (consumer.position(tp) < end) {
+                for (ConsumerRecord<String, PolicyVersion> r : consumer.poll(Duration.ofMillis(500))) {
+                    if ("policy".equals(r.key())) {
+                        versions.add(r.value().getVersion());
+                    }
+                }
+            }
+        }
+        return versions;
+    }
+}
