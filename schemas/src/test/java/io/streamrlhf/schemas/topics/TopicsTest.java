@@ -83,7 +83,7 @@ class TopicsTest {
                 .build();
         assertThat(topics.replicationFactor()).contains((short) 3);
         assertThat(topics.minInsyncReplicas()).contains(2);
-        assertThat(topics.all()).hasSize(14);
+        assertThat(topics.all()).hasSize(15);
         for (TopicSpec<?, ?> topic : topics.all()) {
             NewTopic request = topic.toNewTopic();
             assertThat(request.replicationFactor()).as(topic.name()).isEqualTo((short) 3);
