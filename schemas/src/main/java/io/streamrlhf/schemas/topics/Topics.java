@@ -102,7 +102,7 @@ public final class Topics {
         // each policy's newest, which is all a new leader reads.
         this.learnerLease = TopicSpec.of(LEARNER_LEASE, Serdes.String(), Serdes.ByteArray(), 1,
                         config.replicationFactor(),
-                        Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT))
+                        durable(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)))
                 .withPrefix(config.prefix());
     }
 
