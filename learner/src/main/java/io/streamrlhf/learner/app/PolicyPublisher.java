@@ -2,11 +2,13 @@ package io.streamrlhf.learner.app;
 
 import io.streamrlhf.learner.KafkaClients;
 import io.streamrlhf.schemas.avro.PolicyVersion;
+import io.streamrlhf.schemas.chunks.CheckpointChunkWriter;
+import io.streamrlhf.schemas.chunks.ChunkIndex;
+import io.streamrlhf.schemas.chunks.ChunkUri;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,19 +29,18 @@ import org.slf4j.LoggerFactory;
  * version: it reads the newest version already published for its name and sends only newer
  * ones, so a learner that restarts after a crash between checkpoint and publication publishes the
  * checkpoint once, and published versions only ever increase. Optionally writes the checkpoint's
- * bytes in chunks to the {@code checkpoints} topic first (key {@code <name>/<version>/<chunk>}).
+ * bytes in chunks to the {@code checkpoints} topic first (key {@code <name>/<version>/<chunk>}, through a
+ * {@link CheckpointChunkWriter}): the version record then carries where they lie, so a worker seeks straight to
+ * them, and after the record is sent the chunks of versions beyond {@code topic.checkpoints.kept} are tombstoned.
  */
 public final class PolicyPublisher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PolicyPublisher.class);
-    /** Chunk size on the checkpoints topic, below its max.message.bytes with room for headers. */
-    static final int CHUNK_BYTES = Topics.CHECKPOINT_MAX_MESSAGE_BYTES / 2;
-
     private final Topics topics;
     private final Map<String, Object> clientProperties;
     private final String name;
     private final KafkaProducer<String, PolicyVersion> producer;
-    private KafkaProducer<String, byte[]> chunkProducer;
+    private CheckpointChunkWriter chunkWriter;
     private long lastPublished;
 
     /** Connects and reads the newest published version of {@code name}. */
@@ -69,11 +70,14 @@ public final class PolicyPublisher implements AutoCloseable {
                     version.getVersion(), lastPublished);
             return false;
         }
+        PolicyVersion record = version;
         try {
             if (checkpointBytes != null) {
-                writeChunks(version.getVersion(), checkpointBytes);
+                ChunkIndex index = chunkWriter().write(name, version.getVersion(), checkpointBytes);
+                record = PolicyVersion.newBuilder(version).setChunksPartition(index.partition())
+                        .setChunksFirstOffset(index.firstOffset()).setChunksLastOffset(index.lastOffset()).build();
             }
-            producer.send(new ProducerRecord<>(topics.policyVersions().name(), name, version)).get();
+            producer.send(new ProducerRecord<>(topics.policyVersions().name(), name, record)).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new KafkaException("interrupted while publishing " + name + " version " + version.getVersion(), e);
@@ -82,29 +86,32 @@ public final class PolicyPublisher implements AutoCloseable {
                     + topics.policyVersions().name() + ": " + e.getCause().getMessage(), e.getCause());
         }
         lastPublished = version.getVersion();
+        if (checkpointBytes != null) {
+            retireOldChunks();
+        }
         return true;
+    }
+
+    /** Tombstones chunks beyond the kept versions; a failure costs only space, so it is logged, not thrown. */
+    private void retireOldChunks() {
+        try {
+            chunkWriter.retire(name);
+        } catch (KafkaException e) {
+            LOG.warn("could not tombstone old checkpoint chunks of {}: {}; retrying after the next version", name,
+                    e.getMessage());
+        }
     }
 
     /** A {@code kafka:} URI of a version's chunks. */
     public String chunkUri(long version) {
-        return "kafka:" + topics.checkpoints().name() + "/" + name + "/" + version;
+        return new ChunkUri(topics.checkpoints().name(), name, version).toString();
     }
 
-    private void writeChunks(long version, byte[] bytes) throws InterruptedException, ExecutionException {
-        if (chunkProducer == null) {
-            Map<String, Object> props = producerProperties(clientProperties);
-            props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.CHECKPOINT_MAX_MESSAGE_BYTES);
-            chunkProducer = new KafkaProducer<>(props, topics.checkpoints().keySerializer(),
-                    topics.checkpoints().valueSerializer());
+    private CheckpointChunkWriter chunkWriter() {
+        if (chunkWriter == null) {
+            chunkWriter = new CheckpointChunkWriter(topics, clientProperties);
         }
-        int chunks = (bytes.length + CHUNK_BYTES - 1) / CHUNK_BYTES;
-        for (int c = 0; c < chunks; c++) {
-            byte[] part = Arrays.copyOfRange(bytes, c * CHUNK_BYTES, Math.min(bytes.length, (c + 1) * CHUNK_BYTES));
-            chunkProducer.send(new ProducerRecord<>(topics.checkpoints().name(), name + "/" + version + "/" + c, part));
-        }
-        chunkProducer.flush();
-        chunkProducer.send(new ProducerRecord<>(topics.checkpoints().name(), name + "/" + version + "/count",
-                Integer.toString(chunks).getBytes(java.nio.charset.StandardCharsets.UTF_8))).get();
+        return chunkWriter;
     }
 
     private long readLastPublished() {
@@ -157,8 +164,8 @@ public final class PolicyPublisher implements AutoCloseable {
     @Override
     public void close() {
         producer.close(Duration.ofSeconds(10));
-        if (chunkProducer != null) {
-            chunkProducer.close(Duration.ofSeconds(10));
+        if (chunkWriter != null) {
+            chunkWriter.close();
         }
     }
 }
