@@ -2,11 +2,13 @@ package io.streamrlhf.learner.app;
 
 import io.streamrlhf.learner.KafkaClients;
 import io.streamrlhf.schemas.avro.PolicyVersion;
+import io.streamrlhf.schemas.chunks.CheckpointChunkWriter;
+import io.streamrlhf.schemas.chunks.ChunkIndex;
+import io.streamrlhf.schemas.chunks.ChunkUri;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +32,10 @@ import org.slf4j.LoggerFactory;
  * version: it reads the newest version already published for its name and sends only newer
  * ones, so a learner that restarts after a crash between checkpoint and publication publishes the
  * checkpoint once, and published versions only ever increase. Optionally writes the checkpoint's
- * bytes in chunks to the {@code checkpoints} topic (key {@code <name>/<version>/<chunk>}), in the
- * same transaction as the version record.
+ * bytes in chunks to the {@code checkpoints} topic (key {@code <name>/<version>/<chunk>}, through a
+ * {@link CheckpointChunkWriter}) in the same transaction as the version record, which carries where they lie, so a
+ * worker seeks straight to them; after the commit the chunks of versions beyond {@code topic.checkpoints.kept} are
+ * tombstoned.
  *
  * <p>Fencing: one transactional producer with a {@code transactional.id} that every learner of the policy shares.
  * Constructing a publisher calls {@code initTransactions}, which aborts any transaction an earlier holder of the id
@@ -44,14 +48,14 @@ import org.slf4j.LoggerFactory;
 public final class PolicyPublisher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PolicyPublisher.class);
-    /** Chunk size on the checkpoints topic, below its max.message.bytes with room for headers. */
-    static final int CHUNK_BYTES = Topics.CHECKPOINT_MAX_MESSAGE_BYTES / 2;
 
     private final Topics topics;
     private final Map<String, Object> clientProperties;
     private final String name;
     private final String transactionalId;
     private final KafkaProducer<byte[], byte[]> producer;
+    /** Sends the chunks (in the producer's transactions) and tombstones old ones; made on the first chunked version. */
+    private CheckpointChunkWriter chunkWriter;
     private long lastPublished;
 
     /** A publisher with the transactional id {@code <topic prefix>learner-<name>} (tools and tests). */
@@ -103,15 +107,31 @@ public final class PolicyPublisher implements AutoCloseable {
         TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
         String what = name + " version " + version.getVersion();
         inTransaction(what, () -> {
+            PolicyVersion record = version;
             if (checkpointBytes != null) {
-                writeChunks(version.getVersion(), checkpointBytes);
+                ChunkIndex index = chunkWriter().write(producer, name, version.getVersion(), checkpointBytes);
+                record = PolicyVersion.newBuilder(version).setChunksPartition(index.partition())
+                        .setChunksFirstOffset(index.firstOffset()).setChunksLastOffset(index.lastOffset()).build();
             }
             byte[] key = spec.keySerializer().serialize(spec.name(), name);
-            byte[] value = spec.valueSerializer().serialize(spec.name(), version);
+            byte[] value = spec.valueSerializer().serialize(spec.name(), record);
             return producer.send(new ProducerRecord<>(spec.name(), key, value)).get().offset();
         });
         lastPublished = version.getVersion();
+        if (checkpointBytes != null) {
+            retireOldChunks();
+        }
         return true;
+    }
+
+    /** Tombstones chunks beyond the kept versions; a failure costs only space, so it is logged, not thrown. */
+    private void retireOldChunks() {
+        try {
+            chunkWriter.retire(name);
+        } catch (KafkaException e) {
+            LOG.warn("could not tombstone old checkpoint chunks of {}: {}; retrying after the next version", name,
+                    e.getMessage());
+        }
     }
 
     /**
@@ -178,20 +198,14 @@ public final class PolicyPublisher implements AutoCloseable {
 
     /** A {@code kafka:} URI of a version's chunks. */
     public String chunkUri(long version) {
-        return "kafka:" + topics.checkpoints().name() + "/" + name + "/" + version;
+        return new ChunkUri(topics.checkpoints().name(), name, version).toString();
     }
 
-    private void writeChunks(long version, byte[] bytes) throws InterruptedException, ExecutionException {
-        TopicSpec<String, byte[]> spec = topics.checkpoints();
-        int chunks = (bytes.length + CHUNK_BYTES - 1) / CHUNK_BYTES;
-        for (int c = 0; c < chunks; c++) {
-            byte[] part = Arrays.copyOfRange(bytes, c * CHUNK_BYTES, Math.min(bytes.length, (c + 1) * CHUNK_BYTES));
-            producer.send(new ProducerRecord<>(spec.name(),
-                    spec.keySerializer().serialize(spec.name(), name + "/" + version + "/" + c), part));
+    private CheckpointChunkWriter chunkWriter() {
+        if (chunkWriter == null) {
+            chunkWriter = new CheckpointChunkWriter(topics, clientProperties);
         }
-        producer.send(new ProducerRecord<>(spec.name(),
-                spec.keySerializer().serialize(spec.name(), name + "/" + version + "/count"),
-                Integer.toString(chunks).getBytes(java.nio.charset.StandardCharsets.UTF_8))).get();
+        return chunkWriter;
     }
 
     private long readLastPublished() {
@@ -244,6 +258,9 @@ public final class PolicyPublisher implements AutoCloseable {
     @Override
     public void close() {
         producer.close(Duration.ofSeconds(10));
+        if (chunkWriter != null) {
+            chunkWriter.close();
+        }
     }
 
     /** This publisher's transactional id was taken over by another learner: it can publish nothing more. */

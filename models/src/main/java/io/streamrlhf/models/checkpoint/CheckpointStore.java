@@ -177,6 +177,40 @@ public final class CheckpointStore {
         }
     }
 
+    /**
+     * The exact bytes of the {@code manifest.json} entry of a byte-stream checkpoint, the bytes a published sha256 is
+     * over; reads only the entry table, without decoding or verifying the rest ({@link #fromBytes} does that).
+     *
+     * @throws CheckpointException when the stream is not a checkpoint, is truncated or holds no manifest
+     */
+    public static byte[] manifestOf(byte[] stream) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(stream))) {
+            byte[] magic = new byte[MAGIC.length];
+            in.readFully(magic);
+            if (!java.util.Arrays.equals(magic, MAGIC)) {
+                throw new CheckpointException("checkpoint stream: bad magic, not a StreamRLHF checkpoint");
+            }
+            in.readInt();  // format version: fromBytes checks it
+            int n = in.readInt();
+            for (int i = 0; i < n && i < MAX_ENTRIES; i++) {
+                String name = in.readUTF();
+                long len = in.readLong();
+                if (len < 0 || len > stream.length) {
+                    throw new CheckpointException("checkpoint stream: entry " + name + " has bad length " + len);
+                }
+                if (name.equals(MANIFEST)) {
+                    byte[] manifest = new byte[(int) len];
+                    in.readFully(manifest);
+                    return manifest;
+                }
+                in.skipNBytes(len);
+            }
+        } catch (IOException e) {
+            throw new CheckpointException("checkpoint stream: truncated (" + e + ")", e);
+        }
+        throw new CheckpointException("checkpoint stream: holds no " + MANIFEST);
+    }
+
     /** Writes the byte-stream form to {@code out} (not closed). */
     public static void write(Checkpoint checkpoint, OutputStream out) throws IOException {
         Map<String, byte[]> files = files(checkpoint);

@@ -4,14 +4,14 @@ import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.checkpoint.CheckpointException;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.schemas.avro.PolicyVersion;
-import java.io.ByteArrayInputStream;
-import java.io.DataInputStream;
+import io.streamrlhf.schemas.chunks.ChunkIndex;
+import io.streamrlhf.schemas.chunks.ChunkReadException;
+import io.streamrlhf.schemas.chunks.ChunkUri;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -23,7 +23,8 @@ import java.util.Objects;
  *       storage;</li>
  *   <li>{@code kafka:<checkpoints topic>/<name>/<version>} — the checkpoint's byte-stream form
  *       ({@link CheckpointStore#toBytes}) in chunks on the {@code checkpoints} topic, keyed
- *       {@code <name>/<version>/<i>}, with {@code <name>/<version>/count} holding the number of chunks.</li>
+ *       {@code <name>/<version>/<i>}, with {@code <name>/<version>/count} holding the number of chunks; the record's
+ *       {@code chunks_*} fields, when present, say where they lie, so the source seeks straight to them.</li>
  * </ul>
  * Verification, in order: the sha256 of the checkpoint's {@code manifest.json} must equal
  * {@link PolicyVersion#getSha256()} (what the learner publishes), then every file must match the manifest
@@ -35,6 +36,14 @@ public final class CheckpointFetcher {
     public interface ChunkSource {
         /** The concatenated chunks of {@code name}/{@code version} on {@code topic}, in chunk order. */
         byte[] read(String topic, String name, long version);
+
+        /**
+         * The same, reading only where {@code index} says the chunks lie; {@code index} is null for records
+         * published without one. Sources that cannot seek ignore it.
+         */
+        default byte[] read(String topic, String name, long version, ChunkIndex index) {
+            return read(topic, name, version);
+        }
     }
 
     private final ChunkSource chunks;
@@ -54,7 +63,7 @@ public final class CheckpointFetcher {
         String what = "policy " + version.getName() + " version " + version.getVersion() + " (" + uri + ")";
         try {
             if (uri.startsWith("kafka:")) {
-                return fromStream(readChunks(uri, what), version.getSha256(), what);
+                return fromStream(readChunks(version, what), version.getSha256(), what);
             }
             Path dir = toPath(uri, what);
             return fromDirectory(dir, version.getSha256(), what);
@@ -96,52 +105,30 @@ public final class CheckpointFetcher {
      * only hands back the decoded checkpoint, and the published sha256 is over the manifest's exact bytes.
      */
     static byte[] manifestOf(byte[] stream, String what) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(stream))) {
-            byte[] magic = new byte[8];
-            in.readFully(magic);
-            if (!Arrays.equals(magic, "RLHFCKPT".getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
-                throw new CheckpointRefusedException(what + " refused: the chunks are not a StreamRLHF checkpoint");
-            }
-            in.readInt();  // format version: CheckpointStore.fromBytes checks it
-            int n = in.readInt();
-            for (int i = 0; i < n && i < 16; i++) {
-                String name = in.readUTF();
-                long len = in.readLong();
-                if (len < 0 || len > stream.length) {
-                    break;  // fromBytes reports the bad length precisely
-                }
-                if (name.equals(CheckpointStore.MANIFEST)) {
-                    byte[] manifest = new byte[(int) len];
-                    in.readFully(manifest);
-                    return manifest;
-                }
-                in.skipNBytes(len);
-            }
-        } catch (IOException e) {
-            throw new CheckpointRefusedException(what + " refused: the checkpoint stream is truncated (" + e + ")", e);
+        try {
+            return CheckpointStore.manifestOf(stream);
+        } catch (CheckpointException e) {
+            throw new CheckpointRefusedException(what + " refused: " + e.getMessage(), e);
         }
-        throw new CheckpointRefusedException(what + " refused: the checkpoint stream holds no "
-                + CheckpointStore.MANIFEST);
     }
 
-    private byte[] readChunks(String uri, String what) {
+    private byte[] readChunks(PolicyVersion version, String what) {
         if (chunks == null) {
             throw new CheckpointRefusedException(what + " refused: kafka: checkpoints need a chunk source");
         }
-        String rest = uri.substring("kafka:".length());
-        int firstSlash = rest.indexOf('/');
-        int lastSlash = rest.lastIndexOf('/');
-        if (firstSlash <= 0 || lastSlash <= firstSlash) {
-            throw new CheckpointRefusedException(what + " refused: expected kafka:<topic>/<name>/<version>");
-        }
-        long v;
+        ChunkUri uri;
         try {
-            v = Long.parseLong(rest.substring(lastSlash + 1));
-        } catch (NumberFormatException e) {
-            throw new CheckpointRefusedException(what + " refused: '" + rest.substring(lastSlash + 1)
-                    + "' is not a version number");
+            uri = ChunkUri.parse(version.getCheckpointUri());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointRefusedException(what + " refused: " + e.getMessage(), e);
         }
-        return chunks.read(rest.substring(0, firstSlash), rest.substring(firstSlash + 1, lastSlash), v);
+        ChunkIndex index = ChunkIndex.ofNullable(version.getChunksPartition(), version.getChunksFirstOffset(),
+                version.getChunksLastOffset());
+        try {
+            return chunks.read(uri.topic(), uri.prefix(), uri.version(), index);
+        } catch (ChunkReadException e) {
+            throw new CheckpointRefusedException(what + " refused: " + e.getMessage(), e);
+        }
     }
 
     private static Path toPath(String uri, String what) {

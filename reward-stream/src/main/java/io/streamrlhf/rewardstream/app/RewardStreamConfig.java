@@ -37,6 +37,7 @@ public final class RewardStreamConfig extends AbstractConfig {
     public static final String JOIN_WINDOW_MS = "feedback.join.window.ms";
     public static final String STREAM_THREADS = "reward.stream.threads";
     public static final String STATE_DIR = "reward.stream.state.dir";
+    public static final String PUBLISHED_WAIT_MS = "reward.published.wait.ms";
 
     private static final ConfigDef.Validator SPECS = (name, value) -> {
         try {
@@ -62,6 +63,9 @@ public final class RewardStreamConfig extends AbstractConfig {
                             + "'rm:/ckpt/rm-0,rm:/ckpt/rm-1,rule:length;scale=0.01,judge:http://host/v1/chat/completions"
                             + ";model=qwen'. Kinds: rule (length, keyword, regex, format), rm, torchscript, judge. A "
                             + "backslash escapes a literal comma or semicolon.")
+            .define(PUBLISHED_WAIT_MS, Type.LONG, 120_000L, ConfigDef.Range.atLeast(1), Importance.LOW,
+                    "How long an 'rm:published;name=NAME' source waits at start-up for a first version of NAME on "
+                            + "rm.versions, and how long one checkpoint fetch from the checkpoints topic may take.")
             .define(AGGREGATION, Type.STRING, "mean", AGGREGATIONS, Importance.HIGH,
                     "How normalised scores become the reward: mean, min, mean_minus_k_std or majority_vote.")
             .define(UNCERTAINTY_K, Type.DOUBLE, 1.0, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
@@ -109,6 +113,11 @@ public final class RewardStreamConfig extends AbstractConfig {
 
     public String applicationId() {
         return getString(APPLICATION_ID);
+    }
+
+    /** {@link #PUBLISHED_WAIT_MS}. */
+    public Duration publishedWait() {
+        return Duration.ofMillis(getLong(PUBLISHED_WAIT_MS));
     }
 
     public List<RewardSpec> sources() {

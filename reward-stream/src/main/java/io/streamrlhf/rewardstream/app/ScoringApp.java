@@ -4,11 +4,13 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
 import io.streamrlhf.rewardstream.scoring.RewardSources;
+import io.streamrlhf.rewardstream.scoring.model.PublishedRewardModels;
 import io.streamrlhf.rewardstream.scoring.model.ReferencePolicy;
 import io.streamrlhf.rewardstream.topology.DeadLetterDeserializationHandler;
 import io.streamrlhf.rewardstream.topology.DeadLetterProcessingHandler;
 import io.streamrlhf.rewardstream.topology.DeadLetters;
 import io.streamrlhf.rewardstream.topology.ScoringTopology;
+import io.streamrlhf.schemas.chunks.CheckpointChunkReader;
 import io.streamrlhf.schemas.topics.Topics;
 import io.streamrlhf.schemas.topics.TopicsConfig;
 import java.io.IOException;
@@ -85,7 +87,7 @@ public final class ScoringApp implements AutoCloseable {
         try {
             this.topology = ScoringTopology.build(new ScoringTopology.Settings(topics, ensemble, config.batchSize(),
                     config.batchMaxWait(), config.joinWindow(), deadLetters, normStatsTopic, config.pipelined(),
-                    reference));
+                    reference), new CheckpointChunkReader(settings, config.publishedWait()));
             this.adminSettings = adminSettings(settings);
             this.streams = new KafkaStreams(topology, streamsProperties(settings, config, topics, meters));
         } catch (RuntimeException e) {
@@ -127,7 +129,8 @@ public final class ScoringApp implements AutoCloseable {
     public static ScoringApp create(Map<String, Object> settings) {
         RewardStreamConfig config = new RewardStreamConfig(settings);
         RewardEnsemble ensemble = RewardEnsemble.builder()
-                .addAll(RewardSources.createAll(config.sources()))
+                .addAll(RewardSources.createAll(config.sources(),
+                        new PublishedRewardModels(Topics.create(settings), settings, config.publishedWait())))
                 .aggregation(config.aggregation())
                 .k(config.uncertaintyK())
                 .voteThreshold(config.voteThreshold())

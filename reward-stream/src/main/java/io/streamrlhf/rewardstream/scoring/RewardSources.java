@@ -13,10 +13,12 @@ import io.streamrlhf.rewardstream.scoring.judge.JudgeMode;
 import io.streamrlhf.rewardstream.scoring.judge.JudgeSettings;
 import io.streamrlhf.rewardstream.scoring.model.HfRewardSource;
 import io.streamrlhf.rewardstream.scoring.model.ModelRewardSource;
+import io.streamrlhf.rewardstream.scoring.model.PublishedRewardModels;
 import io.streamrlhf.rewardstream.scoring.model.RewardModelLoader;
 import io.streamrlhf.rewardstream.scoring.rules.FormatRule;
 import io.streamrlhf.rewardstream.scoring.rules.LengthRule;
 import io.streamrlhf.rewardstream.scoring.rules.PatternRule;
+import io.streamrlhf.schemas.avro.RewardModelVersion;
 import io.streamrlhf.schemas.avro.ScoreSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,15 +43,28 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class RewardSources {
 
+    /** The target of {@code rm:published;name=NAME}: the newest version of NAME published on rm.versions. */
+    public static final String PUBLISHED = "published";
+
     private RewardSources() {
     }
 
     /** Builds every source; on a failure closes those already built. */
     public static List<RewardSource> createAll(List<RewardSpec> specs) {
+        return createAll(specs, null);
+    }
+
+    /**
+     * Builds every source, {@code rm:published} ones from {@code published}; on a failure closes those already built.
+     *
+     * @param published the published reward models; null when there are none to read (then {@code rm:published} is
+     *                  an error)
+     */
+    public static List<RewardSource> createAll(List<RewardSpec> specs, PublishedRewardModels published) {
         List<RewardSource> built = new ArrayList<>();
         try {
             for (RewardSpec spec : specs) {
-                built.add(create(spec));
+                built.add(create(spec, published));
             }
             return built;
         } catch (RuntimeException e) {
@@ -64,9 +79,19 @@ public final class RewardSources {
      * @throws IllegalArgumentException naming the spec when an option is missing, unknown or malformed
      */
     public static RewardSource create(RewardSpec spec) {
+        return create(spec, null);
+    }
+
+    /**
+     * Builds one source; {@code rm:published;name=NAME} is the newest version of NAME on {@code rm.versions}, fetched
+     * through {@code published}.
+     *
+     * @throws IllegalArgumentException naming the spec when an option is missing, unknown or malformed
+     */
+    public static RewardSource create(RewardSpec spec, PublishedRewardModels published) {
         return switch (spec.kind()) {
             case "rule" -> rule(spec);
-            case "rm" -> rewardModel(spec);
+            case "rm" -> PUBLISHED.equals(spec.target()) ? publishedRewardModel(spec, published) : rewardModel(spec);
             case "torchscript" -> torchScript(spec);
             case "hf" -> huggingFace(spec);
             case "judge" -> judge(spec);
@@ -126,6 +151,25 @@ public final class RewardSources {
             throw new IllegalArgumentException("reward spec '" + spec + "': mode must be count or any, got " + mode);
         }
         return mode.equals("count");
+    }
+
+    private static RewardSource publishedRewardModel(RewardSpec spec, PublishedRewardModels published) {
+        spec.checkOptions(Set.of("tokenizer", "bos", "eos", "pad"));
+        String name = spec.option("name", null);
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': rm:published needs name=<the model's name "
+                    + "on rm.versions>");
+        }
+        if (published == null) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': rm:published reads rm.versions, so it "
+                    + "needs the scorer's Kafka settings (ScoringApp.create builds it with them)");
+        }
+        RewardModelVersion version = published.newest(name);
+        Checkpoint checkpoint = published.fetch(version);
+        RewardModel model = RewardModelLoader.build(checkpoint);
+        ScoreSource kind = "torchscript".equals(checkpoint.architecture()) ? ScoreSource.TORCHSCRIPT_RM
+                : ScoreSource.NEURAL_RM;
+        return new ModelRewardSource(name, kind, model, version.getVersion(), tokenizer(spec));
     }
 
     private static RewardSource rewardModel(RewardSpec spec) {

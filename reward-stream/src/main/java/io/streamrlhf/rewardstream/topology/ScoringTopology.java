@@ -5,6 +5,7 @@ import io.streamrlhf.rewardstream.scoring.model.ReferencePolicy;
 import io.streamrlhf.rewardstream.scoring.model.RewardModelSwapper;
 import io.streamrlhf.schemas.avro.Feedback;
 import io.streamrlhf.schemas.avro.Generation;
+import io.streamrlhf.schemas.chunks.CheckpointChunkReader;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.time.Duration;
@@ -114,12 +115,22 @@ public final class ScoringTopology {
         }
     }
 
-    /** Builds the topology. */
+    /** Builds the topology; published reward-model versions load from {@code file:} URIs only. */
     public static Topology build(Settings settings) {
+        return build(settings, null);
+    }
+
+    /**
+     * Builds the topology; published reward-model versions load from {@code file:} URIs or, through
+     * {@code chunks}, from the checkpoints topic.
+     *
+     * @param chunks reads {@code kafka:} checkpoints; null for {@code file:} only
+     */
+    public static Topology build(Settings settings, CheckpointChunkReader chunks) {
         Topics topics = settings.topics();
         TopicSpec<String, Generation> generations = topics.generations();
         TopicSpec<String, Feedback> feedback = topics.feedback();
-        RewardModelSwapper swapper = new RewardModelSwapper(settings.ensemble());
+        RewardModelSwapper swapper = new RewardModelSwapper(settings.ensemble(), chunks);
         Topology topology = new Topology();
         var bytes = Serdes.ByteArray();
 

@@ -89,7 +89,7 @@ public final class Topics {
         this.policyVersions = spec(POLICY_VERSIONS, PolicyVersion.class, 1, compacted, client, serdeConfig);
         this.rmVersions = spec(RM_VERSIONS, RewardModelVersion.class, 1, compacted, client, serdeConfig);
         // Chunk keys are unique (<name>/<version>/<chunk>), so compaction never loses a live chunk, and the
-        // learner deletes an old version's chunks with tombstones.
+        // publishers delete an old version's chunks with tombstones (CheckpointChunkWriter).
         this.checkpoints = TopicSpec.of(CHECKPOINTS, Serdes.String(), Serdes.ByteArray(), 1, config.replicationFactor(),
                         durable(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
                                 TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(CHECKPOINT_MAX_MESSAGE_BYTES))))
@@ -196,6 +196,11 @@ public final class Topics {
     /** {@code rm.versions} (compacted): key reward-model name, value {@link RewardModelVersion}. */
     public TopicSpec<String, RewardModelVersion> rmVersions() {
         return rmVersions;
+    }
+
+    /** Versions per name whose chunks the checkpoints topic keeps ({@link TopicsConfig#CHECKPOINTS_KEPT}). */
+    public int checkpointsKept() {
+        return config.checkpointsKept();
     }
 
     /** {@code checkpoints} (compacted): key {@code <name>/<version>/<chunk>}, value raw weight bytes. */

@@ -28,6 +28,7 @@ public final class TopicsConfig extends AbstractConfig {
     public static final String STREAM_RETENTION_MS = "topic.stream.retention.ms";
     public static final String METRICS_RETENTION_MS = "topic.metrics.retention.ms";
     public static final String DLQ_RETENTION_MS = "topic.dlq.retention.ms";
+    public static final String CHECKPOINTS_KEPT = "topic.checkpoints.kept";
 
     public static final String DEFAULT_PREFIX = "rlhf.";
     public static final int DEFAULT_PARTITIONS = 3;
@@ -77,7 +78,12 @@ public final class TopicsConfig extends AbstractConfig {
             .define(METRICS_RETENTION_MS, Type.LONG, Duration.ofDays(30).toMillis(), ConfigDef.Range.atLeast(-1),
                     Importance.LOW, "retention.ms of the metrics topic (-1: forever).")
             .define(DLQ_RETENTION_MS, Type.LONG, Duration.ofDays(30).toMillis(), ConfigDef.Range.atLeast(-1),
-                    Importance.LOW, "retention.ms of the dead-letter topics (-1: forever).");
+                    Importance.LOW, "retention.ms of the dead-letter topics (-1: forever).")
+            // At least 2: a worker may still be fetching the version before the newest when the newest appears.
+            .define(CHECKPOINTS_KEPT, Type.INT, 3, ConfigDef.Range.atLeast(2), Importance.LOW,
+                    "Versions of each policy or reward model whose chunks stay on the checkpoints topic; after "
+                            + "publishing a version, the publisher tombstones the chunks of older ones and compaction "
+                            + "removes them.");
 
     public TopicsConfig(Map<String, ?> props) {
         super(DEFINITION, props, false);
@@ -125,5 +131,10 @@ public final class TopicsConfig extends AbstractConfig {
 
     public long dlqRetentionMs() {
         return getLong(DLQ_RETENTION_MS);
+    }
+
+    /** Versions per name whose chunks the checkpoints topic keeps. */
+    public int checkpointsKept() {
+        return getInt(CHECKPOINTS_KEPT);
     }
 }

@@ -19,6 +19,7 @@ class TopicsConfigTest {
         assertThat(config.streamRetentionMs()).isEqualTo(7L * 24 * 3600 * 1000);
         assertThat(config.metricsRetentionMs()).isEqualTo(30L * 24 * 3600 * 1000);
         assertThat(config.dlqRetentionMs()).isEqualTo(30L * 24 * 3600 * 1000);
+        assertThat(config.checkpointsKept()).isEqualTo(3);
         assertThat(TopicsConfig.definition().names()).contains(TopicsConfig.PREFIX, TopicsConfig.PARTITIONS,
                 TopicsConfig.REPLICATION_FACTOR);
     }
@@ -43,6 +44,14 @@ class TopicsConfigTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("topic.replication.factor");
         assertThatThrownBy(() -> new TopicsConfig(Map.of(TopicsConfig.STREAM_RETENTION_MS, "-2")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("topic.stream.retention.ms");
+        // One kept version would tombstone the one before the newest while a worker may still be fetching it.
+        assertThatThrownBy(() -> new TopicsConfig(Map.of(TopicsConfig.CHECKPOINTS_KEPT, "1")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("topic.checkpoints.kept");
+        assertThat(new TopicsConfig(Map.of(TopicsConfig.CHECKPOINTS_KEPT, "2")).checkpointsKept()).isEqualTo(2);
+    }
+
+    @Test
+    void minInsyncReplicasRefusedBelowOne() {
         assertThatThrownBy(() -> new TopicsConfig(Map.of(TopicsConfig.MIN_INSYNC_REPLICAS, "0")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("topic.min.insync.replicas");
     }

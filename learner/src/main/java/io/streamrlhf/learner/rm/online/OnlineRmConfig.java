@@ -64,6 +64,8 @@ public final class OnlineRmConfig extends AbstractConfig {
     public static final String META_GENERATIONS = "rm.meta.generations.prompts";
     /** Checkpoints kept. */
     public static final String CHECKPOINTS_KEPT = "rm.checkpoints.kept";
+    /** Also write each member's weights in chunks to the checkpoints topic and publish kafka: URIs. */
+    public static final String CHECKPOINT_TOPIC = "rm.checkpoint.topic.enabled";
     /** Stop after this many rounds. */
     public static final String MAX_ROUNDS = "rm.max.rounds";
     /** PyTorch threads. */
@@ -119,6 +121,10 @@ public final class OnlineRmConfig extends AbstractConfig {
             .define(META_GENERATIONS, Type.INT, 256, Range.atLeast(0), Importance.LOW,
                     "For MetaRM: the newest prompts of generations kept (with all their responses) as the policy's "
                             + "current distribution; 0 does not read generations.")
+            .define(CHECKPOINT_TOPIC, Type.BOOLEAN, false, Importance.LOW,
+                    "Write each published member's checkpoint in chunks to the checkpoints topic (key prefix "
+                            + "'rm/<member name>') and publish a kafka: URI, so scorers need no shared storage; "
+                            + "otherwise rm.versions carries file: URIs of the checkpoint directory.")
             .define(CHECKPOINTS_KEPT, Type.INT, 5, Range.atLeast(1), Importance.LOW,
                     "Checkpoints kept on disk; the reward stream loads published ones, so keep a few.")
             .define(MAX_ROUNDS, Type.LONG, 0L, Range.atLeast(0), Importance.LOW,

@@ -15,6 +15,7 @@ import io.streamrlhf.learner.rm.StrengthSummary;
 import io.streamrlhf.learner.rm.TrainingPair;
 import io.streamrlhf.learner.rm.eval.RmEvaluation;
 import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.reward.TransformerRewardModel;
 import io.streamrlhf.models.world.SyntheticWorld;
@@ -289,6 +290,7 @@ public final class OnlineRmTrainer implements AutoCloseable {
         offsets.putAll(next);
         store.save(new RmCheckpoint(newVersion, version, members, offsets, pairsSeen, ensemble.trainer(0).steps(),
                 metrics));
+        boolean viaTopic = config.getBoolean(OnlineRmConfig.CHECKPOINT_TOPIC);
         for (int m = 0; m < ensemble.size(); m++) {
             publisher.publish(RewardModelVersion.newBuilder()
                     .setName(memberName(m))
@@ -301,7 +303,7 @@ public final class OnlineRmTrainer implements AutoCloseable {
                     .setEnsemble(config.getString(OnlineRmConfig.NAME))
                     .setMetrics(metrics)
                     .setCreatedAt(Instant.now())
-                    .build());
+                    .build(), viaTopic ? CheckpointStore.toBytes(members.get(m)) : null);
         }
         if (config.getBoolean(OnlineRmConfig.WRITE_STRENGTH)) {
             writeBack(writeBack, strengths, newVersion);

@@ -2,6 +2,9 @@ package io.streamrlhf.learner.rm.online;
 
 import io.streamrlhf.learner.KafkaClients;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
+import io.streamrlhf.schemas.chunks.CheckpointChunkWriter;
+import io.streamrlhf.schemas.chunks.ChunkIndex;
+import io.streamrlhf.schemas.chunks.ChunkUri;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.time.Duration;
@@ -24,18 +27,27 @@ import org.slf4j.LoggerFactory;
  * Publishes {@link RewardModelVersion}s on {@code rm.versions}, idempotently per model name: it reads
  * the newest version already published for each name and sends only newer ones, so a trainer that
  * restarts between checkpoint and publication publishes each version once, and versions only increase.
+ *
+ * <p>With the checkpoint's bytes ({@link #publish(RewardModelVersion, byte[])}) it first writes them in chunks to
+ * the {@code checkpoints} topic under the key prefix {@code rm/<name>} (apart from the policies' names), and the
+ * record carries their {@code kafka:} URI and where they lie; after the record is sent, the chunks of that model's
+ * versions beyond {@code topic.checkpoints.kept} are tombstoned. Without them the record's URI is sent as given
+ * (a {@code file:} URI on shared storage).
  */
 public final class RmVersionPublisher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RmVersionPublisher.class);
 
     private final Topics topics;
+    private final Map<String, Object> clientProperties;
+    private CheckpointChunkWriter chunkWriter;
     private final KafkaProducer<String, RewardModelVersion> producer;
     private final Map<String, Long> published;
 
     /** Connects and reads what was published so far. */
     public RmVersionPublisher(Topics topics, Map<String, Object> clientProperties) {
         this.topics = topics;
+        this.clientProperties = clientProperties;
         TopicSpec<String, RewardModelVersion> spec = topics.rmVersions();
         Map<String, Object> props = KafkaClients.only(clientProperties, ProducerConfig.configNames());
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -56,14 +68,35 @@ public final class RmVersionPublisher implements AutoCloseable {
      * @return true when it was sent
      */
     public boolean publish(RewardModelVersion version) {
+        return publish(version, null);
+    }
+
+    /**
+     * Publishes {@code version}, its checkpoint travelling in chunks on the checkpoints topic when
+     * {@code checkpointBytes} ({@code CheckpointStore.toBytes}) is not null: the record's {@code checkpoint_uri} is
+     * then replaced by the chunks' {@code kafka:} URI and their index is added. Does nothing when a version as new
+     * was published already for its name.
+     *
+     * @return true when it was sent
+     */
+    public boolean publish(RewardModelVersion version, byte[] checkpointBytes) {
         String name = version.getName();
         if (version.getVersion() <= lastPublished(name)) {
             LOG.info("reward model {} version {} was already published (newest {}); not publishing again", name,
                     version.getVersion(), lastPublished(name));
             return false;
         }
+        RewardModelVersion record = version;
+        String prefix = ChunkUri.rewardModelPrefix(name);
         try {
-            producer.send(new ProducerRecord<>(topics.rmVersions().name(), name, version)).get();
+            if (checkpointBytes != null) {
+                ChunkIndex index = chunkWriter().write(prefix, version.getVersion(), checkpointBytes);
+                record = RewardModelVersion.newBuilder(version)
+                        .setCheckpointUri(chunkWriter.uri(prefix, version.getVersion()).toString())
+                        .setChunksPartition(index.partition()).setChunksFirstOffset(index.firstOffset())
+                        .setChunksLastOffset(index.lastOffset()).build();
+            }
+            producer.send(new ProducerRecord<>(topics.rmVersions().name(), name, record)).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new KafkaException("interrupted while publishing " + name + " version " + version.getVersion(), e);
@@ -72,7 +105,22 @@ public final class RmVersionPublisher implements AutoCloseable {
                     + topics.rmVersions().name() + ": " + e.getCause().getMessage(), e.getCause());
         }
         published.put(name, version.getVersion());
+        if (checkpointBytes != null) {
+            try {
+                chunkWriter.retire(prefix);
+            } catch (KafkaException e) {
+                // Only space is at stake: the next publication retries.
+                LOG.warn("could not tombstone old checkpoint chunks of {}: {}", prefix, e.getMessage());
+            }
+        }
         return true;
+    }
+
+    private CheckpointChunkWriter chunkWriter() {
+        if (chunkWriter == null) {
+            chunkWriter = new CheckpointChunkWriter(topics, clientProperties);
+        }
+        return chunkWriter;
     }
 
     private Map<String, Long> readPublished(Map<String, Object> clientProperties) {
@@ -107,5 +155,8 @@ public final class RmVersionPublisher implements AutoCloseable {
     @Override
     public void close() {
         producer.close(Duration.ofSeconds(10));
+        if (chunkWriter != null) {
+            chunkWriter.close();
+        }
     }
 }

@@ -7,6 +7,11 @@ import io.streamrlhf.models.checkpoint.ModelKind;
 import io.streamrlhf.models.reward.RewardModel;
 import io.streamrlhf.models.reward.TransformerRewardModel;
 import io.streamrlhf.models.torchscript.TorchScriptRewardModel;
+import io.streamrlhf.schemas.avro.RewardModelVersion;
+import io.streamrlhf.schemas.chunks.CheckpointChunkReader;
+import io.streamrlhf.schemas.chunks.ChunkIndex;
+import io.streamrlhf.schemas.chunks.ChunkReadException;
+import io.streamrlhf.schemas.chunks.ChunkUri;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -15,7 +20,9 @@ import java.util.Locale;
 
 /**
  * Turns checkpoints into running reward models, after checking them: the manifest's sha256 against the published
- * one (the same check the policy workers make before a policy swap), then every file against the manifest.
+ * one (the same check the policy workers make before a policy swap), then every file against the manifest. A
+ * published version's checkpoint comes from a {@code file:} directory or, for a {@code kafka:} URI, from its chunks
+ * on the checkpoints topic ({@link #fetchVerified}).
  */
 public final class RewardModelLoader {
 
@@ -57,6 +64,50 @@ public final class RewardModelLoader {
         return CheckpointStore.load(dir);
     }
 
+    /**
+     * Fetches and verifies the checkpoint a published version points at: its chunks on the checkpoints topic for a
+     * {@code kafka:} URI (straight from the partition and offsets the record's index names, when it has one), else
+     * the directory of its {@code file:} URI.
+     *
+     * @param chunks reads chunks; null when this process has no Kafka settings (then {@code kafka:} is refused)
+     * @throws CheckpointException naming the model, version and URI and what was wrong
+     */
+    public static Checkpoint fetchVerified(RewardModelVersion published, CheckpointChunkReader chunks) {
+        String uri = published.getCheckpointUri();
+        if (!ChunkUri.isChunkUri(uri)) {
+            return loadVerified(resolve(uri), published.getSha256());
+        }
+        String what = "reward model " + published.getName() + " version " + published.getVersion() + " (" + uri + ")";
+        if (chunks == null) {
+            throw new CheckpointException(what + ": kafka: checkpoints need the scorer's Kafka settings to be read");
+        }
+        byte[] stream;
+        try {
+            ChunkUri at = ChunkUri.parse(uri);
+            stream = chunks.read(at.topic(), at.prefix(), at.version(), ChunkIndex.ofNullable(
+                    published.getChunksPartition(), published.getChunksFirstOffset(), published.getChunksLastOffset()));
+        } catch (IllegalArgumentException | ChunkReadException e) {
+            throw new CheckpointException(what + ": " + e.getMessage(), e);
+        }
+        return loadVerified(stream, published.getSha256(), what);
+    }
+
+    /**
+     * Loads the byte-stream form of a checkpoint ({@link CheckpointStore#toBytes}), verifying the sha256 of the
+     * manifest it carries against {@code expectedSha256} first.
+     *
+     * @param what names the checkpoint in errors
+     * @throws CheckpointException naming it and the mismatch
+     */
+    public static Checkpoint loadVerified(byte[] stream, String expectedSha256, String what) {
+        String actual = CheckpointStore.sha256(CheckpointStore.manifestOf(stream));
+        if (expectedSha256 == null || !actual.equalsIgnoreCase(expectedSha256.trim())) {
+            throw new CheckpointException(what + ": manifest sha256 is " + actual + " but the published version says "
+                    + expectedSha256 + "; refusing to load it");
+        }
+        return CheckpointStore.fromBytes(stream);
+    }
+
     /** Lower-case hex SHA-256 of {@code dir/manifest.json}, the digest {@code *.versions} records carry. */
     public static String manifestSha256(Path dir) {
         Path manifest = dir.resolve(CheckpointStore.MANIFEST);
@@ -71,7 +122,7 @@ public final class RewardModelLoader {
     /**
      * The directory a {@code checkpoint_uri} names: a {@code file:} URI or a plain path.
      *
-     * @throws CheckpointException for other schemes ({@code kafka:} chunks are not read by the reward stream)
+     * @throws CheckpointException for other schemes ({@code kafka:} chunks are read by {@link #fetchVerified})
      */
     public static Path resolve(String checkpointUri) {
         String lower = checkpointUri.toLowerCase(Locale.ROOT);
@@ -79,8 +130,8 @@ public final class RewardModelLoader {
             return Path.of(URI.create(checkpointUri));
         }
         if (lower.matches("^[a-z][a-z0-9+.-]*:.*") && !lower.matches("^[a-z]:[\\\\/].*")) {
-            throw new CheckpointException("checkpoint URI '" + checkpointUri + "' is not supported by the reward stream:"
-                    + " publish reward models on shared storage (file: URI)");
+            throw new CheckpointException("checkpoint URI '" + checkpointUri + "' is not supported here: it is not a "
+                    + "directory (kafka: chunks of a published version are read by RewardModelLoader.fetchVerified)");
         }
         return Path.of(checkpointUri);
     }

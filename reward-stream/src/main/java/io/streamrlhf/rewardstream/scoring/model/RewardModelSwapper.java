@@ -5,7 +5,7 @@ import io.streamrlhf.models.reward.RewardModel;
 import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
 import io.streamrlhf.rewardstream.scoring.RewardSource;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
-import java.nio.file.Path;
+import io.streamrlhf.schemas.chunks.CheckpointChunkReader;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.Function;
@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies versions published on {@code rm.versions} to an ensemble's reward models: a version newer than the one
- * running, for a model of the ensemble, is verified (sha256 of the manifest, then every file) and loaded, then
+ * running, for a model of the ensemble, is fetched ({@code file:} directory or {@code kafka:} chunks), verified
+ * (sha256 of the manifest, then every file) and loaded, then
  * swapped in between batches. Idempotent: older or equal versions, and versions that already failed, are ignored.
  */
 public final class RewardModelSwapper {
@@ -33,10 +34,22 @@ public final class RewardModelSwapper {
     }
 
     private final RewardEnsemble ensemble;
+    private final CheckpointChunkReader chunks;
     private final Set<String> failed = new HashSet<>();
 
+    /** A swapper that loads {@code file:} checkpoints only; a {@code kafka:} version fails, naming why. */
     public RewardModelSwapper(RewardEnsemble ensemble) {
+        this(ensemble, null);
+    }
+
+    /**
+     * A swapper that also fetches {@code kafka:} checkpoints from the checkpoints topic.
+     *
+     * @param chunks reads checkpoint chunks; null for {@code file:} only
+     */
+    public RewardModelSwapper(RewardEnsemble ensemble, CheckpointChunkReader chunks) {
         this.ensemble = ensemble;
+        this.chunks = chunks;
     }
 
     /** Applies one published version; see {@link Outcome}. */
@@ -54,8 +67,7 @@ public final class RewardModelSwapper {
         }
         RewardModel next;
         try {
-            Path dir = RewardModelLoader.resolve(published.getCheckpointUri());
-            Checkpoint checkpoint = RewardModelLoader.loadVerified(dir, published.getSha256());
+            Checkpoint checkpoint = RewardModelLoader.fetchVerified(published, chunks);
             next = RewardModelLoader.build(checkpoint);
         } catch (RuntimeException e) {
             failed.add(key);
