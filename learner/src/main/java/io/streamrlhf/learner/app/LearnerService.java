@@ -144,6 +144,7 @@ public final class LearnerService implements AutoCloseable {
     private final CountDownLatch released = new CountDownLatch(1);
     /** Test hook: runs on the training thread before each commit (a test blocks it to simulate a pause). */
     private volatile Runnable beforeCommit = () -> { };
+    private volatile Runnable beforeUpdate = () -> { };
     private final ScoredBatcher batcher;
     private KafkaConsumer<byte[], byte[]> consumer;
     private long version;
@@ -339,6 +340,14 @@ public final class LearnerService implements AutoCloseable {
         this.beforeCommit = hook;
     }
 
+    /**
+     * Test hook: runs on the training thread right before each update. Two learners in one JVM (a test's leader and
+     * standby) must not train at once: DJL allows one gradient collector per JVM, where processes each have their own.
+     */
+    void beforeUpdate(Runnable hook) {
+        this.beforeUpdate = hook;
+    }
+
     /** Test hook: the election, while running. */
     LearnerLease lease() {
         return lease;
@@ -515,6 +524,7 @@ public final class LearnerService implements AutoCloseable {
     }
 
     private void train(List<ScoredBatcher.Positioned> batch, MetricsReporter metrics) {
+        beforeUpdate.run();
         List<RolloutSample> samples = batch.stream().map(ScoredBatcher.Positioned::sample).toList();
         long update = ppo.updates() + 1;
         LOG.info("update {} start: {} samples at version {}", update, samples.size(), version);

@@ -141,6 +141,10 @@ class StandbyLearnerIT {
         CountDownLatch bMayCommit = new CountDownLatch(1);
         // b's first commit waits until the zombie has tried to publish, so that it is the transaction that fences it
         b.beforeCommit(() -> await(bMayCommit));
+        // and b trains only once the zombie has left: a resumed a trains its next update while its commit is written,
+        // and one JVM holds one gradient collector (separate processes have no such limit)
+        CountDownLatch zombieGone = new CountDownLatch(1);
+        b.beforeUpdate(() -> await(zombieGone));
         Thread tb = start(b, "learner-b");
         // b has fenced a once it claimed its epoch (initTransactions comes first)
         awaitTrue(() -> b.epoch() != LearnerCheckpointStore.NO_EPOCH, 30, "b takes over from the paused a");
@@ -156,6 +160,7 @@ class StandbyLearnerIT {
         LearnerCheckpointStore store = new LearnerCheckpointStore(dir.resolve("checkpoints"));
         assertThat(store.versions()).as("the zombie's version 2 was taken back").containsExactly(1L);
         assertThat(publishedVersions()).as("nothing published by the zombie").containsExactly(1L);
+        zombieGone.countDown();
 
         bMayCommit.countDown();
         tb.join(90_000);
