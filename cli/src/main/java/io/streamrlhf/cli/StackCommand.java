@@ -4,6 +4,8 @@ import io.streamrlhf.cli.demo.DemoFlags;
 import io.streamrlhf.loop.demo.DemoOptions;
 import io.streamrlhf.loop.demo.DemoRunner;
 import io.streamrlhf.loop.stack.StackOptions;
+import io.streamrlhf.loop.stack.StackPlan;
+import io.streamrlhf.loop.stack.StackProcess;
 import io.streamrlhf.loop.stack.StackRunner;
 import io.streamrlhf.loop.stack.StackState;
 import io.streamrlhf.loop.stack.StackStatus;
@@ -27,7 +29,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "stack", mixinStandardHelpOptions = true,
         description = "The loop as a stack of supervised OS processes, each running the rlhf command a deployment "
                 + "runs (worker, score, learn, train-rm --online, feedback simulate, prompts send).",
-        subcommands = {StackCommand.Up.class, StackCommand.Status.class, StackCommand.Down.class})
+        subcommands = {StackCommand.Up.class, StackCommand.Init.class, StackCommand.Status.class,
+                StackCommand.Down.class})
 final class StackCommand implements Runnable {
 
     @Spec CommandSpec spec;
@@ -47,7 +50,66 @@ final class StackCommand implements Runnable {
                     + "DIR/stack.json holds pids, commands and restarts ('rlhf stack status').",
                     "The demo's model and training flags apply (--seed, --batch, --group-size, --sft-steps, --threads, "
                             + "--ppo, ...); --minutes does not: a stack runs until stopped."})
-    static final class Up implements Callable<Integer> {
+    static final class Up extends StackFlags implements Callable<Integer> {
+
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter err = spec.commandLine().getErr();
+            StackOptions options = options(spec);
+            refuseIfRunning(dir);
+            DemoRunner.quietServiceLogs();
+            StackRunner runner = new StackRunner(options, err, Rlhf.class.getName());
+            Thread hook = new Thread(() -> {
+                runner.abort();
+                try {
+                    runner.awaitStopped(Duration.ofMinutes(5));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "rlhf-stack-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                runner.run();
+                err.println("rlhf stack: stopped.");
+                err.flush();
+                return 0;
+            } catch (LoopFailureException e) {
+                if (runner.aborted()) {
+                    err.println("rlhf stack: stopped.");
+                    err.flush();
+                    return 0;
+                }
+                throw e;
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // already shutting down: the hook is running and waits for us
+                }
+            }
+        }
+
+        private void refuseIfRunning(Path dir) {
+            if (StackState.file(dir).toFile().exists()) {
+                StackState state;
+                try {
+                    state = StackState.read(dir);
+                } catch (IllegalArgumentException e) {
+                    return;  // unreadable: a new stack overwrites it
+                }
+                if (state.stackAlive() && state.stackPid() != ProcessHandle.current().pid()) {
+                    throw new ParameterException(spec.commandLine(), "a stack already runs in " + dir + " (pid "
+                            + state.stackPid() + "); 'rlhf stack down --dir " + dir + "' stops it");
+                }
+            }
+        }
+    }
+
+    /** What {@code stack up} and {@code stack init} are given: the stack's processes, cluster, model and prompts. */
+    abstract static class StackFlags {
+
 
         @Option(names = "--dir", paramLabel = "DIR", defaultValue = "stack",
                 description = "The stack's directory (default ${DEFAULT-VALUE}).")
@@ -111,67 +173,45 @@ final class StackCommand implements Runnable {
 
         @Mixin DemoFlags flags;
 
-        @Spec CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            PrintWriter err = spec.commandLine().getErr();
-            StackOptions options;
+        /** The options, or a usage error naming the flag that is wrong. */
+        StackOptions options(CommandSpec spec) {
             try {
                 DemoOptions demo = flags.apply(DemoOptions.defaults().toBuilder()).reportDir(null).build();
                 int trainers = rmTrainers != null ? rmTrainers : (model == null ? 1 : 0);
-                options = new StackOptions(dir, bootstrap, registry, topicPrefix, partitions, workers, scorers,
+                return new StackOptions(dir, bootstrap, registry, topicPrefix, partitions, workers, scorers,
                         learners, trainers, raters ? demo.raterRate() : 0, model, reward, prompts, syntheticRate,
                         kafkaPort, registryPort, demo);
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
-            refuseIfRunning(dir);
-            DemoRunner.quietServiceLogs();
-            StackRunner runner = new StackRunner(options, err, Rlhf.class.getName());
-            Thread hook = new Thread(() -> {
-                runner.abort();
-                try {
-                    runner.awaitStopped(Duration.ofMinutes(5));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "rlhf-stack-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try {
-                runner.run();
-                err.println("rlhf stack: stopped.");
-                err.flush();
-                return 0;
-            } catch (LoopFailureException e) {
-                if (runner.aborted()) {
-                    err.println("rlhf stack: stopped.");
-                    err.flush();
-                    return 0;
-                }
-                throw e;
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException e) {
-                    // already shutting down: the hook is running and waits for us
-                }
-            }
         }
+    }
 
-        private void refuseIfRunning(Path dir) {
-            if (StackState.file(dir).toFile().exists()) {
-                StackState state;
-                try {
-                    state = StackState.read(dir);
-                } catch (IllegalArgumentException e) {
-                    return;  // unreadable: a new stack overwrites it
-                }
-                if (state.stackAlive() && state.stackPid() != ProcessHandle.current().pid()) {
-                    throw new ParameterException(spec.commandLine(), "a stack already runs in " + dir + " (pid "
-                            + state.stackPid() + "); 'rlhf stack down --dir " + dir + "' stops it");
-                }
+    /** {@code rlhf stack init}. */
+    @Command(name = "init", mixinStandardHelpOptions = true,
+            description = {"Bootstrap a stack on an existing cluster (--bootstrap and --registry) without running it: "
+                    + "the starting models in DIR/models, the topics, one config file per kind in DIR/conf; then print "
+                    + "each process's rlhf command. What compose/docker-compose.yml's init service runs; its other "
+                    + "services run these commands."})
+    static final class Init extends StackFlags implements Callable<Integer> {
+
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            StackOptions options = options(spec);
+            if (options.embeddedCluster()) {
+                throw new ParameterException(spec.commandLine(), "stack init needs an existing cluster: --bootstrap "
+                        + "and --registry ('rlhf stack up' starts its own)");
             }
+            DemoRunner.quietServiceLogs();
+            StackPlan plan = new StackRunner(options, spec.commandLine().getErr(), Rlhf.class.getName()).init();
+            PrintWriter out = spec.commandLine().getOut();
+            for (StackProcess p : plan.processes()) {
+                out.println(p.name() + ": rlhf " + String.join(" ", p.args()));
+            }
+            out.flush();
+            return 0;
         }
     }
 

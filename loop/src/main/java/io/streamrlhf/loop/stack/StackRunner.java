@@ -111,24 +111,15 @@ public final class StackRunner {
                 log.flush();
                 start(clusterProcess);
             }
-            StartingModels models = options.synthetic() ? prepareModels() : null;
             String bootstrap = options.bootstrap();
             String registry = options.registry();
+            StartingModels models = options.synthetic() ? prepareModels() : null;
             if (clusterProcess != null) {
                 String[] announced = awaitAnnounce(clusterProcess);
                 bootstrap = announced[0];
                 registry = announced[1];
             }
-            plan = StackPlan.of(options.embeddedCluster() ? withPorts(options) : options, bootstrap, registry);
-            plan.warnings().forEach(w -> log.println("rlhf stack: warning: " + w));
-            log.printf("rlhf stack: bootstrap=%s registry=%s, %d partitions per topic%n", bootstrap, registry,
-                    plan.partitions());
-            log.flush();
-            createTopics(plan);
-            if (models != null && plan.configs().containsKey(ProcessKind.RM_TRAINER)) {
-                seedTrainer(models);
-            }
-            writeConfigs(plan);
+            bootstrap(models, options.embeddedCluster() ? withPorts(options) : options, bootstrap, registry);
             for (StackProcess p : plan.processes()) {
                 if (p.kind() != ProcessKind.CLUSTER) {
                     checkAborted();
@@ -160,6 +151,40 @@ public final class StackRunner {
             runningThread = null;
             finished.countDown();
         }
+    }
+
+    /**
+     * {@code rlhf stack init}: the bootstrap of a stack on an existing cluster, without running it: the starting
+     * models, the topics and one config file per kind in the stack's directory, for processes started elsewhere (the
+     * compose file's services run exactly the plan's commands).
+     *
+     * @return the plan whose processes would run
+     */
+    public StackPlan init() {
+        if (options.embeddedCluster()) {
+            throw new IllegalArgumentException("stack init needs an existing cluster: --bootstrap and --registry");
+        }
+        try {
+            Files.createDirectories(dir.resolve("conf"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the stack's directory " + dir + ": " + e.getMessage(), e);
+        }
+        StartingModels models = options.synthetic() ? prepareModels() : null;
+        bootstrap(models, options, options.bootstrap(), options.registry());
+        return plan;
+    }
+
+    private void bootstrap(StartingModels models, StackOptions planned, String bootstrap, String registry) {
+        plan = StackPlan.of(planned, bootstrap, registry);
+        plan.warnings().forEach(w -> log.println("rlhf stack: warning: " + w));
+        log.printf("rlhf stack: bootstrap=%s registry=%s, %d partitions per topic%n", bootstrap, registry,
+                plan.partitions());
+        log.flush();
+        createTopics(plan);
+        if (models != null && plan.configs().containsKey(ProcessKind.RM_TRAINER)) {
+            seedTrainer(models);
+        }
+        writeConfigs(plan);
     }
 
     /** The stack's plan, once the cluster is known (null before). */
