@@ -75,8 +75,10 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
                 settings.put("schema.registry.url", state.registry());
                 settings.put(TopicsConfig.PREFIX, state.topicPrefix());
                 Topics topics = Topics.create(settings);
+                // The client refuses an API timeout shorter than its request timeout: both are the one asked for.
                 try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, state.bootstrap(),
-                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
+                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
+                        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
                     for (StackState.Process p : state.processes()) {
                         if (p.group() != null && !lags.containsKey(p.group())) {
                             Long lag = lag(admin, p.group(), timeout);
