@@ -15,6 +15,7 @@ import picocli.CommandLine.HelpCommand;
                 "",
                 "Start here:",
                 "  rlhf cluster up        a single-machine Kafka broker + schema registry, topics created",
+                "  rlhf stack up          every component its own supervised process (stack status|down)",
                 "  rlhf topics list       what exists on a cluster",
                 ""},
         footer = {
@@ -24,6 +25,7 @@ import picocli.CommandLine.HelpCommand;
                 "Run 'rlhf COMMAND --help' for a command's options."},
         subcommands = {
                 DemoCommand.class,
+                StackCommand.class,
                 WorkerCommand.class,
                 PromptsCommand.class,
                 FeedbackCommand.class,

@@ -53,6 +53,10 @@ final class ScoreCommand implements Callable<Integer> {
             description = "Longest wait of a partial batch in ms (scoring.batch.max.wait.ms).")
     Long maxWaitMs;
 
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Kafka Streams' state directory (reward.stream.state.dir); one per instance on a machine.")
+    String stateDir;
+
     @Spec CommandSpec spec;
 
     @Override
@@ -87,6 +91,7 @@ final class ScoreCommand implements Callable<Integer> {
         put(settings, RewardStreamConfig.BATCH_SIZE, batchSize);
         put(settings, RewardStreamConfig.BATCH_MAX_WAIT_MS, maxWaitMs);
         put(settings, RewardStreamConfig.REFERENCE_CHECKPOINT, reference);
+        put(settings, RewardStreamConfig.STATE_DIR, stateDir);
         return settings;
     }
 

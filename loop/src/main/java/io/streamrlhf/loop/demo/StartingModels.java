@@ -160,7 +160,7 @@ public record StartingModels(Path sftDir, List<Path> rmMemberDirs, TransformerCo
      * Seeds the online trainer's checkpoint directory with the initial ensemble as its version 1 (no offsets: every
      * live preference is new to it), so its first round fine-tunes these models and publishes version 2.
      */
-    void seedOnlineTrainer(Path rmCheckpointDir) {
+    public void seedOnlineTrainer(Path rmCheckpointDir) {
         List<Checkpoint> checkpoints = rmMemberDirs.stream().map(CheckpointStore::load).toList();
         new RmCheckpointStore(rmCheckpointDir).save(new RmCheckpoint(1, 0, checkpoints, Map.of(), 0, 0,
                 Map.of("eval/pairwise_accuracy", rmHeldOutAccuracy)));

@@ -1,0 +1,89 @@
+package io.streamrlhf.loop.stack;
+
+import io.streamrlhf.loop.demo.DemoOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * What {@code rlhf stack up} runs: where, on which cluster, how many processes of each kind, which model and which
+ * prompts. The components' tuned settings come from the demo profile with {@link #demo()}'s options overlaid, as in
+ * {@code rlhf demo}.
+ *
+ * @param dir            the stack's directory: config files, logs, starting models, checkpoints, the state file
+ * @param bootstrap      an existing cluster's bootstrap servers; null starts one ({@code rlhf cluster up})
+ * @param registry       that cluster's schema registry URL (with {@code bootstrap}, and only then)
+ * @param topicPrefix    prefix of every topic name
+ * @param partitions     partitions of each topic; 0 picks the profile's, or more to give each worker and scorer one
+ * @param workers        policy worker processes
+ * @param scorers        reward-stream processes
+ * @param learners       learner processes (one active; the others standbys once leader election exists)
+ * @param rmTrainers     online reward-model trainer processes (0 or 1)
+ * @param raterRate      simulated rater labels per second (0: no raters)
+ * @param model          a Hugging Face causal-LM folder to train instead of the synthetic SFT policy; null: synthetic
+ * @param reward         the reward sources with {@code model} (reward.sources specs)
+ * @param promptsFile    a JSONL prompt file sent once; null: none
+ * @param syntheticRate  synthetic prompts per second (0: none)
+ * @param kafkaPort      the stack's own broker's port (0: a free one)
+ * @param registryPort   the stack's own registry's port (0: a free one)
+ * @param demo           seed, threads, batch, group size and the starting models' settings
+ */
+public record StackOptions(Path dir, String bootstrap, String registry, String topicPrefix, int partitions,
+                           int workers, int scorers, int learners, int rmTrainers, double raterRate, Path model,
+                           String reward, Path promptsFile, double syntheticRate, int kafkaPort, int registryPort,
+                           DemoOptions demo) {
+
+    /** The default directory of a stack. */
+    public static final Path DEFAULT_DIR = Path.of("stack");
+
+    /** Checks every field and names the flag that is wrong. */
+    public StackOptions {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(topicPrefix, "topicPrefix");
+        Objects.requireNonNull(demo, "demo");
+        require((bootstrap == null) == (registry == null),
+                "--bootstrap and --registry go together: an existing cluster needs both; neither starts one");
+        require(partitions >= 0, "--partitions must be >= 0, got " + partitions);
+        require(workers >= 1, "--workers must be >= 1, got " + workers);
+        require(scorers >= 1, "--scorers must be >= 1, got " + scorers);
+        require(learners >= 1, "--learners must be >= 1, got " + learners);
+        require(rmTrainers >= 0 && rmTrainers <= 1, "--rm-trainers must be 0 or 1 (one trainer publishes each "
+                + "reward model's versions), got " + rmTrainers);
+        require(raterRate >= 0 && Double.isFinite(raterRate), "--raters rate must be >= 0, got " + raterRate);
+        require(syntheticRate >= 0 && Double.isFinite(syntheticRate),
+                "--synthetic-prompts must be >= 0, got " + syntheticRate);
+        require(promptsFile == null || syntheticRate == 0, "--prompts and --synthetic-prompts exclude each other");
+        require(promptsFile == null || Files.isRegularFile(promptsFile),
+                "--prompts " + promptsFile + ": no such file (JSONL, one prompt per line)");
+        require(kafkaPort >= 0 && kafkaPort <= 65535, "--kafka-port must be in 0..65535, got " + kafkaPort);
+        require(registryPort >= 0 && registryPort <= 65535, "--registry-port must be in 0..65535, got " + registryPort);
+        if (model != null) {
+            require(Files.isRegularFile(model.resolve("config.json")), "--model " + model
+                    + ": no config.json; expected a Hugging Face causal-LM folder");
+            require(reward != null && !reward.isBlank(), "--reward is required with --model: the reward sources, "
+                    + "e.g. hf:DIR (a Hugging Face sequence-classification folder) or rule:length");
+            require(syntheticRate == 0, "--synthetic-prompts is the synthetic world's; with --model give --prompts FILE");
+            require(rmTrainers == 0, "--rm-trainers with --model: the online trainer continues the synthetic "
+                    + "ensemble; use --rm-trainers 0");
+            require(raterRate == 0, "--raters with --model: simulated raters judge the synthetic world only");
+        } else {
+            require(reward == null, "--reward goes with --model (the synthetic stack scores with its own ensemble)");
+        }
+    }
+
+    /** Whether the stack starts its own Kafka cluster. */
+    public boolean embeddedCluster() {
+        return bootstrap == null;
+    }
+
+    /** Whether the stack uses the synthetic world's starting models (no {@link #model()}). */
+    public boolean synthetic() {
+        return model == null;
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package io.streamrlhf.loop.stack;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrlhf.schemas.avro.PolicyVersion;
+import io.streamrlhf.schemas.avro.RewardModelVersion;
+import io.streamrlhf.schemas.topics.TopicSpec;
+import io.streamrlhf.schemas.topics.Topics;
+import io.streamrlhf.schemas.topics.TopicsConfig;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * {@code rlhf stack status}: each process of a stack as its state file and the cluster see it: whether it runs, how
+ * often it was restarted, its consumer group's lag (committed offsets against the {@code read_committed} end offsets,
+ * summed over the group's partitions), the newest policy version on {@code policy.versions} (what the learner
+ * published and the workers swap to) and the newest reward-model versions on {@code rm.versions} (what the scorers
+ * swap to).
+ *
+ * @param state          the state file
+ * @param rows           one per process
+ * @param policyVersion  newest version of the stack's policy on {@code policy.versions}; -1 when none
+ * @param rmVersions     newest version of each reward model on {@code rm.versions}
+ * @param clusterError   why the cluster could not be read, or null
+ */
+public record StackStatus(StackState state, List<Row> rows, long policyVersion, Map<String, Long> rmVersions,
+                          String clusterError) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * One process.
+     *
+     * @param process       what the state file says of it
+     * @param alive         whether its pid runs now
+     * @param lag           its consumer group's lag; null when it has none or the group committed nothing yet
+     * @param policyVersion the policy version it serves (worker) or publishes (learner); null for other kinds
+     * @param rmVersion     the newest reward-model version it scores with (scorer); null for other kinds or none
+     */
+    public record Row(StackState.Process process, boolean alive, Long lag, Long policyVersion, Long rmVersion) {
+    }
+
+    /** Reads the cluster for the stack whose state is {@code state}; a cluster that does not answer is reported. */
+    public static StackStatus of(StackState state, Duration timeout) {
+        Map<String, Long> lags = new HashMap<>();
+        long policy = -1;
+        Map<String, Long> rms = new TreeMap<>();
+        String error = null;
+        if (state.bootstrap() == null) {
+            error = "the stack has not started its cluster yet";
+        } else {
+            try {
+                Map<String, Object> settings = new HashMap<>();
+                settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, state.bootstrap());
+                settings.put("schema.registry.url", state.registry());
+                settings.put(TopicsConfig.PREFIX, state.topicPrefix());
+                Topics topics = Topics.create(settings);
+                // The client refuses an API timeout shorter than its request timeout: both are the one asked for.
+                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, state.bootstrap(),
+                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
+                        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
+                    for (StackState.Process p : state.processes()) {
+                        if (p.group() != null && !lags.containsKey(p.group())) {
+                            Long lag = lag(admin, p.group(), timeout);
+                            if (lag != null) {
+                                lags.put(p.group(), lag);
+                            }
+                        }
+                    }
+                }
+                Map<String, PolicyVersion> policies = newest(topics.policyVersions(), state.bootstrap(), timeout);
+                PolicyVersion mine = policies.get(state.policyName());
+                policy = mine == null ? -1 : mine.getVersion();
+                newest(topics.rmVersions(), state.bootstrap(), timeout).forEach((k, v) -> rms.put(k, v.getVersion()));
+            } catch (RuntimeException e) {
+                error = e.getMessage();
+            } catch (Exception e) {
+                error = e.toString();
+            }
+        }
+        Long rmNewest = rms.values().stream().max(Long::compare).orElse(null);
+        List<Row> rows = new ArrayList<>();
+        for (StackState.Process p : state.processes()) {
+            boolean alive = p.pid() > 0 && ProcessHandle.of(p.pid()).map(ProcessHandle::isAlive).orElse(false);
+            Long lag = p.group() == null ? null : lags.get(p.group());
+            boolean servesPolicy = p.kind().equals(ProcessKind.WORKER.service())
+                    || p.kind().equals(ProcessKind.LEARNER.service());
+            Long pv = servesPolicy ? Long.valueOf(Math.max(policy, 0)) : null;
+            Long rv = p.kind().equals(ProcessKind.SCORER.service()) || p.kind().equals(ProcessKind.RM_TRAINER.service())
+                    ? rmNewest : null;
+            rows.add(new Row(p, alive, lag, pv, rv));
+        }
+        return new StackStatus(state, rows, policy, rms, error);
+    }
+
+    /** The group's lag: committed offsets against the read_committed end offsets; null when it committed none. */
+    static Long lag(Admin admin, String group, Duration timeout) throws Exception {
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        committed.forEach((tp, o) -> {
+            if (o != null) {
+                request.put(tp, OffsetSpec.latest());
+            }
+        });
+        if (request.isEmpty()) {
+            return null;
+        }
+        var ends = admin.listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        long lag = 0;
+        for (TopicPartition tp : request.keySet()) {
+            lag += Math.max(0, ends.get(tp).offset() - committed.get(tp).offset());
+        }
+        return lag;
+    }
+
+    /** The newest record of each key of a compacted topic (read to its end). */
+    static <V> Map<String, V> newest(TopicSpec<String, V> spec, String bootstrap, Duration timeout) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        Map<String, V> out = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = c.partitionsFor(spec.name(), timeout).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            c.assign(partitions);
+            c.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = c.endOffsets(partitions, timeout);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (partitions.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    if (r.key() == null || r.value() == null) {
+                        continue;
+                    }
+                    String key = spec.keyDeserializer().deserialize(r.topic(), r.key());
+                    out.put(key, spec.valueDeserializer().deserialize(r.topic(), r.value()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The status as a table, for people. */
+    public void print(PrintWriter out) {
+        out.printf("stack in %s: pid %d, %s%s; bootstrap=%s registry=%s%n", state.dir(), state.stackPid(),
+                state.stackAlive() ? state.phase() : "not running", state.stackAlive() ? "" : " (last: " + state.phase()
+                        + ")", state.bootstrap(), state.registry());
+        out.printf(Locale.ROOT, "%-12s %8s %-5s %8s %8s %7s %7s%n", "PROCESS", "PID", "ALIVE", "RESTARTS", "LAG",
+                "POLICY", "RM");
+        for (Row r : rows) {
+            out.printf(Locale.ROOT, "%-12s %8d %-5s %8d %8s %7s %7s%n", r.process().name(), r.process().pid(),
+                    r.alive() ? "yes" : "no", r.process().restarts(), dash(r.lag()), dash(r.policyVersion()),
+                    dash(r.rmVersion()));
+        }
+        if (!rmVersions.isEmpty()) {
+            out.println("reward models: " + rmVersions.entrySet().stream().map(e -> e.getKey() + " v" + e.getValue())
+                    .collect(Collectors.joining(", ")));
+        }
+        if (clusterError != null) {
+            out.println("cluster not read: " + clusterError);
+        }
+        out.flush();
+    }
+
+    /** The status as one JSON object. */
+    public ObjectNode toJson() {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("dir", state.dir());
+        root.put("stack_pid", state.stackPid());
+        root.put("stack_alive", state.stackAlive());
+        root.put("phase", state.phase());
+        root.put("bootstrap", state.bootstrap());
+        root.put("registry", state.registry());
+        root.put("policy_version", policyVersion);
+        ObjectNode rm = root.putObject("rm_versions");
+        rmVersions.forEach(rm::put);
+        if (clusterError != null) {
+            root.put("cluster_error", clusterError);
+        }
+        ArrayNode processes = root.putArray("processes");
+        for (Row r : rows) {
+            ObjectNode p = processes.addObject();
+            p.put("name", r.process().name());
+            p.put("kind", r.process().kind());
+            p.put("pid", r.process().pid());
+            p.put("alive", r.alive());
+            p.put("restarts", r.process().restarts());
+            putNullable(p, "lag", r.lag());
+            putNullable(p, "policy_version", r.policyVersion());
+            putNullable(p, "rm_version", r.rmVersion());
+            p.put("group", r.process().group());
+            p.put("log", r.process().log());
+            ArrayNode cmd = p.putArray("command");
+            r.process().command().forEach(cmd::add);
+        }
+        return root;
+    }
+
+    private static void putNullable(ObjectNode node, String key, Long value) {
+        if (value == null) {
+            node.putNull(key);
+        } else {
+            node.put(key, value);
+        }
+    }
+
+    private static String dash(Long v) {
+        return v == null ? "-" : v.toString();
+    }
+
+}
