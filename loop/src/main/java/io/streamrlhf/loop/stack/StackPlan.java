@@ -39,11 +39,10 @@ public record StackPlan(StackOptions options, String bootstrap, String registry,
                         List<String> warnings) {
 
     /**
-     * Whether a second {@code rlhf learn} of the same policy waits as a standby. Until leader election exists, a
-     * second learner would split the {@code scored} partitions and both would publish versions; the stack then
-     * starts one.
+     * Whether a second {@code rlhf learn} of the same policy waits as a standby: learners elect their active member on
+     * the {@code learner.lease} topic and fence earlier ones (docs/learner.md, "Standby learners").
      */
-    public static final boolean STANDBY_LEARNERS = false;
+    public static final boolean STANDBY_LEARNERS = true;
 
     /** Heap of each kind's JVM, in MiB. */
     private static final Map<ProcessKind, Integer> HEAP_MB = Map.of(ProcessKind.CLUSTER, 1024, ProcessKind.WORKER, 768,
