@@ -38,12 +38,6 @@ public record StackPlan(StackOptions options, String bootstrap, String registry,
                         List<StackProcess> processes, Map<ProcessKind, Map<String, String>> configs,
                         List<String> warnings) {
 
-    /**
-     * Whether a second {@code rlhf learn} of the same policy waits as a standby: learners elect their active member on
-     * the {@code learner.lease} topic and fence earlier ones (docs/learner.md, "Standby learners").
-     */
-    public static final boolean STANDBY_LEARNERS = true;
-
     /** Heap of each kind's JVM, in MiB. */
     private static final Map<ProcessKind, Integer> HEAP_MB = Map.of(ProcessKind.CLUSTER, 1024, ProcessKind.WORKER, 768,
             ProcessKind.SCORER, 768, ProcessKind.LEARNER, 1024, ProcessKind.RM_TRAINER, 768, ProcessKind.RATERS, 256,
@@ -68,12 +62,8 @@ public record StackPlan(StackOptions options, String bootstrap, String registry,
         int partitions = options.partitions() > 0 ? options.partitions()
                 : Math.max(profile.getInt(TopicsConfig.PARTITIONS), Math.max(options.workers(), options.scorers()));
         List<String> warnings = new ArrayList<>();
+        // learners of one policy elect their active member (learner.lease); the others stand by
         int learners = options.learners();
-        if (learners > 1 && !STANDBY_LEARNERS) {
-            warnings.add("--learners " + learners + ": standby learners need leader election, which this version "
-                    + "lacks (a second learner would split the scored partitions and publish too); starting 1");
-            learners = 1;
-        }
 
         Map<String, Object> cluster = new HashMap<>();
         cluster.put("bootstrap.servers", bootstrap);
