@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a {@link LearnerService} from one properties file (learner, {@code ppo.*}, topic, registry
@@ -35,22 +37,32 @@ public final class LearnerMain {
         run(settings);
     }
 
-    /** Runs a learner over {@code settings} in this thread, with a shutdown hook that stops it. */
+    /** How long the shutdown hook waits for the learner to finish or abandon its update and close. */
+    static final long STOP_WAIT_MS = 60_000;
+
+    /**
+     * Runs a learner over {@code settings} in this thread, with a shutdown hook that stops it.
+     *
+     * <p>The hook waits for the learner to be closed, not for this thread: under {@code rlhf learn} this thread goes
+     * on to {@code System.exit}, which blocks while hooks run, so joining it would hold the JVM for the whole wait.
+     */
     public static void run(Map<String, Object> settings) {
         LearnerConfig config = new LearnerConfig(settings);
         Topics topics = Topics.create(settings);
+        CountDownLatch closed = new CountDownLatch(1);
         try (LearnerService learner = new LearnerService(config, topics, settings)) {
-            Thread main = Thread.currentThread();
             Thread hook = new Thread(() -> {
                 learner.stop();
                 try {
-                    main.join(60_000);
+                    closed.await(STOP_WAIT_MS, TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             }, "learner-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             learner.run();
+        } finally {
+            closed.countDown();
         }
     }
 }
