@@ -42,6 +42,9 @@ final class PromptsCommand implements Runnable {
                     "A file is validated first: every bad line is reported with its number and nothing is sent "
                             + "unless --skip-bad; the rest goes out in one transaction."})
     static final class Send implements Callable<Integer> {
+
+        /** Newest records read from each partition to find where a synthetic feed of the same seed stopped. */
+        static final int RESUME_WINDOW = 1000;
         @Mixin CommonOptions common;
 
         @ArgGroup(exclusive = true, multiplicity = "1")
@@ -76,7 +79,9 @@ final class PromptsCommand implements Runnable {
         @Option(names = "--duration", paramLabel = "SECONDS", description = "Stop the synthetic feed after this long.")
         Long durationSeconds;
 
-        @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Synthetic prompt seed.")
+        @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Synthetic prompt seed. A feed "
+                + "started again with the same seed resumes after the newest id it finds on the topic "
+                + "(synthetic-SEED-N), so no prompt id is sent twice.")
         long seed;
 
         @Spec CommandSpec spec;
@@ -107,13 +112,24 @@ final class PromptsCommand implements Runnable {
             CommonConfig config = common.resolve();
             Map<String, Object> settings = config.settings();
             settings.putAll(config.clientProperties());
-            try (PromptSender sender = new PromptSender(Topics.create(settings), settings)) {
+            Topics topics = Topics.create(settings);
+            // A synthetic feed's transactional id is its seed's: a restarted feed fences its predecessor at once.
+            try (PromptSender sender = source.synthetic
+                    ? new PromptSender(topics, settings, "rlhf-prompts-synthetic-" + seed)
+                    : new PromptSender(topics, settings)) {
                 if (source.synthetic) {
                     Duration duration = durationSeconds == null ? null : Duration.ofSeconds(durationSeconds);
                     out.printf("sending synthetic prompts to %s at %.1f/s%s%n", sender.topic(), rate,
                             count > 0 ? " (" + count + " in all)" : "");
                     out.flush();
-                    long sent = new SyntheticPromptFeed(seed, samples).run(rate, count, duration, sender::sendAll);
+                    long last = SyntheticPromptFeed.lastIndex(PromptSender.newestIds(topics, settings,
+                            RESUME_WINDOW), seed);
+                    if (last >= 0) {
+                        out.printf("resuming after synthetic-%d-%d, the newest prompt of seed %d on %s%n", seed, last,
+                                seed, sender.topic());
+                    }
+                    long sent = new SyntheticPromptFeed(seed, samples).resumeAfter(last)
+                            .run(rate, count, duration, sender::sendAll);
                     out.printf("sent %d synthetic prompts%n", sent);
                 } else {
                     int sent = sender.sendAll(prompts);

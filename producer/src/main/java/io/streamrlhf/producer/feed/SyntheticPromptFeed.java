@@ -16,6 +16,11 @@ import java.util.function.ToIntFunction;
 /**
  * The synthetic world's prompts ("write about the ocean :") at a steady rate. Prompts due in each tick (100 ms)
  * go out together; ids are {@code synthetic-<seed>-<n>}, the category is the topic.
+ *
+ * <p>A feed restarted with the same seed {@link #resumeAfter resumes} after the last id its predecessor sent, with
+ * the draws it would have made: the prompts are those of one uninterrupted feed, and no id is sent twice (a worker
+ * de-duplicates by prompt id, so a repeated id would be a prompt silently never answered again). A fresh seed per
+ * restart would also avoid repeats, but the stream would then depend on when the feed was restarted.
  */
 public final class SyntheticPromptFeed {
 
@@ -34,6 +39,40 @@ public final class SyntheticPromptFeed {
         this.generator = SyntheticWorld.standard().prompts(seed);
         this.seed = seed;
         this.samplesPerPrompt = samplesPerPrompt;
+    }
+
+    /**
+     * Skips the prompts up to and including index {@code last} (the draws too), so the next one is {@code last + 1}.
+     *
+     * @param last the highest index already sent with this seed ({@link #lastIndex}), or -1 for none
+     * @return this feed
+     */
+    public SyntheticPromptFeed resumeAfter(long last) {
+        if (last < next - 1) {
+            throw new IllegalArgumentException("cannot resume after index " + last + ": index " + (next - 1)
+                    + " was sent already");
+        }
+        while (next <= last) {
+            generator.next();
+            next++;
+        }
+        return this;
+    }
+
+    /** The highest index among {@code ids} of prompts this seed's feed sent ({@code synthetic-<seed>-<n>}), or -1. */
+    public static long lastIndex(Iterable<String> ids, long seed) {
+        String prefix = "synthetic-" + seed + "-";
+        long last = -1;
+        for (String id : ids) {
+            if (id != null && id.startsWith(prefix)) {
+                try {
+                    last = Math.max(last, Long.parseLong(id.substring(prefix.length())));
+                } catch (NumberFormatException e) {
+                    // another feed's id that happens to share the prefix
+                }
+            }
+        }
+        return last;
     }
 
     /** The next {@code n} prompts. */
