@@ -137,8 +137,8 @@ final class StackCommand implements Runnable {
         int scorers;
 
         @Option(names = "--learners", paramLabel = "N", defaultValue = "1",
-                description = "Learner processes: one active, the rest standbys (until leader election exists, only "
-                        + "one is started, with a warning).")
+                description = "Learner processes: one active (it holds the lease on learner.lease), the rest "
+                        + "standbys that take over when it dies or stalls.")
         int learners;
 
         @Option(names = "--rm-trainers", paramLabel = "N",
@@ -171,6 +171,11 @@ final class StackCommand implements Runnable {
                 description = "The stack's own registry's port (0: a free one).")
         int registryPort;
 
+        @Option(names = "--brokers", paramLabel = "N", defaultValue = "1",
+                description = "Brokers of the stack's own cluster (rlhf cluster up --brokers N; default "
+                        + "${DEFAULT-VALUE}): 3 gives every topic replication factor 3 and min.insync.replicas 2.")
+        int brokers;
+
         @Mixin DemoFlags flags;
 
         /** The options, or a usage error naming the flag that is wrong. */
@@ -180,7 +185,7 @@ final class StackCommand implements Runnable {
                 int trainers = rmTrainers != null ? rmTrainers : (model == null ? 1 : 0);
                 return new StackOptions(dir, bootstrap, registry, topicPrefix, partitions, workers, scorers,
                         learners, trainers, raters ? demo.raterRate() : 0, model, reward, prompts, syntheticRate,
-                        kafkaPort, registryPort, demo);
+                        kafkaPort, registryPort, brokers, demo);
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }

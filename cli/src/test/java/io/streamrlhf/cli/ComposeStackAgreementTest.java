@@ -83,7 +83,7 @@ class ComposeStackAgreementTest {
     @Test
     void composeAndALocalStackConfigureEachKindWithTheSameKeys() {
         StackPlan local = StackPlan.of(new StackOptions(Path.of("stack"), null, null, "rlhf.", 0, 1, 1, 1, 1, 50,
-                null, null, null, 2, 0, 0, composePlan.options().demo()), "localhost:9092",
+                null, null, null, 2, 0, 0, 1, composePlan.options().demo()), "localhost:9092",
                 "http://localhost:8081/apis/ccompat/v7");
         assertThat(composePlan.configs().keySet()).isEqualTo(local.configs().keySet());
         composePlan.configs().forEach((kind, settings) -> assertThat(settings.keySet()).as("%s's keys", kind)

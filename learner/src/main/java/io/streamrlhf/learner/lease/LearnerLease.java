@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -36,6 +37,8 @@ public final class LearnerLease implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LearnerLease.class);
     static final long POLL_MS = 200;
+    /** The lease consumer's client id is this and the learner's pid. */
+    static final String CLIENT_ID_PREFIX = "learner-lease-";
 
     private final TopicPartition partition;
     private final Runnable onRevoked;
@@ -79,6 +82,8 @@ public final class LearnerLease implements AutoCloseable {
         Map<String, Object> props = new HashMap<>(KafkaClients.only(clientProperties, ConsumerConfig.configNames()));
         props.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        // The pid in the client id tells an operator (rlhf stack status) which process holds the lease.
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, CLIENT_ID_PREFIX + ProcessHandle.current().pid());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
         props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, sessionTimeoutMs);
@@ -140,6 +145,18 @@ public final class LearnerLease implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /** The pid of the learner whose lease consumer has {@code clientId}, if it is a learner's. */
+    public static Optional<Long> pidOf(String clientId) {
+        if (clientId == null || !clientId.startsWith(CLIENT_ID_PREFIX)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Long.parseLong(clientId.substring(CLIENT_ID_PREFIX.length())));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
     }
 
     /** Whether this learner holds the lease now (as far as its last poll knows). */

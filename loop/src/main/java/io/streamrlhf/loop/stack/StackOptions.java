@@ -1,5 +1,6 @@
 package io.streamrlhf.loop.stack;
 
+import io.streamrlhf.embedded.EmbeddedKafkaCluster;
 import io.streamrlhf.loop.demo.DemoOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,12 +27,14 @@ import java.util.Objects;
  * @param syntheticRate  synthetic prompts per second (0: none)
  * @param kafkaPort      the stack's own broker's port (0: a free one)
  * @param registryPort   the stack's own registry's port (0: a free one)
+ * @param brokers        the stack's own cluster's brokers ({@code rlhf cluster up --brokers N}): 1, or 3 for
+ *                       replication factor 3 and min.insync.replicas 2
  * @param demo           seed, threads, batch, group size and the starting models' settings
  */
 public record StackOptions(Path dir, String bootstrap, String registry, String topicPrefix, int partitions,
                            int workers, int scorers, int learners, int rmTrainers, double raterRate, Path model,
                            String reward, Path promptsFile, double syntheticRate, int kafkaPort, int registryPort,
-                           DemoOptions demo) {
+                           int brokers, DemoOptions demo) {
 
     /** The default directory of a stack. */
     public static final Path DEFAULT_DIR = Path.of("stack");
@@ -56,6 +59,9 @@ public record StackOptions(Path dir, String bootstrap, String registry, String t
         require(promptsFile == null || Files.isRegularFile(promptsFile),
                 "--prompts " + promptsFile + ": no such file (JSONL, one prompt per line)");
         require(kafkaPort >= 0 && kafkaPort <= 65535, "--kafka-port must be in 0..65535, got " + kafkaPort);
+        require(brokers >= 1 && brokers <= EmbeddedKafkaCluster.MAX_BROKERS, "--brokers must be 1.." + EmbeddedKafkaCluster.MAX_BROKERS + ", got " + brokers);
+        require(brokers == 1 || bootstrap == null, "--brokers is the stack's own cluster's; with --bootstrap the "
+                + "cluster is given");
         require(registryPort >= 0 && registryPort <= 65535, "--registry-port must be in 0..65535, got " + registryPort);
         if (model != null) {
             require(Files.isRegularFile(model.resolve("config.json")), "--model " + model

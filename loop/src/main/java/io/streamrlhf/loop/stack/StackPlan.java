@@ -111,7 +111,8 @@ public record StackPlan(StackOptions options, String bootstrap, String registry,
             processes.add(new StackProcess("cluster", ProcessKind.CLUSTER, args(ProcessKind.CLUSTER,
                     "--kafka-port", Integer.toString(options.kafkaPort()), "--registry-port",
                     Integer.toString(options.registryPort()), "--partitions", Integer.toString(partitions),
-                    "--topic-prefix", options.topicPrefix(), "--data-dir", dir.resolve("cluster").toString()),
+                    "--topic-prefix", options.topicPrefix(), "--data-dir", dir.resolve("cluster").toString(),
+                    "--brokers", Integer.toString(options.brokers())),
                     null, Restart.NEVER, HEAP_MB.get(ProcessKind.CLUSTER)));
         }
         // Start order: consumers of data before its producers; the prompts last. Stopped in reverse.

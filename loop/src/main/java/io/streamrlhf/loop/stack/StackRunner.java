@@ -1,5 +1,6 @@
 package io.streamrlhf.loop.stack;
 
+import io.streamrlhf.embedded.EmbeddedKafkaCluster;
 import io.streamrlhf.learner.rm.online.RmCheckpointStore;
 import io.streamrlhf.loop.demo.StartingModels;
 import io.streamrlhf.loop.process.ChildJvmComponent;
@@ -231,7 +232,7 @@ public final class StackRunner {
         }
         return new StackOptions(o.dir(), o.bootstrap(), o.registry(), o.topicPrefix(), o.partitions(), o.workers(),
                 o.scorers(), o.learners(), o.rmTrainers(), o.raterRate(), o.model(), o.reward(), o.promptsFile(),
-                o.syntheticRate(), fixedPorts[0], fixedPorts[1], o.demo());
+                o.syntheticRate(), fixedPorts[0], fixedPorts[1], o.brokers(), o.demo());
     }
 
     private int[] fixedPorts;
@@ -326,7 +327,9 @@ public final class StackRunner {
         CatalogTopics.Builder b = CatalogTopics.on(plan.bootstrap(), plan.registry()).prefix(options.topicPrefix())
                 .partitions(plan.partitions()).registerSchemas(true);
         if (options.embeddedCluster()) {
-            b.replicationFactor((short) 1);
+            // as rlhf cluster up creates its own topics (the stack's may differ in partitions)
+            b.replicationFactor(EmbeddedKafkaCluster.replicationFactorFor(options.brokers()))
+                    .minInsyncReplicas(EmbeddedKafkaCluster.minInsyncReplicasFor(options.brokers()));
         }
         b.create();
     }

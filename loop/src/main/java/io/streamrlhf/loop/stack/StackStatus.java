@@ -3,6 +3,7 @@ package io.streamrlhf.loop.stack;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrlhf.learner.lease.LearnerLease;
 import io.streamrlhf.schemas.avro.PolicyVersion;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
 import io.streamrlhf.schemas.topics.TopicSpec;
@@ -15,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -22,6 +24,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -41,10 +45,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * @param rows           one per process
  * @param policyVersion  newest version of the stack's policy on {@code policy.versions}; -1 when none
  * @param rmVersions     newest version of each reward model on {@code rm.versions}
+ * @param brokers        brokers the cluster has now; -1 when it was not read
  * @param clusterError   why the cluster could not be read, or null
  */
 public record StackStatus(StackState state, List<Row> rows, long policyVersion, Map<String, Long> rmVersions,
-                          String clusterError) {
+                          int brokers, String clusterError) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -56,8 +61,10 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
      * @param lag           its consumer group's lag; null when it has none or the group committed nothing yet
      * @param policyVersion the policy version it serves (worker) or publishes (learner); null for other kinds
      * @param rmVersion     the newest reward-model version it scores with (scorer); null for other kinds or none
+     * @param leader        whether it holds the learner lease (is the active learner); null for other kinds
      */
-    public record Row(StackState.Process process, boolean alive, Long lag, Long policyVersion, Long rmVersion) {
+    public record Row(StackState.Process process, boolean alive, Long lag, Long policyVersion, Long rmVersion,
+                      Boolean leader) {
     }
 
     /** Reads the cluster for the stack whose state is {@code state}; a cluster that does not answer is reported. */
@@ -66,6 +73,8 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
         long policy = -1;
         Map<String, Long> rms = new TreeMap<>();
         String error = null;
+        int brokers = -1;
+        Long leasePid = null;
         if (state.bootstrap() == null) {
             error = "the stack has not started its cluster yet";
         } else {
@@ -79,6 +88,8 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
                 try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, state.bootstrap(),
                         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
                         AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
+                    brokers = admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
+                    leasePid = leaseHolderPid(admin, state, topics.learnerLease().name(), timeout);
                     for (StackState.Process p : state.processes()) {
                         if (p.group() != null && !lags.containsKey(p.group())) {
                             Long lag = lag(admin, p.group(), timeout);
@@ -108,9 +119,34 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
             Long pv = servesPolicy ? Long.valueOf(Math.max(policy, 0)) : null;
             Long rv = p.kind().equals(ProcessKind.SCORER.service()) || p.kind().equals(ProcessKind.RM_TRAINER.service())
                     ? rmNewest : null;
-            rows.add(new Row(p, alive, lag, pv, rv));
+            Boolean leader = p.kind().equals(ProcessKind.LEARNER.service()) ? Long.valueOf(p.pid()).equals(leasePid)
+                    : null;
+            rows.add(new Row(p, alive, lag, pv, rv, leader));
         }
-        return new StackStatus(state, rows, policy, rms, error);
+        return new StackStatus(state, rows, policy, rms, brokers, error);
+    }
+
+    /**
+     * The pid of the learner holding the lease: the member of the stack's lease group assigned the lease partition,
+     * whose client id carries its pid ({@link LearnerLease#pidOf}); null when none holds it.
+     */
+    static Long leaseHolderPid(Admin admin, StackState state, String leaseTopic, Duration timeout) throws Exception {
+        // The stack sets no learner.lease.group.id, so the lease group is the default: the learners' group's.
+        String group = state.processes().stream().filter(p -> p.kind().equals(ProcessKind.LEARNER.service()))
+                .map(StackState.Process::group).filter(Objects::nonNull).findFirst().map(g -> g + "-lease")
+                .orElse(null);
+        if (group == null) {
+            return null;
+        }
+        ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group)
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        TopicPartition lease = new TopicPartition(leaseTopic, 0);
+        for (MemberDescription m : d.members()) {
+            if (m.assignment().topicPartitions().contains(lease)) {
+                return LearnerLease.pidOf(m.clientId()).orElse(null);
+            }
+        }
+        return null;
     }
 
     /** The group's lag: committed offsets against the read_committed end offsets; null when it committed none. */
@@ -165,15 +201,16 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
 
     /** The status as a table, for people. */
     public void print(PrintWriter out) {
-        out.printf("stack in %s: pid %d, %s%s; bootstrap=%s registry=%s%n", state.dir(), state.stackPid(),
+        out.printf("stack in %s: pid %d, %s%s; bootstrap=%s registry=%s%s%n", state.dir(), state.stackPid(),
                 state.stackAlive() ? state.phase() : "not running", state.stackAlive() ? "" : " (last: " + state.phase()
-                        + ")", state.bootstrap(), state.registry());
-        out.printf(Locale.ROOT, "%-12s %8s %-5s %8s %8s %7s %7s%n", "PROCESS", "PID", "ALIVE", "RESTARTS", "LAG",
-                "POLICY", "RM");
+                        + ")", state.bootstrap(), state.registry(), brokers < 0 ? "" : ", " + brokers
+                        + (brokers == 1 ? " broker" : " brokers"));
+        out.printf(Locale.ROOT, "%-12s %8s %-5s %8s %8s %7s %7s %-7s%n", "PROCESS", "PID", "ALIVE", "RESTARTS",
+                "LAG", "POLICY", "RM", "LEASE");
         for (Row r : rows) {
-            out.printf(Locale.ROOT, "%-12s %8d %-5s %8d %8s %7s %7s%n", r.process().name(), r.process().pid(),
+            out.printf(Locale.ROOT, "%-12s %8d %-5s %8d %8s %7s %7s %-7s%n", r.process().name(), r.process().pid(),
                     r.alive() ? "yes" : "no", r.process().restarts(), dash(r.lag()), dash(r.policyVersion()),
-                    dash(r.rmVersion()));
+                    dash(r.rmVersion()), r.leader() == null ? "-" : r.leader() ? "active" : "standby");
         }
         if (!rmVersions.isEmpty()) {
             out.println("reward models: " + rmVersions.entrySet().stream().map(e -> e.getKey() + " v" + e.getValue())
@@ -195,6 +232,9 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
         root.put("bootstrap", state.bootstrap());
         root.put("registry", state.registry());
         root.put("policy_version", policyVersion);
+        root.put("brokers", brokers);
+        rows.stream().filter(r -> Boolean.TRUE.equals(r.leader())).findFirst()
+                .ifPresentOrElse(r -> root.put("lease_holder", r.process().name()), () -> root.putNull("lease_holder"));
         ObjectNode rm = root.putObject("rm_versions");
         rmVersions.forEach(rm::put);
         if (clusterError != null) {
@@ -211,6 +251,9 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
             putNullable(p, "lag", r.lag());
             putNullable(p, "policy_version", r.policyVersion());
             putNullable(p, "rm_version", r.rmVersion());
+            if (r.leader() != null) {
+                p.put("leader", r.leader());
+            }
             p.put("group", r.process().group());
             p.put("log", r.process().log());
             ArrayNode cmd = p.putArray("command");

@@ -13,7 +13,7 @@ class StackPlanTest {
 
     private static StackOptions options(int workers, int scorers, int learners) {
         return new StackOptions(Path.of("/srv/stack"), "kafka:9092", "http://registry:8080/apis/ccompat/v7", "rlhf.",
-                0, workers, scorers, learners, 1, 50, null, null, null, 2, 0, 0, DemoOptions.defaults());
+                0, workers, scorers, learners, 1, 50, null, null, null, 2, 0, 0, 1, DemoOptions.defaults());
     }
 
     @Test
@@ -49,16 +49,29 @@ class StackPlanTest {
     }
 
     @Test
+    void theStacksOwnClusterGetsItsBrokers() {
+        StackOptions three = new StackOptions(Path.of("/srv/stack"), null, null, "rlhf.", 0, 1, 1, 2, 0, 0, null,
+                null, null, 2, 9092, 8081, 3, DemoOptions.defaults());
+        StackProcess cluster = StackPlan.of(three, "localhost:9092", "http://localhost:8081").process("cluster");
+        assertThat(cluster.args()).containsSubsequence("cluster", "up", "--brokers", "3");
+        assertThatThrownBy(() -> new StackOptions(Path.of("s"), null, null, "rlhf.", 0, 1, 1, 1, 0, 0, null, null,
+                null, 0, 0, 0, 0, DemoOptions.defaults())).hasMessageContaining("--brokers must be 1..9, got 0");
+        assertThatThrownBy(() -> new StackOptions(Path.of("s"), "kafka:9092", "http://r", "rlhf.", 0, 1, 1, 1, 0, 0,
+                null, null, null, 0, 0, 0, 3, DemoOptions.defaults())).hasMessageContaining("--brokers is the stack's "
+                + "own cluster's");
+    }
+
+    @Test
     void badOptionsAreRefusedNamingTheFlag() {
         DemoOptions demo = DemoOptions.defaults();
         assertThatThrownBy(() -> new StackOptions(Path.of("s"), "kafka:9092", null, "rlhf.", 0, 1, 1, 1, 1, 0, null,
-                null, null, 0, 0, 0, demo)).hasMessageContaining("--bootstrap and --registry go together");
+                null, null, 0, 0, 0, 1, demo)).hasMessageContaining("--bootstrap and --registry go together");
         assertThatThrownBy(() -> new StackOptions(Path.of("s"), null, null, "rlhf.", 0, 0, 1, 1, 1, 0, null, null,
-                null, 0, 0, 0, demo)).hasMessageContaining("--workers must be >= 1");
+                null, 0, 0, 0, 1, demo)).hasMessageContaining("--workers must be >= 1");
         assertThatThrownBy(() -> new StackOptions(Path.of("s"), null, null, "rlhf.", 0, 1, 1, 1, 2, 0, null, null,
-                null, 0, 0, 0, demo)).hasMessageContaining("--rm-trainers must be 0 or 1");
+                null, 0, 0, 0, 1, demo)).hasMessageContaining("--rm-trainers must be 0 or 1");
         assertThatThrownBy(() -> new StackOptions(Path.of("s"), null, null, "rlhf.", 0, 1, 1, 1, 0, 0,
-                Path.of("/no/such/model"), "rule:length", null, 0, 0, 0, demo))
+                Path.of("/no/such/model"), "rule:length", null, 0, 0, 0, 1, demo))
                 .hasMessageContaining("--model /no/such/model: no config.json");
         assertThat(List.of(ProcessKind.values())).extracting(ProcessKind::service).doesNotHaveDuplicates();
     }
