@@ -7,6 +7,8 @@ import io.streamrlhf.loop.demo.DemoProfile;
 import io.streamrlhf.loop.demo.DemoResult;
 import io.streamrlhf.loop.demo.DemoRunner;
 import io.streamrlhf.loop.demo.ModelLoop;
+import io.streamrlhf.loop.stack.StackDemo;
+import io.streamrlhf.loop.stack.StackOptions;
 import io.streamrlhf.loop.supervision.LoopFailureException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -35,6 +37,9 @@ import picocli.CommandLine.Spec;
                 "At the end: a summary comparing the hidden gold reward of the SFT policy, best-of-8 reranking of its "
                         + "samples by the reward-model ensemble, and the final policy; and an HTML report with charts."})
 public final class DemoCommand implements Callable<Integer> {
+
+    /** Synthetic prompts per second of {@code --processes}: its feed is paced by rate, not by the learner's backlog. */
+    static final double PROMPT_RATE = 2;
 
     /** Exit status when interrupted (Ctrl-C), as shells report SIGINT. */
     static final int INTERRUPTED = 130;
@@ -72,6 +77,14 @@ public final class DemoCommand implements Callable<Integer> {
                     + "sequence-classification folder), rule:length, judge:URL (docs/reward-stream.md).")
     String reward;
 
+    @Option(names = "--processes",
+            description = {"Run the demo as a stack (rlhf stack up): its own cluster, one learner, scorer, worker, "
+                    + "online RM trainer, simulated raters and synthetic prompts at " + PROMPT_RATE + "/s, each an OS "
+                    + "process of its own, in DIR/stack of --report (a temporary directory with --no-report), for "
+                    + "--minutes; then a summary read from the topics: versions published, generations scored, the "
+                    + "proxy reward of each version."})
+    boolean processes;
+
     @Option(names = "--print-profile",
             description = "Print the demo profile and exit: the tuned settings of every component, a properties file "
                     + "that 'rlhf learn|score|worker|train-rm --config FILE' accept as it is.")
@@ -92,6 +105,14 @@ public final class DemoCommand implements Callable<Integer> {
                     .reportDir(noReport ? null : report).lockstep(lockstep).build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (processes) {
+            if (model != null || prompts != null || reward != null || lockstep) {
+                throw new ParameterException(spec.commandLine(), "--processes runs the synthetic demo; --model, "
+                        + "--prompts, --reward and --lockstep go without it ('rlhf stack up --model DIR' runs a model "
+                        + "as processes)");
+            }
+            return runAsStack(options, out, err);
         }
         if (model != null || prompts != null || reward != null) {
             return runOnModel(options, out, err);
@@ -123,6 +144,68 @@ public final class DemoCommand implements Callable<Integer> {
                 return INTERRUPTED;
             }
             throw e;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // already shutting down: the hook is running and waits for us
+            }
+        }
+    }
+
+    /** {@code --processes}: the demo as a stack of processes ({@link StackDemo}). */
+    private Integer runAsStack(DemoOptions options, PrintWriter out, PrintWriter err) {
+        Path dir;
+        try {
+            dir = noReport ? Files.createTempDirectory("rlhf-demo-stack") : report.resolve("stack");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        StackOptions stack;
+        try {
+            stack = new StackOptions(dir, null, null, "rlhf.", 0, 1, 1, 1, 1, options.raterRate(), null, null, null,
+                    PROMPT_RATE, 0, 0, 1, options.toBuilder().reportDir(null).build());
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        DemoRunner.quietServiceLogs();
+        StackDemo demo = new StackDemo(stack, err, Rlhf.class.getName());
+        Thread hook = new Thread(() -> {
+            demo.abort();
+            try {
+                demo.awaitStopped(Duration.ofMinutes(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "rlhf-demo-stack-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            ObjectNode summary = demo.run();
+            out.printf(Locale.ROOT, "Policy versions published: %d in %.0f s; generations scored: %d; proxy reward of "
+                            + "the first and last versions' generations: %s -> %s%nThe stack's logs and checkpoints: "
+                            + "%s%n", summary.get("versions_published").asLong(), summary.get("seconds").asDouble(),
+                    summary.get("scored").asLong(), summary.path("first_version_proxy").asText("-"),
+                    summary.path("final_proxy").asText("-"), dir.toAbsolutePath());
+            if (!noReport) {
+                Files.writeString(report.resolve("summary.json"), summary.toPrettyString() + "\n");
+            }
+            if (json) {
+                out.println(summary);
+            }
+            out.flush();
+            return 0;
+        } catch (LoopFailureException e) {
+            if (demo.aborted()) {
+                err.println("rlhf demo: interrupted; every process was stopped.");
+                err.flush();
+                return INTERRUPTED;
+            }
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return INTERRUPTED;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);

@@ -89,6 +89,11 @@ public final class StackRunner {
         return aborted;
     }
 
+    /** Whether every process was started and {@link #run()} now supervises them (not starting, not stopping). */
+    public boolean running() {
+        return "running".equals(phase);
+    }
+
     /** Waits until {@link #run()} has stopped everything it started; false if that took longer than {@code timeout}. */
     public boolean awaitStopped(Duration timeout) throws InterruptedException {
         return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
