@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The learner failed over inside {@code rlhf stack up}, as an operator's stack would see it: two learners (one active,
- * one standing by), two workers and two scorers as processes of their own. The active learner killed with SIGKILL →
+ * The learner failed over inside {@code rlhf stack up}, as an operator's stack would see it: three brokers, two
+ * learners (one active, one standing by), two workers and two scorers as processes of their own. The active learner killed with SIGKILL →
  * the other publishes the next version within 30 s; the new active learner paused with SIGSTOP → the other takes over
  * after the lease's session timeout, and the paused one, resumed, publishes nothing. Through all of it
  * {@code policy.versions} holds each version once, with no gap; {@code rlhf stack down} leaves nothing running.
@@ -74,10 +74,12 @@ class StackFailoverIT {
         stack = start(work.resolve("stack.out"), err, "stack", "up", "--dir", dir.toString(), "--workers", "2",
                 "--scorers", "2", "--learners", "2", "--rm-trainers", "0", "--synthetic-prompts", "2",
                 "--sft-steps", "40", "--preference-pairs", "160", "--rm-epochs", "1", "--rm-ensemble", "2",
-                "--batch", "32", "--max-new-tokens", "24", "--cache-dir", work.resolve("cache").toString());
+                "--batch", "32", "--max-new-tokens", "24", "--cache-dir", work.resolve("cache").toString(),
+                "--brokers", "3");
 
         JsonNode status = awaitStatus(dir, err, Duration.ofSeconds(240), s -> s.get("policy_version").asLong() >= 2
                 && s.get("lease_holder").isTextual());
+        assertThat(status.get("brokers").asInt()).as("live brokers").isEqualTo(3);
         assertThat(names(status)).containsExactly("cluster", "learn-0", "learn-1", "score-0", "score-1", "worker-0",
                 "worker-1", "prompts");
         Topics topics = topics(status);
@@ -121,6 +123,8 @@ class StackFailoverIT {
                 .as("the learner that took over from the paused one still leads").isEqualTo(third);
         List<Long> versions = published(topics, policy);
         assertContiguous(versions);
+        assertThat(Files.readString(dir.resolve("logs").resolve(second + ".log")))
+                .as("the resumed learner learnt it had lost the lease").contains("was lost");
 
         // 4. Down: every process ends, the learners within seconds of their SIGTERM.
         stack.descendants().forEach(p -> seen.put(p.pid(), p));
