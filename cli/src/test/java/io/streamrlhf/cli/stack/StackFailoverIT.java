@@ -25,6 +25,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * learners (one active, one standing by), two workers and two scorers as processes of their own. The active learner killed with SIGKILL →
  * the other publishes the next version within 30 s; the new active learner paused with SIGSTOP → the other takes over
  * after the lease's session timeout, and the paused one, resumed, publishes nothing. Through all of it
- * {@code policy.versions} holds each version once, with no gap; {@code rlhf stack down} leaves nothing running.
+ * {@code policy.versions} holds each version once, with no gap. The prompt feed, killed too, resumes after the last id
+ * it sent: no prompt id twice. {@code rlhf stack down} leaves nothing running, within seconds.
  */
 class StackFailoverIT {
 
@@ -85,6 +88,9 @@ class StackFailoverIT {
         Topics topics = topics(status);
         String policy = JSON.readTree(Files.readString(dir.resolve("stack.json"))).get("policy_name").asText();
 
+        // 0. SIGKILL of the prompt feed: restarted, it goes on after the newest id it sent.
+        ProcessHandle.of(process(status, "prompts").get("pid").asLong()).orElseThrow().destroyForcibly();
+
         // 1. SIGKILL of the active learner: the standby publishes the next version within 30 s.
         String first = status.get("lease_holder").asText();
         long firstPid = process(status, first).get("pid").asLong();
@@ -123,6 +129,10 @@ class StackFailoverIT {
                 .as("the learner that took over from the paused one still leads").isEqualTo(third);
         List<Long> versions = published(topics, policy);
         assertContiguous(versions);
+        assertThat(process(end, "prompts").get("restarts").asInt()).as("the feed was restarted").isEqualTo(1);
+        List<String> promptIds = promptIds(topics);
+        assertThat(promptIds).as("prompt ids sent before and after the feed's restart").doesNotHaveDuplicates()
+                .hasSizeGreaterThan(10);
         assertThat(Files.readString(dir.resolve("logs").resolve(second + ".log")))
                 .as("the resumed learner learnt it had lost the lease").contains("was lost");
 
@@ -200,6 +210,27 @@ class StackFailoverIT {
             }
         }
         return versions;
+    }
+
+    /** Every committed prompt id on {@code prompts}. */
+    private List<String> promptIds(Topics topics) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<String> ids = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            String topic = topics.prompts().name();
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
+                consumer.poll(Duration.ofMillis(500)).forEach(r -> ids.add(r.key()));
+            }
+        }
+        return ids;
     }
 
     private static void signal(String signal, long pid) throws Exception {
