@@ -223,8 +223,9 @@ final class StackCommand implements Runnable {
     /** {@code rlhf stack status}. */
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Each process of the stack: pid, alive, restarts, its consumer group's lag, the policy "
-                    + "version it serves or publishes (policy.versions) and the reward-model version it scores with "
-                    + "(rm.versions).")
+                    + "version it serves or publishes (policy.versions), the reward-model version it scores with "
+                    + "(rm.versions) and, for learners, whether it is the active one (holds the lease) or stands by; "
+                    + "and the cluster's live brokers.")
     static final class Status implements Callable<Integer> {
 
         @Option(names = "--dir", paramLabel = "DIR", defaultValue = "stack",

@@ -89,7 +89,11 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
                         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
                         AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
                     brokers = admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
-                    leasePid = leaseHolderPid(admin, state, topics.learnerLease().name(), timeout);
+                    try {
+                        leasePid = leaseHolderPid(admin, state, topics.learnerLease().name(), timeout);
+                    } catch (Exception e) {
+                        leasePid = null;  // the lease is shown as held by none; the rest of the status still holds
+                    }
                     for (StackState.Process p : state.processes()) {
                         if (p.group() != null && !lags.containsKey(p.group())) {
                             Long lag = lag(admin, p.group(), timeout);
