@@ -417,7 +417,7 @@ public final class LearnerService implements AutoCloseable {
         TopicSpec<String, ScoredGeneration> scored = topics.scored();
         // Fencing first: from here no earlier leader can publish, so what is published and on disk stays put.
         try (PolicyPublisher publisher = new PolicyPublisher(topics, clientProperties, config.policyName(),
-                config.transactionalId(topics.prefix()));
+                config.transactionalId(topics.prefix()), config.deltaFullEvery());
              MetricsReporter metrics = new MetricsReporter(topics, clientProperties);
              KafkaProducer<byte[], byte[]> dlq = new KafkaProducer<>(PolicyPublisher.producerProperties(clientProperties),
                      new ByteArraySerializer(), new ByteArraySerializer());
