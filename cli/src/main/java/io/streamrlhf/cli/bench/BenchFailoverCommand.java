@@ -1,27 +1,51 @@
 package io.streamrlhf.cli.bench;
 
+import io.streamrlhf.embedded.EmbeddedCluster;
+import io.streamrlhf.learner.app.FailoverBench;
 import io.streamrlhf.models.bench.DeltaBench;
+import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.sft.SftConfig;
 import io.streamrlhf.models.transformer.TransformerConfig;
+import io.streamrlhf.producer.swap.CheckpointFetcher;
+import io.streamrlhf.producer.swap.KafkaChunkSource;
+import io.streamrlhf.schemas.avro.PolicyVersion;
+import io.streamrlhf.schemas.chunks.ChunkIndex;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code rlhf bench failover}: bytes per policy version, full and as a delta, and a worker's swap latency, for the
- * demo policy and a GPT-2-shaped one ({@link DeltaBench}). The last line is
+ * {@code rlhf bench failover}: on an embedded cluster, two learners of the demo policy on synthetic scored data, the
+ * active one silenced half-way ({@link FailoverBench}), the standby taking over; then a worker fetches every
+ * published version from the checkpoints topic (deltas applied), verifies and loads it. The last line is
  * {@code {"takeover_s":..., "bytes_per_version":..., "delta_bytes_per_version":..., "swap_p99_ms":...,
- * "versions_lost":...}}; the takeover part (two learners on the embedded cluster, the active one killed) is not
- * measured yet, so {@code takeover_s} and {@code versions_lost} are null.
+ * "versions_lost":..., ...}}; with {@code --gpt2} it adds the full and delta bytes and the swap p99 (apply, verify,
+ * load; no Kafka) of a GPT-2-shaped policy under simulated Adam steps ({@link DeltaBench}).
  */
 @Command(name = "failover", mixinStandardHelpOptions = true,
-        description = "Measures bytes per policy version (full and delta) and the worker's swap p99 for the demo policy "
-                + "and a GPT-2-shaped policy (d 256, 4 layers, vocabulary 50257). Takeover timing: not yet measured.")
+        description = {
+            "Benchmarks the learner's failover on an embedded cluster: two learners of the demo policy, the active "
+                    + "one silenced after half the versions (as SIGSTOP or a crash leaves it), the standby taking "
+                    + "over; reports the takeover time, versions lost, bytes per full and per delta version, and a "
+                    + "worker's swap p99 (fetch from Kafka, apply the delta, verify, load).",
+            "With --gpt2 also the bytes and swap of a GPT-2-shaped policy (d 256, 4 layers, vocabulary 50257)."})
 public final class BenchFailoverCommand implements Callable<Integer> {
 
     /** GPT-2's vocabulary and context with d 256, 4 layers, 4 heads. */
@@ -32,61 +56,154 @@ public final class BenchFailoverCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print only the JSON line (no progress).")
     boolean json;
 
-    @Option(names = "--versions", paramLabel = "N", defaultValue = "10",
-            description = "Versions published per shape (at least 2). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--versions", paramLabel = "N", defaultValue = "12",
+            description = "Versions the learners publish in all (at least 4); the active one goes silent after half. "
+                    + "Default: ${DEFAULT-VALUE}.")
     int versions;
 
-    @Option(names = "--steps-per-version", paramLabel = "N", defaultValue = "1",
-            description = "Adam steps between versions. Default: ${DEFAULT-VALUE}.")
-    int stepsPerVersion;
-
-    @Option(names = "--lr", paramLabel = "LR", defaultValue = "1e-4",
-            description = "Learning rate of the simulated Adam steps (ppo.learning.rate's default). "
+    @Option(names = "--full-every", paramLabel = "K", defaultValue = "10",
+            description = "learner.delta.full.every: a full version every K, deltas between (0 or 1: all full). "
                     + "Default: ${DEFAULT-VALUE}.")
-    double lr;
+    int fullEvery;
 
-    @Option(names = "--gpt2", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Also measure the GPT-2-shaped policy. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--session-timeout-ms", paramLabel = "MS", defaultValue = "10000",
+            description = "learner.lease.session.timeout.ms: how long the group waits for a silent learner. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int sessionTimeoutMs;
+
+    @Option(names = "--gpt2", description = "Also measure a GPT-2-shaped policy's delta bytes and swap (no Kafka).")
     boolean gpt2;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Default: ${DEFAULT-VALUE}.")
     long seed;
 
     @Override
-    public Integer call() {
-        if (versions < 2 || stepsPerVersion < 1 || !(lr > 0) || Double.isInfinite(lr)) {
-            spec.commandLine().getErr().println("rlhf bench failover: --versions must be >= 2, --steps-per-version "
-                    + ">= 1 and --lr > 0; got " + versions + ", " + stepsPerVersion + ", " + lr);
+    public Integer call() throws Exception {
+        if (versions < 4 || fullEvery < 0 || sessionTimeoutMs < 6000) {
+            spec.commandLine().getErr().println("rlhf bench failover: --versions must be >= 4, --full-every >= 0 and "
+                    + "--session-timeout-ms >= 6000 (the broker's group.min.session.timeout.ms); got " + versions + ", " + fullEvery + ", " + sessionTimeoutMs);
             return 2;
         }
         PrintWriter out = spec.commandLine().getOut();
-        ModelRuntime.init(Math.max(1, Runtime.getRuntime().availableProcessors()));
-        java.util.function.Consumer<String> progress = json ? line -> { } : line -> {
+        Consumer<String> progress = json ? line -> { } : line -> {
             out.println(line);
             out.flush();
         };
-        progress.accept("demo policy " + SftConfig.DEMO_MODEL);
-        DeltaBench.Result demo = DeltaBench.run(SftConfig.DEMO_MODEL, versions, stepsPerVersion, lr, seed, progress);
-        DeltaBench.Result big = null;
-        if (gpt2) {
-            progress.accept("GPT-2-shaped policy " + GPT2_SHAPED);
-            big = DeltaBench.run(GPT2_SHAPED, Math.min(versions, 4), stepsPerVersion, lr, seed, progress);
+        Path dir = Files.createTempDirectory("rlhf-bench-failover");
+        Result result;
+        try {
+            progress.accept("starting an embedded cluster");
+            try (EmbeddedCluster cluster = EmbeddedCluster.builder().dataDir(dir.resolve("cluster")).start()) {
+                FailoverBench.Run run = FailoverBench.run(cluster.bootstrapServers(), cluster.registryUrl(),
+                        dir.resolve("learners"), SftConfig.DEMO_MODEL, versions, fullEvery,
+                        Duration.ofMillis(sessionTimeoutMs), seed, progress);
+                result = measureSwaps(run.published(), run.settings(), run.init(), run.takeoverSeconds(), progress);
+            }
+        } finally {
+            deleteQuietly(dir);
         }
-        out.println(json(demo, big));
+        String line = result.toJson();
+        if (gpt2) {
+            ModelRuntime.init(Math.max(1, Runtime.getRuntime().availableProcessors()));
+            progress.accept("GPT-2-shaped policy " + GPT2_SHAPED);
+            DeltaBench.Result big = DeltaBench.run(GPT2_SHAPED, 4, 1, 1e-4, seed, progress);
+            line = line.substring(0, line.length() - 1) + String.format(Locale.ROOT,
+                    ",\"gpt2_bytes_per_version\":%.0f,\"gpt2_delta_bytes_per_version\":%.0f,"
+                            + "\"gpt2_swap_p99_ms\":%.2f}", big.fullBytes(), big.deltaBytes(), big.swapP99Ms());
+        }
+        out.println(line);
         out.flush();
         return 0;
     }
 
-    static String json(DeltaBench.Result demo, DeltaBench.Result gpt2) {
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "{\"takeover_s\":null,"
-                        + "\"bytes_per_version\":%.0f,\"delta_bytes_per_version\":%.0f,\"delta_ratio\":%.4f,"
-                        + "\"swap_p99_ms\":%.2f,\"versions_lost\":null", demo.fullBytes(), demo.deltaBytes(),
-                demo.ratio(), demo.swapP99Ms()));
-        if (gpt2 != null) {
-            s.append(String.format(Locale.ROOT, ",\"gpt2_bytes_per_version\":%.0f,\"gpt2_delta_bytes_per_version\":%.0f,"
-                    + "\"gpt2_delta_ratio\":%.4f,\"gpt2_swap_p99_ms\":%.2f", gpt2.fullBytes(), gpt2.deltaBytes(),
-                    gpt2.ratio(), gpt2.swapP99Ms()));
+    /**
+     * What the run measured.
+     *
+     * @param takeoverSeconds      silence of the active learner → the standby's first new version
+     * @param bytesPerVersion      mean chunk bytes of a full version
+     * @param deltaBytesPerVersion mean chunk bytes of a delta version (NaN when none was published)
+     * @param swapP99Ms            99th percentile of a worker's fetch + apply + verify + load, ms
+     * @param versionsLost         versions missing between the first and the newest published
+     * @param published            the published versions in order
+     */
+    record Result(double takeoverSeconds, double bytesPerVersion, double deltaBytesPerVersion, double swapP99Ms,
+                  long versionsLost, List<Long> published) {
+
+        String toJson() {
+            return String.format(Locale.ROOT, "{\"takeover_s\":%.3f,\"bytes_per_version\":%.0f,"
+                            + "\"delta_bytes_per_version\":%s,\"swap_p99_ms\":%.2f,\"versions_lost\":%d,"
+                            + "\"versions\":%d}", takeoverSeconds, bytesPerVersion,
+                    Double.isNaN(deltaBytesPerVersion) ? "null"
+                            : String.format(Locale.ROOT, "%.0f", deltaBytesPerVersion),
+                    swapP99Ms, versionsLost, published.size());
         }
-        return s.append('}').toString();
+    }
+
+    /**
+     * A worker following the run: each published version fetched from the checkpoints topic (its delta applied to
+     * the version before), verified and loaded into a running policy, in order.
+     */
+    static Result measureSwaps(List<PolicyVersion> records, Map<String, Object> settings, Path init, double takeover,
+                               Consumer<String> progress) {
+        Map<Long, Integer> chunkBytes = new HashMap<>();
+        KafkaChunkSource kafka = new KafkaChunkSource(settings, Duration.ofSeconds(30));
+        CheckpointFetcher fetcher = new CheckpointFetcher(new CheckpointFetcher.ChunkSource() {
+            @Override
+            public byte[] read(String topic, String name, long version) {
+                return kafka.read(topic, name, version);
+            }
+
+            @Override
+            public byte[] read(String topic, String name, long version, ChunkIndex index) {
+                byte[] bytes = kafka.read(topic, name, version, index);
+                if (index != null) {
+                    chunkBytes.put(version, bytes.length);
+                }
+                return bytes;
+            }
+        });
+        List<Long> versions = new ArrayList<>();
+        long full = 0;
+        int fulls = 0;
+        long delta = 0;
+        int deltas = 0;
+        double[] swapMs = new double[records.size()];
+        try (TransformerPolicy worker = TransformerPolicy.fromCheckpoint(CheckpointStore.load(init))) {
+            for (int i = 0; i < records.size(); i++) {
+                PolicyVersion r = records.get(i);
+                long start = System.nanoTime();
+                Checkpoint c = fetcher.fetch(r);
+                worker.loadWeights(c);
+                swapMs[i] = (System.nanoTime() - start) / 1e6;
+                versions.add(r.getVersion());
+                int bytes = chunkBytes.getOrDefault(r.getVersion(), 0);
+                if (r.getDeltaBaseVersion() == null) {
+                    full += bytes;
+                    fulls++;
+                } else {
+                    delta += bytes;
+                    deltas++;
+                }
+                progress.accept(String.format(Locale.ROOT, "version %d: %s, %,d bytes, swap %.1f ms", r.getVersion(),
+                        r.getDeltaBaseVersion() == null ? "full" : "delta on " + r.getDeltaBaseVersion(), bytes,
+                        swapMs[i]));
+            }
+        }
+        long lost = versions.isEmpty() ? 0
+                : versions.get(versions.size() - 1) - versions.get(0) + 1 - versions.stream().distinct().count();
+        Arrays.sort(swapMs);
+        double p99 = swapMs.length == 0 ? Double.NaN
+                : swapMs[Math.min(swapMs.length - 1, (int) Math.ceil(0.99 * swapMs.length) - 1)];
+        return new Result(takeover, fulls == 0 ? Double.NaN : (double) full / fulls,
+                deltas == 0 ? Double.NaN : (double) delta / deltas, p99, lost, versions);
+    }
+
+
+    private static void deleteQuietly(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temporary directory: the OS cleans it eventually
+        }
     }
 }

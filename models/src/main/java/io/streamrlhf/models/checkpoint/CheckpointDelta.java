@@ -76,7 +76,7 @@ public final class CheckpointDelta {
             data.writeUTF(manifestSha(from, "base"));
             data.writeUTF(manifestSha(to, "target"));
             data.writeInt(to.size());
-            Deflater deflater = new Deflater(Deflater.BEST_SPEED);
+            Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
             try {
                 for (Map.Entry<String, byte[]> e : to.entrySet()) {
                     byte[] now = e.getValue();
