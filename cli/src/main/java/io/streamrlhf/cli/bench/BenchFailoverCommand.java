@@ -6,9 +6,11 @@ import io.streamrlhf.models.bench.DeltaBench;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.hf.TinyHfModels;
+import io.streamrlhf.models.hf.gpt2.Gpt2Config;
+import io.streamrlhf.models.hf.safetensors.SafetensorsDtype;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.sft.SftConfig;
-import io.streamrlhf.models.transformer.TransformerConfig;
 import io.streamrlhf.producer.swap.CheckpointFetcher;
 import io.streamrlhf.producer.swap.KafkaChunkSource;
 import io.streamrlhf.schemas.avro.PolicyVersion;
@@ -37,7 +39,7 @@ import picocli.CommandLine.Spec;
  * published version from the checkpoints topic (deltas applied), verifies and loads it. The last line is
  * {@code {"takeover_s":..., "bytes_per_version":..., "delta_bytes_per_version":..., "swap_p99_ms":...,
  * "versions_lost":..., ...}}; with {@code --gpt2} it adds the full and delta bytes and the swap p99 (apply, verify,
- * load; no Kafka) of a GPT-2-shaped policy under simulated Adam steps ({@link DeltaBench}).
+ * load; no Kafka) of a GPT-2-shaped Hugging Face policy under simulated Adam steps ({@link DeltaBench#runHf}).
  */
 @Command(name = "failover", mixinStandardHelpOptions = true,
         description = {
@@ -45,11 +47,9 @@ import picocli.CommandLine.Spec;
                     + "one silenced after half the versions (as SIGSTOP or a crash leaves it), the standby taking "
                     + "over; reports the takeover time, versions lost, bytes per full and per delta version, and a "
                     + "worker's swap p99 (fetch from Kafka, apply the delta, verify, load).",
-            "With --gpt2 also the bytes and swap of a GPT-2-shaped policy (d 256, 4 layers, vocabulary 50257)."})
+            "With --gpt2 also the bytes and swap of a GPT-2-shaped Hugging Face policy (d 256, 4 layers, "
+                    + "vocabulary 50257, safetensors weights) under simulated Adam steps, without Kafka."})
 public final class BenchFailoverCommand implements Callable<Integer> {
-
-    /** GPT-2's vocabulary and context with d 256, 4 layers, 4 heads. */
-    static final TransformerConfig GPT2_SHAPED = new TransformerConfig(50257, 1024, 256, 4, 4);
 
     @Spec CommandSpec spec;
 
@@ -105,8 +105,18 @@ public final class BenchFailoverCommand implements Callable<Integer> {
         String line = result.toJson();
         if (gpt2) {
             ModelRuntime.init(Math.max(1, Runtime.getRuntime().availableProcessors()));
-            progress.accept("GPT-2-shaped policy " + GPT2_SHAPED);
-            DeltaBench.Result big = DeltaBench.run(GPT2_SHAPED, 4, 1, 1e-4, seed, progress);
+            progress.accept("GPT-2-shaped Hugging Face policy (vocabulary 50257, positions 1024, d 256, 4 layers)");
+            Path folder = Files.createTempDirectory("rlhf-bench-gpt2");
+            DeltaBench.Result big;
+            try {
+                // A GPT-2-shaped Hugging Face folder (d 256, 4 layers, GPT-2's vocabulary and positions), loaded as a
+                // worker loads a brought model; its weights travel as safetensors bytes.
+                TinyHfModels.write(folder, Gpt2Config.of(50257, 1024, 256, 4, 4, true), seed, SafetensorsDtype.F32, 1);
+                TinyHfModels.writeTokenizer(folder, 50257);
+                big = DeltaBench.runHf(folder, 1024, 4, 1, 1e-4, seed, progress);
+            } finally {
+                deleteQuietly(folder);
+            }
             line = line.substring(0, line.length() - 1) + String.format(Locale.ROOT,
                     ",\"gpt2_bytes_per_version\":%.0f,\"gpt2_delta_bytes_per_version\":%.0f,"
                             + "\"gpt2_swap_p99_ms\":%.2f}", big.fullBytes(), big.deltaBytes(), big.swapP99Ms());

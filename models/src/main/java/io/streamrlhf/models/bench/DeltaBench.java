@@ -1,14 +1,17 @@
 package io.streamrlhf.models.bench;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.checkpoint.CheckpointDelta;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
+import io.streamrlhf.models.hf.HfPolicy;
+import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.transformer.TransformerConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -38,61 +41,78 @@ public final class DeltaBench {
     }
 
     /**
-     * Publishes {@code versions} versions of a policy of {@code shape} in memory, each {@code stepsPerVersion} Adam
-     * steps of {@code lr} after the one before, and measures them.
+     * Publishes {@code versions} versions of a policy of {@code shape}, each {@code stepsPerVersion} Adam steps of
+     * {@code lr} after the one before, and measures them.
      */
     public static Result run(TransformerConfig shape, int versions, int stepsPerVersion, double lr, long seed,
                              Consumer<String> progress) {
-        if (versions < 2) {
-            throw new IllegalArgumentException("versions must be at least 2, got " + versions);
-        }
         try (TransformerPolicy learner = TransformerPolicy.create(shape, seed);
              TransformerPolicy worker = TransformerPolicy.create(shape, seed + 1)) {
-            Checkpoint current = learner.toCheckpoint(Map.of("version", "1"), null);
-            byte[] held = CheckpointStore.toBytes(current);
-            worker.loadWeights(CheckpointStore.fromBytes(held));
-            long fullTotal = 0;
-            long deltaTotal = 0;
-            double[] swapMs = new double[versions - 1];
-            for (int v = 2; v <= versions; v++) {
-                byte[] weights = current.weights();
-                for (int s = 0; s < stepsPerVersion; s++) {
-                    weights = adamStep(weights, lr, seed * 1000 + v * 10L + s);
-                }
-                current = new Checkpoint(current.kind(), current.architecture(), current.config(), weights, null,
-                        Map.of("version", Integer.toString(v)), current.modelFiles());
-                byte[] full = CheckpointStore.toBytes(current);
-                byte[] delta = CheckpointDelta.encode(v - 1L, held, full);
-                long start = System.nanoTime();
-                byte[] rebuilt = CheckpointDelta.apply(held, delta);
-                worker.loadWeights(CheckpointStore.fromBytes(rebuilt));
-                swapMs[v - 2] = (System.nanoTime() - start) / 1e6;
-                if (!Arrays.equals(rebuilt, full)) {
-                    throw new IllegalStateException("delta of version " + v + " did not rebuild the full bytes");
-                }
-                held = rebuilt;
-                fullTotal += full.length;
-                deltaTotal += delta.length;
-                progress.accept(String.format("version %d: full %,d bytes, delta %,d bytes (%.3f), swap %.1f ms", v,
-                        full.length, delta.length, (double) delta.length / full.length, swapMs[v - 2]));
-            }
-            Arrays.sort(swapMs);
-            double p99 = swapMs[Math.min(swapMs.length - 1, (int) Math.ceil(0.99 * swapMs.length) - 1)];
-            return new Result((double) fullTotal / (versions - 1), (double) deltaTotal / (versions - 1), p99);
+            List<NDArray> params = new ArrayList<>();
+            learner.block().getParameters().forEach(p -> params.add(p.getValue().getArray()));
+            return run(learner, params, worker, versions, stepsPerVersion, lr, seed, progress);
         }
     }
 
-    /** Every weight moved by lr in a random sign, as the first Adam step moves it. */
-    static byte[] adamStep(byte[] weights, double lr, long seed) {
-        try (NDManager m = NDManager.newBaseManager()) {
-            m.getEngine().setRandomSeed((int) seed);
-            NDList out = new NDList();
-            for (NDArray a : NDList.decode(m, weights)) {
-                NDArray moved = a.add(m.randomNormal(a.getShape()).sign().mul((float) lr));
-                moved.setName(a.getName());
-                out.add(moved);
+    /**
+     * The same for a Hugging Face folder ({@link HfPolicy}; its weights travel as safetensors bytes), loaded twice: the
+     * learner's copy and the worker's.
+     */
+    public static Result runHf(Path folder, int context, int versions, int stepsPerVersion, double lr, long seed,
+                               Consumer<String> progress) {
+        try (HfPolicy learner = HfPolicy.load(folder, context);
+             HfPolicy worker = HfPolicy.load(folder, context)) {
+            List<NDArray> params = new ArrayList<>(learner.namedArrays(true).values());
+            return run(learner, params, worker, versions, stepsPerVersion, lr, seed, progress);
+        }
+    }
+
+    /**
+     * Steps {@code params} (the learner's live arrays) in place, publishes a checkpoint of {@code learner} per
+     * version, and swaps each into {@code worker} through its delta.
+     */
+    static Result run(PolicyModel learner, List<NDArray> params, PolicyModel worker, int versions,
+                      int stepsPerVersion, double lr, long seed, Consumer<String> progress) {
+        if (versions < 2) {
+            throw new IllegalArgumentException("versions must be at least 2, got " + versions);
+        }
+        byte[] held = CheckpointStore.toBytes(learner.toCheckpoint(Map.of("version", "1"), null));
+        worker.loadWeights(CheckpointStore.fromBytes(held));
+        long fullTotal = 0;
+        long deltaTotal = 0;
+        double[] swapMs = new double[versions - 1];
+        for (int v = 2; v <= versions; v++) {
+            for (int s = 0; s < stepsPerVersion; s++) {
+                adamStep(params, lr, seed * 1000 + v * 10L + s);
             }
-            return out.encode();
+            byte[] full = CheckpointStore.toBytes(learner.toCheckpoint(Map.of("version", Integer.toString(v)), null));
+            byte[] delta = CheckpointDelta.encode(v - 1L, held, full);
+            long start = System.nanoTime();
+            byte[] rebuilt = CheckpointDelta.apply(held, delta);
+            worker.loadWeights(CheckpointStore.fromBytes(rebuilt));
+            swapMs[v - 2] = (System.nanoTime() - start) / 1e6;
+            if (!Arrays.equals(rebuilt, full)) {
+                throw new IllegalStateException("delta of version " + v + " did not rebuild the full bytes");
+            }
+            held = rebuilt;
+            fullTotal += full.length;
+            deltaTotal += delta.length;
+            progress.accept(String.format("version %d: full %,d bytes, delta %,d bytes (%.3f), swap %.1f ms", v,
+                    full.length, delta.length, (double) delta.length / full.length, swapMs[v - 2]));
+        }
+        Arrays.sort(swapMs);
+        double p99 = swapMs[Math.min(swapMs.length - 1, (int) Math.ceil(0.99 * swapMs.length) - 1)];
+        return new Result((double) fullTotal / (versions - 1), (double) deltaTotal / (versions - 1), p99);
+    }
+
+    /** Every array moved in place by lr in a random sign, as the first Adam step moves it. */
+    static void adamStep(List<NDArray> params, double lr, long seed) {
+        for (NDArray a : params) {
+            try (NDManager m = a.getManager().newSubManager()) {
+                m.getEngine().setRandomSeed((int) seed);
+                NDArray moved = a.add(m.randomNormal(a.getShape(), a.getDataType()).sign().mul((float) lr));
+                a.set(moved.toByteBuffer());
+            }
         }
     }
 }
