@@ -100,6 +100,9 @@ public final class FailoverBench {
         settings.put("ppo.advantage.estimator", "rloo");
         settings.put("ppo.epochs", "1");
         settings.put("ppo.minibatch.size", Integer.toString(BATCH));
+        // The synthetic generations all carry policy version 0: every update must train on them, not drop them as
+        // stale, or the later versions would not move the weights and their deltas would flatter.
+        settings.put("ppo.max.staleness", Integer.toString(versions + 1));
 
         long silentAfter = versions / 2;
         CountDownLatch silenced = new CountDownLatch(1);

@@ -18,8 +18,8 @@ import java.util.function.Consumer;
 /**
  * Bytes per policy version, full and as a {@link CheckpointDelta}, and the swap latency of a delta version: apply
  * it to the held bytes, verify the result ({@link CheckpointStore#fromBytes}) and load the weights into a running
- * policy. Versions differ as Adam steps make them differ: every weight moved by about the learning rate, in a random
- * sign (the first Adam step moves each weight by exactly lr; later ones by less).
+ * policy. Versions differ as Adam steps make them differ: every weight moved by up to the learning rate, by an amount
+ * that varies from weight to weight.
  */
 public final class DeltaBench {
 
@@ -105,12 +105,16 @@ public final class DeltaBench {
         return new Result((double) fullTotal / (versions - 1), (double) deltaTotal / (versions - 1), p99);
     }
 
-    /** Every array moved in place by lr in a random sign, as the first Adam step moves it. */
+    /**
+     * Every array moved in place by up to lr, the amount varying from weight to weight, as an Adam step after the
+     * first moves it (m/sqrt(v) spreads over (-1, 1); the first step moves every weight by exactly ±lr, which
+     * flatters a delta: the bit difference is then almost fixed by the weight's exponent).
+     */
     static void adamStep(List<NDArray> params, double lr, long seed) {
         for (NDArray a : params) {
             try (NDManager m = a.getManager().newSubManager()) {
                 m.getEngine().setRandomSeed((int) seed);
-                NDArray moved = a.add(m.randomNormal(a.getShape(), a.getDataType()).sign().mul((float) lr));
+                NDArray moved = a.add(m.randomUniform(-1f, 1f, a.getShape(), a.getDataType()).mul((float) lr));
                 a.set(moved.toByteBuffer());
             }
         }

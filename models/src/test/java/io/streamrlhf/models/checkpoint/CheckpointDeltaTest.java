@@ -20,13 +20,16 @@ class CheckpointDeltaTest {
         ModelRuntime.init(1);
     }
 
-    /** As one Adam step moves weights: every one by about the learning rate, in the gradient's sign. */
+    /**
+     * As an Adam step moves weights: every one by up to the learning rate, by how much varying from weight to weight
+     * (m/sqrt(v) spreads over (-1, 1) after the first step, which moves every weight by exactly ±lr).
+     */
     static byte[] adamStep(byte[] weights, double lr, long seed) {
         try (NDManager m = NDManager.newBaseManager()) {
             m.getEngine().setRandomSeed((int) seed);
             NDList out = new NDList();
             for (NDArray a : NDList.decode(m, weights)) {
-                NDArray moved = a.add(m.randomNormal(a.getShape()).sign().mul((float) lr));
+                NDArray moved = a.add(m.randomUniform(-1f, 1f, a.getShape()).mul((float) lr));
                 moved.setName(a.getName());
                 out.add(moved);
             }
@@ -40,7 +43,7 @@ class CheckpointDeltaTest {
     }
 
     @Test
-    void aDeltaOfTheDemoPolicyAfterAnAdamStepIsExactAndUnderHalfTheFullBytes() {
+    void aDeltaOfTheDemoPolicyAfterAnAdamStepIsExactAndSmallerThanTheFullBytes() {
         try (TransformerPolicy policy = TransformerPolicy.create(SftConfig.DEMO_MODEL, 1)) {
             Checkpoint v1 = policy.toCheckpoint(Map.of("version", "1"), null);
             Checkpoint v2 = withWeights(v1, adamStep(v1.weights(), 1e-4, 2), "2");
@@ -54,7 +57,9 @@ class CheckpointDeltaTest {
             assertThat(CheckpointStore.sha256(CheckpointStore.manifestOf(rebuilt)))
                     .isEqualTo(CheckpointStore.sha256(CheckpointStore.manifestOf(full)));
             assertThat(CheckpointStore.fromBytes(rebuilt).weights()).isEqualTo(v2.weights());
-            assertThat((double) delta.length / full.length).isLessThan(0.5);
+            // 0.62 here (lr 1e-4, amounts uniform in (-lr, lr)); real PPO updates of the demo policy give 0.50 to 0.57
+            // (docs/architecture.md), the first Adam step (every weight moved by exactly ±lr) about 0.37.
+            assertThat((double) delta.length / full.length).isLessThan(0.65);
             CheckpointDelta.Header header = CheckpointDelta.header(delta);
             assertThat(header.baseVersion()).isEqualTo(1);
             assertThat(header.targetSha256()).isEqualTo(CheckpointStore.sha256(CheckpointStore.manifestOf(full)));
