@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code rlhf bench failover} on a small run: the standby takes over within 30 s, no version is lost, delta versions
+ * {@code rlhf bench failover} on a small run, the active learner a child JVM killed with SIGKILL: the standby takes over
+ * within 30 s, no version is lost, delta versions
  * travel in fewer bytes than full ones and a worker swaps each within a second. (The under-half goal on simulated
  * Adam steps is {@code CheckpointDeltaTest}'s.)
  */

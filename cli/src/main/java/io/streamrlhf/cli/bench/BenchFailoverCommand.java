@@ -35,7 +35,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code rlhf bench failover}: on an embedded cluster, two learners of the demo policy on synthetic scored data, the
- * active one silenced half-way ({@link FailoverBench}), the standby taking over; then a worker fetches every
+ * active one (a child JVM) SIGKILLed half-way, or silenced in this JVM with {@code --death SILENCE}
+ * ({@link FailoverBench}), the standby taking over; then a worker fetches every
  * published version from the checkpoints topic (deltas applied), verifies and loads it. The last line is
  * {@code {"takeover_s":..., "bytes_per_version":..., "delta_bytes_per_version":..., "swap_p99_ms":...,
  * "versions_lost":..., ...}}; with {@code --gpt2} it adds the full and delta bytes and the swap p99 (apply, verify,
@@ -44,7 +45,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "failover", mixinStandardHelpOptions = true,
         description = {
             "Benchmarks the learner's failover on an embedded cluster: two learners of the demo policy, the active "
-                    + "one silenced after half the versions (as SIGSTOP or a crash leaves it), the standby taking "
+                    + "one (a child JVM) SIGKILLed after half the versions, the standby taking "
                     + "over; reports the takeover time, versions lost, bytes per full and per delta version, and a "
                     + "worker's swap p99 (fetch from Kafka, apply the delta, verify, load).",
             "With --gpt2 also the bytes and swap of a GPT-2-shaped Hugging Face policy (d 256, 4 layers, "
@@ -71,6 +72,11 @@ public final class BenchFailoverCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     int sessionTimeoutMs;
 
+    @Option(names = "--death", paramLabel = "HOW", defaultValue = "SIGKILL",
+            description = "How the active learner dies: SIGKILL (a child JVM killed) or SILENCE (frozen in this JVM, "
+                    + "as SIGSTOP leaves it, then fenced). Default: ${DEFAULT-VALUE}.")
+    FailoverBench.Death death;
+
     @Option(names = "--gpt2", description = "Also measure a GPT-2-shaped policy's delta bytes and swap (no Kafka).")
     boolean gpt2;
 
@@ -96,7 +102,7 @@ public final class BenchFailoverCommand implements Callable<Integer> {
             try (EmbeddedCluster cluster = EmbeddedCluster.builder().dataDir(dir.resolve("cluster")).start()) {
                 FailoverBench.Run run = FailoverBench.run(cluster.bootstrapServers(), cluster.registryUrl(),
                         dir.resolve("learners"), SftConfig.DEMO_MODEL, versions, fullEvery,
-                        Duration.ofMillis(sessionTimeoutMs), seed, progress);
+                        Duration.ofMillis(sessionTimeoutMs), death, seed, progress);
                 result = measureSwaps(run.published(), run.settings(), run.init(), run.takeoverSeconds(), progress);
             }
         } finally {
@@ -129,7 +135,7 @@ public final class BenchFailoverCommand implements Callable<Integer> {
     /**
      * What the run measured.
      *
-     * @param takeoverSeconds      silence of the active learner → the standby's first new version
+     * @param takeoverSeconds      death (SIGKILL or silence) of the active learner → the standby's first new version
      * @param bytesPerVersion      mean chunk bytes of a full version
      * @param deltaBytesPerVersion mean chunk bytes of a delta version (NaN when none was published)
      * @param swapP99Ms            99th percentile of a worker's fetch + apply + verify + load, ms

@@ -36,13 +36,14 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * The learner's failover, measured: two {@link LearnerService}s of one policy on synthetic scored data, the active
- * one silenced half-way (its lease thread frozen and its training thread blocked before its next update, as SIGSTOP
- * or a crash leaves it: the group learns of it only through the session timeout), the standby taking over. Reports
+ * one killed half-way ({@link Death}: a child JVM SIGKILLed, or silenced in this JVM, its lease thread frozen and its
+ * training thread blocked before its next update, as SIGSTOP leaves it; either way the group learns of it only
+ * through the session timeout), the standby taking over. Reports
  * the takeover time (silence → the standby's first version) and the committed version records, which the caller
  * fetches as a worker would.
  *
- * <p>Both learners run in this JVM, and the silenced one is resumed only after the standby has finished (one JVM
- * holds one gradient collector at a time); it is then fenced and publishes nothing.
+ * <p>Silenced, both learners run in this JVM, and the silenced one is resumed only after the standby has finished
+ * (one JVM holds one gradient collector at a time); it is then fenced and publishes nothing.
  */
 public final class FailoverBench {
 
@@ -55,7 +56,7 @@ public final class FailoverBench {
     /**
      * What one run did.
      *
-     * @param takeoverSeconds silence of the active learner → the standby's first new version
+     * @param takeoverSeconds death (SIGKILL or silence) of the active learner → the standby's first new version
      * @param published       the committed version records, in order
      * @param settings        the client and learner settings the learners ran with (for a worker to fetch)
      * @param init            the starting policy's checkpoint directory
@@ -71,10 +72,11 @@ public final class FailoverBench {
      * @param versions       versions to publish in all (at least 4); the active learner goes silent after half
      * @param fullEvery      {@link LearnerConfig#DELTA_FULL_EVERY}
      * @param sessionTimeout the lease's session timeout (the takeover waits for it)
+     * @param death          how the active learner dies
      */
     public static Run run(String bootstrap, String registryUrl, Path dir, TransformerConfig shape, int versions,
-                             int fullEvery, Duration sessionTimeout, long seed, Consumer<String> progress)
-            throws InterruptedException {
+                             int fullEvery, Duration sessionTimeout, Death death, long seed, Consumer<String> progress)
+            throws InterruptedException, java.io.IOException {
         if (versions < 4) {
             throw new IllegalArgumentException("versions must be at least 4, got " + versions);
         }
@@ -105,6 +107,10 @@ public final class FailoverBench {
         settings.put("ppo.max.staleness", Integer.toString(versions + 1));
 
         long silentAfter = versions / 2;
+        if (death == Death.SIGKILL) {
+            double takeover = killed(settings, topics, bootstrap, dir, silentAfter, progress);
+            return new Run(takeover, published(topics, bootstrap), settings, init);
+        }
         CountDownLatch silenced = new CountDownLatch(1);
         CountDownLatch resume = new CountDownLatch(1);
         AtomicLong silencedAt = new AtomicLong();
@@ -160,6 +166,91 @@ public final class FailoverBench {
         }
         List<PolicyVersion> records = published(topics, bootstrap);
         return new Run(takeover, records, settings, init);
+    }
+
+    /** How the active learner dies. */
+    public enum Death {
+        /** Its lease frozen and its training blocked in this JVM, as SIGSTOP leaves it; resumed and fenced after. */
+        SILENCE,
+        /** A child JVM running {@link LearnerMain}, killed with SIGKILL: no shutdown hook, no leaving the group. */
+        SIGKILL
+    }
+
+    /**
+     * Learner a in a child JVM, b in this one; a is SIGKILLed once it has published {@code killAfter}. The takeover
+     * runs from the kill to the first version newer than every version a published.
+     */
+    private static double killed(Map<String, Object> settings, Topics topics, String bootstrap, Path dir,
+                                 long killAfter, Consumer<String> progress)
+            throws InterruptedException, java.io.IOException {
+        java.util.Properties props = new java.util.Properties();
+        settings.forEach((k, v) -> props.setProperty(k, String.valueOf(v)));
+        Path file = dir.resolve("learner-a.properties");
+        try (java.io.Writer w = java.nio.file.Files.newBufferedWriter(file)) {
+            props.store(w, "learner a of rlhf bench failover");
+        }
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(javaBin, "-Xmx1g", "-Dai.djl.offline=true"));
+        String cache = System.getProperty("DJL_CACHE_DIR");
+        if (cache != null) {
+            cmd.add("-DDJL_CACHE_DIR=" + cache);
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LearnerMain.class.getName(),
+                file.toString()));
+        Path log = dir.resolve("learner-a.log");
+        Process a = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        LearnerService b = null;
+        Thread tb = null;
+        try {
+            awaitPublished(topics, bootstrap, 1, a, log, 180, "learner a (child JVM) publishes version 1");
+            b = new LearnerService(new LearnerConfig(settings), topics, settings);
+            tb = start(b, "learner-b", failure);
+            progress.accept("learner a (pid " + a.pid() + ") active, learner b standing by; a is SIGKILLed after "
+                    + "version " + killAfter);
+            awaitPublished(topics, bootstrap, killAfter, a, log, 600, "learner a publishes version " + killAfter);
+            a.destroyForcibly();  // SIGKILL: no shutdown hook runs, the group learns of it by the session timeout
+            long killedAt = System.nanoTime();
+            a.waitFor(30, TimeUnit.SECONDS);
+            long lastOfA = newest(published(topics, bootstrap));
+            awaitPublished(topics, bootstrap, lastOfA + 1, null, log, 120, "learner b publishes version "
+                    + (lastOfA + 1));
+            double takeover = (System.nanoTime() - killedAt) / 1e9;
+            progress.accept(String.format(java.util.Locale.ROOT, "learner a SIGKILLed after version %d; learner b "
+                    + "published version %d %.2f s later", lastOfA, lastOfA + 1, takeover));
+            tb.join(TimeUnit.MINUTES.toMillis(10));
+            if (failure.get() != null) {
+                throw new IllegalStateException("learner b failed: " + failure.get(), failure.get());
+            }
+            return takeover;
+        } finally {
+            a.destroyForcibly();
+            if (b != null) {
+                b.stop();
+                tb.join(30_000);
+                b.close();
+            }
+        }
+    }
+
+    private static long newest(List<PolicyVersion> versions) {
+        return versions.stream().mapToLong(PolicyVersion::getVersion).max().orElse(0);
+    }
+
+    /** Waits until a version at least {@code version} is published; fails early when {@code child} dies. */
+    private static void awaitPublished(Topics topics, String bootstrap, long version, Process child, Path log,
+                                       int seconds, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (newest(published(topics, bootstrap)) < version) {
+            if (child != null && !child.isAlive()) {
+                throw new IllegalStateException("learner a exited (" + child.exitValue() + ") before " + what
+                        + "; see " + log);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("timed out after " + seconds + " s waiting until " + what);
+            }
+            Thread.sleep(50);
+        }
     }
 
     private static Thread start(LearnerService learner, String name, AtomicReference<Throwable> failure) {
