@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks. Each prints one JSON object as its last line.",
         subcommands = {BenchModelsCommand.class, BenchScoringCommand.class, BenchLearnerCommand.class,
-                BenchWorkerCommand.class, BenchE2eCommand.class, BenchSerdeCommand.class})
+                BenchWorkerCommand.class, BenchE2eCommand.class, BenchSerdeCommand.class, BenchFailoverCommand.class})
 public final class BenchCommand implements Runnable {
 
     @Spec CommandSpec spec;

@@ -36,6 +36,8 @@ public final class LearnerConfig extends AbstractConfig {
     public static final String CHECKPOINTS_KEPT = "learner.checkpoints.kept";
     /** Also write weights in chunks to the checkpoints topic. */
     public static final String CHECKPOINT_TOPIC = "learner.checkpoint.topic.enabled";
+    /** On the checkpoints topic, a full version every this many versions and deltas between (0 or 1: always full). */
+    public static final String DELTA_FULL_EVERY = "learner.delta.full.every";
     /** Consumer group of the learner. */
     public static final String GROUP_ID = "learner.group.id";
     /** Stop after this many updates (0 = run until stopped). */
@@ -85,6 +87,10 @@ public final class LearnerConfig extends AbstractConfig {
             .define(CHECKPOINT_TOPIC, Type.BOOLEAN, false, Importance.LOW,
                     "Also write each published policy checkpoint in chunks to the checkpoints topic, for deployments "
                             + "without shared storage.")
+            .define(DELTA_FULL_EVERY, Type.INT, 10, ConfigDef.Range.atLeast(0), Importance.LOW,
+                    "With " + CHECKPOINT_TOPIC + ": publish every this many versions a full checkpoint and the "
+                            + "versions between as exact deltas to the version before (a fraction of the bytes); 0 or "
+                            + "1 publishes every version full.")
             .define(GROUP_ID, Type.STRING, "rlhf-learner", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
                     "Consumer group of the learner (one active member; offsets of record are the checkpoint's).")
             .define(MAX_UPDATES, Type.LONG, 0L, Range.atLeast(0), Importance.LOW,
@@ -184,6 +190,11 @@ public final class LearnerConfig extends AbstractConfig {
 
     public boolean checkpointTopic() {
         return getBoolean(CHECKPOINT_TOPIC);
+    }
+
+    /** A full version on the checkpoints topic every this many: {@value #DELTA_FULL_EVERY}. */
+    public int deltaFullEvery() {
+        return getInt(DELTA_FULL_EVERY);
     }
 
     public String groupId() {

@@ -417,7 +417,7 @@ public final class LearnerService implements AutoCloseable {
         TopicSpec<String, ScoredGeneration> scored = topics.scored();
         // Fencing first: from here no earlier leader can publish, so what is published and on disk stays put.
         try (PolicyPublisher publisher = new PolicyPublisher(topics, clientProperties, config.policyName(),
-                config.transactionalId(topics.prefix()));
+                config.transactionalId(topics.prefix()), config.deltaFullEvery());
              MetricsReporter metrics = new MetricsReporter(topics, clientProperties);
              KafkaProducer<byte[], byte[]> dlq = new KafkaProducer<>(PolicyPublisher.producerProperties(clientProperties),
                      new ByteArraySerializer(), new ByteArraySerializer());
@@ -681,10 +681,22 @@ public final class LearnerService implements AutoCloseable {
 
     private void publish(PolicyPublisher publisher, LearnerCheckpoint c) {
         long v = c.version();
-        byte[] chunks = config.checkpointTopic() ? CheckpointStore.toBytes(c.policy()) : null;
-        String uri = config.checkpointTopic() ? publisher.chunkUri(v) : store.policyDir(v).toUri().toString();
+        byte[] chunks = null;
+        String uri = store.policyDir(v).toUri().toString();
+        String sha256 = store.manifestSha256(v);
+        long size = store.policySize(v);
+        if (config.checkpointTopic()) {
+            // Workers load weights only. The optimiser state stays in the learner's own checkpoint: Adam's is twice
+            // the weights, and its first moment changes entirely every step, which would defeat delta versions.
+            Checkpoint p = c.policy();
+            chunks = CheckpointStore.toBytes(new Checkpoint(p.kind(), p.architecture(), p.config(), p.weights(), null,
+                    p.metadata(), p.modelFiles()));
+            uri = publisher.chunkUri(v);
+            sha256 = CheckpointStore.sha256(CheckpointStore.manifestOf(chunks));
+            size = chunks.length;
+        }
         if (publisher.publish(PolicyPublisher.record(config.policyName(), v, c.parentVersion(), c.updates(), uri,
-                store.manifestSha256(v), store.policySize(v), c.metrics()), chunks)) {
+                sha256, size, c.metrics()), chunks)) {
             LOG.info("published {} version {} at {}", config.policyName(), v, uri);
         }
     }

@@ -1,6 +1,8 @@
 package io.streamrlhf.learner.app;
 
 import io.streamrlhf.learner.KafkaClients;
+import io.streamrlhf.models.checkpoint.CheckpointDelta;
+import io.streamrlhf.models.checkpoint.CheckpointException;
 import io.streamrlhf.schemas.avro.PolicyVersion;
 import io.streamrlhf.schemas.chunks.CheckpointChunkWriter;
 import io.streamrlhf.schemas.chunks.ChunkIndex;
@@ -37,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * worker seeks straight to them; after the commit the chunks of versions beyond {@code topic.checkpoints.kept} are
  * tombstoned.
  *
+ * <p>Delta versions: with a full version every {@code deltaFullEvery} (more than 1), the versions between travel as
+ * {@link CheckpointDelta}s to the version this publisher published before, and their record names that version in
+ * {@code delta_base_version}; a delta is sent only when it is smaller than the full bytes. The first version a
+ * publisher sends is always full (a new leader holds no earlier bytes), and tombstoning keeps every version back to
+ * the full version the oldest kept version is rebuilt from, so a reader that lacks the base can still walk the chain.
+ *
  * <p>Fencing: one transactional producer with a {@code transactional.id} that every learner of the policy shares.
  * Constructing a publisher calls {@code initTransactions}, which aborts any transaction an earlier holder of the id
  * left open and fences that holder: from then on each of its sends and commits fails with
@@ -57,6 +65,16 @@ public final class PolicyPublisher implements AutoCloseable {
     /** Sends the chunks (in the producer's transactions) and tombstones old ones; made on the first chunked version. */
     private CheckpointChunkWriter chunkWriter;
     private long lastPublished;
+    /** A full version every this many on the checkpoints topic; 0 or 1: always full. */
+    private final int deltaFullEvery;
+    /** The byte-stream checkpoint this publisher sent last, the base of the next delta; null before the first. */
+    private byte[] previousBytes;
+    private long previousVersion = -1;
+    private int deltasSinceFull;
+    /** Per chunked version this publisher sent: the full version it is rebuilt from (itself when full). */
+    private final java.util.TreeMap<Long, Long> roots = new java.util.TreeMap<>();
+    /** Bytes of the chunks of the last version sent: the full checkpoint or its delta. */
+    private long lastChunkBytes;
 
     /** A publisher with the transactional id {@code <topic prefix>learner-<name>} (tools and tests). */
     public PolicyPublisher(Topics topics, Map<String, Object> clientProperties, String name) {
@@ -68,6 +86,19 @@ public final class PolicyPublisher implements AutoCloseable {
      * of {@code name}.
      */
     public PolicyPublisher(Topics topics, Map<String, Object> clientProperties, String name, String transactionalId) {
+        this(topics, clientProperties, name, transactionalId, 1);
+    }
+
+    /**
+     * As {@link #PolicyPublisher(Topics, Map, String, String)}, publishing chunked versions as deltas between full
+     * versions every {@code deltaFullEvery} (0 or 1: always full).
+     */
+    public PolicyPublisher(Topics topics, Map<String, Object> clientProperties, String name, String transactionalId,
+                           int deltaFullEvery) {
+        if (deltaFullEvery < 0) {
+            throw new IllegalArgumentException("delta full every must be >= 0, not " + deltaFullEvery);
+        }
+        this.deltaFullEvery = deltaFullEvery;
         this.topics = topics;
         this.clientProperties = clientProperties;
         this.name = name;
@@ -106,12 +137,16 @@ public final class PolicyPublisher implements AutoCloseable {
         }
         TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
         String what = name + " version " + version.getVersion();
+        byte[] delta = checkpointBytes == null ? null : delta(checkpointBytes);
+        byte[] chunks = delta != null ? delta : checkpointBytes;
+        Long deltaBase = delta != null ? previousVersion : null;
         inTransaction(what, () -> {
             PolicyVersion record = version;
             if (checkpointBytes != null) {
-                ChunkIndex index = chunkWriter().write(producer, name, version.getVersion(), checkpointBytes);
+                ChunkIndex index = chunkWriter().write(producer, name, version.getVersion(), chunks);
                 record = PolicyVersion.newBuilder(version).setChunksPartition(index.partition())
-                        .setChunksFirstOffset(index.firstOffset()).setChunksLastOffset(index.lastOffset()).build();
+                        .setChunksFirstOffset(index.firstOffset()).setChunksLastOffset(index.lastOffset())
+                        .setDeltaBaseVersion(deltaBase).build();
             }
             byte[] key = spec.keySerializer().serialize(spec.name(), name);
             byte[] value = spec.valueSerializer().serialize(spec.name(), record);
@@ -119,15 +154,50 @@ public final class PolicyPublisher implements AutoCloseable {
         });
         lastPublished = version.getVersion();
         if (checkpointBytes != null) {
+            roots.put(version.getVersion(), delta != null ? roots.getOrDefault(previousVersion, previousVersion)
+                    : version.getVersion());
+            deltasSinceFull = delta != null ? deltasSinceFull + 1 : 0;
+            previousBytes = checkpointBytes;
+            previousVersion = version.getVersion();
+            lastChunkBytes = chunks.length;
+            if (delta != null) {
+                LOG.info("policy {} version {} sent as a delta to version {}: {} bytes of {} full", name,
+                        version.getVersion(), deltaBase, delta.length, checkpointBytes.length);
+            }
             retireOldChunks();
         }
         return true;
     }
 
+    /** The delta of {@code checkpointBytes} to the previous version, or null when this version goes full. */
+    private byte[] delta(byte[] checkpointBytes) {
+        if (deltaFullEvery <= 1 || previousBytes == null || deltasSinceFull + 1 >= deltaFullEvery) {
+            return null;
+        }
+        try {
+            byte[] delta = CheckpointDelta.encode(previousVersion, previousBytes, checkpointBytes);
+            return delta.length < checkpointBytes.length ? delta : null;
+        } catch (CheckpointException e) {
+            LOG.warn("policy {}: no delta to version {} ({}); sending the full checkpoint", name, previousVersion,
+                    e.getMessage());
+            return null;
+        }
+    }
+
+    /** Bytes of the chunks of the last version sent (its delta or its full checkpoint); 0 before the first. */
+    public long lastChunkBytes() {
+        return lastChunkBytes;
+    }
+
     /** Tombstones chunks beyond the kept versions; a failure costs only space, so it is logged, not thrown. */
     private void retireOldChunks() {
         try {
-            chunkWriter.retire(name);
+            List<Long> live = chunkWriter.liveVersions(name);
+            int kept = topics.checkpointsKept();
+            long oldestKept = live.isEmpty() ? Long.MAX_VALUE : live.get(Math.max(0, live.size() - kept));
+            // A kept delta needs its chain back to its full version; versions of earlier publishers were full or
+            // had their own chains, which the walk-back of a reader may miss: they are kept no longer than before.
+            chunkWriter.retire(name, roots.getOrDefault(oldestKept, oldestKept));
         } catch (KafkaException e) {
             LOG.warn("could not tombstone old checkpoint chunks of {}: {}; retrying after the next version", name,
                     e.getMessage());

@@ -211,6 +211,63 @@ public final class CheckpointStore {
         throw new CheckpointException("checkpoint stream: holds no " + MANIFEST);
     }
 
+    /**
+     * The entries of a byte-stream checkpoint by name, in stream order, without verifying them ({@link #fromBytes}
+     * does); {@link CheckpointDelta} works on them.
+     *
+     * @throws CheckpointException when the stream is not a checkpoint or is truncated
+     */
+    static Map<String, byte[]> entries(byte[] stream) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(stream))) {
+            byte[] magic = new byte[MAGIC.length];
+            in.readFully(magic);
+            if (!java.util.Arrays.equals(magic, MAGIC)) {
+                throw new CheckpointException("checkpoint stream: bad magic, not a StreamRLHF checkpoint");
+            }
+            int version = in.readInt();
+            if (version != FORMAT_VERSION) {
+                throw new CheckpointException("checkpoint stream: format version " + version + " is not supported");
+            }
+            int n = in.readInt();
+            if (n < 0 || n > MAX_ENTRIES) {
+                throw new CheckpointException("checkpoint stream: implausible entry count " + n);
+            }
+            Map<String, byte[]> entries = new LinkedHashMap<>();
+            for (int i = 0; i < n; i++) {
+                String name = in.readUTF();
+                long len = in.readLong();
+                if (len < 0 || len > stream.length) {
+                    throw new CheckpointException("checkpoint stream: entry " + name + " has bad length " + len);
+                }
+                entries.put(name, in.readNBytes((int) len));
+                if (entries.get(name).length != len) {
+                    throw new CheckpointException("checkpoint stream: entry " + name + " is truncated");
+                }
+            }
+            return entries;
+        } catch (IOException e) {
+            throw new CheckpointException("checkpoint stream: truncated (" + e + ")", e);
+        }
+    }
+
+    /** The byte-stream form of {@code entries}, in their order: the inverse of {@link #entries}. */
+    static byte[] stream(Map<String, byte[]> entries) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (DataOutputStream data = new DataOutputStream(out)) {
+            data.write(MAGIC);
+            data.writeInt(FORMAT_VERSION);
+            data.writeInt(entries.size());
+            for (Map.Entry<String, byte[]> f : entries.entrySet()) {
+                data.writeUTF(f.getKey());
+                data.writeLong(f.getValue().length);
+                data.write(f.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
     /** Writes the byte-stream form to {@code out} (not closed). */
     public static void write(Checkpoint checkpoint, OutputStream out) throws IOException {
         Map<String, byte[]> files = files(checkpoint);

@@ -1,6 +1,7 @@
 package io.streamrlhf.producer.swap;
 
 import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.checkpoint.CheckpointDelta;
 import io.streamrlhf.models.checkpoint.CheckpointException;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.schemas.avro.PolicyVersion;
@@ -12,7 +13,9 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Fetches the checkpoint a {@link PolicyVersion} points at and verifies it before anything loads it.
@@ -29,6 +32,13 @@ import java.util.Objects;
  * Verification, in order: the sha256 of the checkpoint's {@code manifest.json} must equal
  * {@link PolicyVersion#getSha256()} (what the learner publishes), then every file must match the manifest
  * ({@link CheckpointStore} checks that on load). Anything else is a {@link CheckpointRefusedException}.
+ *
+ * <p>Delta versions (a record with {@code delta_base_version}): the chunks hold a {@link CheckpointDelta} to that
+ * version. The fetcher keeps the byte-stream checkpoint of the last version it verified per policy and applies the
+ * delta to it; when it holds another version (it skipped one, or just started) it reads the base version's chunks
+ * from the topic by their keys, itself a delta or full, back to a full version (the publisher keeps that chain), and
+ * applies the deltas forward. The result is verified exactly as a full version. A base that is no longer on the
+ * topic is refused naming the version, its base and what this process holds.
  */
 public final class CheckpointFetcher {
 
@@ -46,7 +56,15 @@ public final class CheckpointFetcher {
         }
     }
 
+    /** The deepest chain of deltas a fetch walks back before it refuses. */
+    static final int MAX_CHAIN = 1000;
+
     private final ChunkSource chunks;
+    /** Per policy name: the version and byte-stream checkpoint verified last, the base of the next delta. */
+    private final Map<String, Held> held = new ConcurrentHashMap<>();
+
+    private record Held(long version, byte[] stream) {
+    }
 
     /** A fetcher that reads {@code kafka:} URIs from {@code chunks} (may be null when only files are used). */
     public CheckpointFetcher(ChunkSource chunks) {
@@ -63,7 +81,13 @@ public final class CheckpointFetcher {
         String what = "policy " + version.getName() + " version " + version.getVersion() + " (" + uri + ")";
         try {
             if (uri.startsWith("kafka:")) {
-                return fromStream(readChunks(version, what), version.getSha256(), what);
+                byte[] stream = readChunks(version, what);
+                if (version.getDeltaBaseVersion() != null || CheckpointDelta.isDelta(stream)) {
+                    stream = rebuild(version, stream, what);
+                }
+                Checkpoint checkpoint = fromStream(stream, version.getSha256(), what);
+                held.put(version.getName(), new Held(version.getVersion(), stream));
+                return checkpoint;
             }
             Path dir = toPath(uri, what);
             return fromDirectory(dir, version.getSha256(), what);
@@ -110,6 +134,57 @@ public final class CheckpointFetcher {
         } catch (CheckpointException e) {
             throw new CheckpointRefusedException(what + " refused: " + e.getMessage(), e);
         }
+    }
+
+    /** The full byte-stream checkpoint of a delta version: its delta applied to its base's bytes. */
+    private byte[] rebuild(PolicyVersion version, byte[] delta, String what) {
+        CheckpointDelta.Header header = CheckpointDelta.header(delta);
+        if (version.getDeltaBaseVersion() != null && version.getDeltaBaseVersion() != header.baseVersion()) {
+            throw new CheckpointRefusedException(what + " refused: the record names base version "
+                    + version.getDeltaBaseVersion() + " but its delta is on version " + header.baseVersion());
+        }
+        Held mine = held.get(version.getName());
+        byte[] base;
+        if (mine != null && mine.version() == header.baseVersion()) {
+            base = mine.stream();
+        } else {
+            base = walkBack(version, header.baseVersion(), mine, what);
+        }
+        return CheckpointDelta.apply(base, delta);
+    }
+
+    /** The byte-stream checkpoint of {@code baseVersion}, read from the topic and rebuilt from its chain. */
+    private byte[] walkBack(PolicyVersion version, long baseVersion, Held mine, String what) {
+        ChunkUri uri = ChunkUri.parse(version.getCheckpointUri());
+        java.util.ArrayDeque<byte[]> deltas = new java.util.ArrayDeque<>();
+        long wanted = baseVersion;
+        byte[] bytes;
+        while (true) {
+            if (mine != null && mine.version() == wanted) {
+                bytes = mine.stream();
+                break;
+            }
+            try {
+                bytes = chunks.read(uri.topic(), uri.prefix(), wanted, null);
+            } catch (ChunkReadException | CheckpointRefusedException e) {
+                throw new CheckpointRefusedException(what + " refused: it is a delta on version " + baseVersion
+                        + "; this process holds " + (mine == null ? "no version" : "version " + mine.version())
+                        + " and version " + wanted + " of its chain cannot be read from " + uri.topic() + " ("
+                        + e.getMessage() + "); it waits for the next full version", e);
+            }
+            if (!CheckpointDelta.isDelta(bytes)) {
+                break;
+            }
+            deltas.push(bytes);
+            if (deltas.size() > MAX_CHAIN) {
+                throw new CheckpointRefusedException(what + " refused: its chain of deltas is longer than " + MAX_CHAIN);
+            }
+            wanted = CheckpointDelta.header(bytes).baseVersion();
+        }
+        while (!deltas.isEmpty()) {
+            bytes = CheckpointDelta.apply(bytes, deltas.pop());
+        }
+        return bytes;
     }
 
     private byte[] readChunks(PolicyVersion version, String what) {

@@ -153,11 +153,23 @@ public final class CheckpointChunkWriter implements AutoCloseable {
      * @throws KafkaException when the broker does not acknowledge the tombstones
      */
     public List<Long> retire(String prefix) {
+        return retire(prefix, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #retire(String)}, keeping every version from {@code keepFrom} on as well: the full version and the
+     * deltas a kept delta version is rebuilt from.
+     */
+    public List<Long> retire(String prefix, long keepFrom) {
         TreeMap<Long, Integer> versions = live(prefix);
         if (versions.size() <= kept) {
             return List.of();
         }
-        List<Long> old = new ArrayList<>(versions.keySet()).subList(0, versions.size() - kept);
+        List<Long> old = new ArrayList<>(versions.keySet()).subList(0, versions.size() - kept).stream()
+                .filter(v -> v < keepFrom).toList();
+        if (old.isEmpty()) {
+            return List.of();
+        }
         int partition = partition(prefix);
         try {
             Future<RecordMetadata> last = null;

@@ -123,6 +123,26 @@ class CheckpointChunksIT {
     }
 
     @Test
+    void aBaseThatAKeptDeltaNeedsIsNotTombstoned() throws Exception {
+        Topics topics = topics("chunk-base");
+        Map<String, Object> settings = settings();
+        String topic = topics.checkpoints().name();
+        try (CheckpointChunkWriter writer = new CheckpointChunkWriter(topics, settings, 2, 100)) {
+            for (long v = 1; v <= 5; v++) {
+                writer.write("p", v, bytes(150, (int) v));
+            }
+            // versions 4 and 5 are kept; say 4 is a delta on 3, a delta on the full version 2
+            assertThat(writer.retire("p", 2)).containsExactly(1L);
+            assertThat(writer.liveVersions("p")).containsExactly(2L, 3L, 4L, 5L);
+            // once a newer full version leaves the chain behind, the rest goes
+            assertThat(writer.retire("p", 4)).containsExactly(2L, 3L);
+        }
+        CheckpointChunkReader reader = new CheckpointChunkReader(settings, Duration.ofSeconds(5));
+        assertThat(reader.read(topic, "p", 4, null)).isEqualTo(bytes(150, 4));
+        assertThat(latestByKey(settings, topic).get("p/3/count")).isNull();
+    }
+
+    @Test
     void keptBelowTwoIsRefusedNamingTheReason() {
         Topics topics = Topics.builder().prefix("unused.").registryClient(new InMemorySchemaRegistryClient()).build();
         assertThatThrownBy(() -> new CheckpointChunkWriter(topics, settings(), 1, 100))
