@@ -17,6 +17,7 @@ import io.streamrlhf.models.transformer.SeededInitializer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +52,54 @@ public final class TinyHfModels {
                 case QWEN2 -> LlamaConfig.of(LlamaConfig.Family.QWEN2, 128, 64, 64, 96, 2, 4, 2, 1_000_000.0, true);
                 case MISTRAL -> LlamaConfig.of(LlamaConfig.Family.MISTRAL, 64, 64, 32, 64, 2, 4, 1, 10000.0, false);
             };
+        }
+    }
+
+    /**
+     * The two shapes the benchmarks measure against PyTorch eager ({@code shared/tools/torch-baseline}'s README
+     * figures use the same): small enough for two cores, with real vocabularies, so that the vocabulary-sized work
+     * (output projection, softmax, the draw) weighs as it does in a real model.
+     */
+    public enum BenchShape {
+        /** GPT-2: vocab 50257, n_positions 1024, d 256, 4 layers, 4 heads, MLP 1024, tied. */
+        GPT2_BENCH("gpt2-bench"),
+        /** Qwen2: vocab 32000, d 256, 4 layers, 8 heads over 2 KV heads, intermediate 688, rope_theta 1e6, tied. */
+        QWEN2_BENCH("qwen2-bench");
+
+        private final String label;
+
+        BenchShape(String label) {
+            this.label = label;
+        }
+
+        /** The name on the command line ({@code gpt2-bench}, {@code qwen2-bench}). */
+        public String label() {
+            return label;
+        }
+
+        /** The config this shape's folder gets. */
+        public HfModelConfig config() {
+            return switch (this) {
+                case GPT2_BENCH -> Gpt2Config.of(50257, 1024, 256, 4, 4, true);
+                // max_position_embeddings 32768: Qwen2Config's default, as make_tiny_hf.py writes it
+                case QWEN2_BENCH -> LlamaConfig.of(LlamaConfig.Family.QWEN2, 32000, 32768, 256, 688, 4, 8, 2,
+                        1_000_000.0, true);
+            };
+        }
+
+        /**
+         * The shape named {@code label}.
+         *
+         * @throws IllegalArgumentException naming the label and the shapes there are
+         */
+        public static BenchShape of(String label) {
+            for (BenchShape s : values()) {
+                if (s.label.equals(label)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("no bench shape '" + label + "' (expected one of "
+                    + Arrays.stream(values()).map(BenchShape::label).toList() + ")");
         }
     }
 
