@@ -196,7 +196,9 @@ public final class HfSampler implements TokenSampler {
         // is never the first to exceed it
         NDArray cdf = logProbs.exp().cumSum(-1);  // (B, V)
         NDArray target = m.create(u, new Shape(b, 1)).mul(cdf.get(":, -1:"));  // (B, 1)
-        NDArray ids = cdf.lte(target).countNonzero(-1).minimum(vocab - 1);  // (B)
+        // counted in float32 (exact below 2^24 ids): summing the booleans would first copy them to int64
+        NDArray ids = cdf.lte(target).toType(DataType.FLOAT32, false).sum(new int[] {-1})
+                .toType(DataType.INT64, false).minimum(vocab - 1);  // (B)
         NDArray chosen = logProbs.gather(ids.toType(DataType.INT64, false).reshape(b, 1), 1).reshape(b);  // (B)
         return new NDArray[] {ids, chosen};
     }
