@@ -423,8 +423,8 @@ public final class ModelBench {
             actions = seq.get(":, {}:", p);  // (B, N)
             try (NoGrad ignored = NoGrad.enter()) {
                 PolicyOutput out = policy.forward(seq, null, false);
-                oldLogp = LogProbs.gather(out.logits().get(":, {}:-1, :", p - 1), actions);  // (B, N)
-                oldValues = out.values().get(":, {}:-1", p - 1);  // (B, N)
+                oldLogp = LogProbs.gather(responseFrame(out.logits()), actions);  // (B, N)
+                oldValues = responseFrame(out.values());  // (B, N)
             }
             float[] r = new float[b];
             for (int i = 0; i < b; i++) {
@@ -437,16 +437,25 @@ public final class ModelBench {
             advantages = centered.div(std.add(1e-8f));  // (B, N)
         }
 
+        /**
+         * Positions P - 1 to T - 2 (those that score the response tokens) of {@code x (B, T, ...)}, as one slice of
+         * axis 1: DJL's string index slices every axis it names, and each slice records a backward that zero-fills
+         * and copies the whole (B, T, V) gradient; PyTorch's {@code logits[:, P - 1:-1]} records one.
+         */
+        private NDArray responseFrame(NDArray x) {
+            return x.split(new long[] {p - 1, t - 1}, 1).get(1);  // (B, N, ...)
+        }
+
         void step() {
             try (NDManager step = policy.manager().newSubManager();
                  GradientCollector gc = engine.newGradientCollector()) {
                 PolicyOutput out = policy.forward(seq, null, true);
-                NDArray logpAll = out.logits().get(":, {}:-1, :", p - 1).logSoftmax(-1);  // (B, N, V)
+                NDArray logpAll = responseFrame(out.logits()).logSoftmax(-1);  // (B, N, V)
                 NDArray logp = logpAll.gather(actions.toType(ai.djl.ndarray.types.DataType.INT64, false)
                         .expandDims(-1), -1).squeeze(-1);  // (B, N)
-                NDArray values = out.values().get(":, {}:-1", p - 1);  // (B, N)
-                NDArray refLogp = LogProbs.gather(reference.forward(seq, null, false).logits()
-                        .get(":, {}:-1, :", p - 1), actions).stopGradient();  // (B, N)
+                NDArray values = responseFrame(out.values());  // (B, N)
+                NDArray refLogp = LogProbs.gather(responseFrame(reference.forward(seq, null, false).logits()),
+                        actions).stopGradient();  // (B, N)
                 NDArray ratio = logp.sub(oldLogp).exp();  // (B, N)
                 NDArray pgLoss1 = advantages.neg().mul(ratio);
                 NDArray pgLoss2 = advantages.neg().mul(ratio.clip(1 - CLIP, 1 + CLIP));
