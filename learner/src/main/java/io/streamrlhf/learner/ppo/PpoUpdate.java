@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   update(samples, version)
  *     1. off-policy filter      drop samples more than max_staleness versions old
- *     2. pack                   right-padded (B, T) tokens; the action frame is (B, F = T − 1)
+ *     2. pack                   right-padded (B, T) tokens; the action frame (B, F) runs from the
+ *                               shortest prompt's last position to T − 2
  *     3. rollout statistics     proximal log-probs and values (current policy), reference log-probs
  *     4. importance weights     min(π_prox / π_behaviour, c)            decoupled PPO
  *     5. reward scaling         score / running std, clipped           Secrets I 5.3.1
@@ -49,7 +50,8 @@ import org.slf4j.LoggerFactory;
  *   <caption>Dimension letters</caption>
  *   <tr><td>B</td><td>sequences in the batch (minibatch inside a step)</td></tr>
  *   <tr><td>T</td><td>longest prompt + response in the batch</td></tr>
- *   <tr><td>F</td><td>T − 1, the action frame: entry t scores the token at t + 1</td></tr>
+ *   <tr><td>F</td><td>the action frame, positions [s, T − 1) with s the shortest prompt's last position: entry j
+ *   scores the token at s + j + 1</td></tr>
  *   <tr><td>V</td><td>vocabulary</td></tr>
  * </table>
  *
@@ -211,7 +213,7 @@ public final class PpoUpdate {
             RolloutInputs in = r.inputs(m, identity(r.rows));
             PolicyOutput out = policy.forward(in.tokens(), in.attention(), false);
             NDArray logpAll = in.logSoftmax(out.logits());  // (B, F, V), at each row's sampling temperature
-            rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions()), out.values().get(":, :-1"), null, m);
+            rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions()), in.frame(out.values()), null, m);
             out.logits().attach(m);
             out.values().attach(m);
         }
@@ -424,7 +426,7 @@ public final class PpoUpdate {
                 // all read the tempered distribution the samples came from.
                 NDArray logpAll = in.logSoftmax(forward.logits());  // (B, F, V)
                 NDArray newLogp = gather(logpAll, actions);  // (B, F)
-                NDArray newValues = forward.values().get(":, :-1");  // (B, F)
+                NDArray newValues = in.frame(forward.values());  // (B, F)
                 NDArray entropy = actorMoves && config.entropyCoef() > 0
                         ? PpoMath.entropy(logpAll, mask, maskSum) : null;
                 if (fused) {
