@@ -3,11 +3,14 @@ package io.streamrlhf.cli.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
+import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.hf.HfModelConfig;
 import io.streamrlhf.models.hf.TinyHfModels;
 import io.streamrlhf.models.hf.llama.LlamaConfig;
+import io.streamrlhf.models.hf.safetensors.SafetensorsWeights;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -188,18 +191,34 @@ class BenchHfModelCommandsTest {
         Run run = run(new BenchHfFolderCommand(), "--shape", "qwen2-bench", "--out", out.toString());
 
         assertThat(run.exit()).as(run.err()).isZero();
-        assertThat(run.out()).contains("wrote " + out + ": Qwen2ForCausalLM, vocab 32000, d 256, 4 layers, 8 heads");
+        assertThat(run.out()).contains("wrote " + out + ": Qwen2ForCausalLM, vocab 32000, d 256, 4 layers, 8 heads",
+                "hf init");
         HfModelConfig config = HfModelConfig.read(out);
         assertThat(config).isInstanceOf(LlamaConfig.class);
         LlamaConfig qwen2 = (LlamaConfig) config;
         assertThat(qwen2.num_key_value_heads()).isEqualTo(2);
         assertThat(qwen2.intermediate_size()).isEqualTo(688);
         assertThat(qwen2.tie_word_embeddings()).isTrue();
-        assertThat(out.resolve("model.safetensors")).exists();
         assertThat(out.resolve("tokenizer.json")).exists();
+        // transformers' initialisation: unit norm gains, N(0, 0.02²) embeddings
+        try (NDManager m = ModelRuntime.init().newBaseManager()) {
+            SafetensorsWeights weights = SafetensorsWeights.open(out);
+            float[] norm = weights.load(m, "model.norm.weight").toFloatArray();
+            assertThat(norm).hasSize(256).containsOnly(1f);
+            float[] embed = weights.load(m, "model.embed_tokens.weight").toFloatArray();
+            double sq = 0;
+            for (float x : embed) {
+                sq += (double) x * x;
+            }
+            assertThat(Math.sqrt(sq / embed.length)).isCloseTo(0.02, offset(0.001));
+        }
 
         Run unknown = run(new BenchHfFolderCommand(), "--shape", "llama-huge", "--out", tmp.resolve("x").toString());
         assertThat(unknown.exit()).isEqualTo(2);
         assertThat(unknown.err()).contains("no bench shape 'llama-huge' (expected one of [gpt2-bench, qwen2-bench])");
+        Run badInit = run(new BenchHfFolderCommand(), "--shape", "gpt2-bench", "--init", "xavier", "--out",
+                tmp.resolve("y").toString());
+        assertThat(badInit.exit()).isEqualTo(2);
+        assertThat(badInit.err()).contains("--init xavier: expected hf or stress");
     }
 }
