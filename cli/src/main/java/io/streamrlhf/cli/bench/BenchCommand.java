@@ -9,9 +9,11 @@ import picocli.CommandLine.Spec;
   * that other tools read; the keys are part of the interface.
   */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks. Each prints one JSON object as its last line.",
+        description = "Benchmarks. Each prints one JSON object as its last line (hf-folder writes a Hugging Face "
+                + "folder for models and learner to measure).",
         subcommands = {BenchModelsCommand.class, BenchScoringCommand.class, BenchLearnerCommand.class,
-                BenchWorkerCommand.class, BenchE2eCommand.class, BenchSerdeCommand.class, BenchFailoverCommand.class})
+                BenchWorkerCommand.class, BenchE2eCommand.class, BenchSerdeCommand.class, BenchFailoverCommand.class,
+                BenchHfFolderCommand.class})
 public final class BenchCommand implements Runnable {
 
     @Spec CommandSpec spec;

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   update(samples, version)
  *     1. off-policy filter      drop samples more than max_staleness versions old
- *     2. pack                   right-padded (B, T) tokens; the action frame is (B, F = T − 1)
+ *     2. pack                   right-padded (B, T) tokens; the action frame (B, F) runs from the
+ *                               shortest prompt's last position to T − 2
  *     3. rollout statistics     proximal log-probs, values (current policy, critic), reference log-probs
  *     4. importance weights     min(π_prox / π_behaviour, c)            decoupled PPO
  *     5. reward scaling         score / running std, clipped           Secrets I 5.3.1
@@ -52,7 +53,8 @@ import org.slf4j.LoggerFactory;
  *   <caption>Dimension letters</caption>
  *   <tr><td>B</td><td>sequences in the batch (minibatch inside a step)</td></tr>
  *   <tr><td>T</td><td>longest prompt + response in the batch</td></tr>
- *   <tr><td>F</td><td>T − 1, the action frame: entry t scores the token at t + 1</td></tr>
+ *   <tr><td>F</td><td>the action frame, positions [s, T − 1) with s the shortest prompt's last position: entry j
+ *   scores the token at s + j + 1</td></tr>
  *   <tr><td>V</td><td>vocabulary</td></tr>
  * </table>
  *
@@ -589,7 +591,7 @@ public final class PpoUpdate {
     private NDArray values(PolicyOutput out, RolloutInputs in, boolean training) {
         NDArray all = critic == null ? out.values()
                 : critic.values(in.tokens(), in.attention(), training);  // (B, T)
-        return all.get(":, :-1");  // (B, F)
+        return in.frame(all);  // (B, F)
     }
 
     private static int[] identity(int n) {

@@ -17,6 +17,11 @@ final class Rollout {
     List<RolloutSample> samples = List.of();
     int rows;
     int t;
+    /**
+     * The first position that scores a response token in any row (the shortest prompt's last position): positions
+     * before it score only prompt tokens in every row, so the frame leaves them out.
+     */
+    int frameStart;
     int f;
     int[] tokens;
     float[] attention;
@@ -43,13 +48,19 @@ final class Rollout {
         return samples.stream().map(RolloutSample::generationId).toList();
     }
 
-    /** Right-pads prompt + response rows; frame entry p − 1 + j predicts response token j. */
+    /**
+     * Right-pads prompt + response rows; frame entry p − 1 − frameStart + j predicts response token j. The frame
+     * covers positions [frameStart, T − 1): the vocabulary-wide work of an update (log-softmax, entropy, their
+     * backward) is then over the positions that score a response, not the whole sequence.
+     */
     void pack(List<RolloutSample> kept, int context) {
         t = 2;
+        frameStart = Integer.MAX_VALUE;
         for (RolloutSample s : kept) {
             t = Math.max(t, Math.min(context, s.sequenceLength()));
+            frameStart = Math.min(frameStart, s.promptTokens().length - 1);
         }
-        f = t - 1;
+        f = t - 1 - frameStart;
         tokens = new int[rows * t];
         attention = new float[rows * t];
         actions = new int[rows * f];
@@ -64,7 +75,7 @@ final class Rollout {
             tempered |= temperature[i] != 1f;
             int p = s.promptTokens().length;
             int n = Math.min(s.responseLength(), context - p);
-            rowStart[i] = p - 1;
+            rowStart[i] = p - 1 - frameStart;
             rowLength[i] = n;
             for (int j = 0; j < p; j++) {
                 tokens[i * t + j] = s.promptTokens()[j];
@@ -73,7 +84,7 @@ final class Rollout {
             for (int j = 0; j < n; j++) {
                 tokens[i * t + p + j] = s.responseTokens()[j];
                 attention[i * t + p + j] = 1f;
-                int k = i * f + p - 1 + j;
+                int k = i * f + rowStart[i] + j;
                 actions[k] = s.responseTokens()[j];
                 mask[k] = 1f;
                 behaviourLogp[k] = s.behaviourLogprobs()[j];
@@ -121,7 +132,7 @@ final class Rollout {
             }
             temperatureArray = m.create(rowTemperatures, new Shape(b, 1, 1));  // (B, 1, 1)
         }
-        return new RolloutInputs(tokensArray, attentionArray, actionsArray, temperatureArray);
+        return new RolloutInputs(tokensArray, attentionArray, actionsArray, temperatureArray, frameStart);
     }
 
     static int[] rowsOf(int[] data, int[] rows, int width) {

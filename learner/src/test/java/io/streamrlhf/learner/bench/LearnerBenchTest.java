@@ -6,12 +6,18 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrlhf.models.bench.ModelBench;
+import io.streamrlhf.models.hf.TinyHfModels;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A tiny run of the learner bench: the issue's keys in the JSON line, with values that add up. */
 class LearnerBenchTest {
+
+    @TempDir
+    Path tmp;
 
     @Test
     void tinyRunReportsTheIssuesFiguresConsistently() throws Exception {
@@ -38,5 +44,31 @@ class LearnerBenchTest {
         // Surefire's JVM is not started with -XX:+AlwaysPreTouch.
         assertThat(json.get("heap_pretouched").asBoolean()).isFalse();
         assertThat(progress).anyMatch(line -> line.startsWith("RSS over 5 updates"));
+    }
+
+    @Test
+    void aHuggingFaceFolderRunsThroughPpoUpdateWithItsOwnShapeAndFlopCount() throws Exception {
+        Path dir = TinyHfModels.write(tmp.resolve("qwen2"), TinyHfModels.Architecture.QWEN2, 3);
+        TinyHfModels.writeTokenizer(dir, TinyHfModels.Architecture.QWEN2.config().vocabSize());
+        ModelBench.Config workload = new ModelBench.Config(16, 16, 1, 2, 16, 4, 4, 4, 1, 0.2, 0);
+        LearnerBench.Result r = LearnerBench.run(dir, workload, 0, 0.1, line -> { });
+
+        JsonNode json = new ObjectMapper().readTree(r.toJson());
+        for (String key : List.of("update_seq_per_s", "achieved_gflops", "peak_gflops", "ratio", "ms_per_update")) {
+            assertThat(json.path(key).asDouble()).as(key).isPositive();
+        }
+        assertThat(json.has("rss_growth")).isTrue();
+        assertThat(json.path("config").path("vocab").asInt()).isEqualTo(128);
+        assertThat(json.path("config").path("d_model").asInt()).isEqualTo(64);
+        assertThat(json.path("config").path("architecture").asText()).isEqualTo("Qwen2ForCausalLM");
+        assertThat(json.path("config").path("model").asText()).isEqualTo(dir.toString());
+        // N of the FLOP formula: the embedding lookup out, the tied output matrix (the same table) in, so for a
+        // tied Qwen2 every parameter; the achieved GFLOP/s follow from it and the measured time
+        long n = json.path("n_params_flops").asLong();
+        assertThat(n).isEqualTo(r.parameters()).isEqualTo(json.path("n_params").asLong());
+        long t = 8;
+        double attention = 4.0 * 2 * t * t * 64 * 4;
+        double gflops = (8.0 * n * 4 * t + 4 * attention) / (r.msPerUpdate() / 1e3) / 1e9;
+        assertThat(r.achievedGflops()).isCloseTo(gflops, within(1e-9 * gflops));
     }
 }

@@ -95,6 +95,33 @@ class PpoUpdateTest {
     }
 
     @Test
+    void theFrameStartsAtTheShortestPromptsLastPositionAndStillScoresEveryResponseToken() {
+        int[][] prompts = {{1, 2, 3, 4, 5, 6}, {7, 8, 9}, {10, 11, 12, 13}};
+        SampleResult sampled = new Sampler(policy).sample(prompts, SamplingParams.of(6, -1, 0, 9));
+        List<RolloutSample> samples = new ArrayList<>();
+        for (int i = 0; i < prompts.length; i++) {
+            samples.add(new RolloutSample("g" + i, "p" + i, 1, 0, prompts[i], sampled.tokens()[i],
+                    sampled.logProbs()[i], VERSION, 0.5, 0.0));
+        }
+        Rollout r = new PpoUpdate(config(Map.of()), policy, reference, null).prepare(samples, VERSION);
+
+        // positions 0 and 1 score prompt tokens in every row: the frame leaves them out
+        assertThat(r.frameStart).isEqualTo(2);
+        assertThat(r.t).isEqualTo(12);
+        assertThat(r.f).isEqualTo(r.t - 1 - 2);
+        assertThat(r.rowStart).containsExactly(3, 0, 1);
+        assertThat(r.maskCount).isEqualTo(18);
+        // on-policy: the proximal log-prob of each response token (read off the trimmed frame) is the sampler's
+        for (int i = 0; i < prompts.length; i++) {
+            for (int j = 0; j < r.rowLength[i]; j++) {
+                int k = i * r.f + r.rowStart[i] + j;
+                assertThat((double) r.proxLogp[k]).as("row %d token %d", i, j)
+                        .isCloseTo(sampled.logProbs()[i][j], within(1e-4));
+            }
+        }
+    }
+
+    @Test
     void staleSampleIsDropped() {
         List<RolloutSample> samples = new ArrayList<>(onPolicySamples(4, 1, VERSION, 3));
         RolloutSample fresh = samples.get(0);

@@ -11,15 +11,22 @@ import ai.djl.training.tracker.Tracker;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.engine.NoGrad;
+import io.streamrlhf.models.hf.HfModelConfig;
+import io.streamrlhf.models.hf.HfPolicy;
+import io.streamrlhf.models.hf.llama.LlamaConfig;
+import io.streamrlhf.models.load.PolicyLoader;
 import io.streamrlhf.models.policy.LogProbs;
+import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.policy.PolicyOutput;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.sampling.SampleResult;
-import io.streamrlhf.models.sampling.Sampler;
 import io.streamrlhf.models.sampling.SamplingParams;
+import io.streamrlhf.models.sampling.TokenSampler;
 import io.streamrlhf.models.sft.SftConfig;
 import io.streamrlhf.models.training.Gradients;
 import io.streamrlhf.models.transformer.TransformerConfig;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.function.Consumer;
@@ -36,8 +43,15 @@ import java.util.function.Consumer;
  *       the reference, entropy bonus, backward, global-norm clip 1.0, AdamW (lr 1e-4, wd 0.01).</li>
  *   <li>{@code max_logprob_diff}: largest |sampler log-prob - training-forward log-prob| over the
  *       sampled tokens (PPO's first ratio is 1 when this is ~0).</li>
+ *   <li>{@code forward_tokens_per_s}: B x T / time of one no-gradient policy forward (logits and values) over
+ *       the sampled batch, the work of a reference or scoring forward.</li>
  * </ul>
  * Each figure runs three warm-up calls, then repeats for at least {@code seconds}.
+ *
+ * <p>{@link #run(Path, Config, Consumer)} measures a Hugging Face causal-LM folder instead of the project's own
+ * transformer: an {@link HfPolicy} (the folder's model plus a zero value head), sampled by
+ * {@link io.streamrlhf.models.hf.HfSampler} (KV cache, the draw on the device), which is what
+ * {@code shared/tools/torch-baseline/run --hf DIR} measures.
  */
 public final class ModelBench {
 
@@ -103,6 +117,18 @@ public final class ModelBench {
         public TransformerConfig model() {
             return new TransformerConfig(vocab, context, dModel, layers, heads);
         }
+
+        /**
+         * This workload (batch, prompt, new tokens, threads, seconds, seed) on the shape of a Hugging Face folder's
+         * config: vocabulary, width, layers, heads and position limit are the folder's, as the baseline's
+         * {@code --hf} takes them.
+         *
+         * @throws IllegalArgumentException if prompt and new tokens do not fit the folder's positions
+         */
+        public Config forFolder(HfModelConfig folder) {
+            return new Config(folder.vocabSize(), folder.hiddenSize(), folder.numLayers(), folder.numHeads(),
+                    folder.contextLength(), batch, prompt, newTokens, threads, seconds, seed);
+        }
     }
 
     /**
@@ -113,13 +139,15 @@ public final class ModelBench {
      * @param maxLogprobDiff sampler vs training-forward log-prob gap
      * @param sampleMsPerBatch milliseconds per sampling call
      * @param trainMsPerStep milliseconds per update
+     * @param forwardTokensPerSecond tokens per second through a no-gradient forward of the batch
      * @param parameters number of parameters
      * @param device where it ran
      * @param config the settings
+     * @param model the Hugging Face folder measured, or null for the project's own transformer
      */
     public record Result(double sampleTokensPerSecond, double trainSequencesPerSecond, double maxLogprobDiff,
-                         double sampleMsPerBatch, double trainMsPerStep, long parameters, String device,
-                         Config config) {
+                         double sampleMsPerBatch, double trainMsPerStep, double forwardTokensPerSecond,
+                         long parameters, String device, Config config, ModelInfo model) {
 
         /** One JSON object: the figures the issue names, the extras, and the config. */
         public String toJson() {
@@ -130,9 +158,14 @@ public final class ModelBench {
             root.put("max_logprob_diff", maxLogprobDiff);
             root.put("sample_ms_per_batch", round(sampleMsPerBatch, 3));
             root.put("train_ms_per_step", round(trainMsPerStep, 3));
+            root.put("forward_tokens_per_s", round(forwardTokensPerSecond, 1));
             root.put("n_params", parameters);
             root.put("device", device);
-            config.writeJson(root.putObject("config"));
+            ObjectNode cfg = root.putObject("config");
+            config.writeJson(cfg);
+            if (model != null) {
+                model.writeJson(cfg);
+            }
             return root.toString();
         }
 
@@ -142,57 +175,167 @@ public final class ModelBench {
         }
     }
 
+    /**
+     * The Hugging Face folder a run measured.
+     *
+     * @param dir          the folder
+     * @param architecture its architecture class ({@code GPT2LMHeadModel}, {@code Qwen2ForCausalLM}, ...)
+     * @param kvHeads      key/value heads (the heads, without grouped-query attention)
+     * @param flopParameters N of the FLOP formula, counted as the baseline counts it for {@code --hf}
+     */
+    public record ModelInfo(String dir, String architecture, int kvHeads, long flopParameters) {
+
+        /** Writes {@code model}, {@code architecture} and {@code kv_heads} into a run's config object. */
+        public void writeJson(ObjectNode config) {
+            config.put("model", dir);
+            config.put("architecture", architecture);
+            config.put("kv_heads", kvHeads);
+        }
+
+        /** The folder behind {@code policy}. */
+        public static ModelInfo of(Path dir, HfPolicy policy) {
+            HfModelConfig c = policy.modelConfig();
+            int kvHeads = c instanceof LlamaConfig llama ? llama.num_key_value_heads() : c.numHeads();
+            return new ModelInfo(dir.toString(), c.architecture(), kvHeads, ModelBench.flopParameters(policy));
+        }
+    }
+
     private ModelBench() {
     }
 
     /**
-     * Runs the benchmark.
+     * N of the baseline's FLOP formula for a Hugging Face policy: every parameter that takes part in a matrix
+     * product, so all but the input embedding tables ({@code wte}, {@code wpe}, {@code embed_tokens} are
+     * lookups), plus the output matrix once when it is tied to the embedding.
+     */
+    public static long flopParameters(HfPolicy policy) {
+        long n = 0;
+        for (var e : policy.namedArrays(true).entrySet()) {
+            String name = e.getKey();
+            boolean lookup = name.endsWith("wte.weight") || name.endsWith("wpe.weight")
+                    || name.endsWith("embed_tokens.weight");
+            n += lookup ? 0 : e.getValue().size();
+        }
+        HfModelConfig c = policy.modelConfig();
+        return n + (c.tiedEmbeddings() ? (long) c.vocabSize() * c.hiddenSize() : 0);
+    }
+
+    /**
+     * The width of the attention products in the FLOP formula: heads x head width (d for the project's transformer
+     * and GPT-2; a Llama-family config may set {@code head_dim} apart from d / heads).
+     */
+    public static int attentionWidth(PolicyModel policy) {
+        if (policy instanceof HfPolicy hf && hf.modelConfig() instanceof LlamaConfig llama) {
+            return llama.num_attention_heads() * llama.head_dim();
+        }
+        return policy.config().dModel();
+    }
+
+    /**
+     * Runs the benchmark on the project's own transformer of {@code cfg}'s shape, randomly initialised.
      *
      * @param progress receives one human-readable line per phase
      */
     public static Result run(Config cfg, Consumer<String> progress) {
-        Engine engine = ModelRuntime.init(cfg.threads());
+        ModelRuntime.init(cfg.threads());
         try (TransformerPolicy policy = TransformerPolicy.create(cfg.model(), cfg.seed());
              TransformerPolicy reference = policy.referenceCopy()) {
-            long params = policy.block().getParameters().stream()
-                    .mapToLong(p -> p.getValue().getArray().size()).sum();
-            Random random = new Random(cfg.seed());
-            int[][] prompts = new int[cfg.batch()][cfg.prompt()];
-            for (int[] row : prompts) {
-                for (int j = 0; j < row.length; j++) {
-                    row[j] = random.nextInt(cfg.vocab());
+            return measure(policy, reference, cfg, null, progress);
+        }
+    }
+
+    /**
+     * Runs the benchmark on a Hugging Face causal-LM folder: {@code workload}'s batch, prompt, new tokens, threads,
+     * seconds and seed on the folder's model ({@link Config#forFolder}), loaded as an {@link HfPolicy} for
+     * prompt + new tokens positions, its reference a frozen copy.
+     *
+     * @param progress receives one human-readable line per phase
+     * @throws io.streamrlhf.models.hf.HfFormatException naming the file and setting or tensor the folder is refused
+     *                                                   for
+     */
+    public static Result run(Path model, Config workload, Consumer<String> progress) {
+        ModelRuntime.init(workload.threads());
+        int context = workload.prompt() + workload.newTokens();
+        Config cfg = workload.forFolder(HfModelConfig.read(model, context));
+        try (HfPolicy policy = HfPolicy.load(model, context);
+             HfPolicy reference = policy.referenceCopy()) {
+            return measure(policy, reference, cfg, ModelInfo.of(model, policy), progress);
+        }
+    }
+
+    private static Result measure(PolicyModel policy, PolicyModel reference, Config cfg, ModelInfo model,
+                                  Consumer<String> progress) {
+        Engine engine = policy.manager().getEngine();
+        long params = policy.block().getParameters().stream()
+                .mapToLong(p -> p.getValue().getArray().size()).sum();
+        Random random = new Random(cfg.seed());
+        int[][] prompts = randomPrompts(cfg, random);
+        TokenSampler sampler = PolicyLoader.sampler(policy);
+        SamplingParams sampling = SamplingParams.of(cfg.newTokens(), -1, 0, cfg.seed());
+        progress.accept(String.format("sampling: batch %d, prompt %d, %d new tokens, %d threads, %s%s ...",
+                cfg.batch(), cfg.prompt(), cfg.newTokens(), cfg.threads(), policy.device(),
+                model == null ? "" : ", " + model.architecture() + " from " + model.dir()));
+        long[] counter = {0};
+        int[] noStop = new int[0];
+        double[] sampleTimed = timed(() -> sampler.sample(prompts,
+                sampling.withSeed(cfg.seed() + counter[0]++), noStop), cfg.seconds());
+        double samplePerCall = sampleTimed[1] / sampleTimed[0];
+        double tokensPerSecond = (double) cfg.batch() * cfg.newTokens() / samplePerCall;
+        progress.accept(String.format("  %.0f tokens/s (%.2f ms per batch)", tokensPerSecond,
+                samplePerCall * 1e3));
+
+        SampleResult batch = sampler.sample(prompts, sampling, noStop);
+        double diff = maxLogprobDiff(policy, batch);
+        progress.accept(String.format("  max |sampler - training| log-prob: %.3g", diff));
+
+        progress.accept("forward (no gradients, logits and values) ...");
+        double forwardPerCall;
+        try (NDManager data = policy.manager().newSubManager()) {
+            NDArray seq = sequences(data, batch);  // (B, T)
+            double[] forwardTimed = timed(() -> {
+                try (NoGrad ignored = NoGrad.enter(); NDManager call = policy.manager().newSubManager()) {
+                    PolicyOutput out = policy.forward(seq, null, false);
+                    out.logits().attach(call);
+                    out.values().attach(call);
                 }
-            }
-            Sampler sampler = new Sampler(policy);
-            SamplingParams sampling = SamplingParams.of(cfg.newTokens(), -1, 0, cfg.seed());
-            progress.accept(String.format("sampling: batch %d, prompt %d, %d new tokens, %d threads, %s ...",
-                    cfg.batch(), cfg.prompt(), cfg.newTokens(), cfg.threads(), policy.device()));
-            long[] counter = {0};
-            double[] sampleTimed = timed(() -> sampler.sample(prompts,
-                    sampling.withSeed(cfg.seed() + counter[0]++)), cfg.seconds());
-            double samplePerCall = sampleTimed[1] / sampleTimed[0];
-            double tokensPerSecond = (double) cfg.batch() * cfg.newTokens() / samplePerCall;
-            progress.accept(String.format("  %.0f tokens/s (%.2f ms per batch)", tokensPerSecond,
-                    samplePerCall * 1e3));
+            }, cfg.seconds());
+            forwardPerCall = forwardTimed[1] / forwardTimed[0];
+        }
+        double forwardTokens = (double) cfg.batch() * (cfg.prompt() + cfg.newTokens()) / forwardPerCall;
+        progress.accept(String.format("  %.0f tokens/s (%.2f ms per forward)", forwardTokens, forwardPerCall * 1e3));
 
-            SampleResult batch = sampler.sample(prompts, sampling);
-            double diff = maxLogprobDiff(policy, batch);
-            progress.accept(String.format("  max |sampler - training| log-prob: %.3g", diff));
+        progress.accept("PPO update (policy + reference forward, backward, clip, AdamW) ...");
+        try (PpoWorkload ppo = new PpoWorkload(engine, policy, reference, batch, cfg.prompt(), random)) {
+            double[] trainTimed = timed(ppo::step, cfg.seconds());
+            double stepSeconds = trainTimed[1] / trainTimed[0];
+            double seqPerSecond = cfg.batch() / stepSeconds;
+            progress.accept(String.format("  %.0f sequences/s (%.2f ms per step)", seqPerSecond,
+                    stepSeconds * 1e3));
+            return new Result(tokensPerSecond, seqPerSecond, diff, samplePerCall * 1e3, stepSeconds * 1e3,
+                    forwardTokens, params, policy.device().toString(), cfg, model);
+        }
+    }
 
-            progress.accept("PPO update (policy + reference forward, backward, clip, AdamW) ...");
-            PpoWorkload ppo = new PpoWorkload(engine, policy, reference, batch, cfg.prompt(), random);
-            try {
-                double[] trainTimed = timed(ppo::step, cfg.seconds());
-                double stepSeconds = trainTimed[1] / trainTimed[0];
-                double seqPerSecond = cfg.batch() / stepSeconds;
-                progress.accept(String.format("  %.0f sequences/s (%.2f ms per step)", seqPerSecond,
-                        stepSeconds * 1e3));
-                return new Result(tokensPerSecond, seqPerSecond, diff, samplePerCall * 1e3, stepSeconds * 1e3,
-                        params, policy.device().toString(), cfg);
-            } finally {
-                ppo.close();
+    /** B prompts of P ids drawn uniformly from the vocabulary. */
+    public static int[][] randomPrompts(Config cfg, Random random) {
+        int[][] prompts = new int[cfg.batch()][cfg.prompt()];
+        for (int[] row : prompts) {
+            for (int j = 0; j < row.length; j++) {
+                row[j] = random.nextInt(cfg.vocab());
             }
         }
+        return prompts;
+    }
+
+    /** The sampled batch as one (B, T) array: prompt and continuation, every row the same length (no EOS). */
+    private static NDArray sequences(NDManager m, SampleResult batch) {
+        int b = batch.batchSize();
+        int t = batch.sequence(0).length;
+        int[] flat = new int[b * t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(batch.sequence(i), 0, flat, i * t, t);
+        }
+        return m.create(flat, new Shape(b, t));  // (B, T)
     }
 
     /** Runs {@code fn} 3 times, then until {@code seconds} pass; returns {calls, elapsed seconds}. */
@@ -212,7 +355,7 @@ public final class ModelBench {
     }
 
     /** Largest gap between the sampler's log-probs and a training forward's, over all sampled tokens. */
-    public static double maxLogprobDiff(TransformerPolicy policy, SampleResult r) {
+    public static double maxLogprobDiff(PolicyModel policy, SampleResult r) {
         int b = r.batchSize();
         int width = 0;
         for (int i = 0; i < b; i++) {
@@ -225,7 +368,7 @@ public final class ModelBench {
             System.arraycopy(s, 0, flat, i * width, s.length);
             Arrays.fill(mask, i * width, i * width + s.length, 1f);
         }
-        try (NDManager m = policy.manager().newSubManager()) {
+        try (NoGrad ignored = NoGrad.enter(); NDManager m = policy.manager().newSubManager()) {
             NDArray tokens = m.create(flat, new Shape(b, width));  // (B, W)
             NDArray logits = policy.forward(tokens, m.create(mask, new Shape(b, width)), false).logits();  // (B, W, V)
             float[] logp = LogProbs.ofSequence(logits, tokens).toFloatArray();  // (B, W-1)
@@ -252,8 +395,8 @@ public final class ModelBench {
         private static final float ENT_COEF = 0.01f;
 
         private final Engine engine;
-        private final TransformerPolicy policy;
-        private final TransformerPolicy reference;
+        private final PolicyModel policy;
+        private final PolicyModel reference;
         private final Optimizer optimizer;
         private final NDManager data;
         private final NDArray seq;
@@ -265,7 +408,7 @@ public final class ModelBench {
         private final int p;
         private final int t;
 
-        PpoWorkload(Engine engine, TransformerPolicy policy, TransformerPolicy reference, SampleResult batch,
+        PpoWorkload(Engine engine, PolicyModel policy, PolicyModel reference, SampleResult batch,
                     int prompt, Random random) {
             this.engine = engine;
             this.policy = policy;
@@ -276,15 +419,13 @@ public final class ModelBench {
             this.data = policy.manager().newSubManager();
             int b = batch.batchSize();
             this.t = batch.sequence(0).length;
-            int[] flat = new int[b * t];
-            for (int i = 0; i < b; i++) {
-                System.arraycopy(batch.sequence(i), 0, flat, i * t, t);
-            }
-            seq = data.create(flat, new Shape(b, t));  // (B, T)
+            seq = sequences(data, batch);  // (B, T)
             actions = seq.get(":, {}:", p);  // (B, N)
-            PolicyOutput out = policy.forward(seq, null, false);
-            oldLogp = LogProbs.gather(out.logits().get(":, {}:-1, :", p - 1), actions);  // (B, N)
-            oldValues = out.values().get(":, {}:-1", p - 1);  // (B, N)
+            try (NoGrad ignored = NoGrad.enter()) {
+                PolicyOutput out = policy.forward(seq, null, false);
+                oldLogp = LogProbs.gather(responseFrame(out.logits()), actions);  // (B, N)
+                oldValues = responseFrame(out.values());  // (B, N)
+            }
             float[] r = new float[b];
             for (int i = 0; i < b; i++) {
                 r[i] = (float) random.nextGaussian();
@@ -296,16 +437,25 @@ public final class ModelBench {
             advantages = centered.div(std.add(1e-8f));  // (B, N)
         }
 
+        /**
+         * Positions P - 1 to T - 2 (those that score the response tokens) of {@code x (B, T, ...)}, as one slice of
+         * axis 1: DJL's string index slices every axis it names, and each slice records a backward that zero-fills
+         * and copies the whole (B, T, V) gradient; PyTorch's {@code logits[:, P - 1:-1]} records one.
+         */
+        private NDArray responseFrame(NDArray x) {
+            return x.split(new long[] {p - 1, t - 1}, 1).get(1);  // (B, N, ...)
+        }
+
         void step() {
             try (NDManager step = policy.manager().newSubManager();
                  GradientCollector gc = engine.newGradientCollector()) {
                 PolicyOutput out = policy.forward(seq, null, true);
-                NDArray logpAll = out.logits().get(":, {}:-1, :", p - 1).logSoftmax(-1);  // (B, N, V)
+                NDArray logpAll = responseFrame(out.logits()).logSoftmax(-1);  // (B, N, V)
                 NDArray logp = logpAll.gather(actions.toType(ai.djl.ndarray.types.DataType.INT64, false)
                         .expandDims(-1), -1).squeeze(-1);  // (B, N)
-                NDArray values = out.values().get(":, {}:-1", p - 1);  // (B, N)
-                NDArray refLogp = LogProbs.gather(reference.forward(seq, null, false).logits()
-                        .get(":, {}:-1, :", p - 1), actions).stopGradient();  // (B, N)
+                NDArray values = responseFrame(out.values());  // (B, N)
+                NDArray refLogp = LogProbs.gather(responseFrame(reference.forward(seq, null, false).logits()),
+                        actions).stopGradient();  // (B, N)
                 NDArray ratio = logp.sub(oldLogp).exp();  // (B, N)
                 NDArray pgLoss1 = advantages.neg().mul(ratio);
                 NDArray pgLoss2 = advantages.neg().mul(ratio.clip(1 - CLIP, 1 + CLIP));

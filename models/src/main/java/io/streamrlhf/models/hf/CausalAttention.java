@@ -5,14 +5,19 @@ import ai.djl.ndarray.types.Shape;
 
 /**
  * Scaled dot-product attention with a causal mask and grouped-query heads, as transformers'
- * {@code eager_attention_forward}: each group of H / Hkv query heads shares one key/value head
+ * {@code eager_attention_forward}: each group of R = H / Hkv query heads shares one key/value head
  * ({@code repeat_kv}), scores are scaled by 1/sqrt(K), masked, softmaxed in float32 and applied to the values.
+ *
+ * <p>A group's R query heads are stacked as R·T rows against their one key/value head, rather than each key/value
+ * head copied R times as {@code repeat_kv} does: the same products, without copying the whole key/value cache R
+ * times per layer per decoding step.
  *
  * <table>
  *   <caption>Dimension letters</caption>
  *   <tr><td>B</td><td>batch</td></tr>
  *   <tr><td>H</td><td>query heads</td></tr>
  *   <tr><td>Hkv</td><td>key/value heads (divides H)</td></tr>
+ *   <tr><td>R</td><td>query heads per key/value head, H / Hkv</td></tr>
  *   <tr><td>T</td><td>query positions in this call</td></tr>
  *   <tr><td>S</td><td>key positions; query i sits at position S - T + i</td></tr>
  *   <tr><td>K</td><td>head width</td></tr>
@@ -43,37 +48,37 @@ public final class CausalAttention {
         long kDim = qs.get(3);
         long hkv = k.getShape().get(1);
         long s = k.getShape().get(2);
-        if (hkv != h) {
-            k = repeatKv(k, h / hkv);  // (B, H, S, K)
-            v = repeatKv(v, h / hkv);  // (B, H, S, K)
-        }
+        long rep = h / hkv;
         NDArray scaled = q.mul(1.0 / Math.sqrt(kDim));  // (B, H, T, K)
-        NDArray scores = scaled.matMul(k.transpose(0, 1, 3, 2));  // (B, H, T, S)
+        if (rep > 1) {
+            // query head g·R + r reads key/value head g (repeat_kv's order): row r·T + i of group g
+            scaled = scaled.reshape(b, hkv, rep * t, kDim);  // (B, Hkv, R·T, K)
+        }
+        NDArray scores = scaled.matMul(k.transpose(0, 1, 3, 2));  // (B, Hkv, R·T, S)
         if (t > 1) {
-            scores = scores.add(causalBias(q, (int) t, (int) s));  // (B, H, T, S)
+            scores = scores.add(causalBias(q, (int) rep, (int) t, (int) s));  // (B, Hkv, R·T, S)
         }
         if (keyBias != null) {
-            scores = scores.add(keyBias);  // (B, H, T, S)
+            scores = scores.add(keyBias);  // (B, Hkv, R·T, S)
         }
-        return scores.softmax(-1).matMul(v);  // (B, H, T, K)
+        NDArray attended = scores.softmax(-1).matMul(v);  // (B, Hkv, R·T, K)
+        return rep > 1 ? attended.reshape(b, h, t, kDim) : attended;  // (B, H, T, K)
     }
 
-    /** (B, Hkv, S, K) to (B, Hkv * nRep, S, K): head j of the result is key/value head j / nRep. */
-    private static NDArray repeatKv(NDArray kv, long nRep) {
-        Shape s = kv.getShape();
-        return kv.expandDims(2)  // (B, Hkv, 1, S, K)
-                .broadcast(new Shape(s.get(0), s.get(1), nRep, s.get(2), s.get(3)))  // (B, Hkv, nRep, S, K)
-                .reshape(s.get(0), s.get(1) * nRep, s.get(2), s.get(3));  // (B, H, S, K)
-    }
-
-    /** (T, S) additive mask: 0 where key j is at or before query i's position S - T + i, -inf after it. */
-    private static NDArray causalBias(NDArray like, int t, int s) {
-        float[] bias = new float[t * s];
-        for (int i = 0; i < t; i++) {
-            for (int j = s - t + i + 1; j < s; j++) {
-                bias[i * s + j] = Float.NEGATIVE_INFINITY;
+    /**
+     * (R·T, S) additive mask: row r·T + i is query i's, 0 where key j is at or before its position S - T + i,
+     * -inf after it.
+     */
+    private static NDArray causalBias(NDArray like, int rep, int t, int s) {
+        float[] bias = new float[rep * t * s];
+        for (int r = 0; r < rep; r++) {
+            for (int i = 0; i < t; i++) {
+                int row = (r * t + i) * s;
+                for (int j = s - t + i + 1; j < s; j++) {
+                    bias[row + j] = Float.NEGATIVE_INFINITY;
+                }
             }
         }
-        return like.getManager().create(bias, new Shape(t, s));
+        return like.getManager().create(bias, new Shape((long) rep * t, s));
     }
 }

@@ -114,6 +114,16 @@ public abstract class CausalLmBase extends AbstractBlock implements CausalLmBloc
         return masked(ps, tokens, attentionMask, cache, pos, false, false);  // (B, T, V)
     }
 
+    @Override
+    public NDArray forwardCachedLast(ParameterStore ps, NDArray tokens, NDArray attentionMask, HfKvCache cache,
+                                     int pos) {
+        NDArray hidden = masked(ps, tokens, attentionMask, cache, pos, false, true);  // (B, T, D)
+        long t = hidden.getShape().get(1);
+        NDArray last = t == 1 ? hidden
+                : hidden.get(new NDIndex().addAllDim().addSliceDim(t - 1, t));  // (B, 1, D)
+        return project(ps, last, false);  // (B, 1, V)
+    }
+
     /**
      * Turns {@code attentionMask (B, pos + T)} into this call's position ids and key bias, as transformers does
      * for a left-padded batch: {@code position_ids = cumsum(mask) - 1} clamped at 0 (a row's first real token

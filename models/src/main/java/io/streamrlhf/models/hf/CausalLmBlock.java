@@ -45,4 +45,13 @@ public interface CausalLmBlock extends Block {
      * @return logits (B, T, V)
      */
     NDArray forwardCached(ParameterStore ps, NDArray tokens, NDArray attentionMask, HfKvCache cache, int pos);
+
+    /**
+     * As {@link #forwardCached(ParameterStore, NDArray, NDArray, HfKvCache, int)}, projecting only the last
+     * position's hidden state: every position's keys and values still go into {@code cache}.
+     *
+     * @param attentionMask (B, pos + T), or null when no row is padded
+     * @return logits (B, 1, V)
+     */
+    NDArray forwardCachedLast(ParameterStore ps, NDArray tokens, NDArray attentionMask, HfKvCache cache, int pos);
 }

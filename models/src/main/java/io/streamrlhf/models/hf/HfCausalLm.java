@@ -172,6 +172,13 @@ public final class HfCausalLm implements KvDecoding, AutoCloseable {
     }
 
     @Override
+    public NDArray lastLogits(NDArray tokens, NDArray attentionMask, HfKvCache cache, int pos) {
+        try (NoGrad ignored = NoGrad.enter()) {
+            return block.forwardCachedLast(parameterStore, tokens, attentionMask, cache, pos);  // (B, 1, V)
+        }
+    }
+
+    @Override
     public void close() {
         manager.close();
     }

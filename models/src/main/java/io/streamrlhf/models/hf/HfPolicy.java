@@ -274,6 +274,13 @@ public final class HfPolicy implements PolicyModel, KvDecoding {
     }
 
     @Override
+    public NDArray lastLogits(NDArray tokens, NDArray attentionMask, HfKvCache cache, int pos) {
+        try (NoGrad ignored = NoGrad.enter()) {
+            return block.lm.forwardCachedLast(parameterStore, tokens, attentionMask, cache, pos);  // (B, 1, V)
+        }
+    }
+
+    @Override
     public HfPolicy referenceCopy() {
         HfPolicy copy = fromCheckpoint(toCheckpoint(Map.of(), null), manager.getDevice());
         copy.freeze(true);

@@ -18,10 +18,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Batched sampling from a Hugging Face causal LM ({@link KvDecoding}) with the draw on the device: prompts of different lengths share
- * one left-padded batch with its attention mask, the prompt runs once into an {@link HfKvCache}, then one token
- * per row per step; temperature, top-k and top-p filter the (B, V) logits as tensors and an inverse-CDF draw
- * picks each id, so only B ids leave the device each step (the log-probs stay there until the end).
+ * Batched sampling from a Hugging Face causal LM ({@link KvDecoding}) with the draw on the device: prompts of
+ * different lengths share one left-padded batch with its attention mask, the prompt runs once into an
+ * {@link HfKvCache} (only its last position projected to the vocabulary), then one token per row per step;
+ * temperature, top-k and top-p filter the (B, V) logits as tensors and an inverse-CDF draw picks each id, so only B
+ * ids leave the device each step (the log-probs stay there until the end).
  *
  * <p>The conventions are {@link io.streamrlhf.models.sampling.Sampler}'s, so the learner's importance ratio
  * reads the same: a recorded log-prob is that of the id under the distribution it was drawn from (logits
@@ -105,7 +106,11 @@ public final class HfSampler implements TokenSampler {
                                 int[] eosIds) {
         int b = prompts.length;
         HfKvCache cache = lm.newCache(call, b, p + steps);
-        NDArray mask = call.create(maskOf(prompts, p, steps), new Shape(b, p + steps));  // (B, P + N)
+        // Without left padding every mask entry is 1 (rows that stopped keep feeding the pad id as a real token), and
+        // the model's positions and attention are those it takes without a mask: skip building them every step.
+        NDArray mask = padded(prompts, p)
+                ? call.create(maskOf(prompts, p, steps), new Shape(b, p + steps))  // (B, P + N)
+                : null;
         SplittableRandom random = new SplittableRandom(params.seed());
         int[][] out = new int[b][steps];
         int[] n = new int[b];
@@ -115,9 +120,10 @@ public final class HfSampler implements TokenSampler {
         int active = b;
         for (int t = 0; t < steps && active > 0; t++) {
             try (NDManager step = call.newSubManager()) {
+                // the prompt's forward projects its last position only: the others' logits are never read
                 NDArray logits = t == 0
-                        ? lm.logits(step.create(leftPadded(prompts, p, params.padId()), new Shape(b, p)),
-                                slice(mask, p), cache, 0)  // (B, P, V)
+                        ? lm.lastLogits(step.create(leftPadded(prompts, p, params.padId()), new Shape(b, p)),
+                                slice(mask, p), cache, 0)  // (B, 1, V)
                         : lm.logits(step.create(next, new Shape(b, 1)), slice(mask, p + t), cache,
                                 p + t - 1);  // (B, 1, V)
                 NDArray[] drawn = draw(logits.get(":, -1, :"), params, uniforms(random, b));  // (B), (B)
@@ -166,14 +172,16 @@ public final class HfSampler implements TokenSampler {
             return new NDArray[] {logits.argMax(-1), m.zeros(new Shape(b))};  // (B), (B)
         }
         NDArray scaled = params.temperature() == 1 ? logits : logits.div(params.temperature());  // (B, V)
-        // full arrays: DJL's where does not broadcast
-        NDArray removed = m.full(scaled.getShape(), Float.NEGATIVE_INFINITY);  // (B, V)
-        if (params.topK() > 0 && params.topK() < vocab) {
+        boolean topK = params.topK() > 0 && params.topK() < vocab;
+        boolean topP = params.topP() < 1.0;
+        // full arrays: DJL's where does not broadcast; made only when an id may be removed
+        NDArray removed = topK || topP ? m.full(scaled.getShape(), Float.NEGATIVE_INFINITY) : null;  // (B, V)
+        if (topK) {
             NDArray kth = scaled.topK(params.topK(), -1, true, true).get(0)
                     .get(new NDIndex().addAllDim().addSliceDim(params.topK() - 1, params.topK()));  // (B, 1)
             scaled = NDArrays.where(scaled.lt(kth), removed, scaled);  // (B, V)
         }
-        if (params.topP() < 1.0) {
+        if (topP) {
             // Holtzman et al. 2020, over the top-k distribution: keep the most likely ids while the mass before
             // them is below p (the smallest prefix whose mass reaches p)
             NDArray sorted = scaled.neg().sort(-1).neg();  // (B, V), descending
@@ -188,7 +196,9 @@ public final class HfSampler implements TokenSampler {
         // is never the first to exceed it
         NDArray cdf = logProbs.exp().cumSum(-1);  // (B, V)
         NDArray target = m.create(u, new Shape(b, 1)).mul(cdf.get(":, -1:"));  // (B, 1)
-        NDArray ids = cdf.lte(target).countNonzero(-1).minimum(vocab - 1);  // (B)
+        // counted in float32 (exact below 2^24 ids): summing the booleans would first copy them to int64
+        NDArray ids = cdf.lte(target).toType(DataType.FLOAT32, false).sum(new int[] {-1})
+                .toType(DataType.INT64, false).minimum(vocab - 1);  // (B)
         NDArray chosen = logProbs.gather(ids.toType(DataType.INT64, false).reshape(b, 1), 1).reshape(b);  // (B)
         return new NDArray[] {ids, chosen};
     }
@@ -220,9 +230,19 @@ public final class HfSampler implements TokenSampler {
         return flat;
     }
 
-    /** The first {@code width} positions of {@code mask (B, P + N)}. */
+    /** Whether any prompt is shorter than the longest, {@code p}. */
+    private static boolean padded(int[][] prompts, int p) {
+        for (int[] prompt : prompts) {
+            if (prompt.length < p) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The first {@code width} positions of {@code mask (B, P + N)}; null for no mask. */
     private static NDArray slice(NDArray mask, int width) {
-        return mask.get(new NDIndex().addAllDim().addSliceDim(0, width));  // (B, width)
+        return mask == null ? null : mask.get(new NDIndex().addAllDim().addSliceDim(0, width));  // (B, width)
     }
 
     private static boolean contains(int[] ids, int id) {

@@ -21,7 +21,15 @@ public interface KvDecoding {
     /**
      * The cached forward of a left-padded batch, recording no autograd graph: logits (B, T, V) of
      * {@code tokens (B, T)} at cache slots {@code [pos, pos + T)}, with {@code attentionMask (B, pos + T)} over the
-     * cached positions and this call's.
+     * cached positions and this call's, or null when no row is padded (positions {@code [pos, pos + T)} in every
+     * row).
      */
     NDArray logits(NDArray tokens, NDArray attentionMask, HfKvCache cache, int pos);
+
+    /**
+     * As {@link #logits}, the logits of the last position only, (B, 1, V): what sampling reads after a prompt. The
+     * output projection, the widest matrix product of the model, then runs on one position per row instead of all
+     * T (transformers' {@code generate} does the same).
+     */
+    NDArray lastLogits(NDArray tokens, NDArray attentionMask, HfKvCache cache, int pos);
 }

@@ -17,15 +17,17 @@ import io.streamrlhf.models.transformer.SeededInitializer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Writes tiny random Hugging Face folders ({@code config.json} with transformers' field names and
- * {@code model.safetensors}, or shards with an index) from a seed, for tests: the same arguments always give
- * byte-identical files. Weights are drawn large enough that every tensor changes the logits (norm gains
- * 1 + N(0, 0.1²), biases N(0, 0.1²), matrices N(0, 1/fan_in), embeddings N(0, 0.3²)), each from its own
+ * {@code model.safetensors}, or shards with an index) from a seed, for tests and benchmarks: the same arguments
+ * always give byte-identical files. For tests the weights are drawn large enough that every tensor changes the
+ * logits ({@link Init#STRESS}: norm gains 1 + N(0, 0.1²), biases N(0, 0.1²), matrices N(0, 1/fan_in), embeddings
+ * N(0, 0.3²)); for benchmarks as transformers initialises a model ({@link Init#HF}). Each tensor comes from its own
  * generator seeded by the model seed and the tensor's name.
  *
  * <p>Run from the command line: {@code TinyHfModels DIR gpt2|llama|qwen2|mistral SEED [f32|bf16|f16] [SHARDS]}.
@@ -54,7 +56,71 @@ public final class TinyHfModels {
         }
     }
 
+    /**
+     * The two shapes the benchmarks measure against PyTorch eager ({@code shared/tools/torch-baseline}'s README
+     * figures use the same): small enough for two cores, with real vocabularies, so that the vocabulary-sized work
+     * (output projection, softmax, the draw) weighs as it does in a real model.
+     */
+    public enum BenchShape {
+        /** GPT-2: vocab 50257, n_positions 1024, d 256, 4 layers, 4 heads, MLP 1024, tied. */
+        GPT2_BENCH("gpt2-bench"),
+        /** Qwen2: vocab 32000, d 256, 4 layers, 8 heads over 2 KV heads, intermediate 688, rope_theta 1e6, tied. */
+        QWEN2_BENCH("qwen2-bench");
+
+        private final String label;
+
+        BenchShape(String label) {
+            this.label = label;
+        }
+
+        /** The name on the command line ({@code gpt2-bench}, {@code qwen2-bench}). */
+        public String label() {
+            return label;
+        }
+
+        /** The config this shape's folder gets. */
+        public HfModelConfig config() {
+            return switch (this) {
+                case GPT2_BENCH -> Gpt2Config.of(50257, 1024, 256, 4, 4, true);
+                // max_position_embeddings 32768: Qwen2Config's default, as make_tiny_hf.py writes it
+                case QWEN2_BENCH -> LlamaConfig.of(LlamaConfig.Family.QWEN2, 32000, 32768, 256, 688, 4, 8, 2,
+                        1_000_000.0, true);
+            };
+        }
+
+        /**
+         * The shape named {@code label}.
+         *
+         * @throws IllegalArgumentException naming the label and the shapes there are
+         */
+        public static BenchShape of(String label) {
+            for (BenchShape s : values()) {
+                if (s.label.equals(label)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("no bench shape '" + label + "' (expected one of "
+                    + Arrays.stream(values()).map(BenchShape::label).toList() + ")");
+        }
+    }
+
     private TinyHfModels() {
+    }
+
+    /** How the random weights are drawn. */
+    public enum Init {
+        /**
+         * Every tensor large enough to change the logits (norm gains 1 + N(0, 0.1²), biases N(0, 0.1²), matrices
+         * N(0, 1/fan_in), embeddings N(0, 0.3²)): what the numerical tests need. A tied model of this kind copies its
+         * input token with near certainty, so most log-probs sit near -80, where exp gives subnormal floats.
+         */
+        STRESS,
+        /**
+         * transformers' {@code _init_weights}: matrices and embeddings N(0, 0.02²) (GPT-2's {@code c_proj} weights
+         * N(0, (0.02 / sqrt(2 · n_layer))²)), zero biases, unit norm gains: the logits of a freshly initialised model,
+         * as {@code make_tiny_hf.py --init hf} writes them; what the benchmarks measure.
+         */
+        HF
     }
 
     /** Writes a single-file F32 folder. */
@@ -71,11 +137,20 @@ public final class TinyHfModels {
      */
     public static Path write(Path dir, HfModelConfig config, long seed, SafetensorsDtype dtype, int shards)
             throws IOException {
+        return write(dir, config, seed, dtype, shards, Init.STRESS);
+    }
+
+    /**
+     * As {@link #write(Path, HfModelConfig, long, SafetensorsDtype, int)}, the weights drawn as {@code init} says.
+     *
+     * @return {@code dir}
+     */
+    public static Path write(Path dir, HfModelConfig config, long seed, SafetensorsDtype dtype, int shards, Init init)
+            throws IOException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(HfModelConfig.FILE),
                 new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
-        writeWeights(dir, HfCausalLm.build(config).namedParameters(), config instanceof Gpt2Config, seed, dtype,
-                shards);
+        writeWeights(dir, HfCausalLm.build(config).namedParameters(), config, seed, dtype, shards, init);
         return dir;
     }
 
@@ -103,8 +178,8 @@ public final class TinyHfModels {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(HfModelConfig.FILE),
                 mapper.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
-        writeWeights(dir, HfRewardModel.build(config).namedParameters(), config instanceof Gpt2Config, seed,
-                SafetensorsDtype.F32, 1);
+        writeWeights(dir, HfRewardModel.build(config).namedParameters(), config, seed, SafetensorsDtype.F32, 1,
+                Init.STRESS);
         return dir;
     }
 
@@ -183,15 +258,19 @@ public final class TinyHfModels {
         return dir;
     }
 
-    /** Draws every parameter of {@code names} and writes them; {@code conv1d}: GPT-2's [in, out] layout. */
-    private static void writeWeights(Path dir, NamedParameters names, boolean conv1d, long seed,
-                                     SafetensorsDtype dtype, int shards) throws IOException {
+    /** Draws every parameter of {@code names} and writes them. */
+    private static void writeWeights(Path dir, NamedParameters names, HfModelConfig config, long seed,
+                                     SafetensorsDtype dtype, int shards, Init init) throws IOException {
+        // GPT-2's Conv1D weights are stored [in, out]
+        boolean conv1d = config instanceof Gpt2Config;
         try (NDManager manager = ModelRuntime.init().newBaseManager()) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : names.byName().entrySet()) {
                 String name = e.getKey();
                 Shape shape = names.shape(name);
-                tensors.put(name, draw(manager, name, e.getValue().getType(), shape, conv1d, seed));
+                Parameter.Type type = e.getValue().getType();
+                tensors.put(name, init == Init.HF ? drawHf(manager, name, type, shape, config, seed)
+                        : draw(manager, name, type, shape, conv1d, seed));
             }
             SafetensorsWriter.writeFolder(dir, tensors, dtype, shards);
         }
@@ -212,6 +291,22 @@ public final class TinyHfModels {
         NDArray values = new SeededInitializer(seed * 1_000_003L + name.hashCode(), std)
                 .initialize(manager, shape, DataType.FLOAT32);
         return type == Parameter.Type.GAMMA ? values.add(1.0f) : values;
+    }
+
+    /** transformers' {@code _init_weights} ({@link Init#HF}), each tensor from its own seeded generator. */
+    private static NDArray drawHf(NDManager manager, String name, Parameter.Type type, Shape shape,
+                                  HfModelConfig config, long seed) {
+        if (type == Parameter.Type.GAMMA) {
+            return manager.ones(shape);
+        }
+        if (type == Parameter.Type.BETA || type == Parameter.Type.BIAS) {
+            return manager.zeros(shape);
+        }
+        // GPT2PreTrainedModel._init_weights: residual projections scaled by 1 / sqrt(2 · n_layer)
+        double std = config instanceof Gpt2Config && name.endsWith("c_proj.weight")
+                ? 0.02 / Math.sqrt(2.0 * config.numLayers()) : 0.02;
+        return new SeededInitializer(seed * 1_000_003L + name.hashCode(), std)
+                .initialize(manager, shape, DataType.FLOAT32);
     }
 
     /**

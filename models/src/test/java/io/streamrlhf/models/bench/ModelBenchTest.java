@@ -6,11 +6,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrlhf.models.engine.ModelRuntime;
+import io.streamrlhf.models.hf.HfFormatException;
+import io.streamrlhf.models.hf.HfPolicy;
+import io.streamrlhf.models.hf.TinyHfModels;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class ModelBenchTest {
+
+    @TempDir
+    Path tmp;
 
     @Test
     void aShortRunReportsThroughputAndAnExactLogprobGapAsOneJsonObject() throws Exception {
@@ -28,6 +38,64 @@ class ModelBenchTest {
         assertThat(json.has("max_logprob_diff")).isTrue();
         assertThat(json.path("config").path("d_model").asInt()).isEqualTo(32);
         assertThat(json.path("config").path("new_tokens").asInt()).isEqualTo(6);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = TinyHfModels.Architecture.class, names = {"GPT2", "QWEN2"})
+    void aHuggingFaceFolderIsMeasuredWithTodaysKeysAndItsOwnShape(TinyHfModels.Architecture architecture)
+            throws Exception {
+        ModelRuntime.init(1);
+        Path dir = TinyHfModels.write(tmp.resolve("model"), architecture, 5);
+        TinyHfModels.writeTokenizer(dir, architecture.config().vocabSize());
+        // the shape fields of the workload are the folder's to set: these stand-ins must not survive
+        ModelBench.Config workload = new ModelBench.Config(7, 8, 1, 2, 10, 3, 4, 5, 1, 0.1, 2);
+        List<String> progress = new ArrayList<>();
+        ModelBench.Result r = ModelBench.run(dir, workload, progress::add);
+
+        JsonNode json = new ObjectMapper().readTree(r.toJson());
+        for (String key : List.of("sample_tokens_per_s", "train_seq_per_s", "sample_ms_per_batch",
+                "train_ms_per_step", "forward_tokens_per_s")) {
+            assertThat(json.path(key).asDouble()).as(key).isPositive();
+        }
+        // the HF sampler's log-probs are the training forward's (HfSamplerTest holds them to 1e-4)
+        assertThat(json.path("max_logprob_diff").asDouble()).isLessThan(1e-4);
+        JsonNode config = json.path("config");
+        assertThat(config.path("vocab").asInt()).isEqualTo(architecture.config().vocabSize());
+        assertThat(config.path("d_model").asInt()).isEqualTo(architecture.config().hiddenSize());
+        assertThat(config.path("layers").asInt()).isEqualTo(architecture.config().numLayers());
+        assertThat(config.path("heads").asInt()).isEqualTo(architecture.config().numHeads());
+        assertThat(config.path("context").asInt()).isEqualTo(architecture.config().contextLength());
+        assertThat(config.path("batch").asInt()).isEqualTo(3);
+        assertThat(config.path("prompt").asInt()).isEqualTo(4);
+        assertThat(config.path("new_tokens").asInt()).isEqualTo(5);
+        assertThat(config.path("model").asText()).isEqualTo(dir.toString());
+        assertThat(config.path("architecture").asText()).isEqualTo(architecture.config().architecture());
+        assertThat(config.path("kv_heads").asInt()).isEqualTo(architecture == TinyHfModels.Architecture.QWEN2 ? 2 : 4);
+        assertThat(json.path("n_params").asLong()).isEqualTo(r.parameters()).isPositive();
+        assertThat(progress).anyMatch(l -> l.contains(architecture.config().architecture() + " from " + dir));
+    }
+
+    @Test
+    void aFolderCountsFlopParametersAsTheBaselineDoes() throws Exception {
+        ModelRuntime.init(1);
+        // tied GPT-2: all but wte and wpe, plus the tied output matrix once; the value head is counted
+        Path dir = TinyHfModels.write(tmp.resolve("gpt2"), TinyHfModels.Architecture.GPT2, 1);
+        try (HfPolicy policy = HfPolicy.load(dir, 16)) {
+            long all = policy.namedArrays(true).values().stream().mapToLong(a -> a.size()).sum();
+            long wte = 96L * 48;
+            long wpe = 32L * 48;
+            assertThat(ModelBench.flopParameters(policy)).isEqualTo(all - wte - wpe + wte);
+            assertThat(ModelBench.attentionWidth(policy)).isEqualTo(48);
+        }
+    }
+
+    @Test
+    void aFolderTooShortForTheWorkloadIsRefusedNamingItsConfig() throws Exception {
+        Path dir = TinyHfModels.write(tmp.resolve("gpt2"), TinyHfModels.Architecture.GPT2, 1);
+        ModelBench.Config workload = new ModelBench.Config(7, 8, 1, 2, 40, 3, 20, 20, 1, 0.1, 2);
+        assertThatThrownBy(() -> ModelBench.run(dir, workload, line -> { }))
+                .isInstanceOf(HfFormatException.class)
+                .hasMessageContaining("config.json").hasMessageContaining("n_positions");
     }
 
     @Test
