@@ -146,7 +146,8 @@ class SeparateCriticTest {
                 int[] sequence = sequence(samples.get(i));
                 for (int j = 0; j < r.rowLength[i]; j++) {
                     int position = r.rowStart[i] + j;
-                    float expected = reward(m, Arrays.copyOf(sequence, position + 1));
+                    // frame entry k is the value at token position frameStart + k
+                    float expected = reward(m, Arrays.copyOf(sequence, r.frameStart + position + 1));
                     assertThat(r.oldValues[i * r.f + position]).as("row %d position %d", i, position)
                             .isCloseTo(expected, within(1e-5f));
                     assertThat(shared.oldValues[i * r.f + position]).isNotCloseTo(expected, within(1e-6f));
