@@ -1,6 +1,7 @@
 package io.streamrlhf.loop.stack;
 
 import io.streamrlhf.embedded.EmbeddedKafkaCluster;
+import io.streamrlhf.embedded.LocalPorts;
 import io.streamrlhf.learner.rm.online.RmCheckpointStore;
 import io.streamrlhf.loop.demo.StartingModels;
 import io.streamrlhf.loop.process.ChildJvmComponent;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -232,7 +234,7 @@ public final class StackRunner {
             return o;
         }
         if (fixedPorts == null) {
-            fixedPorts = new int[] {o.kafkaPort() != 0 ? o.kafkaPort() : freePort(),
+            fixedPorts = new int[] {o.kafkaPort() != 0 ? o.kafkaPort() : freeRun(o.brokers()),
                     o.registryPort() != 0 ? o.registryPort() : freePort()};
         }
         return new StackOptions(o.dir(), o.bootstrap(), o.registry(), o.topicPrefix(), o.partitions(), o.workers(),
@@ -241,6 +243,27 @@ public final class StackRunner {
     }
 
     private int[] fixedPorts;
+
+    /**
+     * The first of {@code n} consecutive free ports (node i of the cluster listens on the first + i − 1), drawn below
+     * Linux's ephemeral range (32768 and up): there, no client connection of the stack's own processes can take one
+     * of them between this check and the cluster's start, as an ephemeral port next to a free one may be.
+     */
+    private static int freeRun(int n) {
+        SplittableRandom random = new SplittableRandom();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int first = 20_000 + random.nextInt(12_000 - n);
+            boolean free = true;
+            for (int i = 0; i < n && free; i++) {
+                free = LocalPorts.isFree(first + i);
+            }
+            if (free) {
+                return first;
+            }
+        }
+        throw new IllegalStateException("no " + n + " consecutive free ports in [20000, 32000) for the stack's brokers;"
+                + " pass --kafka-port");
+    }
 
     private static int freePort() {
         try (ServerSocket s = new ServerSocket()) {
