@@ -296,7 +296,11 @@ public final class FailoverBench {
         }
     }
 
-    private static ScoredGeneration scored(String id, String promptId, int index, int vocab, Random random) {
+    /**
+     * A scored generation of a group of {@value #GROUP_SIZE} with random prompt, response and reward over {@code vocab}
+     * ids, as a worker and the reward stream would have written it; the learner's tests feed the same records.
+     */
+    static ScoredGeneration scored(String id, String promptId, int index, int vocab, Random random) {
         List<Integer> prompt = List.of(1, 2 + random.nextInt(10), 3 + random.nextInt(10));
         int n = 4 + random.nextInt(8);
         List<Integer> response = new ArrayList<>();

@@ -276,25 +276,7 @@ class ExactlyOnceLearnerIT {
     }
 
     private static ScoredGeneration scored(String id, String promptId, int index, Random random) {
-        List<Integer> prompt = List.of(1, 2 + random.nextInt(10), 3 + random.nextInt(10));
-        int n = 4 + random.nextInt(8);
-        List<Integer> response = new ArrayList<>();
-        List<Float> logprobs = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            response.add(random.nextInt(SHAPE.vocabSize()));
-            logprobs.add((float) -Math.log(SHAPE.vocabSize()));
-        }
-        Instant now = Instant.now();
-        Generation g = Generation.newBuilder().setGenerationId(id).setPromptId(promptId).setGroupSize(GROUP_SIZE)
-                .setGroupIndex(index).setPromptTokens(prompt).setResponseTokens(response).setPromptText("p")
-                .setResponseText("r").setBehaviourLogprobs(logprobs).setPolicyName("policy").setPolicyVersion(0)
-                .setWorkerId("it").setFinishReason(FinishReason.MAX_TOKENS)
-                .setSampling(SamplingParams.newBuilder().setTemperature(1f).setMaxNewTokens(12).build())
-                .setStartedAt(now).setCreatedAt(now).build();
-        double reward = random.nextGaussian();
-        return ScoredGeneration.newBuilder().setGeneration(g).setScores(List.of()).setEnsembleMean(reward)
-                .setEnsembleStd(0.0).setEnsembleMin(reward).setAggregation("mean").setReward(reward).setScoredAt(now)
-                .build();
+        return FailoverBench.scored(id, promptId, index, SHAPE.vocabSize(), random);
     }
 
     private static java.util.Set<String> metricNames(Topics topics, Map<String, Object> settings) {
