@@ -1,15 +1,20 @@
 package io.streamrlhf.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamrlhf.cli.config.MetricsOptions;
 import io.streamrlhf.cli.demo.DemoFlags;
 import io.streamrlhf.loop.demo.DemoOptions;
 import io.streamrlhf.loop.demo.DemoProfile;
 import io.streamrlhf.loop.demo.DemoResult;
 import io.streamrlhf.loop.demo.DemoRunner;
 import io.streamrlhf.loop.demo.ModelLoop;
+import io.streamrlhf.loop.demo.VerifiableLoop;
+import io.streamrlhf.loop.demo.VerifiableResult;
 import io.streamrlhf.loop.stack.StackDemo;
 import io.streamrlhf.loop.stack.StackOptions;
 import io.streamrlhf.loop.supervision.LoopFailureException;
+import io.streamrlhf.ops.HealthChecks;
+import io.streamrlhf.ops.ServiceMeters;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -35,7 +40,11 @@ import picocli.CommandLine.Spec;
                 + "workers, the reward stream, the PPO learner, the online reward-model trainer and simulated raters "
                 + "together, with live progress.",
                 "At the end: a summary comparing the hidden gold reward of the SFT policy, best-of-8 reranking of its "
-                        + "samples by the reward-model ensemble, and the final policy; and an HTML report with charts."})
+                        + "samples by the reward-model ensemble, and the final policy; and an HTML report with charts.",
+                "The demo always starts its own cluster (plaintext, or with --secure TLS, SASL/SCRAM-SHA-512 and "
+                        + "least-privilege ACLs, each component as its own user); it takes no --config. To run the "
+                        + "loop on an existing cluster, run its components as services ('rlhf stack up --bootstrap "
+                        + "HOST:PORT --registry URL', or each command with its own --config FILE; docs/demo.md)."})
 public final class DemoCommand implements Callable<Integer> {
 
     /** Synthetic prompts per second of {@code --processes}: its feed is paced by rate, not by the learner's backlog. */
@@ -47,6 +56,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Mixin DemoFlags flags;
+
+    /** One endpoint for every component of the single-JVM loop (a component label tells them apart). */
+    @Mixin MetricsOptions metrics;
 
     @Option(names = "--report", paramLabel = "DIR", defaultValue = "demo-report",
             description = "Directory of the HTML report and charts. Default: ${DEFAULT-VALUE}.")
@@ -85,6 +97,37 @@ public final class DemoCommand implements Callable<Integer> {
                     + "proxy reward of each version."})
     boolean processes;
 
+    @Option(names = "--task", paramLabel = "NAME", defaultValue = "preference",
+            description = {"preference (default): the loop above, on reward models learnt from simulated raters. "
+                    + "verifiable: the synthetic world's sentiment-count task (each prompt lists three adjectives; "
+                    + "the answer, good, bad or plain, says whether the positive or the negative ones win), scored "
+                    + "by the verifier each prompt names against its reference answer and trained with GRPO; the "
+                    + "summary shows the pass rate of the SFT policy, of best-of-8 by the verifier and of the final "
+                    + "policy, and --json ends with {\"sft_pass\", \"bon8_pass\", \"final_pass\", \"wall_s\"}.",
+                    "Its defaults: --minutes 2, --estimator grpo, --beta 0.01, --lr 5e-4, --batch 128, "
+                            + "--sft-steps 100, --max-new-tokens 4, --aggregation mean (other flags as above); about 3 "
+                            + "minutes in all on two CPU cores, SFT included (docs/demo.md)."})
+    String task;
+
+    @Option(names = "--secure",
+            description = {"Start the demo's cluster as 'rlhf cluster up --secure' does: TLS and SASL/SCRAM-SHA-512 "
+                    + "listeners only, a user per component and Kafka's StandardAuthorizer with least-privilege ACLs "
+                    + "(docs/security.md). Every part of the loop connects as its own component: the reward stream "
+                    + "as scorer, the learner as learner, the workers as worker, the reward-model trainer's process "
+                    + "as rm-trainer, the simulated raters as feedback, the prompt feeder and the monitor as "
+                    + "evaluator; topics, schemas and ACLs are made as admin. The CA, certificate and passwords are "
+                    + "made for the run and deleted with it. Works with --task verifiable and --model, and "
+                    + "with --processes (the stack on its own secure cluster, 'rlhf stack up --secure', each "
+                    + "process as its component's user)."})
+    boolean secure;
+
+    /**
+     * Refused: the demo makes its own cluster, topics and ACLs, and runs seven principals in one JVM (see
+     * {@link #refuseConfig()}).
+     */
+    @Option(names = "--config", paramLabel = "FILE", hidden = true)
+    Path config;
+
     @Option(names = "--print-profile",
             description = "Print the demo profile and exit: the tuned settings of every component, a properties file "
                     + "that 'rlhf learn|score|worker|train-rm --config FILE' accept as it is.")
@@ -99,12 +142,29 @@ public final class DemoCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
+        if (config != null) {
+            refuseConfig();
+        }
+        boolean verifiable = switch (task) {
+            case "preference" -> false;
+            case "verifiable" -> true;
+            default -> throw new ParameterException(spec.commandLine(), "--task must be preference or verifiable, got "
+                    + task);
+        };
         DemoOptions options;
         try {
-            options = flags.apply(DemoOptions.defaults().toBuilder())
+            DemoOptions defaults = verifiable ? DemoOptions.verifiableDefaults() : DemoOptions.defaults();
+            options = flags.apply(defaults.toBuilder())
                     .reportDir(noReport ? null : report).lockstep(lockstep).build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (verifiable) {
+            if (processes || model != null || prompts != null || reward != null) {
+                throw new ParameterException(spec.commandLine(), "--task verifiable runs the synthetic world's "
+                        + "verifiable task in this JVM; --processes, --model, --prompts and --reward go without it");
+            }
+            return runVerifiable(options, out, err);
         }
         if (processes) {
             if (model != null || prompts != null || reward != null || lockstep) {
@@ -118,17 +178,15 @@ public final class DemoCommand implements Callable<Integer> {
             return runOnModel(options, out, err);
         }
         DemoRunner.quietServiceLogs();
-        DemoRunner runner = new DemoRunner(options, err, System.console() != null, Rlhf.class.getName());
-        Thread hook = new Thread(() -> {
-            // Ctrl-C / SIGTERM: ask the run to stop and give it time to stop every component and child process.
-            runner.abort();
-            try {
-                runner.awaitStopped(Duration.ofSeconds(90));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "rlhf-demo-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        ServiceMeters meters = ServiceMeters.create("demo");
+        HealthChecks health = new HealthChecks();
+        DemoRunner runner = new DemoRunner(options, err, System.console() != null, Rlhf.class.getName())
+                .secure(secure);
+        if (metrics.port().isPresent()) {
+            runner.observe(meters, health);  // without an endpoint the components keep their private meters
+        }
+        MetricsOptions.Serving endpoint = metrics.serve(meters, health, err);
+        Thread hook = stopOnShutdown(runner::abort, runner::awaitStopped, "rlhf-demo-shutdown");
         try {
             DemoResult result = runner.run();
             result.printSummary(out);
@@ -145,11 +203,40 @@ public final class DemoCommand implements Callable<Integer> {
             }
             throw e;
         } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // already shutting down: the hook is running and waits for us
+            endpoint.close();
+            meters.close();
+            removeQuietly(hook);
+        }
+    }
+
+    /** {@code --task verifiable}: GRPO on the verifier's reward ({@link VerifiableLoop}); the summary goes to --report. */
+    private Integer runVerifiable(DemoOptions options, PrintWriter out, PrintWriter err) {
+        DemoRunner.quietServiceLogs();
+        VerifiableLoop loop = new VerifiableLoop(options, err).secure(secure);
+        Thread hook = stopOnShutdown(loop::abort, loop::awaitStopped, "rlhf-demo-verifiable-shutdown");
+        try {
+            VerifiableResult result = loop.run();
+            result.printSummary(out);
+            if (!noReport) {
+                Files.createDirectories(report);
+                Files.writeString(report.resolve("summary.json"), result.toJson() + "\n");
             }
+            if (json) {
+                out.println(result.toJson());
+            }
+            out.flush();
+            return loop.aborted() ? INTERRUPTED : 0;
+        } catch (LoopFailureException e) {
+            if (loop.aborted()) {
+                err.println("rlhf demo: interrupted; every component was stopped.");
+                err.flush();
+                return INTERRUPTED;
+            }
+            throw e;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            removeQuietly(hook);
         }
     }
 
@@ -164,7 +251,7 @@ public final class DemoCommand implements Callable<Integer> {
         StackOptions stack;
         try {
             stack = new StackOptions(dir, null, null, "rlhf.", 0, 1, 1, 1, 1, options.raterRate(), null, null, null,
-                    PROMPT_RATE, 0, 0, 1, options.toBuilder().reportDir(null).build());
+                    PROMPT_RATE, 0, 0, 1, options.toBuilder().reportDir(null).build(), secure, null, 0);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -207,11 +294,7 @@ public final class DemoCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // already shutting down: the hook is running and waits for us
-            }
+            removeQuietly(hook);
         }
     }
 
@@ -233,7 +316,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         DemoRunner.quietServiceLogs();
         try {
-            ObjectNode summary = new ModelLoop(options, run, err).run();
+            ObjectNode summary = new ModelLoop(options, run, err).secure(secure).run();
             out.printf(Locale.ROOT, "Policy versions published: %d in %.0f s; reward of the first and last versions' "
                             + "generations: %s -> %s%nLearner checkpoints: %s ('rlhf export --checkpoint-dir DIR "
                             + "--version N --out DIR' writes one as a Hugging Face folder)%n",
@@ -253,6 +336,54 @@ public final class DemoCommand implements Callable<Integer> {
             return INTERRUPTED;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * {@code --config FILE} is refused rather than half-supported. The demo is a self-contained, repeatable run: it
+     * starts its own cluster, creates the topics fresh (the learner's versions start at 1, the monitor reads every
+     * topic from its beginning), and on a secure cluster grants the ACLs and runs seven principals at once. One file
+     * names one principal, and an existing cluster's topics hold another run's versions and records, which the
+     * learner, the workers and the monitor would take as this run's. The loop on an existing cluster is the stack's
+     * job: each component a process with its own {@code --config FILE}.
+     */
+    private void refuseConfig() {
+        throw new ParameterException(spec.commandLine(), "rlhf demo takes no --config (got " + config + "): the "
+                + "demo starts its own cluster and creates fresh topics, so its versions and results are its own; "
+                + "on a secure cluster it runs every component as its own user, which one properties file cannot "
+                + "name. For a secure demo use 'rlhf demo --secure'; to run the loop on an existing cluster run "
+                + "its components as services, each with its own file ('rlhf stack up --bootstrap HOST:PORT "
+                + "--registry URL', or 'rlhf worker|score|learn|train-rm --config FILE'; docs/demo.md)");
+    }
+
+    /** How a run waits for its components to stop. */
+    @FunctionalInterface
+    private interface StopWait {
+        boolean await(Duration timeout) throws InterruptedException;
+    }
+
+    /**
+     * Registers a shutdown hook for Ctrl-C / SIGTERM that asks the run to stop and gives it 90 s to stop every
+     * component and child process.
+     */
+    private static Thread stopOnShutdown(Runnable abort, StopWait stopped, String name) {
+        Thread hook = new Thread(() -> {
+            abort.run();
+            try {
+                stopped.await(Duration.ofSeconds(90));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, name);
+        Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
+    }
+
+    private static void removeQuietly(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // already shutting down: the hook is running and waits for the run
         }
     }
 }

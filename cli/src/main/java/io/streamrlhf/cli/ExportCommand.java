@@ -14,6 +14,9 @@ import io.streamrlhf.producer.swap.CheckpointFetcher;
 import io.streamrlhf.producer.swap.KafkaChunkSource;
 import io.streamrlhf.producer.swap.PublishedVersions;
 import io.streamrlhf.schemas.avro.PolicyVersion;
+import io.streamrlhf.schemas.chunks.CheckpointUris;
+import io.streamrlhf.schemas.signing.VersionSigningConfig;
+import io.streamrlhf.schemas.signing.VersionVerifier;
 import io.streamrlhf.schemas.topics.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -21,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -200,12 +204,20 @@ final class ExportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no version of " + where + "; check --policy-name and --topic-prefix, "
                     + "or export from the learner's checkpoint directory with --checkpoint-dir");
         }
-        PolicyVersion record = wanted == null ? published.newest().orElseThrow() : published.get(wanted)
+        // With verification keys, the newest version is the newest one that verifies: a forged record far ahead is
+        // skipped here as the workers skip it.
+        VersionVerifier verifier = VersionSigningConfig.verifier(settings);
+        PolicyVersion record = wanted == null ? published.versions().stream().sorted(Comparator.reverseOrder())
+                .map(v -> published.get(v).orElseThrow()).filter(v -> verifier.refusal(v).isEmpty()).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no version of " + where + " is signed by a key of "
+                        + VersionSigningConfig.VERIFY_KEYS + " " + verifier.keyIds()))
+                : published.get(wanted)
                 .orElseThrow(() -> new IllegalArgumentException("version " + wanted + " of " + where + " is not "
                         + "there (versions there: " + list(published.versions()) + "); the topic is compacted and "
                         + "keeps recent versions only: export older ones from the learner's checkpoint directory "
                         + "with --checkpoint-dir"));
-        Checkpoint checkpoint = new CheckpointFetcher(new KafkaChunkSource(settings, timeout)).fetch(record);
+        Checkpoint checkpoint = new CheckpointFetcher(new KafkaChunkSource(settings, timeout), verifier,
+                CheckpointUris.from(Topics.create(settings).checkpoints().name(), settings)).fetch(record);
         return new Found(record.getVersion(), checkpoint, record.getCheckpointUri() + " (sha256 verified)");
     }
 

@@ -2,14 +2,20 @@ package io.streamrlhf.cli;
 
 import io.streamrlhf.cli.config.CommonConfig;
 import io.streamrlhf.cli.config.CommonOptions;
+import io.streamrlhf.cli.config.MetricsOptions;
 import io.streamrlhf.learner.app.LearnerConfig;
 import io.streamrlhf.learner.app.LearnerMain;
+import io.streamrlhf.ops.HealthChecks;
+import io.streamrlhf.ops.ServiceMeters;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code rlhf learn}: the PPO-max learner as a service. Reads {@code scored} (read_committed), trains, checkpoints
@@ -26,11 +32,26 @@ final class LearnCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
 
-    @Option(names = {"--model", "--init-checkpoint"}, paramLabel = "DIR",
+    @Mixin MetricsOptions metrics;
+
+    @Spec CommandSpec spec;
+
+    @Option(names = {"--model", "--init-checkpoint"}, paramLabel = "DIR|URI",
             description = {"Policy to start from and keep as the KL reference: a Hugging Face causal-LM folder "
                     + "(GPT-2, Llama, Qwen2, Mistral; config.json, safetensors, tokenizer.json), trained with a value "
-                    + "head, or a policy checkpoint directory (normally the SFT policy)."})
-    Path initCheckpoint;
+                    + "head, a policy checkpoint directory (normally the SFT policy), or a full version published "
+                    + "on Kafka, kafka:<checkpoints topic>/<policy>/<version>, for a learner that shares no disk."})
+    String initCheckpoint;
+
+    @Option(names = "--from", paramLabel = "TOPIC",
+            description = "Train from this topic (full name) instead of the catalog's scored topic, e.g. one 'rlhf "
+                    + "rescore --to' wrote (learner.scored.topic).")
+    String from;
+
+    @Option(names = "--start", paramLabel = "POS",
+            description = "Where to start reading a partition no checkpoint knows: earliest (default), latest, an "
+                    + "offset or an ISO-8601 time (learner.start).")
+    String start;
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Directory of learner checkpoints.")
     Path checkpointDir;
@@ -53,7 +74,13 @@ final class LearnCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        LearnerMain.run(settings());
+        AtomicReference<MetricsOptions.Serving> endpoint = new AtomicReference<>(MetricsOptions.Serving.NONE);
+        try (ServiceMeters meters = ServiceMeters.create("learn")) {
+            LearnerMain.run(settings(), meters.component("learn"), learner -> endpoint.set(
+                    metrics.serve(meters, learner.health(new HealthChecks()), spec.commandLine().getOut())));
+        } finally {
+            endpoint.get().close();
+        }
         return 0;
     }
 
@@ -68,6 +95,8 @@ final class LearnCommand implements Callable<Integer> {
         put(settings, LearnerConfig.MAX_UPDATES, maxUpdates);
         put(settings, LearnerConfig.THREADS, threads);
         put(settings, LearnerConfig.PTX_DATA, ptxData);
+        put(settings, LearnerConfig.SCORED_TOPIC, from);
+        put(settings, LearnerConfig.START, start);
         return settings;
     }
 

@@ -10,6 +10,7 @@ import io.streamrlhf.evaluator.metrics.RmbEvaluation;
 import io.streamrlhf.evaluator.metrics.RmbMetrics;
 import io.streamrlhf.evaluator.metrics.RmbScorer;
 import io.streamrlhf.evaluator.metrics.ScenarioAccuracy;
+import io.streamrlhf.evaluator.metrics.ScoringComparison;
 import io.streamrlhf.evaluator.replay.PartitionRange;
 import io.streamrlhf.evaluator.replay.ReplayBound;
 import io.streamrlhf.evaluator.replay.ReplaySummary;
@@ -53,6 +54,9 @@ import picocli.CommandLine.Spec;
                 "  --rmb PATH --publish   the same, published to an evaluation topic first and read back from Kafka",
                 "  --topic T              a range of generations, scored, preferences or an evaluation topic, read on",
                 "                         every partition with read_committed, joining no consumer group",
+                "  --compare A B          two scored topics (say scored and a re-scoring by 'rlhf rescore'), joined",
+                "                         by generation id: pairwise order agreement within each prompt, Spearman",
+                "                         rank correlation of the rewards, and a table per reward-model version",
                 "Offsets and times apply to every partition; --from-* is inclusive, --to-* exclusive; times are",
                 "ISO-8601 instants (2026-05-01T12:00:00Z) or epoch milliseconds. Default: the whole topic as it",
                 "stands when the replay starts."})
@@ -75,6 +79,11 @@ final class ReplayCommand implements Callable<Integer> {
             + "(generations, scored, preferences).")
     String topic;
 
+    @Option(names = "--compare", arity = "2", paramLabel = "TOPIC",
+            description = "Compare two scored topics (full names, or 'scored' for the catalog's), joined by "
+                    + "generation id; --from-*/--to-* bound both.")
+    List<String> compare;
+
     @Option(names = "--from-offset", paramLabel = "N", description = "First offset to read, on every partition.")
     Long fromOffset;
 
@@ -91,7 +100,8 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Option(names = "--reward", paramLabel = "SPEC", description = "A reward source (repeatable): rule:length, "
             + "rule:keyword;words=a|b, rule:format;check=..., rm:DIR, torchscript:FILE, hf:DIR (a Hugging Face "
-            + "*ForSequenceClassification folder with its tokenizer), judge:URL[;mode=pairwise]. "
+            + "*ForSequenceClassification folder with its tokenizer), judge:URL[;mode=pairwise], verify:KIND "
+            + "(the generations' reference answers). "
             + "With several, RMB verdicts are also taken by majority vote.")
     List<String> rewards = new ArrayList<>();
 
@@ -127,13 +137,21 @@ final class ReplayCommand implements Callable<Integer> {
             if (ensemble != null) {
                 err.println("sources: " + ensemble.sources().stream().map(s -> s.name() + " v" + s.version()).toList());
             }
+            if (compare != null) {
+                return compareScorings(out, err);
+            }
             return rmb != null ? evaluateFiles(ensemble, out, err) : evaluateTopic(ensemble, out, err);
         }
     }
 
     private void validate() {
-        if ((rmb == null) == (topic == null)) {
-            throw new ParameterException(spec.commandLine(), "give exactly one of --rmb PATH or --topic T");
+        if ((rmb != null ? 1 : 0) + (topic != null ? 1 : 0) + (compare != null ? 1 : 0) != 1) {
+            throw new ParameterException(spec.commandLine(), "give exactly one of --rmb PATH, --topic T or "
+                    + "--compare A B");
+        }
+        if (compare != null && (!rewards.isEmpty() || gold || report != null)) {
+            throw new ParameterException(spec.commandLine(), "--compare reads the rewards the two topics hold; "
+                    + "--reward, --gold and --report do not apply to it");
         }
         if (fromOffset != null && fromTime != null) {
             throw new ParameterException(spec.commandLine(), "--from-offset and --from-time exclude each other");
@@ -213,6 +231,44 @@ final class ReplayCommand implements Callable<Integer> {
         writeReport(html, out);
         printJson(node, out);
         return 0;
+    }
+
+    private int compareScorings(PrintWriter out, PrintWriter err) {
+        CommonConfig config = common.resolve();
+        Topics topics = Topics.create(config.settings());
+        TopicEvaluator evaluator = new TopicEvaluator(config.clientProperties(), topics, null, null, batchSize);
+        ReplayBound from = bound(fromOffset, fromTime);
+        ReplayBound to = bound(toOffset, toTime);
+        TopicEvaluator.Comparison result = evaluator.compare(new TopicRange(compare.get(0), from, to),
+                new TopicRange(compare.get(1), from, to), progress(err, -1));
+        ScoringComparison c = result.comparison();
+        String a = result.first().topic();
+        String b = result.second().topic();
+        out.printf("first:  %s, %d records in %d ms%n", a, result.first().total(), result.first().millis());
+        out.printf("second: %s, %d records in %d ms%n", b, result.second().total(), result.second().millis());
+        out.printf("joined by generation id: %d (only in first %d, only in second %d, repeated ids %d)%n",
+                c.joined(), c.onlyFirst(), c.onlySecond(), c.duplicates());
+        out.printf("pairwise agreement within prompts: %s over %d pairs (%d pairs tied by one side, not judged)%n",
+                fmt(c.agreement().accuracy()), c.agreement().n(), c.tiedPairs());
+        out.printf("Spearman rank correlation of rewards: %s%n", fmt(c.spearman()));
+        out.printf("mean reward of the joined: first %s, second %s%n", fmt(c.rewardMeanFirst()),
+                fmt(c.rewardMeanSecond()));
+        versionTable(out, "first (" + a + ")", c.first());
+        versionTable(out, "second (" + b + ")", c.second());
+        ObjectNode node = JsonReport.of(c);
+        node.put("first", a);
+        node.put("second", b);
+        printJson(node, out);
+        return 0;
+    }
+
+    private static void versionTable(PrintWriter out, String side, List<ScoringComparison.VersionRow> rows) {
+        out.println();
+        out.printf("%-40s %7s %7s %12s %10s %7s%n", side, "n", "joined", "mean reward", "agreement", "pairs");
+        for (ScoringComparison.VersionRow r : rows) {
+            out.printf("%-40s %7d %7d %12s %10s %7d%n", r.version(), r.n(), r.joined(), fmt(r.rewardMean()),
+                    fmt(r.agreement().accuracy()), r.agreement().n());
+        }
     }
 
     private static ReplayBound bound(Long offset, String time) {

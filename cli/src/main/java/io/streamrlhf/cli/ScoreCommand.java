@@ -2,6 +2,9 @@ package io.streamrlhf.cli;
 
 import io.streamrlhf.cli.config.CommonConfig;
 import io.streamrlhf.cli.config.CommonOptions;
+import io.streamrlhf.cli.config.MetricsOptions;
+import io.streamrlhf.ops.HealthChecks;
+import io.streamrlhf.ops.ServiceMeters;
 import io.streamrlhf.rewardstream.app.RewardStreamConfig;
 import io.streamrlhf.rewardstream.app.ScoringApp;
 import java.io.PrintWriter;
@@ -30,10 +33,14 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
 
+    @Mixin MetricsOptions metrics;
+
     @Option(names = {"--reward", "--sources"}, paramLabel = "SPECS",
             description = "The ensemble, overriding reward.sources: comma-separated specs such as "
                     + "'rm:/ckpt/rm-0,rule:length,judge:http://host/v1/chat/completions;model=m'; hf:DIR takes a "
-                    + "Hugging Face *ForSequenceClassification folder with its tokenizer (docs/reward-stream.md).")
+                    + "Hugging Face *ForSequenceClassification folder with its tokenizer; verify:numeric (or exact, "
+                    + "normalised, json-schema) checks responses against the prompts' reference answers "
+                    + "(docs/reward-stream.md).")
     String sources;
 
     @Option(names = "--aggregation", paramLabel = "NAME",
@@ -63,7 +70,9 @@ final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Map<String, Object> settings = settings(System.getenv());
         PrintWriter out = spec.commandLine().getOut();
-        try (ScoringApp app = ScoringApp.create(settings)) {
+        try (ServiceMeters meters = ServiceMeters.create("score");
+             ScoringApp app = ScoringApp.create(settings, meters.component("score"));
+             MetricsOptions.Serving endpoint = metrics.serve(meters, app.health(new HealthChecks()), out)) {
             out.printf("reward stream %s: ensemble %s, %s, batch %d / %d ms, pipeline %s, reference %s%n",
                     app.config().applicationId(),
                     app.ensemble().sources().stream().map(s -> s.name() + " v" + s.version()).toList(),

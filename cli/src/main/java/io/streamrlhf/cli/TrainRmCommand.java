@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrlhf.cli.config.CommonConfig;
 import io.streamrlhf.cli.config.CommonOptions;
+import io.streamrlhf.cli.config.MetricsOptions;
 import io.streamrlhf.learner.rm.EncodedPair;
 import io.streamrlhf.learner.rm.HfPairEncoder;
 import io.streamrlhf.learner.rm.PairEncoder;
@@ -14,6 +15,8 @@ import io.streamrlhf.learner.rm.RmTrainingConfig;
 import io.streamrlhf.learner.rm.eval.RmEvaluation;
 import io.streamrlhf.learner.rm.offline.MethodComparison;
 import io.streamrlhf.learner.rm.offline.PreferenceFile;
+import io.streamrlhf.learner.rm.embed.EmbeddingRmTrainer;
+import io.streamrlhf.learner.rm.embed.TextPair;
 import io.streamrlhf.learner.rm.offline.PreferenceTopicReader;
 import io.streamrlhf.learner.rm.offline.RmPipeline;
 import io.streamrlhf.learner.rm.offline.SyntheticPreferences;
@@ -26,6 +29,8 @@ import io.streamrlhf.models.hf.HfTrainableRewardModel;
 import io.streamrlhf.models.hf.tokenizer.HfTokenizer;
 import io.streamrlhf.models.transformer.TransformerConfig;
 import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.ops.HealthChecks;
+import io.streamrlhf.ops.ServiceMeters;
 import io.streamrlhf.schemas.avro.ModelRef;
 import io.streamrlhf.schemas.avro.PreferencePair;
 import io.streamrlhf.schemas.topics.Topics;
@@ -38,11 +43,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -73,10 +75,13 @@ final class TrainRmCommand implements Callable<Integer> {
     static final double MODEL_LEARNING_RATE = 1e-5;
 
     @Mixin CommonOptions common;
+
+    /** Served by the online trainer (--online), the one mode that runs as a service. */
+    @Mixin MetricsOptions metrics;
     @Spec CommandSpec spec;
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Source source;
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Source source = new Source();
 
     /** Where the preferences come from (exactly one). */
     static final class Source {
@@ -96,7 +101,23 @@ final class TrainRmCommand implements Callable<Integer> {
         @Option(names = "--online", description = "Run the online trainer: consume preferences, train on a schedule, "
                 + "checkpoint and publish rm.versions until stopped.")
         boolean online;
+
+        @Option(names = "--rmb", paramLabel = "PATH", split = ",",
+                description = "With --encoder: RMB JSON files or folders (repeatable); pairwise items give their pair, "
+                        + "Best-of-N items the best against each loser.")
+        List<Path> rmb;
+
+        boolean any() {
+            return synthetic || file != null || from != null || online || rmb != null;
+        }
     }
+
+    @Option(names = "--encoder", paramLabel = "NAME",
+            description = "Train reward heads on a frozen pretrained encoder instead of a whole model: 'minilm' "
+                    + "(all-MiniLM-L6-v2 from its Maven artifact, run with ONNX Runtime). Pairs come from --rmb PATH "
+                    + "or --pairs FILE (JSONL with prompt, chosen, rejected); --ensemble heads (default 4), --method "
+                    + "bt, flip, smooth or margin; --out DIR is what embed:DIR scores with.")
+    String encoder;
 
     @Option(names = "--model", paramLabel = "DIR",
             description = "Train Hugging Face reward models from this folder: a *ForSequenceClassification folder "
@@ -124,9 +145,10 @@ final class TrainRmCommand implements Callable<Integer> {
             description = "With --synthetic: share of rater labels flipped. Default: ${DEFAULT-VALUE}.")
     double flipRate;
 
-    @Option(names = "--pairs", paramLabel = "N", defaultValue = "1200",
-            description = "With --synthetic: training pairs. Default: ${DEFAULT-VALUE}.")
-    int pairs;
+    @Option(names = "--pairs", paramLabel = "N|FILE", defaultValue = "1200",
+            description = "With --synthetic: training pairs. With --encoder: a JSONL file of pairs. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String pairs;
 
     @Option(names = "--heldout", paramLabel = "N", defaultValue = "400",
             description = "With --synthetic: held-out pairs (from --file or --from, every 10th pair is held out). "
@@ -207,6 +229,17 @@ final class TrainRmCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (encoder != null) {
+            return encoderHeads(out);
+        }
+        if (!source.any()) {
+            throw new ParameterException(spec.commandLine(), "give one of --synthetic, --file FILE, --from "
+                    + "preferences, --online, or --encoder minilm with --rmb PATH or --pairs FILE");
+        }
+        if (source.rmb != null) {
+            throw new ParameterException(spec.commandLine(), "--rmb trains reward heads on an encoder: add --encoder "
+                    + "minilm");
+        }
         if (source.from != null && !"preferences".equals(source.from)) {
             throw new ParameterException(spec.commandLine(), "--from accepts only 'preferences', got '"
                     + source.from + "'");
@@ -222,7 +255,7 @@ final class TrainRmCommand implements Callable<Integer> {
         }
         RmMethod.parse(method);  // fail on a bad method name before loading the engine
         ModelRuntime.init(threads);
-        RmProgress progress = noProgress ? RmProgress.NONE : new BarProgress();
+        RmProgress progress = noProgress ? RmProgress.NONE : new RmProgressBars();
         if (source.online) {
             return online(progress);
         }
@@ -240,6 +273,57 @@ final class TrainRmCommand implements Callable<Integer> {
             return run(HfPairEncoder.of(tokenizer), RewardModelFactory.huggingFace(model, modelContext()), progress,
                     out, err);
         }
+    }
+
+    /** --pairs as a number (the synthetic world's training pairs). */
+    private int pairCount() {
+        try {
+            return Integer.parseInt(pairs.trim());
+        } catch (NumberFormatException e) {
+            throw new ParameterException(spec.commandLine(), "--pairs takes a number of pairs here (a file only with "
+                    + "--encoder), got '" + pairs + "'");
+        }
+    }
+
+    /** {@code --encoder minilm}: reward heads on the frozen encoder, from --rmb or --pairs FILE, saved to --out. */
+    private int encoderHeads(PrintWriter out) {
+        if (!EncoderRmTraining.MINILM.equals(encoder)) {
+            throw new ParameterException(spec.commandLine(), "--encoder '" + encoder + "' is not known; the one "
+                    + "encoder is 'minilm' (all-MiniLM-L6-v2)");
+        }
+        var parsed = spec.commandLine().getParseResult();
+        boolean pairsFile = parsed.hasMatchedOption("--pairs");
+        if ((source.rmb == null) == !pairsFile || source.synthetic || source.file != null || source.from != null
+                || source.online) {
+            throw new ParameterException(spec.commandLine(), "--encoder trains from exactly one of --rmb PATH and "
+                    + "--pairs FILE");
+        }
+        if (model != null) {
+            throw new ParameterException(spec.commandLine(), "--encoder and --model are two different reward models; "
+                    + "give one");
+        }
+        if (outDir == null) {
+            throw new ParameterException(spec.commandLine(), "--encoder needs --out DIR (what embed:DIR scores with)");
+        }
+        RmMethod m = RmMethod.parse(method);
+        EmbeddingRmTrainer.check(m);
+        List<TextPair> train;
+        if (pairsFile) {
+            Path file = Path.of(pairs);
+            if (!Files.isRegularFile(file)) {
+                throw new ParameterException(spec.commandLine(), "--pairs " + pairs + " is not a file");
+            }
+            train = PreferenceFile.readTexts(file);
+        } else {
+            train = EncoderRmTraining.pairs(EncoderRmTraining.readRmb(source.rmb));
+        }
+        EmbeddingRmTrainer.Settings defaults = EmbeddingRmTrainer.Settings.DEFAULT;
+        EmbeddingRmTrainer.Settings settings = new EmbeddingRmTrainer.Settings(ensemble,
+                parsed.hasMatchedOption("--epochs") ? epochs : defaults.epochs(),
+                parsed.hasMatchedOption("--lr") ? learningRate : defaults.lr(), defaults.l2(), seed);
+        EncoderRmTraining.trainAndSave(train, m, settings, name == null ? "rm-minilm" : name, outDir, threads,
+                json, out);
+        return 0;
     }
 
     /** Refuses what --model cannot be combined with, naming the option. */
@@ -265,7 +349,7 @@ final class TrainRmCommand implements Callable<Integer> {
                     PrintWriter err) {
         if (compare != null) {
             MethodComparison.Settings settings = new MethodComparison.Settings(training(),
-                    MethodComparison.methods(compare), seeds, pairs, heldOut, 100, 4, flipRate);
+                    MethodComparison.methods(compare), seeds, pairCount(), heldOut, 100, 4, flipRate);
             MethodComparison.Result result = model == null ? MethodComparison.run(settings, progress)
                     : MethodComparison.run(settings, models, encoder, progress);
             if (!json) {
@@ -287,8 +371,9 @@ final class TrainRmCommand implements Callable<Integer> {
         Map<String, Object> topicSettings = null;
         if (source.synthetic) {
             synthetic = model == null
-                    ? SyntheticPreferences.generate(SyntheticWorld.standard(), pairs, heldOut, 100, 4, flipRate, seed)
-                    : SyntheticPreferences.generate(SyntheticWorld.standard(), encoder, pairs, heldOut, 100, 4,
+                    ? SyntheticPreferences.generate(SyntheticWorld.standard(), pairCount(), heldOut, 100, 4, flipRate,
+                    seed)
+                    : SyntheticPreferences.generate(SyntheticWorld.standard(), encoder, pairCount(), heldOut, 100, 4,
                     flipRate, seed);
             train.addAll(synthetic.train());
             held.addAll(synthetic.heldOut());
@@ -383,7 +468,11 @@ final class TrainRmCommand implements Callable<Integer> {
         // The hook waits for the trainer to stop and close, not for the main thread: on SIGTERM the main thread
         // goes on to System.exit in Rlhf.main, which blocks until the hooks end, so joining it would wait forever.
         java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
-        try (OnlineRmTrainer trainer = new OnlineRmTrainer(settings, Topics.create(settings), progress)) {
+        try (ServiceMeters meters = ServiceMeters.create("train-rm");
+             OnlineRmTrainer trainer = new OnlineRmTrainer(settings, Topics.create(settings), progress)
+                     .bindTo(meters.component("train-rm"));
+             MetricsOptions.Serving endpoint = metrics.serve(meters, trainer.health(new HealthChecks()),
+                     spec.commandLine().getOut())) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 trainer.stop();
                 try {
@@ -459,27 +548,5 @@ final class TrainRmCommand implements Callable<Integer> {
         out.printf("%-16s %10s %12s %10s %9s%n", "method", "gold acc", "held-out acc", "BoN acc", "flipped");
         r.methods().forEach((name, m) -> out.printf(Locale.ROOT, "%-16s %10.4f %12.4f %10.4f %9.1f%n", name,
                 m.goldAccuracy(), m.heldOutAccuracy(), m.bestOfNAccuracy(), m.meanFlipped()));
-    }
-
-    /** Draws one progress bar per training task on stderr. */
-    private static final class BarProgress implements RmProgress {
-        private ProgressBar bar;
-
-        @Override
-        public void begin(String task, long steps) {
-            bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
-                    .setUpdateIntervalMillis(250).build();
-        }
-
-        @Override
-        public void step(double loss) {
-            bar.step();
-            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f", loss));
-        }
-
-        @Override
-        public void end() {
-            bar.close();
-        }
     }
 }

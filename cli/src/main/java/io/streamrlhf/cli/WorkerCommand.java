@@ -1,20 +1,28 @@
 package io.streamrlhf.cli;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamrlhf.cli.config.CommonConfig;
 import io.streamrlhf.cli.config.CommonOptions;
+import io.streamrlhf.cli.config.MetricsOptions;
+import io.streamrlhf.models.checkpoint.CheckpointCopy;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.load.PolicyLoader;
+import io.streamrlhf.ops.HealthChecks;
+import io.streamrlhf.ops.ServiceMeters;
 import io.streamrlhf.producer.worker.PolicyWorker;
 import io.streamrlhf.producer.worker.WorkerConfig;
 import io.streamrlhf.producer.worker.WorkerPool;
+import io.streamrlhf.schemas.chunks.PublishedPolicyCheckpoint;
+import io.streamrlhf.schemas.topics.Topics;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code rlhf worker}: policy workers as a service. Consumes {@code prompts}, publishes {@code generations}
@@ -31,6 +39,10 @@ import picocli.CommandLine.Option;
 final class WorkerCommand implements Callable<Integer> {
 
     @Mixin CommonOptions common;
+
+    @Mixin MetricsOptions metrics;
+
+    @Spec CommandSpec spec;
 
     @Option(names = "--policy", paramLabel = "NAME", description = "Policy to serve (its key on policy.versions).")
     String policy;
@@ -53,14 +65,20 @@ final class WorkerCommand implements Callable<Integer> {
     Double temperature;
 
     @Option(names = "--worker-id", paramLabel = "ID",
-            description = "Stable id of this worker (default host-pid); part of its transactional.id.")
+            description = "Stable id of this worker (default <host>-w<n>, stable across restarts on this host); part of its transactional.id.")
     String workerId;
 
-    @Option(names = {"--model", "--checkpoint"}, paramLabel = "DIR",
+    @Option(names = {"--model", "--checkpoint"}, paramLabel = "DIR|URI",
             description = {"Policy to serve while nothing is published on policy.versions: a Hugging Face causal-LM "
-                    + "folder (its tokenizer and chat_template encode the prompts) or a policy checkpoint directory. "
-                    + "Published versions replace it; they carry their own tokenizer files."})
-    Path checkpoint;
+                    + "folder (its tokenizer and chat_template encode the prompts), a policy checkpoint directory, or "
+                    + "a version published on Kafka, kafka:<checkpoints topic>/<policy>/<version> (checked as "
+                    + "published versions are, fetched once into --cache-dir). Published versions replace it; they "
+                    + "carry their own tokenizer files."})
+    String checkpoint;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Where a kafka: --checkpoint is kept once fetched (default: ~/.cache/streamrlhf/published).")
+    Path cacheDir;
 
     @Option(names = "--checkpoint-version", paramLabel = "V", defaultValue = "0",
             description = "Version number generations from --model carry (default ${DEFAULT-VALUE}).")
@@ -70,18 +88,30 @@ final class WorkerCommand implements Callable<Integer> {
             description = "PyTorch intra-op threads (0: all cores).")
     int threads;
 
+    /** How long a kafka: starting policy may take to be found and read. */
+    private static final Duration STARTING_POLICY_TIMEOUT = Duration.ofSeconds(60);
+
     @Override
     public Integer call() throws Exception {
         Map<String, Object> settings = settings();
         ModelRuntime.init(threads);
         Optional<WorkerPool.Bootstrap> bootstrap = checkpoint == null ? Optional.empty()
-                : Optional.of(new WorkerPool.Bootstrap(PolicyLoader.initialCheckpoint(checkpoint, 0), checkpointVersion));
-        WorkerPool pool = new WorkerPool(settings, workers, bootstrap, new SimpleMeterRegistry());
+                : Optional.of(new WorkerPool.Bootstrap(PolicyLoader.initialCheckpoint(startingPolicy(settings), 0),
+                        checkpointVersion));
+        ServiceMeters meters = ServiceMeters.create("worker");
+        WorkerPool pool = new WorkerPool(settings, workers, bootstrap, meters.component("worker"));
+        MetricsOptions.Serving endpoint = metrics.serve(meters, pool.health(new HealthChecks()),
+                spec.commandLine().getOut());
         Thread hook = new Thread(pool::close, "rlhf-worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        pool.start();
-        pool.awaitTermination();
-        pool.close();
+        try {
+            pool.start();
+            pool.awaitTermination();
+            pool.close();
+        } finally {
+            endpoint.close();
+            meters.close();
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException e) {
@@ -95,6 +125,15 @@ final class WorkerCommand implements Callable<Integer> {
             }
         }
         return failed ? 1 : 0;
+    }
+
+    /** The local directory of {@code --checkpoint}: itself, or the published version it names, fetched. */
+    private Path startingPolicy(Map<String, Object> settings) {
+        Path cache = cacheDir != null ? cacheDir
+                : Path.of(System.getProperty("user.home"), ".cache", "streamrlhf", "published");
+        return PublishedPolicyCheckpoint.resolve("--checkpoint", checkpoint, cache, Topics.create(settings), settings,
+                STARTING_POLICY_TIMEOUT, PublishedPolicyCheckpoint.LocalCopies.of(CheckpointCopy::holds,
+                        CheckpointCopy::write));
     }
 
     /** The workers' settings: the flags over the common configuration (environment, --config file, defaults). */

@@ -50,6 +50,13 @@ class BenchCommandsTest {
         assertThat(scoring.exit()).isEqualTo(1);
         assertThat(scoring.err()).contains("rlhf bench scoring: batch must be >= 1, got 0");
 
+        Run both = run("bench", "scoring", "--reward", "http:local", "--sources", "rule:length");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("--reward and --sources both name the ensemble; give one");
+        Run delay = run("bench", "scoring", "--reward", "http:local", "--server-delay-ms", "-1");
+        assertThat(delay.exit()).isEqualTo(1);
+        assertThat(delay.err()).contains("server-delay-ms must be >= 0, got -1");
+
         Run serde = run("bench", "serde", "--records", "0");
         assertThat(serde.exit()).isEqualTo(1);
         assertThat(serde.err()).contains("rlhf bench serde: records must be >= 1, got 0");

@@ -1,7 +1,9 @@
 package io.streamrlhf.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.streamrlhf.ops.PrometheusText;
 import io.streamrlhf.schemas.avro.ConversationTurn;
 import io.streamrlhf.schemas.avro.Prompt;
 import io.streamrlhf.schemas.avro.Role;
@@ -14,6 +16,9 @@ import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +70,11 @@ class ClusterUpIT {
     }
 
     @Test
+    void withAMetricsPortItServesReadinessAndEveryConsumerGroupsLag() throws Exception {
+        upServeAndStop(1, "--metrics-port", "0", "--metrics-bind", "127.0.0.1");
+    }
+
+    @Test
     void threeBrokersAnnounceAllThreeReplicateTheTopicsAndStopCleanly() throws Exception {
         String stderr = upServeAndStop(3);
         assertThat(stderr).contains("3 brokers: every topic gets replication factor 3 and min.insync.replicas 2");
@@ -72,17 +82,20 @@ class ClusterUpIT {
     }
 
     /** Runs {@code rlhf cluster up --brokers N} to "ready", round-trips a prompt, stops it; returns its stderr. */
-    private String upServeAndStop(int brokers) throws Exception {
+    private String upServeAndStop(int brokers, String... extra) throws Exception {
         Path jar = Path.of("target", "rlhf.jar").toAbsolutePath();
         assertThat(jar).as("the runnable jar built by 'package'").exists();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path log = Path.of("target", "cluster-up-it-" + brokers + ".log");
         Files.deleteIfExists(log);
-        process = new ProcessBuilder(java, "-Xmx512m", "-jar", jar.toString(), "cluster", "up",
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-jar", jar.toString(), "cluster", "up",
                 "--brokers", String.valueOf(brokers),
-                "--kafka-port", "0", "--registry-port", "0", "--data-dir", dataDir.toString())
+                "--kafka-port", "0", "--registry-port", "0", "--data-dir", dataDir.toString()));
+        command.addAll(List.of(extra));
+        process = new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
+        boolean metrics = command.contains("--metrics-port");
 
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         Thread reader = new Thread(() -> {
@@ -103,6 +116,12 @@ class ClusterUpIT {
         assertThat(announce).as("announce line (stderr in " + log + ")").isNotNull();
         Matcher m = ANNOUNCE.matcher(announce);
         assertThat(m.matches()).as("announce line: " + announce).isTrue();
+        URI metricsUrl = null;
+        if (metrics) {
+            String served = lines.poll(30, TimeUnit.SECONDS);
+            assertThat(served).as("metrics line").startsWith("metrics=http://127.0.0.1:").endsWith("/metrics");
+            metricsUrl = URI.create(served.substring("metrics=".length()));
+        }
         assertThat(lines.poll(30, TimeUnit.SECONDS)).isEqualTo("ready");
         Duration startup = Duration.between(started, Instant.now());
         System.out.printf("rlhf cluster up --brokers %d: ready after %d ms%n", brokers, startup.toMillis());
@@ -116,6 +135,23 @@ class ClusterUpIT {
         int registryPort = URI.create(registry).getPort();
 
         roundTripOnePrompt(bootstrap, registry);
+        if (metricsUrl != null) {
+            URI url = metricsUrl;
+            HttpClient http = HttpClient.newHttpClient();
+            assertThat(http.send(HttpRequest.newBuilder(url.resolve("/health/ready")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            // The round trip's group committed its offset on close: its lag is exported, 0 records behind.
+            PrometheusText.Scrape scrape = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> PrometheusText.parse(http.send(HttpRequest.newBuilder(url).build(),
+                            HttpResponse.BodyHandlers.ofString()).body()),
+                            sc -> !sc.find("rlhf_consumer_group_lag_records", Map.of("group", "cluster-up-it"))
+                                    .isEmpty());
+            assertThat(scrape.find("rlhf_consumer_group_lag_records", Map.of("group", "cluster-up-it",
+                    "topic", "rlhf.prompts", "component", "cluster"))).singleElement()
+                    .satisfies(sample -> assertThat(sample.value()).isZero());
+            assertThat(scrape.sum("rlhf_ready", Map.of("component", "cluster"))).isEqualTo(1);
+            assertThat(scrape.names()).contains("jvm_memory_used_bytes", "process_uptime_seconds");
+        }
 
         List<ProcessHandle> children = new ArrayList<>(process.descendants().toList());
         assertThat(children).as("the registry runs as a child process").isNotEmpty();

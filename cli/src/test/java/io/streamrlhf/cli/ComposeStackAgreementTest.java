@@ -3,6 +3,7 @@ package io.streamrlhf.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrlhf.cli.config.CommonConfig;
+import io.streamrlhf.cli.config.MetricsOptions;
 import io.streamrlhf.loop.stack.ProcessKind;
 import io.streamrlhf.loop.stack.StackOptions;
 import io.streamrlhf.loop.stack.StackPlan;
@@ -26,15 +27,16 @@ import picocli.CommandLine;
 
 /**
  * {@code compose/docker-compose.yml} and {@code rlhf stack} describe the same processes: the compose file's rlhf
- * services are the stack's process kinds (plus its init service and the feedback API), each running the command the
- * stack runs for that kind, and both configure each kind with the same settings keys.
+ * services are the stack's process kinds (plus its init service and the lag exporter), each running the command the
+ * stack runs for that kind (but for the flags a deployment sets its own way: {@link ProcessKind#instanceFlags()}), and
+ * both configure each kind with the same settings keys.
  */
 class ComposeStackAgreementTest {
 
     private static final Path COMPOSE = Path.of("..", "compose", "docker-compose.yml");
     private static final String IMAGE = "streamrlhf/rlhf";
-    /** Compose services of the rlhf image that are no stack process: the bootstrap, and the feedback API for people. */
-    private static final Set<String> COMPOSE_ONLY = Set.of("init", "feedback");
+    /** Compose services of the rlhf image that are no stack process: the bootstrap and the consumer-lag exporter. */
+    private static final Set<String> COMPOSE_ONLY = Set.of("init", "status");
 
     private static Map<String, Map<String, Object>> services;
     private static StackPlan composePlan;
@@ -74,8 +76,9 @@ class ComposeStackAgreementTest {
     @Test
     void eachServiceRunsTheCommandTheStackRunsForItsKind() {
         for (StackProcess p : composePlan.processes()) {
-            assertThat(command(p.kind().service())).as("compose service %s", p.kind().service())
-                    .isEqualTo(p.sharedArgs());
+            StackProcess composed = new StackProcess(p.name(), p.kind(), command(p.kind().service()), null,
+                    p.restart(), p.heapMb());
+            assertThat(composed.sharedArgs()).as("compose service %s", p.kind().service()).isEqualTo(p.sharedArgs());
             assertThat(p.args().subList(0, p.kind().command().size())).isEqualTo(p.kind().command());
         }
     }
@@ -95,6 +98,8 @@ class ComposeStackAgreementTest {
         for (StackProcess p : composePlan.processes()) {
             Set<String> allowed = new HashSet<>();
             CommonConfig.DEFINITION.names().forEach(k -> allowed.add(CommonConfig.envName(k)));
+            allowed.add(MetricsOptions.PORT_ENV);
+            allowed.add(FeedbackCommand.TOKENS_ENV);  // the feedback service's annotator tokens file
             composePlan.configs().get(p.kind()).keySet().forEach(k -> allowed.add(CommonConfig.envName(k)));
             for (String env : environment(p.kind().service())) {
                 assertThat(allowed).as("compose service %s sets %s, which is no key of its config",

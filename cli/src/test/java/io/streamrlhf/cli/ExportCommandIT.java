@@ -17,9 +17,12 @@ import io.streamrlhf.models.hf.HfCausalLm;
 import io.streamrlhf.models.hf.HfPolicy;
 import io.streamrlhf.models.hf.TinyHfModels;
 import io.streamrlhf.schemas.avro.PolicyVersion;
+import io.streamrlhf.schemas.signing.SigningKeys;
+import io.streamrlhf.schemas.signing.VersionSigningConfig;
 import io.streamrlhf.schemas.topics.CatalogTopics;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -158,5 +161,19 @@ class ExportCommandIT {
         assertThat(run(prefix, "export", "--version", "1", "--policy-name", "nobody", "--out", latest.toString()))
                 .isEqualTo(1);
         assertThat(err.toString()).contains("no version of policy 'nobody'").contains("--policy-name");
+
+        // With verification keys, unsigned versions are not exported: not as the newest, not by number.
+        Path keys = tmp.resolve("keys");
+        SigningKeys.writePair(SigningKeys.generate(), keys);
+        Path verify = Files.writeString(tmp.resolve("verify.properties"), VersionSigningConfig.VERIFY_KEYS + "="
+                + keys.resolve(SigningKeys.PUBLIC_FILE) + "\n");
+        assertThat(run(prefix, "export", "--config", verify.toString(), "--version", "latest", "--policy-name", POLICY,
+                "--out", latest.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("no version of policy '" + POLICY + "'").contains("is signed by a key of "
+                + VersionSigningConfig.VERIFY_KEYS);
+        assertThat(run(prefix, "export", "--config", verify.toString(), "--version", "2", "--policy-name", POLICY,
+                "--out", latest.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("version 2").contains("refused: it is unsigned");
+        assertThat(latest).doesNotExist();
     }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamrlhf.embedded.EmbeddedCluster;
+import io.streamrlhf.learner.app.InitCheckpoints;
 import io.streamrlhf.learner.app.PolicyPublisher;
 import io.streamrlhf.learner.rm.online.RmVersionPublisher;
 import io.streamrlhf.models.checkpoint.Checkpoint;
@@ -61,7 +62,8 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@link PolicyPublisher}, {@link RmVersionPublisher}, checkpoints in chunks on the checkpoints topic) from
  * directories that are deleted right after each publication; a worker and a scorer, each with its own fresh
  * directory and nothing else on disk, start from the published versions, swap to the next ones, and the scorer's
- * scores are those of the published reward model.
+ * scores are those of the published reward model; the scorer's KL reference is an SFT policy published on Kafka
+ * ({@code scoring.reference.checkpoint=kafka:...}).
  */
 class NoSharedFilesystemIT {
 
@@ -113,6 +115,11 @@ class NoSharedFilesystemIT {
             publishRewardModel(rms, 1, rm1, trainerDir);
             assertThat(learnerDir).doesNotExist();
             assertThat(trainerDir).doesNotExist();
+            // The KL reference: an SFT policy published once as policy 'sft' version 0, its directory gone after.
+            Checkpoint sft = policy(10);
+            String reference = InitCheckpoints.publish(CheckpointStore.save(sft, learnerDir.resolve("sft")), "sft",
+                    topics, settings);
+            deleteTree(learnerDir);
 
             Map<String, Object> scorerSettings = new HashMap<>(settings);
             scorerSettings.put(RewardStreamConfig.APPLICATION_ID, "nfs-" + UUID.randomUUID());
@@ -122,6 +129,7 @@ class NoSharedFilesystemIT {
             scorerSettings.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, 100L);
             scorerSettings.put(RewardStreamConfig.STATE_DIR, scorerDir.resolve("streams").toString());
             scorerSettings.put(RewardStreamConfig.PUBLISHED_WAIT_MS, 30_000L);
+            scorerSettings.put(RewardStreamConfig.REFERENCE_CHECKPOINT, reference);
 
             Map<String, Object> workerSettings = new HashMap<>(settings);
             workerSettings.put(WorkerConfig.POLICY_NAME, POLICY);
@@ -157,6 +165,8 @@ class NoSharedFilesystemIT {
                 assertThat(scored).hasSize(16);
                 assertThat(scored).extracting(s -> s.getGeneration().getPolicyVersion()).containsOnly(1L, 2L)
                         .contains(2L);
+                assertThat(scored).extracting(ScoredGeneration::getReferenceModel).as("the reference from Kafka")
+                        .containsOnly(sft.weightsId());
                 // Every score is what the published version it names gives offline.
                 try (ModelRewardSource offline1 = offline(rm1, 1); ModelRewardSource offline2 = offline(rm2, 2)) {
                     int byV2 = 0;
@@ -173,10 +183,13 @@ class NoSharedFilesystemIT {
                 }
             }
         }
-        // Neither process wrote a checkpoint of its own: the scorer's directory holds only Streams state.
+        // Neither process wrote a checkpoint of its own: the scorer's directory holds Streams state and the copy of
+        // the reference it fetched.
         assertThat(workerDir).isEmptyDirectory();
         try (Stream<Path> files = Files.walk(scorerDir)) {
-            assertThat(files.filter(p -> p.getFileName().toString().equals(CheckpointStore.MANIFEST))).isEmpty();
+            assertThat(files.filter(p -> p.getFileName().toString().equals(CheckpointStore.MANIFEST)))
+                    .containsExactly(scorerDir.resolve("streams").resolve("reference").resolve("sft-v0")
+                            .resolve(CheckpointStore.MANIFEST));
         }
     }
 

@@ -79,6 +79,22 @@ class RlhfCommandTest {
     }
 
     @Test
+    void demoTaskIsPreferenceOrVerifiableAndVerifiableRunsAlone() {
+        Run unknown = run("demo", "--task", "math");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("--task must be preference or verifiable, got math");
+        Run withModel = run("demo", "--task", "verifiable", "--processes");
+        assertThat(withModel.exit()).isEqualTo(2);
+        assertThat(withModel.err()).contains("--task verifiable runs the synthetic world's verifiable task",
+                "--processes, --model, --prompts and --reward go without it");
+        Run badFlag = run("demo", "--task", "verifiable", "--estimator", "ppo");
+        assertThat(badFlag.exit()).isEqualTo(2);
+        assertThat(badFlag.err()).contains("--estimator must be gae, grpo or rloo, got ppo");
+        assertThat(unknown.out() + withModel.out() + badFlag.out()).isEmpty();
+        assertThat(run("demo", "--help").out()).contains("--task", "sft_pass", "about 3 minutes");
+    }
+
+    @Test
     void scoreRefusesAReferenceItCannotLoadBeforeConnecting() {
         Run run = run("score", "--bootstrap", "localhost:1", "--registry", "mock://score-reference-test",
                 "--reference", "/nonexistent/sft");
@@ -92,6 +108,30 @@ class RlhfCommandTest {
         Run run = run("cluster", "up", "--kafka-prot", "1");
         assertThat(run.exit()).isEqualTo(2);
         assertThat(run.err()).contains("Unknown options: '--kafka-prot'").contains("Possible solutions: --kafka-port");
+    }
+
+    @Test
+    void aClusterNodeOutsideItsClusterIsRefusedNamingWhatIsWrong() {
+        String dir = System.getProperty("java.io.tmpdir") + "/rlhf-node-never-started";
+        Run outside = run("cluster", "node", "--node-id", "4", "--brokers", "3", "--kafka-port", "9092",
+                "--controller-port", "9095", "--data-dir", dir, "--cluster-id", "c");
+        assertThat(outside.exit()).isEqualTo(2);
+        assertThat(outside.err()).contains("node id must be 1..3, got 4");
+        Run overlap = run("cluster", "node", "--node-id", "1", "--brokers", "3", "--kafka-port", "9092",
+                "--controller-port", "9093", "--data-dir", dir, "--cluster-id", "c");
+        assertThat(overlap.exit()).isEqualTo(2);
+        assertThat(overlap.err()).contains("client ports 9092..9094 and controller ports 9093..9095 overlap");
+        assertThat(new java.io.File(dir)).as("nothing started, nothing made").doesNotExist();
+    }
+
+    @Test
+    void stackAddAndRemoveNameWhatIsWrong() {
+        Run learner = run("stack", "add", "learner", "--dir", "/nonexistent/stack");
+        assertThat(learner.exit()).isEqualTo(2);
+        assertThat(learner.err()).contains("cannot add a 'learner' to a running stack: the kinds are worker and scorer");
+        Run noStack = run("stack", "remove", "worker-1", "--dir", "/nonexistent/stack");
+        assertThat(noStack.exit()).isEqualTo(2);
+        assertThat(noStack.err()).contains("no stack in /nonexistent/stack");
     }
 
     @Test

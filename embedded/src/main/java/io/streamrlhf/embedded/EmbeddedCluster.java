@@ -49,7 +49,10 @@ public final class EmbeddedCluster implements AutoCloseable {
         return new Builder();
     }
 
-    /** {@code localhost:PORT} of every broker, comma-separated, for {@code bootstrap.servers}. */
+    /**
+     * {@code localhost:PORT} of every broker (a secure cluster made for other hosts: {@code HOST:PORT}, its advertised
+     * host), comma-separated, for {@code bootstrap.servers}.
+     */
     public String bootstrapServers() {
         return kafka.bootstrapServers();
     }
@@ -138,6 +141,7 @@ public final class EmbeddedCluster implements AutoCloseable {
         private int registryPort;
         private Path registryHome;
         private Path registryCacheDir;
+        private ClusterSecurity security;
         private final Map<String, String> brokerProperties = new LinkedHashMap<>();
 
         private Builder() {
@@ -187,6 +191,15 @@ public final class EmbeddedCluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Makes the brokers secure (TLS, SCRAM users, StandardAuthorizer; see {@link ClusterSecurity}); null (the
+         * default) for plaintext. The registry is not covered: it listens on loopback only.
+         */
+        public Builder security(ClusterSecurity security) {
+            this.security = security;
+            return this;
+        }
+
         /** The registry distribution (directory or zip); null to use the one the build downloaded. */
         public Builder registryHome(Path home) {
             this.registryHome = home;
@@ -213,6 +226,7 @@ public final class EmbeddedCluster implements AutoCloseable {
                     .dataDir(dataDir == null ? null : dataDir.resolve("kafka"))
                     .port(kafkaPort)
                     .controllerPort(kafkaControllerPort)
+                    .security(security)
                     .properties(brokerProperties);
             EmbeddedRegistry.Builder registryBuilder = EmbeddedRegistry.builder()
                     .home(registryHome)

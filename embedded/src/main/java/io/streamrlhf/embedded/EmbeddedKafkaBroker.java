@@ -109,6 +109,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final String clusterId;
     private final boolean formattedNow;
     private final Duration startTimeout;
+    private final ClusterSecurity security;
     private final Thread shutdownHook;
     private long startupMillis;
     private KafkaRaftServer server;
@@ -116,7 +117,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private EmbeddedKafkaBroker(int nodeId, Path logDir, Path ownedRoot, int port, int controllerPort,
                                 Map<String, String> properties, String clusterId, boolean formattedNow,
-                                Duration startTimeout) {
+                                Duration startTimeout, ClusterSecurity security) {
         this.nodeId = nodeId;
         this.logDir = logDir;
         this.ownedRoot = ownedRoot;
@@ -126,6 +127,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         this.clusterId = clusterId;
         this.formattedNow = formattedNow;
         this.startTimeout = startTimeout;
+        this.security = security;
         // A safety net for callers that never close: stop cleanly and leave no temporary data behind.
         this.shutdownHook = new Thread(this::close, "embedded-kafka-stop-" + port);
     }
@@ -137,12 +139,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * @param ownedRoot directory deleted on {@link #close()}, or null to keep the data
      * @param voters    {@code id@localhost:port,...} of every controller of the cluster
      * @param clusterId the cluster id to format with when {@code logDir} is new
+     * @param security  TLS, SCRAM users and the authorizer, or null for a plaintext node without authorization
      * @throws EmbeddedStartException when the configuration is invalid or the directory belongs to another node
      */
     static EmbeddedKafkaBroker prepare(int nodeId, Path logDir, Path ownedRoot, int port, int controllerPort,
                                        String voters, Map<String, String> settings, String clusterId,
-                                       Duration startTimeout) {
-        Map<String, String> props = nodeProperties(nodeId, logDir, port, controllerPort, voters, settings);
+                                       Duration startTimeout, ClusterSecurity security) {
+        Map<String, String> props = nodeProperties(nodeId, logDir, port, controllerPort, voters, settings, security);
         try {
             new KafkaConfig(props, false);
         } catch (RuntimeException e) {
@@ -168,11 +171,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             if (clusterId == null) {
                 throw new IllegalArgumentException("a new data directory needs a cluster id: " + logDir);
             }
-            format(nodeId, logDir, clusterId);
+            format(nodeId, logDir, clusterId, security);
             formattedNow = true;
         }
         return new EmbeddedKafkaBroker(nodeId, logDir, ownedRoot, port, controllerPort, props,
-                storage.formatted() ? storage.clusterId() : clusterId, formattedNow, startTimeout);
+                storage.formatted() ? storage.clusterId() : clusterId, formattedNow, startTimeout, security);
     }
 
     /** A builder with the defaults: ephemeral data, free ports, 60 s readiness timeout. */
@@ -185,9 +188,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return nodeId;
     }
 
-    /** {@code localhost:PORT} of the client listener, for {@code bootstrap.servers}. */
+    /**
+     * {@code HOST:PORT} of the client listener, for {@code bootstrap.servers}: {@code localhost}, or the host a secure
+     * broker advertises ({@link ClusterSecurity#advertisedHost()}).
+     */
     public String bootstrapServers() {
-        return "localhost:" + port;
+        return hostPort(security == null ? "localhost" : security.advertisedHost(), port);
     }
 
     /** Port of the client listener. */
@@ -246,7 +252,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         long begin = System.nanoTime();
         startServer();
-        awaitReady(bootstrapServers(), nodeId, startTimeout, begin);
+        awaitReady(bootstrapServers(), List.of(nodeId), startTimeout, begin, security);
         startupMillis = millisSince(begin);
         LOG.info("Kafka node {} ready on {} in {} ms", nodeId, bootstrapServers(), startupMillis);
     }
@@ -343,6 +349,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         private int port;
         private int controllerPort;
         private Duration startTimeout = Duration.ofSeconds(60);
+        private ClusterSecurity security;
         private final Map<String, String> properties = new LinkedHashMap<>();
 
         private Builder() {
@@ -366,6 +373,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         /** Controller (Raft) listener port; 0 (the default) picks a free one. */
         public Builder controllerPort(int controllerPort) {
             this.controllerPort = controllerPort;
+            return this;
+        }
+
+        /**
+         * Makes the broker secure (TLS, SCRAM users, StandardAuthorizer; see {@link ClusterSecurity}); null (the
+         * default) for plaintext without authorization. A data directory keeps the users it was formatted with.
+         */
+        public Builder security(ClusterSecurity security) {
+            this.security = security;
             return this;
         }
 
@@ -449,19 +465,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             Map<String, String> settings = new LinkedHashMap<>(SINGLE_NODE_DEFAULTS);
             settings.putAll(properties);
             EmbeddedKafkaBroker broker = prepare(NODE_ID, logDir, ownedRoot, brokerPort, raftPort,
-                    NODE_ID + "@localhost:" + raftPort, settings, clusterId, startTimeout);
+                    NODE_ID + "@localhost:" + raftPort, settings, clusterId, startTimeout, security);
             long prepared = System.nanoTime();
             try {
                 broker.startServer();
-                awaitReady(broker.bootstrapServers(), NODE_ID, startTimeout, begin);
+                awaitReady(broker.bootstrapServers(), List.of(NODE_ID), startTimeout, begin, security);
             } catch (RuntimeException | Error e) {
                 broker.abandon();
                 throw e;
             }
             long millis = millisSince(begin);
             broker.startedIn(millis);
-            LOG.info("Kafka broker ready on localhost:{} in {} ms (config and storage {} ms, server start and "
-                            + "readiness {} ms; cluster {}, {} data in {})", brokerPort, millis,
+            LOG.info("Kafka broker ready on {} in {} ms (config and storage {} ms, server start and "
+                            + "readiness {} ms; cluster {}, {} data in {})", broker.bootstrapServers(), millis,
                     TimeUnit.NANOSECONDS.toMillis(prepared - begin), millisSince(prepared), clusterId,
                     ownedRoot != null ? "ephemeral" : "persistent", logDir);
             return broker;
@@ -477,32 +493,56 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         Map<String, String> settings = new LinkedHashMap<>(SINGLE_NODE_DEFAULTS);
         settings.putAll(extra);
         return nodeProperties(NODE_ID, logDir, brokerPort, controllerPort, NODE_ID + "@localhost:" + controllerPort,
-                settings);
+                settings, null);
     }
 
-    /** {@code settings}, then one node's identity, listeners and the quorum's voters over them. */
+    /**
+     * {@code settings}, then one node's identity, listeners and the quorum's voters over them; with {@code security},
+     * a {@code SASL_SSL} client listener, an {@code SSL} controller listener and the authorizer.
+     */
     static Map<String, String> nodeProperties(int nodeId, Path logDir, int brokerPort, int controllerPort,
-                                              String voters, Map<String, String> settings) {
+                                              String voters, Map<String, String> settings, ClusterSecurity security) {
         Map<String, String> props = new LinkedHashMap<>(settings);
+        String listener = security == null ? BROKER_LISTENER : ClusterSecurity.SECURE_LISTENER;
+        String protocols = security == null
+                ? BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT"
+                : ClusterSecurity.SECURE_LISTENER + ":SASL_SSL," + CONTROLLER_LISTENER + ":SSL";
+        if (security != null) {
+            props.putAll(security.brokerProperties(CONTROLLER_LISTENER));
+        }
         props.put("process.roles", "broker,controller");
         props.put("node.id", String.valueOf(nodeId));
         // A static voter set: the quorum is read from config on every start, so a persistent
         // directory keeps working when the controller ports change between runs.
         props.put("controller.quorum.voters", voters);
-        props.put("listeners", BROKER_LISTENER + "://localhost:" + brokerPort + ","
+        // A broker that clients on other machines reach (a secure one made for other hosts) listens on every
+        // interface and advertises its first host; the controller listener stays on loopback.
+        boolean remote = security != null && !security.hosts().isEmpty();
+        props.put("listeners", listener + "://" + (remote ? "" : "localhost") + ":" + brokerPort + ","
                 + CONTROLLER_LISTENER + "://localhost:" + controllerPort);
-        props.put("advertised.listeners", BROKER_LISTENER + "://localhost:" + brokerPort);
-        props.put("listener.security.protocol.map", BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        props.put("advertised.listeners", listener + "://" + hostPort(security == null ? "localhost"
+                : security.advertisedHost(), brokerPort));
+        props.put("listener.security.protocol.map", protocols);
         props.put("controller.listener.names", CONTROLLER_LISTENER);
-        props.put("inter.broker.listener.name", BROKER_LISTENER);
+        props.put("inter.broker.listener.name", listener);
         props.put("log.dirs", logDir.toAbsolutePath().toString());
         return props;
     }
 
-    private static void format(int nodeId, Path logDir, String clusterId) {
+    /** {@code host:port}, an IPv6 address in brackets. */
+    static String hostPort(String host, int port) {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    private static void format(int nodeId, Path logDir, String clusterId, ClusterSecurity security) {
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-            new Formatter()
+            Formatter formatter = new Formatter();
+            if (security != null) {
+                // SCRAM users go into the bootstrap metadata: the brokers authenticate each other from the start.
+                formatter.setScramArguments(security.scramArguments());
+            }
+            formatter
                     .setPrintStream(print)
                     .setNodeId(nodeId)
                     .setClusterId(clusterId)
@@ -516,14 +556,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         LOG.debug("Formatted Kafka storage: {}", output.toString(StandardCharsets.UTF_8).trim());
     }
 
-    /** Waits until an Admin client on {@code bootstrap} sees every one of {@code nodeIds} unfenced. */
-    static void awaitReady(String bootstrap, Collection<Integer> nodeIds, Duration timeout, long begin) {
+    /**
+     * Waits until an Admin client on {@code bootstrap} (as {@link ClusterSecurity#ADMIN_USER} when {@code security}
+     * is set) sees every one of {@code nodeIds} unfenced.
+     */
+    static void awaitReady(String bootstrap, Collection<Integer> nodeIds, Duration timeout, long begin,
+                           ClusterSecurity security) {
         long deadline = begin + timeout.toNanos();
-        Map<String, Object> adminConfig = Map.of(
+        Map<String, Object> adminConfig = new java.util.HashMap<>();
+        if (security != null) {
+            adminConfig.putAll(security.clientProperties(ClusterSecurity.ADMIN_USER));
+        }
+        adminConfig.putAll(Map.of(
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000,
-                AdminClientConfig.CLIENT_ID_CONFIG, "embedded-readiness");
+                AdminClientConfig.CLIENT_ID_CONFIG, "embedded-readiness"));
         Exception last = null;
         try (Admin admin = Admin.create(adminConfig)) {
             while (System.nanoTime() < deadline) {
@@ -546,10 +594,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         throw new EmbeddedStartException("Kafka on " + bootstrap + " did not show nodes " + nodeIds
                 + " in describeCluster within " + timeout.toSeconds() + " s"
                 + (last == null ? "" : "; last error: " + last.getMessage()), last);
-    }
-
-    private static void awaitReady(String bootstrap, int nodeId, Duration timeout, long begin) {
-        awaitReady(bootstrap, List.of(nodeId), timeout, begin);
     }
 
     private static void shutdownQuietly(KafkaRaftServer server) {

@@ -71,7 +71,74 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         return Math.max(1, replicationFactorFor(brokers) - 1);
     }
 
-    /** Every broker's {@code localhost:PORT}, comma-separated, for {@code bootstrap.servers}. */
+    /**
+     * Node {@code nodeId} of a cluster of {@code brokers} nodes whose other nodes run in other processes, so that one
+     * node can be killed and restarted alone. It is laid out and configured as the same node of a cluster started in
+     * one JVM on {@code dataDir}: storage in {@code dataDir/node-<id>} (formatted with {@code clusterId} when new,
+     * reused as it is otherwise), client port {@code firstPort + id - 1}, controller port
+     * {@code firstControllerPort + id - 1}, every node a voter, the defaults of {@link #replicationFactorFor(int)} and
+     * {@link #minInsyncReplicasFor(int)}. Returns once the node is in the cluster, which takes a quorum: a majority of
+     * the nodes must be running or starting too.
+     *
+     * @throws IllegalArgumentException when the node id, size or ports are out of range
+     * @throws EmbeddedStartException   when it cannot start or join within {@code startTimeout}, or its directory
+     *                                  belongs to another node or cluster
+     */
+    public static EmbeddedKafkaBroker startNode(int nodeId, int brokers, Path dataDir, int firstPort,
+                                                int firstControllerPort, String clusterId, Duration startTimeout) {
+        if (brokers < 2 || brokers > MAX_BROKERS) {
+            throw new IllegalArgumentException("a node of a cluster: brokers must be 2.." + MAX_BROKERS + ", got "
+                    + brokers);
+        }
+        if (nodeId < 1 || nodeId > brokers) {
+            throw new IllegalArgumentException("node id must be 1.." + brokers + ", got " + nodeId);
+        }
+        if (firstPort < 1 || firstControllerPort < 1 || firstPort + brokers > 65536
+                || firstControllerPort + brokers > 65536) {
+            throw new IllegalArgumentException("the nodes' ports must be fixed (1..65535 for every node): first port "
+                    + firstPort + ", first controller port " + firstControllerPort);
+        }
+        if (Math.abs(firstPort - firstControllerPort) < brokers) {
+            throw new IllegalArgumentException("client ports " + firstPort + ".." + (firstPort + brokers - 1)
+                    + " and controller ports " + firstControllerPort + ".." + (firstControllerPort + brokers - 1)
+                    + " overlap");
+        }
+        long begin = System.nanoTime();
+        String voters = IntStream.rangeClosed(1, brokers)
+                .mapToObj(i -> i + "@localhost:" + (firstControllerPort + i - 1))
+                .collect(Collectors.joining(","));
+        Path logDir = DataDirs.ensureDirectory(DataDirs.ensureDirectory(dataDir).resolve("node-" + nodeId));
+        EmbeddedKafkaBroker node = EmbeddedKafkaBroker.prepare(nodeId, logDir, null, firstPort + nodeId - 1,
+                firstControllerPort + nodeId - 1, voters, defaults(brokers), clusterId, startTimeout, null);
+        try {
+            node.startServer();
+            EmbeddedKafkaBroker.awaitReady(node.bootstrapServers(), List.of(nodeId), startTimeout, begin, null);
+        } catch (RuntimeException | Error e) {
+            node.abandon();
+            throw e;
+        }
+        node.startedIn(EmbeddedKafkaBroker.millisSince(begin));
+        LOG.info("Kafka node {} of {} ready on {} in {} ms (cluster {}, data in {})", nodeId, brokers,
+                node.bootstrapServers(), node.startupMillis(), node.clusterId(), logDir);
+        return node;
+    }
+
+    /**
+     * The cluster id of the nodes of a cluster of {@code brokers} kept in {@code dataDir} ({@code node-1}, ...): the
+     * one their formatted directories share, or a new one when none is formatted yet. Nodes started in processes of
+     * their own ({@link #startNode}) must all be given it.
+     *
+     * @throws EmbeddedStartException when the directories belong to different clusters
+     */
+    public static String clusterIdIn(Path dataDir, int brokers) {
+        List<Path> dirs = IntStream.rangeClosed(1, brokers).mapToObj(i -> dataDir.resolve("node-" + i)).toList();
+        return Builder.existingClusterId(dirs);
+    }
+
+    /**
+     * Every broker's {@code localhost:PORT} (a secure cluster made for other hosts: {@code HOST:PORT}, its advertised
+     * host), comma-separated, for {@code bootstrap.servers}.
+     */
     public String bootstrapServers() {
         return brokers.stream().map(EmbeddedKafkaBroker::bootstrapServers).collect(Collectors.joining(","));
     }
@@ -184,6 +251,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         private int firstPort;
         private int firstControllerPort;
         private Duration startTimeout = Duration.ofSeconds(90);
+        private ClusterSecurity security;
         private final Map<String, String> properties = new LinkedHashMap<>();
 
         private Builder() {
@@ -217,6 +285,15 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         /** Controller port of node 1; node i gets {@code port + i - 1}. 0 (the default) picks free ports. */
         public Builder controllerPort(int port) {
             this.firstControllerPort = port;
+            return this;
+        }
+
+        /**
+         * Makes every node secure (TLS, SCRAM users, StandardAuthorizer; see {@link ClusterSecurity}); null (the
+         * default) for plaintext without authorization.
+         */
+        public Builder security(ClusterSecurity security) {
+            this.security = security;
             return this;
         }
 
@@ -322,7 +399,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             List<EmbeddedKafkaBroker> nodes = new ArrayList<>();
             for (int i = 0; i < brokers; i++) {
                 nodes.add(EmbeddedKafkaBroker.prepare(i + 1, DataDirs.ensureDirectory(logDirs.get(i)), null,
-                        ports.get(i), controllerPorts.get(i), voters, settings, clusterId, startTimeout));
+                        ports.get(i), controllerPorts.get(i), voters, settings, clusterId, startTimeout, security));
             }
             long prepared = System.nanoTime();
             try {
@@ -332,7 +409,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
                 }
                 EmbeddedKafkaBroker.awaitReady(nodes.stream().map(EmbeddedKafkaBroker::bootstrapServers)
                                 .collect(Collectors.joining(",")),
-                        IntStream.rangeClosed(1, brokers).boxed().toList(), startTimeout, begin);
+                        IntStream.rangeClosed(1, brokers).boxed().toList(), startTimeout, begin, security);
             } catch (RuntimeException | Error e) {
                 for (CompletableFuture<Void> stopped
                         : inParallel(nodes, EmbeddedKafkaBroker::abandon, "embedded-kafka-abandon")) {

@@ -43,7 +43,7 @@ class EmbeddedKafkaClusterTest {
     void eachNodeNamesItselfAndEveryVoter(@TempDir Path dir) {
         String voters = "1@localhost:19093,2@localhost:19095,3@localhost:19097";
         Map<String, String> props = EmbeddedKafkaBroker.nodeProperties(2, dir, 19094, 19095, voters,
-                EmbeddedKafkaCluster.defaults(3));
+                EmbeddedKafkaCluster.defaults(3), null);
         assertThat(props).containsEntry("node.id", "2")
                 .containsEntry("process.roles", "broker,controller")
                 .containsEntry("controller.quorum.voters", voters)

@@ -9,6 +9,8 @@
  *   <li>{@code process}: components as child JVMs, and thread priorities.</li>
  *   <li>{@code demo}: {@code rlhf demo}: its options, profile, run and result.</li>
  *   <li>{@code bench}: {@code rlhf bench e2e}, the demo's loop streaming against lockstep.</li>
+ *   <li>{@code stack}: {@code rlhf stack}: every component its own supervised OS process.</li>
+ *   <li>{@code chaos}: {@code rlhf chaos}: a stack under seeded SIGKILLs, drained and audited from its topics.</li>
  * </ul>
  */
 package io.streamrlhf.loop;

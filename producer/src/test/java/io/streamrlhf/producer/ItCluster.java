@@ -26,7 +26,12 @@ public final class ItCluster {
 
     /** Creates every catalog topic under a fresh prefix with {@code partitions} partitions. */
     public ItCluster(String test, int partitions) {
-        catalog = CatalogTopics.on(SharedCluster.get().bootstrapServers(), SharedCluster.get().registryUrl())
+        this(test, partitions, SharedCluster.get().bootstrapServers());
+    }
+
+    /** The same on another broker (a test's own, to stop under its clients), with the shared registry. */
+    public ItCluster(String test, int partitions, String bootstrapServers) {
+        catalog = CatalogTopics.on(bootstrapServers, SharedCluster.get().registryUrl())
                 .prefix("it-" + test + "-" + UUID.randomUUID().toString().substring(0, 8) + ".")
                 .partitions(partitions).timeout(Duration.ofSeconds(60)).create();
     }

@@ -13,7 +13,8 @@ import picocli.CommandLine.Spec;
                 + "folder for models and learner to measure).",
         subcommands = {BenchModelsCommand.class, BenchScoringCommand.class, BenchLearnerCommand.class,
                 BenchWorkerCommand.class, BenchE2eCommand.class, BenchSerdeCommand.class, BenchFailoverCommand.class,
-                BenchHfFolderCommand.class})
+                BenchHfFolderCommand.class, BenchEncoderRmCommand.class, BenchFuzzCommand.class,
+                BenchSoakCommand.class})
 public final class BenchCommand implements Runnable {
 
     @Spec CommandSpec spec;

@@ -39,7 +39,8 @@ import picocli.CommandLine.Spec;
  * ({@link FailoverBench}), the standby taking over; then a worker fetches every
  * published version from the checkpoints topic (deltas applied), verifies and loads it. The last line is
  * {@code {"takeover_s":..., "bytes_per_version":..., "delta_bytes_per_version":..., "swap_p99_ms":...,
- * "versions_lost":..., ...}}; with {@code --gpt2} it adds the full and delta bytes and the swap p99 (apply, verify,
+ * "versions_lost":..., "state_bytes_per_version":..., ...}} (the learners share no directory: the standby resumes
+ * from the learner state published on Kafka); with {@code --gpt2} it adds the full and delta bytes and the swap p99 (apply, verify,
  * load; no Kafka) of a GPT-2-shaped Hugging Face policy under simulated Adam steps ({@link DeltaBench#runHf}).
  */
 @Command(name = "failover", mixinStandardHelpOptions = true,
@@ -141,17 +142,20 @@ public final class BenchFailoverCommand implements Callable<Integer> {
      * @param swapP99Ms            99th percentile of a worker's fetch + apply + verify + load, ms
      * @param versionsLost         versions missing between the first and the newest published
      * @param published            the published versions in order
+     * @param stateBytesPerVersion mean bytes of the learner state published with a version (NaN when none was)
      */
     record Result(double takeoverSeconds, double bytesPerVersion, double deltaBytesPerVersion, double swapP99Ms,
-                  long versionsLost, List<Long> published) {
+                  long versionsLost, List<Long> published, double stateBytesPerVersion) {
 
         String toJson() {
             return String.format(Locale.ROOT, "{\"takeover_s\":%.3f,\"bytes_per_version\":%.0f,"
                             + "\"delta_bytes_per_version\":%s,\"swap_p99_ms\":%.2f,\"versions_lost\":%d,"
-                            + "\"versions\":%d}", takeoverSeconds, bytesPerVersion,
+                            + "\"versions\":%d,\"state_bytes_per_version\":%s}", takeoverSeconds, bytesPerVersion,
                     Double.isNaN(deltaBytesPerVersion) ? "null"
                             : String.format(Locale.ROOT, "%.0f", deltaBytesPerVersion),
-                    swapP99Ms, versionsLost, published.size());
+                    swapP99Ms, versionsLost, published.size(),
+                    Double.isNaN(stateBytesPerVersion) ? "null"
+                            : String.format(Locale.ROOT, "%.0f", stateBytesPerVersion));
         }
     }
 
@@ -210,8 +214,10 @@ public final class BenchFailoverCommand implements Callable<Integer> {
         Arrays.sort(swapMs);
         double p99 = swapMs.length == 0 ? Double.NaN
                 : swapMs[Math.min(swapMs.length - 1, (int) Math.ceil(0.99 * swapMs.length) - 1)];
+        double stateBytes = records.stream().map(PolicyVersion::getStateSizeBytes).filter(java.util.Objects::nonNull)
+                .mapToLong(Long::longValue).average().orElse(Double.NaN);
         return new Result(takeover, fulls == 0 ? Double.NaN : (double) full / fulls,
-                deltas == 0 ? Double.NaN : (double) delta / deltas, p99, lost, versions);
+                deltas == 0 ? Double.NaN : (double) delta / deltas, p99, lost, versions, stateBytes);
     }
 
 

@@ -2,8 +2,15 @@ package io.streamrlhf.cli.bench;
 
 import io.streamrlhf.producer.bench.WorkerBench;
 import java.io.PrintWriter;
+import io.streamrlhf.schemas.bench.BenchCluster;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -12,7 +19,9 @@ import picocli.CommandLine.Spec;
  * {@code rlhf bench worker}: a policy worker's generations per second through Kafka against the same sampler's
  * throughput with no Kafka, and how long a published version takes to reach the generations ({@link WorkerBench},
  * on an {@link EmbeddedBenchCluster}). Last line:
- * {@code {"generations_per_s":..., "sampling_only_per_s":..., "ratio":..., "swap_p99_ms":..., ...}}.
+ * {@code {"generations_per_s":..., "sampling_only_per_s":..., "ratio":..., "swap_p99_ms":..., ...}}. With
+ * {@code --compare-plaintext} one such line per run (plaintext, secure, secure, plaintext), then the means in
+ * {@code {"plaintext_generations_per_s":..., "secure_generations_per_s":..., ..., "ratio":...}}.
  */
 @Command(name = "worker", mixinStandardHelpOptions = true,
         description = "Policy-worker throughput through Kafka vs sampling alone (goal: ratio >= 0.9), and the "
@@ -51,6 +60,8 @@ public final class BenchWorkerCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print only the JSON line.")
     boolean json;
 
+    @Mixin BenchClusterOptions cluster;
+
     @Spec CommandSpec spec;
 
     @Override
@@ -58,10 +69,26 @@ public final class BenchWorkerCommand implements Callable<Integer> {
         WorkerBench.Parameters parameters = new WorkerBench.Parameters(prompts, rounds, warmupSeconds, samples, batch,
                 maxNewTokens, swaps, threads);
         PrintWriter out = spec.commandLine().getOut();
-        WorkerBench.Result result = WorkerBench.run(parameters, EmbeddedBenchCluster::start,
-                BenchProgress.to(out, json));
-        out.println(result.toJson());
-        out.flush();
+        Map<String, Supplier<BenchCluster>> clusters = cluster.clusters(spec);
+        Map<String, List<Map<String, Double>>> figures = new LinkedHashMap<>();
+        for (String label : BenchClusterOptions.order(clusters.keySet())) {
+            if (!json) {
+                out.println("--- " + label + " cluster");
+            }
+            WorkerBench.Result result = WorkerBench.run(parameters, clusters.get(label), BenchProgress.to(out, json));
+            out.println(result.toJson());
+            out.flush();
+            Map<String, Double> keys = new LinkedHashMap<>();
+            keys.put("generations_per_s", result.generationsPerSecond());
+            keys.put("sampling_only_per_s", result.samplingOnlyPerSecond());
+            keys.put("ratio_to_sampling", result.ratio());
+            figures.computeIfAbsent(label, l -> new ArrayList<>()).add(keys);
+        }
+        if (figures.size() == 2) {
+            out.println(BenchClusterOptions.comparison(BenchClusterOptions.mean(figures.get("plaintext")),
+                    BenchClusterOptions.mean(figures.get("secure"))));
+            out.flush();
+        }
         return 0;
     }
 }

@@ -45,11 +45,12 @@ class StackDemoIT {
     }
 
     @Test
-    void theDemoRunsAsProcessesAndSummarisesWhatTheTopicsShow() throws Exception {
+    void theSecureDemoRunsAsProcessesAndSummarisesWhatTheTopicsShow() throws Exception {
         Path report = work.resolve("report");
         Path out = work.resolve("demo.out");
         Path err = work.resolve("demo.err");
-        demo = start(out, err, "demo", "--processes", "--minutes", "0.75", "--report", report.toString(), "--json",
+        // --secure: each process as its own user, the summary read as admin
+        demo = start(out, err, "demo", "--processes", "--secure", "--minutes", "0.75", "--report", report.toString(), "--json",
                 "--sft-steps", "40", "--preference-pairs", "160", "--rm-epochs", "1", "--rm-ensemble", "2",
                 "--batch", "32", "--max-new-tokens", "24", "--cache-dir", work.resolve("cache").toString());
         long deadline = System.nanoTime() + Duration.ofMinutes(6).toNanos();
@@ -72,6 +73,7 @@ class StackDemoIT {
         assertThat(JSON.readTree(Files.readString(report.resolve("summary.json"))).get("versions_published").asLong())
                 .isEqualTo(summary.get("versions_published").asLong());
         assertThat(report.resolve("stack").resolve("logs").resolve("learn-0.log")).exists();
+        assertThat(stderr).contains("each process runs as its component's user");
         assertThat(seen).as("processes the demo started").hasSizeGreaterThanOrEqualTo(6);
         long gone = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (seen.values().stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < gone) {

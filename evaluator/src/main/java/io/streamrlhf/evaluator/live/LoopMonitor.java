@@ -85,8 +85,14 @@ public final class LoopMonitor implements AutoCloseable {
         this.target = target;
         this.startNanos = System.nanoTime();
         Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                clientProperties.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG));
+        // The cluster and, on a secure one, the credentials; the monitor assigns partitions and joins no group.
+        clientProperties.forEach((k, v) -> {
+            if (ConsumerConfig.configNames().contains(k) && v != null) {
+                props.put(k, v);
+            }
+        });
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        props.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "rlhf-demo-monitor");

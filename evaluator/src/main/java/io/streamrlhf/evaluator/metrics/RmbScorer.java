@@ -123,9 +123,10 @@ public final class RmbScorer {
     }
 
     /**
-     * Pairwise judging: the preferred response gets 1; another response gets 0 when the judge preferred the preferred
-     * one over it, 1 when the judge preferred it, NaN when the reply named neither. So the verdict rule (preferred
-     * strictly above every other) means "won every comparison".
+     * Pairwise judging: the preferred response gets 1; another response gets 1 minus the judge's preference for the
+     * preferred one over it (asked in both orders unless {@code orders=one}: 0 when both orders chose the preferred,
+     * 0.5 when the verdict followed the position, 1 when both chose the other), NaN when a reply named neither. So
+     * the verdict rule (preferred strictly above every other) means "won every comparison in both orders".
      */
     private static double[][] judge(ChatJudgeSource judge, List<RmbItem> batch) {
         double[][] out = new double[batch.size()][];
@@ -137,10 +138,16 @@ public final class RmbScorer {
             scores[0] = 1.0;
             for (int k = 1; k < scores.length; k++) {
                 String other = item.responses().get(k).answer();
-                boolean preferredFirst = Math.floorMod((item.key() + "#" + k).hashCode(), 2) == 0;
-                double aWins = preferredFirst ? judge.compare(prompt, preferred, other)
-                        : judge.compare(prompt, other, preferred);
-                double preferredWon = Double.isNaN(aWins) ? Double.NaN : preferredFirst ? aWins : 1.0 - aWins;
+                double preferredWon;
+                if (judge.settings().bothOrders()) {
+                    preferredWon = judge.preference(prompt, preferred, other);
+                } else {
+                    // One order only: which response goes first is fixed per pair but varies across pairs.
+                    boolean preferredFirst = Math.floorMod((item.key() + "#" + k).hashCode(), 2) == 0;
+                    double aWins = preferredFirst ? judge.compare(prompt, preferred, other)
+                            : judge.compare(prompt, other, preferred);
+                    preferredWon = Double.isNaN(aWins) ? Double.NaN : preferredFirst ? aWins : 1.0 - aWins;
+                }
                 scores[k] = Double.isNaN(preferredWon) ? Double.NaN : 1.0 - preferredWon;
             }
             out[i] = scores;

@@ -5,6 +5,7 @@ import io.streamrlhf.evaluator.metrics.PolicyComparison;
 import io.streamrlhf.evaluator.metrics.RmComparison;
 import io.streamrlhf.evaluator.metrics.RmbEvaluation;
 import io.streamrlhf.evaluator.metrics.RmbScorer;
+import io.streamrlhf.evaluator.metrics.ScoringComparison;
 import io.streamrlhf.evaluator.rmb.RmbItem;
 import io.streamrlhf.evaluator.rmb.RmbJson;
 import io.streamrlhf.evaluator.rmb.RmbResponse;
@@ -15,6 +16,7 @@ import io.streamrlhf.schemas.avro.ConversationTurn;
 import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.PreferencePair;
 import io.streamrlhf.schemas.avro.ScoredGeneration;
+import io.streamrlhf.schemas.avro.SourceScore;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.util.ArrayList;
@@ -152,6 +154,79 @@ public final class TopicEvaluator {
                         .evaluate(items, progress), null, null, 0);
             }
         }
+    }
+
+    /**
+     * Replays two scored topics (each a full name, or {@code scored} for the catalog's) over the same bounds and
+     * compares their rewards, joined by generation id: the usual check of a re-scoring ({@code rlhf rescore}) against
+     * the scoring it re-did. Needs no ensemble.
+     *
+     * @param first    the first scoring's range
+     * @param second   the second scoring's range
+     * @param progress records read so far, both topics together
+     * @return the comparison, and what each replay read
+     */
+    public Comparison compare(TopicRange first, TopicRange second, IntConsumer progress) {
+        ScoringComparison.Accumulator acc = new ScoringComparison.Accumulator();
+        TopicReplayer replayer = new TopicReplayer(clientConfig);
+        TopicSpec<String, ScoredGeneration> spec = topics.scored();
+        List<ReplaySummary> summaries = new ArrayList<>();
+        int[] read = {0};
+        List<TopicRange> ranges = List.of(first, second);
+        for (int side = 0; side < 2; side++) {
+            TopicRange r = ranges.get(side);
+            TopicRange full = new TopicRange(scoredName(r.topic()), r.from(), r.to());
+            int s = side;
+            summaries.add(replayer.replay(full, spec.keyDeserializer(), spec.valueDeserializer(), batch -> {
+                for (ConsumerRecord<String, ScoredGeneration> record : batch) {
+                    ScoredGeneration v = record.value();
+                    if (v == null) {
+                        throw new IllegalArgumentException(full.topic() + " partition " + record.partition()
+                                + " offset " + record.offset() + " has no value; a scored topic holds a "
+                                + "ScoredGeneration in every record");
+                    }
+                    acc.add(s, v.getGeneration().getGenerationId(), v.getGeneration().getPromptId(), v.getReward(),
+                            versionLabel(v));
+                }
+                read[0] += batch.size();
+                progress.accept(read[0]);
+            }));
+        }
+        return new Comparison(summaries.get(0), summaries.get(1), acc.build());
+    }
+
+    /**
+     * The outcome of {@link #compare}.
+     *
+     * @param first      what the first replay read
+     * @param second     what the second replay read
+     * @param comparison the two scorings side by side
+     */
+    public record Comparison(ReplaySummary first, ReplaySummary second, ScoringComparison comparison) {
+    }
+
+    /** A scored record's reward-model version: its scorers, each with its model version, joined by {@code +}. */
+    static String versionLabel(ScoredGeneration scored) {
+        if (scored.getScores().isEmpty()) {
+            return "(none)";
+        }
+        StringBuilder label = new StringBuilder();
+        for (SourceScore s : scored.getScores()) {
+            if (!label.isEmpty()) {
+                label.append('+');
+            }
+            label.append(s.getScorer());
+            if (s.getModel() != null) {
+                label.append("@v").append(s.getModel().getVersion());
+            }
+        }
+        return label.toString();
+    }
+
+    /** The catalog's scored topic for its base or full name; any other name as given (a re-scored topic). */
+    private String scoredName(String name) {
+        String scored = topics.scored().name();
+        return name.equals(topics.scored().baseName()) || name.equals(scored) ? scored : name;
     }
 
     /** A preference pair as an RMB pairwise item: chosen first; its category as the scenario. */

@@ -11,6 +11,8 @@ import io.streamrlhf.evaluator.metrics.RmComparison;
 import io.streamrlhf.evaluator.metrics.RmbEvaluation;
 import io.streamrlhf.evaluator.metrics.RmbMetrics;
 import io.streamrlhf.evaluator.metrics.ScenarioAccuracy;
+import io.streamrlhf.evaluator.metrics.ScoringComparison;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -103,6 +105,45 @@ public final class JsonReport {
             root.put("shared_pairs", rms.sharedPairs());
         }
         return root;
+    }
+
+    /**
+     * Two scorings compared ({@code rlhf replay --compare}):
+     *
+     * <pre>
+     * {"joined":40,"only_first":0,"only_second":2,"duplicates":0,"agreement":0.85,"agreement_pairs":40,
+     *  "tied_pairs":0,"spearman":0.91,"reward_mean_first":0.1,"reward_mean_second":0.3,
+     *  "first_versions":[{"version":"rm@v1","n":40,"joined":40,"reward_mean":0.1,"agreement":0.85,
+     *  "agreement_pairs":40}],"second_versions":[...]}
+     * </pre>
+     */
+    public static ObjectNode of(ScoringComparison c) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("joined", c.joined());
+        root.put("only_first", c.onlyFirst());
+        root.put("only_second", c.onlySecond());
+        root.put("duplicates", c.duplicates());
+        number(root, "agreement", c.agreement().accuracy());
+        root.put("agreement_pairs", c.agreement().n());
+        root.put("tied_pairs", c.tiedPairs());
+        number(root, "spearman", c.spearman());
+        number(root, "reward_mean_first", c.rewardMeanFirst());
+        number(root, "reward_mean_second", c.rewardMeanSecond());
+        versions(root.putArray("first_versions"), c.first());
+        versions(root.putArray("second_versions"), c.second());
+        return root;
+    }
+
+    private static void versions(ArrayNode array, List<ScoringComparison.VersionRow> rows) {
+        for (ScoringComparison.VersionRow row : rows) {
+            ObjectNode e = array.addObject();
+            e.put("version", row.version());
+            e.put("n", row.n());
+            e.put("joined", row.joined());
+            number(e, "reward_mean", row.rewardMean());
+            number(e, "agreement", row.agreement().accuracy());
+            e.put("agreement_pairs", row.agreement().n());
+        }
     }
 
     /** Compact one-line JSON. */

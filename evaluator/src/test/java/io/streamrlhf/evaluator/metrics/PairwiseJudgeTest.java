@@ -65,7 +65,7 @@ class PairwiseJudgeTest {
     }
 
     @Test
-    void pairwiseJudgeIsAskedOncePerLoserAndScoredLikeTheRuleItMimics() {
+    void pairwiseJudgeIsAskedInBothOrdersPerLoserAndScoredLikeTheRuleItMimics() {
         List<RmbItem> items = RmbReader.read(RmbFixture.originalLayout()).items();
         String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/v1/chat/completions";
         RmbEvaluation judged;
@@ -78,8 +78,8 @@ class PairwiseJudgeTest {
             length = new RmbScorer(rule, 8).evaluate(items);
         }
 
-        // 8 pairs + BoN losers 2 + 2 + 3 + 2 + 2 = 19 comparisons.
-        assertThat(calls.get()).isEqualTo(19);
+        // 8 pairs + BoN losers 2 + 2 + 3 + 2 + 2 = 19 comparisons, each asked in both orders.
+        assertThat(calls.get()).isEqualTo(38);
         assertThat(judged.voters()).containsExactly("judge-fake");
         assertThat(judged.primary().pairwise()).isEqualTo(new Accuracy(4, 8));
         assertThat(judged.primary().bon()).isEqualTo(new Accuracy(3, 5));

@@ -42,6 +42,10 @@ import org.apache.kafka.common.TopicPartition;
  * the takeover time (silence → the standby's first version) and the committed version records, which the caller
  * fetches as a worker would.
  *
+ * <p>The two learners share no directory: each has a checkpoint directory of its own and
+ * {@code learner.state.topic.enabled}, so the standby resumes from the state the active one published on Kafka, as on
+ * separate machines.
+ *
  * <p>Silenced, both learners run in this JVM, and the silenced one is resumed only after the standby has finished
  * (one JVM holds one gradient collector at a time); it is then fenced and publishes nothing.
  */
@@ -68,7 +72,7 @@ public final class FailoverBench {
     /**
      * Runs the failover on the cluster at {@code bootstrap}/{@code registryUrl}.
      *
-     * @param dir            a scratch directory (the learners' checkpoint directory and the starting policy)
+     * @param dir            a scratch directory (the learners' checkpoint directories and the starting policy)
      * @param versions       versions to publish in all (at least 4); the active learner goes silent after half
      * @param fullEvery      {@link LearnerConfig#DELTA_FULL_EVERY}
      * @param sessionTimeout the lease's session timeout (the takeover waits for it)
@@ -90,7 +94,6 @@ public final class FailoverBench {
         try (TransformerPolicy sft = TransformerPolicy.create(shape, seed)) {
             CheckpointStore.save(sft.toCheckpoint(Map.of("version", "0"), null), init);
         }
-        settings.put(LearnerConfig.CHECKPOINT_DIR, dir.resolve("checkpoints").toString());
         settings.put(LearnerConfig.INIT_CHECKPOINT, init.toString());
         settings.put(LearnerConfig.BATCH_SEQUENCES, Integer.toString(BATCH));
         settings.put(LearnerConfig.MAX_UPDATES, Integer.toString(versions));
@@ -98,6 +101,7 @@ public final class FailoverBench {
         settings.put(LearnerConfig.THREADS, "1");
         settings.put(LearnerConfig.LEASE_SESSION_TIMEOUT_MS, Long.toString(sessionTimeout.toMillis()));
         settings.put(LearnerConfig.CHECKPOINT_TOPIC, "true");
+        settings.put(LearnerConfig.STATE_TOPIC, "true");
         settings.put(LearnerConfig.DELTA_FULL_EVERY, Integer.toString(fullEvery));
         settings.put("ppo.advantage.estimator", "rloo");
         settings.put("ppo.epochs", "1");
@@ -106,17 +110,19 @@ public final class FailoverBench {
         // stale, or the later versions would not move the weights and their deltas would flatter.
         settings.put("ppo.max.staleness", Integer.toString(versions + 1));
 
+        Map<String, Object> settingsA = ownDirectory(settings, dir, "a");
+        Map<String, Object> settingsB = ownDirectory(settings, dir, "b");
         long silentAfter = versions / 2;
         if (death == Death.SIGKILL) {
-            double takeover = killed(settings, topics, bootstrap, dir, silentAfter, progress);
+            double takeover = killed(settingsA, settingsB, topics, bootstrap, dir, silentAfter, progress);
             return new Run(takeover, published(topics, bootstrap), settings, init);
         }
         CountDownLatch silenced = new CountDownLatch(1);
         CountDownLatch resume = new CountDownLatch(1);
         AtomicLong silencedAt = new AtomicLong();
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        LearnerService a = new LearnerService(new LearnerConfig(settings), topics, settings);
-        LearnerService b = new LearnerService(new LearnerConfig(settings), topics, settings);
+        LearnerService a = new LearnerService(new LearnerConfig(settingsA), topics, settingsA);
+        LearnerService b = new LearnerService(new LearnerConfig(settingsB), topics, settingsB);
         a.beforeUpdate(() -> {
             if (a.version() == silentAfter && silenced.getCount() > 0) {
                 a.lease().freeze(true);
@@ -168,6 +174,13 @@ public final class FailoverBench {
         return new Run(takeover, records, settings, init);
     }
 
+    /** {@code settings} with the checkpoint directory {@code <dir>/checkpoints-<learner>}, shared with no one. */
+    private static Map<String, Object> ownDirectory(Map<String, Object> settings, Path dir, String learner) {
+        Map<String, Object> own = new HashMap<>(settings);
+        own.put(LearnerConfig.CHECKPOINT_DIR, dir.resolve("checkpoints-" + learner).toString());
+        return own;
+    }
+
     /** How the active learner dies. */
     public enum Death {
         /** Its lease frozen and its training blocked in this JVM, as SIGSTOP leaves it; resumed and fenced after. */
@@ -180,11 +193,11 @@ public final class FailoverBench {
      * Learner a in a child JVM, b in this one; a is SIGKILLed once it has published {@code killAfter}. The takeover
      * runs from the kill to the first version newer than every version a published.
      */
-    private static double killed(Map<String, Object> settings, Topics topics, String bootstrap, Path dir,
-                                 long killAfter, Consumer<String> progress)
+    private static double killed(Map<String, Object> settingsA, Map<String, Object> settingsB, Topics topics,
+                                 String bootstrap, Path dir, long killAfter, Consumer<String> progress)
             throws InterruptedException, java.io.IOException {
         java.util.Properties props = new java.util.Properties();
-        settings.forEach((k, v) -> props.setProperty(k, String.valueOf(v)));
+        settingsA.forEach((k, v) -> props.setProperty(k, String.valueOf(v)));
         Path file = dir.resolve("learner-a.properties");
         try (java.io.Writer w = java.nio.file.Files.newBufferedWriter(file)) {
             props.store(w, "learner a of rlhf bench failover");
@@ -204,7 +217,7 @@ public final class FailoverBench {
         Thread tb = null;
         try {
             awaitPublished(topics, bootstrap, 1, a, log, 180, "learner a (child JVM) publishes version 1");
-            b = new LearnerService(new LearnerConfig(settings), topics, settings);
+            b = new LearnerService(new LearnerConfig(settingsB), topics, settingsB);
             tb = start(b, "learner-b", failure);
             progress.accept("learner a (pid " + a.pid() + ") active, learner b standing by; a is SIGKILLed after "
                     + "version " + killAfter);

@@ -36,6 +36,8 @@ public final class LearnerConfig extends AbstractConfig {
     public static final String CHECKPOINTS_KEPT = "learner.checkpoints.kept";
     /** Also write weights in chunks to the checkpoints topic. */
     public static final String CHECKPOINT_TOPIC = "learner.checkpoint.topic.enabled";
+    /** Also write the learner's complete resumable state with every version, and resume from it. */
+    public static final String STATE_TOPIC = "learner.state.topic.enabled";
     /** On the checkpoints topic, a full version every this many versions and deltas between (0 or 1: always full). */
     public static final String DELTA_FULL_EVERY = "learner.delta.full.every";
     /** Consumer group of the learner. */
@@ -58,8 +60,24 @@ public final class LearnerConfig extends AbstractConfig {
     /** The publisher's transactional.id (empty: {@code <learner.group.id>-<learner.policy.name>}). */
     public static final String TRANSACTIONAL_ID = "learner.transactional.id";
 
+    /** The topic trained from (empty: the catalog's scored topic). */
+    public static final String SCORED_TOPIC = "learner.scored.topic";
+    /** Where a partition no checkpoint knows is first read. */
+    public static final String START = "learner.start";
+
     /** Our keys. */
     public static final ConfigDef DEFINITION = new ConfigDef()
+            .define(SCORED_TOPIC, Type.STRING, "", Importance.MEDIUM,
+                    "The topic to train from, by its full name; empty for the catalog's scored topic. A topic 'rlhf "
+                            + "rescore --to' wrote trains the policy on a chosen ensemble's view of past generations.")
+            .define(START, Type.STRING, "earliest", (name, value) -> {
+                try {
+                    StartPosition.parse(String.valueOf(value));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(name, value, e.getMessage());
+                }
+            }, Importance.MEDIUM, "Where to start reading a partition that no checkpoint knows: earliest, latest, an "
+                    + "offset (on every partition) or an ISO-8601 time (the first record stamped at or after it).")
             .define(POLICY_NAME, Type.STRING, "policy", new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Name of the trained policy: the key of its policy.versions records and the policy_name workers "
                             + "stamp on generations.")
@@ -68,8 +86,11 @@ public final class LearnerConfig extends AbstractConfig {
                             + "load weights from it.")
             .define(INIT_CHECKPOINT, Type.STRING, "", Importance.HIGH,
                     "Policy to start from when no learner checkpoint exists: a checkpoint directory (normally the SFT "
-                            + "policy, 'rlhf sft') or a Hugging Face causal-LM folder (config.json, safetensors, "
-                            + "tokenizer.json; a zero value head is added); always loaded as the frozen KL reference.")
+                            + "policy, 'rlhf sft'), a Hugging Face causal-LM folder (config.json, safetensors, "
+                            + "tokenizer.json; a zero value head is added), or a full version published on Kafka, "
+                            + "kafka:<checkpoints topic>/<policy name>/<version>, checked against its policy.versions "
+                            + "record (sha256, signature) and fetched once beside " + CHECKPOINT_DIR + " (for a "
+                            + "learner on a machine that shares no disk); always loaded as the frozen KL reference.")
             .define(CRITIC_INIT, Type.STRING, "", Importance.HIGH,
                     "With ppo.critic=separate (required then): the reward model the critic is initialised from, a "
                             + "reward-model checkpoint directory ('rlhf train-rm') or a Hugging Face reward folder "
@@ -87,6 +108,14 @@ public final class LearnerConfig extends AbstractConfig {
             .define(CHECKPOINT_TOPIC, Type.BOOLEAN, false, Importance.LOW,
                     "Also write each published policy checkpoint in chunks to the checkpoints topic, for deployments "
                             + "without shared storage.")
+            .define(STATE_TOPIC, Type.BOOLEAN, false, Importance.MEDIUM,
+                    "Also write the learner's complete resumable state (weights, optimiser and reward-scaler state, "
+                            + "offsets, the ledger) in chunks to the checkpoints topic, in the transaction that "
+                            + "publishes each version, and on taking over resume from it when it is newer than this "
+                            + "learner's own checkpoint directory: standbys on other machines need no shared "
+                            + "directory. Off by default: learners on one machine share " + CHECKPOINT_DIR + ", and "
+                            + "the state is several times the weights (Adam's two moments, the whole ledger) on "
+                            + "every version.")
             .define(DELTA_FULL_EVERY, Type.INT, 10, ConfigDef.Range.atLeast(0), Importance.LOW,
                     "With " + CHECKPOINT_TOPIC + ": publish every this many versions a full checkpoint and the "
                             + "versions between as exact deltas to the version before (a fraction of the bytes); 0 or "
@@ -150,6 +179,17 @@ public final class LearnerConfig extends AbstractConfig {
         return ppo;
     }
 
+    /** The topic trained from, when not the catalog's scored topic. */
+    public java.util.Optional<String> scoredTopic() {
+        String topic = getString(SCORED_TOPIC).trim();
+        return topic.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(topic);
+    }
+
+    /** Where a partition that no checkpoint knows is first read. */
+    public StartPosition start() {
+        return StartPosition.parse(getString(START));
+    }
+
     public String policyName() {
         return getString(POLICY_NAME);
     }
@@ -190,6 +230,11 @@ public final class LearnerConfig extends AbstractConfig {
 
     public boolean checkpointTopic() {
         return getBoolean(CHECKPOINT_TOPIC);
+    }
+
+    /** Whether the learner's state travels with each version on the checkpoints topic. */
+    public boolean stateTopic() {
+        return getBoolean(STATE_TOPIC);
     }
 
     /** A full version on the checkpoints topic every this many: {@value #DELTA_FULL_EVERY}. */

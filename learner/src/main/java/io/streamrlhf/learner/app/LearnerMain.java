@@ -1,5 +1,7 @@
 package io.streamrlhf.learner.app;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import io.streamrlhf.schemas.topics.Topics;
 import java.io.IOException;
 import java.io.Reader;
@@ -10,6 +12,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Runs a {@link LearnerService} from one properties file (learner, {@code ppo.*}, topic, registry
@@ -47,10 +50,19 @@ public final class LearnerMain {
      * on to {@code System.exit}, which blocks while hooks run, so joining it would hold the JVM for the whole wait.
      */
     public static void run(Map<String, Object> settings) {
+        run(settings, Metrics.globalRegistry, learner -> { });
+    }
+
+    /**
+     * The same, with the learner's meters going to {@code meters}; {@code loaded} sees the learner once its policy is
+     * loaded, before it stands by for the lease (where {@code rlhf learn} starts serving its health checks).
+     */
+    public static void run(Map<String, Object> settings, MeterRegistry meters, Consumer<LearnerService> loaded) {
         LearnerConfig config = new LearnerConfig(settings);
         Topics topics = Topics.create(settings);
         CountDownLatch closed = new CountDownLatch(1);
-        try (LearnerService learner = new LearnerService(config, topics, settings)) {
+        try (LearnerService learner = new LearnerService(config, topics, settings, meters)) {
+            loaded.accept(learner);
             Thread hook = new Thread(() -> {
                 learner.stop();
                 try {

@@ -1,5 +1,8 @@
 package io.streamrlhf.learner.app;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.streamrlhf.learner.KafkaClients;
 import io.streamrlhf.learner.checkpoint.CheckpointFencedException;
 import io.streamrlhf.learner.checkpoint.DedupWindow;
@@ -17,6 +20,7 @@ import io.streamrlhf.learner.ppo.PtxSource;
 import io.streamrlhf.learner.ppo.RolloutSample;
 import io.streamrlhf.learner.ppo.SyntheticCorpusPtx;
 import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.checkpoint.CheckpointException;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.checkpoint.ModelWeights;
 import io.streamrlhf.models.critic.ValueModel;
@@ -27,20 +31,28 @@ import io.streamrlhf.models.load.CriticLoader;
 import io.streamrlhf.models.load.PolicyLoader;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.schemas.avro.PolicyVersion;
+import io.streamrlhf.ops.BrokerConnection;
+import io.streamrlhf.ops.HealthChecks;
 import io.streamrlhf.schemas.avro.ScoredGeneration;
+import io.streamrlhf.schemas.chunks.CheckpointChunkReader;
+import io.streamrlhf.schemas.chunks.ChunkIndex;
+import io.streamrlhf.schemas.chunks.ChunkReadException;
+import io.streamrlhf.schemas.serde.AvroSerdeException;
 import io.streamrlhf.schemas.topics.DlqHeaders;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -52,14 +64,12 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,17 +109,29 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * A fenced learner logs why and returns from {@link #run()} ({@link #fenced()}); a supervisor restarts it as a
  * standby.
+ *
+ * <p>No shared directory ({@code learner.state.topic.enabled}, docs/learner.md "Without a shared directory"): each
+ * publication also carries the checkpoint's complete state ({@link LearnerCheckpointStore#toBytes}) in its transaction,
+ * and a new leader whose own directory is behind the newest published version installs that version's state first.
  */
 public final class LearnerService implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LearnerService.class);
+    /** How long fetching a {@code kafka:} starting policy may take (the record lookup, then the chunks). */
+    private static final Duration INIT_FETCH_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration POLL = Duration.ofMillis(500);
+    /** How long reading a published learner state may take (chunks of several MiB each). */
+    private static final Duration STATE_READ_TIMEOUT = Duration.ofMinutes(5);
+    /** Longest wait before reading a record again after a schema-registry outage. */
+    private static final long MAX_OUTAGE_BACKOFF_MS = 5_000;
 
     private final LearnerConfig config;
     private final Topics topics;
     private final Map<String, Object> clientProperties;
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final LearnerCheckpointStore store;
+    /** The local directory of the starting policy and KL reference (fetched first when configured as kafka:). */
+    private final Path initCheckpoint;
     private final PolicyModel reference;
     /** The reference's weights id: scored records' reference log-probs are used only when computed with it. */
     private final String referenceId;
@@ -119,6 +141,8 @@ public final class LearnerService implements AutoCloseable {
     private final PpoUpdate ppo;
     /** Entries of the updates since the newest checkpoint: the next checkpoint's ledger segment. */
     private final List<LedgerEntry> uncommitted = new ArrayList<>();
+    /** Dead letters of the records read since the newest checkpoint, sent with the checkpoint that covers them. */
+    private final List<PendingDeadLetter> deadLetters = new ArrayList<>();
     /** The newest checkpoint's ledger segments (the writer thread's once running). */
     private volatile List<LedgerSegment> ledgerSegments = List.of();
     /** Ids of consumed records that may be read again (at or after the checkpoint offsets). */
@@ -140,14 +164,20 @@ public final class LearnerService implements AutoCloseable {
     private volatile long epoch = LearnerCheckpointStore.NO_EPOCH;
     /** Set when a newer leader fenced this one: it publishes and writes nothing more. */
     private volatile boolean fenced;
+    /** The restore from Kafka on taking over, or null. */
+    private volatile StateRestore stateRestore;
     /** Counted down once the active period is over (training stopped, scored consumer closed). */
     private final CountDownLatch released = new CountDownLatch(1);
     /** Test hook: runs on the training thread before each commit (a test blocks it to simulate a pause). */
     private volatile Runnable beforeCommit = () -> { };
     private volatile Runnable beforeUpdate = () -> { };
+    private volatile Runnable beforePublish = () -> { };
     private final ScoredBatcher batcher;
-    private KafkaConsumer<byte[], byte[]> consumer;
+    private volatile KafkaConsumer<byte[], byte[]> consumer;
+    private final MeterRegistry meterRegistry;
+    private final LearnerMeters meters;
     private long version;
+    private KafkaClientMetrics kafkaMetrics;
     private int sinceCheckpoint;
     private Map<String, Double> lastMetrics = Map.of();
     /** When the previous update (and its commit, if any) returned (System.nanoTime); 0 before the first one. */
@@ -161,17 +191,30 @@ public final class LearnerService implements AutoCloseable {
      * @param clientProperties Kafka client and serde settings (bootstrap, security, registry)
      */
     public LearnerService(LearnerConfig config, Topics topics, Map<String, Object> clientProperties) {
+        this(config, topics, clientProperties, Metrics.globalRegistry);
+    }
+
+    /**
+     * The same, with the learner's meters ({@link LearnerMeters}: losses, staleness, versions, checkpoint writes,
+     * and the scored consumer's Kafka metrics) going to {@code meters}.
+     */
+    public LearnerService(LearnerConfig config, Topics topics, Map<String, Object> clientProperties,
+                          MeterRegistry meters) {
+        this.meterRegistry = meters;
+        this.meters = new LearnerMeters(meters, config.policyName(), this::active);
         this.config = config;
         this.topics = topics;
         this.clientProperties = clientProperties;
         ModelRuntime.init(config.threads());
         this.store = new LearnerCheckpointStore(config.checkpointDir());
-        Checkpoint init = PolicyLoader.initialCheckpoint(config.initCheckpoint(), 0);
+        this.initCheckpoint = InitCheckpoints.resolve(config.getString(LearnerConfig.INIT_CHECKPOINT),
+                config.checkpointDir(), topics, clientProperties, INIT_FETCH_TIMEOUT);
+        Checkpoint init = PolicyLoader.initialCheckpoint(initCheckpoint, 0);
         this.reference = PolicyLoader.fromCheckpoint(init);
         this.referenceId = init.weightsId();
         reference.freeze(true);
         LOG.info("KL reference {} ({}): scored records carrying its log-probs (the reward stream's "
-                + "scoring.reference.checkpoint) spare the reference forward", config.initCheckpoint(), referenceId);
+                + "scoring.reference.checkpoint) spare the reference forward", initCheckpoint, referenceId);
         Optional<LearnerCheckpoint> newest = store.loadNewest();
         this.policy = PolicyLoader.fromCheckpoint(newest.map(LearnerCheckpoint::policy).orElse(init));
         PpoConfig ppoConfig = config.ppo();
@@ -193,8 +236,8 @@ public final class LearnerService implements AutoCloseable {
             restore(newest.get());
         } else {
             version = Long.parseLong(init.metadata().getOrDefault("version", "0"));
-            LOG.info("no learner checkpoint in {}; starting from {} as version {}", store.root(),
-                    config.initCheckpoint(), version);
+            LOG.info("no learner checkpoint in {}; starting from {} as version {}", store.root(), initCheckpoint,
+                    version);
         }
         boolean groups = ppoConfig.estimator() != PpoConfig.Estimator.GAE;
         this.batcher = new ScoredBatcher(config.batchSequences(), config.batchTokens(), groups,
@@ -221,12 +264,21 @@ public final class LearnerService implements AutoCloseable {
 
     /**
      * On taking over: loads the newest checkpoint that no takeover fenced, as a restart does, unless it is the one
-     * loaded at construction (a standby may have been constructed long before).
+     * loaded at construction (a standby may have been constructed long before). With {@code
+     * learner.state.topic.enabled}, the state published with the newest version replaces it when that version is newer
+     * ({@link #restorePublishedState}).
      */
-    private void resumeNewest(Optional<Takeover> previous) {
+    private void resumeNewest(Optional<Takeover> previous, PolicyPublisher publisher) {
         Optional<LearnerCheckpoint> newest = previous
                 .map(t -> store.loadNewest(t.epoch(), t.baseVersion()))
                 .orElseGet(store::loadNewest);
+        if (config.stateTopic()) {
+            Optional<LearnerCheckpoint> published = restorePublishedState(publisher,
+                    newest.map(LearnerCheckpoint::version).orElse(-1L));
+            if (published.isPresent()) {
+                newest = published;
+            }
+        }
         LearnerCheckpoint loaded = newestCheckpoint;
         if (newest.isEmpty()) {
             if (loaded != null) {
@@ -248,6 +300,82 @@ public final class LearnerService implements AutoCloseable {
                     c.version());
         }
         restore(c);
+    }
+
+    /**
+     * The learner state published with the newest version, installed in the checkpoint directory, when that version is
+     * newer than {@code localVersion}: what the fenced leader committed, read from its indexed chunks and checked
+     * against the record's sha256, then verified file by file as any checkpoint. Empty when the local checkpoint is as
+     * new, or nothing was published, or the newest version carries no state (its writer kept it in a shared directory).
+     *
+     * @throws IllegalStateException when the newer published state cannot be read or fails its check: resuming from
+     *                               an older one would train a second lineage behind the published versions
+     */
+    private Optional<LearnerCheckpoint> restorePublishedState(PolicyPublisher publisher, long localVersion) {
+        Optional<PolicyVersion> record = publisher.newest();
+        if (record.isEmpty() || record.get().getVersion() <= localVersion) {
+            return Optional.empty();
+        }
+        PolicyVersion r = record.get();
+        long v = r.getVersion();
+        ChunkIndex index = ChunkIndex.ofNullable(r.getStateChunksPartition(), r.getStateChunksFirstOffset(),
+                r.getStateChunksLastOffset());
+        if (index == null || r.getStateSha256() == null) {
+            LOG.warn("policy {} version {} was published without its learner state (its writer ran with {}=false); "
+                            + "resuming from this learner's own checkpoint directory ({})", config.policyName(), v,
+                    LearnerConfig.STATE_TOPIC, localVersion < 0 ? "empty" : "version " + localVersion);
+            return Optional.empty();
+        }
+        long start = System.nanoTime();
+        String topic = topics.checkpoints().name();
+        byte[] bytes;
+        try {
+            bytes = new CheckpointChunkReader(clientProperties, STATE_READ_TIMEOUT).read(topic,
+                    publisher.statePrefix(), v, index);
+        } catch (ChunkReadException e) {
+            throw new IllegalStateException("cannot read the learner state of " + config.policyName() + " version "
+                    + v + " from " + topic + " (" + e.getMessage() + "); this learner's own checkpoint is "
+                    + (localVersion < 0 ? "absent" : "version " + localVersion) + ", older than the published one, so "
+                    + "it stops rather than train behind the published versions", e);
+        }
+        String sha256 = CheckpointStore.sha256(bytes);
+        if (!sha256.equals(r.getStateSha256())) {
+            throw new IllegalStateException("the learner state of " + config.policyName() + " version " + v + " read "
+                    + "from " + topic + " partition " + index.partition() + " offsets " + index.firstOffset() + ".."
+                    + index.lastOffset() + " fails its sha256 check (record " + r.getStateSha256() + ", chunks "
+                    + sha256 + "); this learner stops rather than train behind the published versions");
+        }
+        long read = System.nanoTime();
+        LearnerCheckpoint c;
+        try {
+            c = store.install(v, bytes);
+        } catch (CheckpointException e) {
+            throw new IllegalStateException("the learner state of " + config.policyName() + " version " + v
+                    + " published on " + topic + " does not verify: " + e.getMessage(), e);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        stateRestore = new StateRestore(v, bytes.length, seconds);
+        LOG.info("restored learner state version {} from {} partition {} offsets {}..{} ({} bytes, {} ledger entries; "
+                        + "read and checked in {} ms, installed and verified in {} ms) over this learner's own {}", v,
+                topic, index.partition(), index.firstOffset(), index.lastOffset(), bytes.length, c.ledgerEntries(),
+                (read - start) / 1_000_000, (System.nanoTime() - read) / 1_000_000,
+                localVersion < 0 ? "empty checkpoint directory" : "version " + localVersion);
+        return Optional.of(c);
+    }
+
+    /**
+     * A restore from the learner state published on Kafka.
+     *
+     * @param version the version restored
+     * @param bytes   the state's size
+     * @param seconds reading, checking and installing it
+     */
+    record StateRestore(long version, long bytes, double seconds) {
+    }
+
+    /** The restore from Kafka this learner did on taking over, or null (tests read it). */
+    StateRestore stateRestore() {
+        return stateRestore;
     }
 
     /**
@@ -304,6 +432,16 @@ public final class LearnerService implements AutoCloseable {
         return fresh;
     }
 
+    /** The weights id of the KL reference (the starting policy). */
+    public String referenceId() {
+        return referenceId;
+    }
+
+    /** The local directory the starting policy was loaded from (a fetched copy when configured as kafka:). */
+    public Path initCheckpoint() {
+        return initCheckpoint;
+    }
+
     /** The policy version the weights currently are. */
     public long version() {
         return version;
@@ -338,6 +476,14 @@ public final class LearnerService implements AutoCloseable {
     /** Test hook: runs on the training thread right before each commit. */
     void beforeCommit(Runnable hook) {
         this.beforeCommit = hook;
+    }
+
+    /**
+     * Test hook: runs on the checkpoint writer's thread after a checkpoint is saved and before it is published; one
+     * that throws is a learner dying between the two.
+     */
+    void beforePublish(Runnable hook) {
+        this.beforePublish = hook;
     }
 
     /**
@@ -392,6 +538,21 @@ public final class LearnerService implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds the learner's checks: live unless fenced by a newer leader; ready when it leads (holds the lease: a
+     * standby is live but not ready), its scored consumer is connected to a broker, and its policy is loaded.
+     */
+    public HealthChecks health(HealthChecks health) {
+        return health
+                .live("not fenced", () -> !fenced)
+                .ready("connected", () -> {
+                    KafkaConsumer<byte[], byte[]> c = consumer;
+                    return c != null && BrokerConnection.isUp(c.metrics());
+                })
+                .ready("assigned", this::active)
+                .ready("model loaded", () -> policy != null);
+    }
+
     /** The lease is being revoked in a rebalance: stop training and wait (bounded) until the scored consumer is closed. */
     private void leaseRevoked() {
         wakeConsumer();
@@ -419,32 +580,36 @@ public final class LearnerService implements AutoCloseable {
         try (PolicyPublisher publisher = new PolicyPublisher(topics, clientProperties, config.policyName(),
                 config.transactionalId(topics.prefix()), config.deltaFullEvery());
              MetricsReporter metrics = new MetricsReporter(topics, clientProperties);
-             KafkaProducer<byte[], byte[]> dlq = new KafkaProducer<>(PolicyPublisher.producerProperties(clientProperties),
-                     new ByteArraySerializer(), new ByteArraySerializer());
              KafkaConsumer<byte[], byte[]> kafka = new KafkaConsumer<>(consumerProperties(clientProperties, config.groupId()),
                      new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             this.consumer = kafka;
+            kafkaMetrics = new KafkaClientMetrics(kafka);
+            kafkaMetrics.bindTo(meterRegistry);
             Optional<Takeover> previous = Takeover.newest(topics.learnerLease(), clientProperties, config.policyName());
-            resumeNewest(previous);
+            resumeNewest(previous, publisher);
             epoch = publisher.claim(topics.learnerLease(), Takeover.value(version, l.member()));
+            meters.published(publisher.lastPublished());
             LOG.info("took over policy {} as leader epoch {} from version {} (previous takeover: {})",
                     config.policyName(), epoch, version, previous.map(Takeover::toString).orElse("none"));
             if (newestCheckpoint != null && publisher.lastPublished() < version) {
-                // The previous run saved this checkpoint but died before publishing it.
-                publish(publisher, newestCheckpoint);
+                // The previous run saved this checkpoint but died before publishing it: publish it now, with the dead
+                // letters it covers (saved with it), which that run never sent.
+                publish(publisher, newestCheckpoint, store.deadLetters(newestCheckpoint.version()));
             }
             // Assigned, not subscribed: the lease decides who reads scored, and a successor must not wait in a scored
             // group rebalance for a dead or paused leader's member. The group id stays, for the lag offsets.
-            List<TopicPartition> partitions = Optional.ofNullable(kafka.partitionsFor(scored.name(),
+            String scoredName = config.scoredTopic().orElse(scored.name());
+            List<TopicPartition> partitions = Optional.ofNullable(kafka.partitionsFor(scoredName,
                             Duration.ofSeconds(30))).orElse(List.of()).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             if (partitions.isEmpty()) {
-                throw new IllegalStateException("topic " + scored.name() + " does not exist (rlhf topics create)");
+                throw new IllegalStateException("topic " + scoredName + " does not exist (rlhf topics create, or "
+                        + "check " + LearnerConfig.SCORED_TOPIC + ")");
             }
             kafka.assign(partitions);
             seek(kafka, partitions);
             try {
-                consume(scored, publisher, metrics, dlq, kafka);
+                consume(scored, publisher, metrics, kafka);
                 commitGroupOffsets(kafka, awaitWrite());
             } finally {
                 if (pendingWrite != null) {
@@ -461,11 +626,16 @@ public final class LearnerService implements AutoCloseable {
                     sinceCheckpoint, l.held() ? "" : ": the lease is gone");
         } finally {
             consumer = null;
+            if (kafkaMetrics != null) {
+                kafkaMetrics.close();
+                kafkaMetrics = null;
+            }
         }
     }
 
     private void consume(TopicSpec<String, ScoredGeneration> scored, PolicyPublisher publisher, MetricsReporter metrics,
-                         KafkaProducer<byte[], byte[]> dlq, KafkaConsumer<byte[], byte[]> kafka) {
+                         KafkaConsumer<byte[], byte[]> kafka) {
+        long outageBackoffMs = 0;
         while (!stopped.get() && !maxUpdatesReached() && active()) {
             Iterable<ConsumerRecord<byte[], byte[]>> records;
             try {
@@ -473,8 +643,25 @@ public final class LearnerService implements AutoCloseable {
             } catch (WakeupException e) {
                 break;
             }
+            Set<TopicPartition> readAgain = new HashSet<>();
             for (ConsumerRecord<byte[], byte[]> r : records) {
-                accept(r, scored, dlq);
+                TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+                if (!readAgain.contains(tp) && !accept(r, scored)) {
+                    // The registry is down: this record and the rest of its partition are read again later.
+                    kafka.seek(tp, r.offset());
+                    readAgain.add(tp);
+                }
+            }
+            if (!readAgain.isEmpty()) {
+                outageBackoffMs = Math.min(Math.max(100, outageBackoffMs * 2), MAX_OUTAGE_BACKOFF_MS);
+                try {
+                    Thread.sleep(outageBackoffMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            } else {
+                outageBackoffMs = 0;
             }
             Optional<List<ScoredBatcher.Positioned>> batch;
             while (!stopped.get() && !maxUpdatesReached() && active()
@@ -499,28 +686,64 @@ public final class LearnerService implements AutoCloseable {
         return config.maxUpdates() > 0 && ppo.updates() >= config.maxUpdates();
     }
 
-    private void accept(ConsumerRecord<byte[], byte[]> r, TopicSpec<String, ScoredGeneration> scored,
-                        KafkaProducer<byte[], byte[]> dlq) {
+    /**
+     * Reads one scored record into the batcher, or into the dead letters of the next commit.
+     *
+     * @return false when the schema registry is down: the record was not read and must be read again
+     */
+    private boolean accept(ConsumerRecord<byte[], byte[]> r, TopicSpec<String, ScoredGeneration> scored) {
         String partition = new TopicPartition(r.topic(), r.partition()).toString();
         RolloutSample sample;
         try {
+            if (r.value() == null) {
+                throw new IllegalArgumentException("record " + partition + "@" + r.offset() + " has no value");
+            }
+            // Token ids are checked against the vocabulary here, before a model ever indexes its embedding with them.
             sample = RolloutSample.fromScored(scored.valueDeserializer().deserialize(r.topic(), r.headers(), r.value()),
-                    referenceId);
+                    referenceId, policy.config().vocabSize());
         } catch (RuntimeException e) {
-            // A record we cannot read goes to the DLQ with headers naming where it came from; never dropped silently.
-            LOG.warn("scored record {}@{} cannot be trained on ({}); sent to the DLQ", partition, r.offset(),
-                    e.getMessage());
-            dlq.send(new ProducerRecord<>(topics.dlq(scored).name(), null, r.key(), r.value(),
-                    DlqHeaders.describe(r.topic(), r.partition(), r.offset(), e, MetricsReporter.COMPONENT,
-                            Instant.now())));
+            if (AvroSerdeException.isRegistryOutage(e)) {
+                LOG.warn("schema registry unavailable while reading scored record {}@{}; reading it again later: {}",
+                        partition, r.offset(), e.getMessage());
+                return false;
+            }
+            // A record we cannot read or train on goes to the DLQ with headers naming where it came from, never
+            // dropped silently; it is sent in the transaction that publishes the checkpoint covering its offset.
+            LOG.warn("scored record {}@{} cannot be trained on ({}); dead-lettered with the next commit", partition,
+                    r.offset(), e.getMessage());
+            deadLetters.add(new PendingDeadLetter(partition, r.offset(),
+                    DlqHeaders.deadLetter(topics.dlq(scored).name(), r, e, MetricsReporter.COMPONENT)));
+            meters.deadLettered(r.topic(), e);
             batcher.skip(partition, r.offset());
-            return;
+            return true;
         }
         if (consumed.contains(sample.generationId())) {
             batcher.skip(partition, r.offset());  // trained by a committed update before a restart
         } else {
             batcher.add(sample, partition, r.offset());
         }
+        return true;
+    }
+
+    /** A dead letter waiting for the checkpoint whose offsets cover its record. */
+    private record PendingDeadLetter(String partition, long offset, ProducerRecord<byte[], byte[]> record) {
+    }
+
+    /**
+     * Takes the dead letters of records below the checkpoint {@code offsets}: those are committed with it. The others
+     * belong to records a restart from this checkpoint reads again, so they wait for a later checkpoint.
+     */
+    private List<ProducerRecord<byte[], byte[]>> takeDeadLetters(Map<String, Long> offsets) {
+        List<ProducerRecord<byte[], byte[]>> covered = new ArrayList<>();
+        for (var it = deadLetters.iterator(); it.hasNext(); ) {
+            PendingDeadLetter d = it.next();
+            Long upTo = offsets.get(d.partition());
+            if (upTo != null && d.offset() < upTo) {
+                covered.add(d.record());
+                it.remove();
+            }
+        }
+        return covered;
     }
 
     private void train(List<ScoredBatcher.Positioned> batch, MetricsReporter metrics) {
@@ -550,6 +773,8 @@ public final class LearnerService implements AutoCloseable {
             lastCommitSeconds = Double.NaN;  // once per commit, when publish.every puts several updates between them
         }
         lastMetrics = reported;
+        samples.forEach(sample -> meters.trained(sample.policyVersion(), version));
+        meters.updated(reported);
         metrics.report(update, version, reported);
     }
 
@@ -589,6 +814,7 @@ public final class LearnerService implements AutoCloseable {
         Checkpoint weights = policy.toCheckpoint(meta, state.optimizer());
         Checkpoint criticWeights = critic == null ? null : critic.toCheckpoint(meta, state.criticOptimizer());
         Map<String, Long> offsets = batcher.checkpointOffsets();
+        List<ProducerRecord<byte[], byte[]>> letters = takeDeadLetters(offsets);
         List<LedgerEntry> entries = List.copyOf(uncommitted);
         Map<String, Double> metrics = lastMetrics;
         uncommitted.clear();
@@ -610,7 +836,8 @@ public final class LearnerService implements AutoCloseable {
                     state.scoreMoments(), weights, offsets, segments, metrics, criticWeights);
             long leaderEpoch = epoch;
             try {
-                store.save(saved, leaderEpoch);
+                store.save(saved, leaderEpoch, letters);
+                meters.checkpointWritten(System.nanoTime() - writeStart);
             } catch (CheckpointFencedException e) {
                 fenced = true;
                 wakeConsumer();
@@ -622,8 +849,9 @@ public final class LearnerService implements AutoCloseable {
                             + "({} forgotten), offsets {}; state copied in {} ms, written in {} ms", next,
                     state.updates(), saved.ledgerEntries(), entries.size(), segments.size(), deduplicating, forgotten,
                     offsets, (copiedAt - start) / 1_000_000, (System.nanoTime() - writeStart) / 1_000_000);
+            beforePublish.run();
             try {
-                publish(publisher, saved);
+                publish(publisher, saved, letters);
             } catch (PolicyPublisher.PublisherFencedException e) {
                 fenced = true;
                 wakeConsumer();
@@ -679,7 +907,8 @@ public final class LearnerService implements AutoCloseable {
         }
     }
 
-    private void publish(PolicyPublisher publisher, LearnerCheckpoint c) {
+    /** Publishes a checkpoint, with the dead letters it covers in the same transaction. */
+    private void publish(PolicyPublisher publisher, LearnerCheckpoint c, List<ProducerRecord<byte[], byte[]>> letters) {
         long v = c.version();
         byte[] chunks = null;
         String uri = store.policyDir(v).toUri().toString();
@@ -695,9 +924,14 @@ public final class LearnerService implements AutoCloseable {
             sha256 = CheckpointStore.sha256(CheckpointStore.manifestOf(chunks));
             size = chunks.length;
         }
+        // The whole state, with the version in one transaction: a standby elsewhere resumes from exactly what was
+        // published, and a fenced learner's state is aborted with its version record.
+        byte[] state = config.stateTopic() ? store.toBytes(c) : null;
         if (publisher.publish(PolicyPublisher.record(config.policyName(), v, c.parentVersion(), c.updates(), uri,
-                sha256, size, c.metrics()), chunks)) {
-            LOG.info("published {} version {} at {}", config.policyName(), v, uri);
+                sha256, size, c.metrics()), chunks, state, letters)) {
+            LOG.info("published {} version {} at {}{}", config.policyName(), v, uri,
+                    state == null ? "" : " with its learner state (" + state.length + " bytes)");
+            meters.published(v);
         }
     }
 
@@ -723,16 +957,15 @@ public final class LearnerService implements AutoCloseable {
         return new TopicPartition(tp.substring(0, dash), Integer.parseInt(tp.substring(dash + 1)));
     }
 
-    /** Seeks each assigned partition to the checkpoint's offset (or the earliest position). */
+    /** Seeks each assigned partition to the checkpoint's offset (or {@code learner.start}). */
     private void seek(KafkaConsumer<byte[], byte[]> kafka, Collection<TopicPartition> partitions) {
         for (TopicPartition tp : partitions) {
             Long offset = startOffsets.get(tp.toString());
             if (offset != null) {
                 kafka.seek(tp, offset);
             } else {
-                // No checkpoint knows this partition: start at its beginning, or the retention's.
-                kafka.seekToBeginning(List.of(tp));
-                offset = kafka.position(tp);
+                // No checkpoint knows this partition: start where learner.start says (default its beginning).
+                offset = config.start().seek(kafka, tp);
             }
             batcher.start(tp.toString(), offset);
             LOG.info("reading {} from offset {}", tp, offset);

@@ -10,6 +10,7 @@ import io.streamrlhf.models.checkpoint.CheckpointException;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +26,13 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +83,14 @@ public final class LearnerCheckpointStore {
     /** The epoch of a checkpoint written without leader election (and of those written before it existed). */
     public static final long NO_EPOCH = -1;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Where an archive ({@link #toBytes}) holds the files of the version's own directory. */
+    static final String ARCHIVE_VERSION = "version/";
+    /** The largest archive: one Java byte array. */
+    static final long MAX_ARCHIVE_BYTES = Integer.MAX_VALUE - 8;
+    /** Zip bytes per entry beyond its data (headers with a name of up to about 100 characters), for sizing. */
+    private static final int ARCHIVE_ENTRY_OVERHEAD = 256;
+    /** 1980-01-01 UTC, the earliest time a zip entry holds. */
+    private static final long ARCHIVE_TIME = 315_532_800_000L;
 
     private final VersionedDirectory versions;
     private final SegmentedLedger ledger;
@@ -160,6 +175,15 @@ public final class LearnerCheckpointStore {
      * @throws CheckpointFencedException when a newer leader has written a checkpoint here
      */
     public Path save(LearnerCheckpoint c, long leaderEpoch) {
+        return save(c, leaderEpoch, List.of());
+    }
+
+    /**
+     * Saves as {@link #save(LearnerCheckpoint, long)}, with the dead letters the version covers ({@link DeadLetterFile},
+     * listed in the manifest): they are published with the version, and {@link #deadLetters} gives them back to a
+     * learner that restarts after saving and before publishing.
+     */
+    public Path save(LearnerCheckpoint c, long leaderEpoch, List<ProducerRecord<byte[], byte[]>> deadLetters) {
         if (leaderEpoch != NO_EPOCH) {
             for (long v : versions()) {
                 long e = leaderEpoch(v);
@@ -199,8 +223,36 @@ public final class LearnerCheckpointStore {
                 listed.put(CRITIC + "/" + CheckpointStore.MANIFEST,
                         Files.readAllBytes(dir.resolve(CRITIC).resolve(CheckpointStore.MANIFEST)));
             }
+            if (!deadLetters.isEmpty()) {
+                byte[] letters = DeadLetterFile.encode(deadLetters);
+                Files.write(dir.resolve(DeadLetterFile.NAME), letters);
+                listed.put(DeadLetterFile.NAME, letters);
+            }
             return listed;
         });
+    }
+
+    /**
+     * The dead letters saved with a version (empty when it had none).
+     *
+     * @throws CheckpointException when the file is unreadable or fails its manifest check: publishing the version
+     *                             without them would lose them
+     */
+    public List<ProducerRecord<byte[], byte[]>> deadLetters(long version) {
+        Path file = dir(version).resolve(DeadLetterFile.NAME);
+        if (!Files.exists(file)) {
+            return List.of();
+        }
+        try {
+            byte[] bytes = Files.readAllBytes(file);
+            versions.verify(version, Map.of(DeadLetterFile.NAME, bytes));
+            return DeadLetterFile.decode(bytes);
+        } catch (IOException e) {
+            throw new CheckpointException("checkpoint " + dir(version) + ": " + DeadLetterFile.NAME + " is unreadable: "
+                    + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException("checkpoint " + dir(version) + ": " + e.getMessage(), e);
+        }
     }
 
     /** Versions present (complete or not), ascending. */
@@ -338,6 +390,128 @@ public final class LearnerCheckpointStore {
         } catch (IllegalArgumentException e) {
             throw new CheckpointException("checkpoint " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A saved version as one byte array, everything {@link #load} needs to resume from it on another machine: a zip
+     * archive (entries stored, not compressed: weights barely compress and the ledger is gzip already) of the files
+     * of the version's directory under {@value #ARCHIVE_VERSION} ({@code learner.json}, {@code manifest.json},
+     * {@code policy/}, {@code critic/}) and of the ledger segments it lists under their own names
+     * ({@code ledger/seg-...}). The whole ledger travels with every version, so the archive grows with it.
+     *
+     * @param c a version saved in this store (its ledger chain is read from it)
+     * @throws CheckpointException naming the file that is missing or no longer matches the chain
+     */
+    public byte[] toBytes(LearnerCheckpoint c) {
+        Path dir = dir(c.version());
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            files = walk.filter(Files::isRegularFile).sorted().toList();
+        } catch (IOException e) {
+            throw new CheckpointException("cannot list checkpoint " + dir + ": " + e.getMessage(), e);
+        }
+        // One byte array holds the archive: refuse by name rather than fail inside the JDK, and size it once.
+        long total = c.ledger().stream().filter(s -> s.format() == SegmentedLedger.FORMAT)
+                .mapToLong(LedgerSegment::size).sum();
+        for (Path p : files) {
+            total += p.toFile().length();
+        }
+        long estimate = total + ARCHIVE_ENTRY_OVERHEAD * (files.size() + c.ledger().size() + 1L);
+        if (estimate > MAX_ARCHIVE_BYTES) {
+            throw new CheckpointException("checkpoint " + dir + " is " + total + " bytes with its ledger, more than "
+                    + "the " + MAX_ARCHIVE_BYTES + " one learner-state archive holds; keep the state in a shared "
+                    + "directory (learner.state.topic.enabled=false)");
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream((int) estimate);
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            zip.setMethod(ZipOutputStream.STORED);
+            for (Path p : files) {
+                String name = dir.relativize(p).toString().replace('\\', '/');
+                putStored(zip, ARCHIVE_VERSION + name, Files.readAllBytes(p));
+            }
+            for (LedgerSegment seg : c.ledger()) {
+                if (seg.format() != SegmentedLedger.FORMAT) {
+                    continue;  // a format-1 ledger lives in the version's directory, archived above
+                }
+                byte[] data = Files.readAllBytes(ledger.path(seg));
+                if (data.length != seg.size() || !CheckpointStore.sha256(data).equals(seg.sha256())) {
+                    throw new CheckpointException("checkpoint " + dir + ": ledger segment " + seg.file()
+                            + " no longer matches the size and sha256 its chain lists");
+                }
+                putStored(zip, seg.file(), data);
+            }
+        } catch (IOException e) {
+            throw new CheckpointException("cannot archive checkpoint " + dir + ": " + e.getMessage(), e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Writes version {@code version} from an archive {@link #toBytes} made (in another store: the learner state a
+     * leader published on Kafka), then loads and verifies it as any checkpoint: its ledger segments first (where this
+     * store lacks them), then the version's directory atomically, with the archived manifest and the writer's leader
+     * epoch. A version of that number already here is moved aside to {@code rejected-v...} first: the caller installs
+     * only what it trusts more (the published state) than what it has.
+     *
+     * @throws CheckpointException naming the entry or file that is malformed, unexpected or fails its check
+     */
+    public LearnerCheckpoint install(long version, byte[] archive) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        Map<String, byte[]> segments = new LinkedHashMap<>();
+        String where = "learner state archive of version " + version;
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(archive))) {
+            ZipEntry e;
+            while ((e = zip.getNextEntry()) != null) {
+                String name = e.getName();
+                if (e.isDirectory()) {
+                    continue;
+                }
+                byte[] data = zip.readAllBytes();
+                if (name.startsWith(ARCHIVE_VERSION) && name.length() > ARCHIVE_VERSION.length()) {
+                    String rel = name.substring(ARCHIVE_VERSION.length());
+                    if (rel.startsWith("/") || rel.contains("\\") || List.of(rel.split("/")).contains("..")) {
+                        throw new CheckpointException(where + ": entry '" + name + "' leaves the version's directory");
+                    }
+                    files.put(rel, data);
+                } else if (name.startsWith(SegmentedLedger.DIR + "/")) {
+                    segments.put(name, data);
+                } else {
+                    throw new CheckpointException(where + ": unexpected entry '" + name + "' (expected "
+                            + ARCHIVE_VERSION + "... or " + SegmentedLedger.DIR + "/seg-...)");
+                }
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(where + " is not a readable zip archive: " + e.getMessage(), e);
+        }
+        if (!files.containsKey(STATE) || !files.containsKey(VersionedDirectory.MANIFEST)) {
+            throw new CheckpointException(where + " holds no " + ARCHIVE_VERSION + STATE + " or "
+                    + ARCHIVE_VERSION + VersionedDirectory.MANIFEST);
+        }
+        segments.forEach(ledger::install);
+        if (Files.exists(dir(version))) {
+            setAside(version, "replaced by the learner state published with version " + version);
+        }
+        versions.install(version, files);
+        try {
+            return load(version);
+        } catch (CheckpointException e) {
+            skipped.add(version);  // so that a save of this number sets it aside rather than failing
+            throw e;
+        }
+    }
+
+    private static void putStored(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        ZipEntry entry = new ZipEntry(name);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        entry.setMethod(ZipEntry.STORED);
+        entry.setSize(data.length);
+        entry.setCompressedSize(data.length);
+        entry.setCrc(crc.getValue());
+        entry.setTime(ARCHIVE_TIME);  // a fixed time: the same checkpoint archives to the same bytes
+        zip.putNextEntry(entry);
+        zip.write(data);
+        zip.closeEntry();
     }
 
     /** Hex sha256 of a version's manifest (what {@code PolicyVersion.sha256} carries). */

@@ -1,6 +1,7 @@
 package io.streamrlhf.learner.checkpoint;
 
 import io.streamrlhf.models.checkpoint.CheckpointException;
+import io.streamrlhf.models.checkpoint.DurableFiles;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -10,16 +11,15 @@ import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
@@ -130,6 +130,37 @@ public final class SegmentedLedger {
             mergeTail(out);
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * Writes a segment another store wrote ({@code file} as a chain lists it, {@code ledger/seg-...tsv.gz}) from its
+     * bytes, unless a file of that name with those bytes is there already; names are content-addressed, so an
+     * existing one that differs is damaged and replaced. The caller verifies it against the chain afterwards.
+     *
+     * @throws CheckpointException naming the file when the name is not a segment's or the write fails
+     */
+    public void install(String file, byte[] data) {
+        String name = file.startsWith(DIR + "/") ? file.substring(DIR.length() + 1) : "";
+        if (!SEGMENT.matcher(name).matches()) {
+            throw new CheckpointException("'" + file + "' is not a ledger segment's name (" + DIR + "/" + SEGMENT
+                    + ")");
+        }
+        Path target = dir.resolve(name);
+        try {
+            if (Files.exists(target) && Arrays.equals(Files.readAllBytes(target), data)) {
+                return;
+            }
+        } catch (IOException e) {
+            LOG.warn("rewriting the unreadable ledger segment {}: {}", target, e.getMessage());
+        }
+        Path tmp = dir.resolve(TEMPORARY + UUID.randomUUID());
+        try {
+            Files.write(tmp, data);
+            moveIntoPlace(tmp, target);
+        } catch (IOException e) {
+            deleteQuietly(tmp);
+            throw new CheckpointException("cannot write ledger segment " + target + ": " + e.getMessage(), e);
+        }
     }
 
     /** The last update a chain covers (0 for an empty chain). */
@@ -361,11 +392,7 @@ public final class SegmentedLedger {
     }
 
     private static void moveIntoPlace(Path tmp, Path target) throws IOException {
-        try {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
+        DurableFiles.moveIntoPlace(tmp, target, true);
     }
 
     private static void deleteQuietly(Path p) {

@@ -6,13 +6,15 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamrlhf.models.checkpoint.CheckpointException;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
+import io.streamrlhf.models.checkpoint.DurableFiles;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,6 +24,10 @@ import java.util.function.LongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +47,8 @@ public final class VersionedDirectory {
     private static final Pattern NAME = Pattern.compile("v(\\d{12})");
     private static final String TEMPORARY = ".tmp-";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** The time of every archive entry, 2020-01-01 UTC: archives of the same files are the same bytes. */
+    private static final long ARCHIVE_TIME = 1_577_836_800_000L;
 
     /** Fills a new version's (temporary) directory and returns the files its manifest lists: name → bytes. */
     @FunctionalInterface
@@ -78,6 +86,32 @@ public final class VersionedDirectory {
 
     /** Writes a version atomically; returns its directory. A version is written once. */
     public Path write(long version, Contents contents) {
+        return write(version, contents, true);
+    }
+
+    /**
+     * Writes a version atomically from {@code files} (path relative to the version's directory → bytes), manifest
+     * included, as another store wrote it: what {@link #verify} then checks is that store's manifest. Returns its
+     * directory. A version is written once.
+     *
+     * @throws CheckpointException naming the path when one would leave the version's directory
+     */
+    public Path install(long version, Map<String, byte[]> files) {
+        return write(version, dir -> {
+            for (Map.Entry<String, byte[]> f : files.entrySet()) {
+                Path p = dir.resolve(f.getKey()).normalize();
+                if (!p.startsWith(dir) || p.equals(dir)) {
+                    throw new CheckpointException(what + " version " + version + ": '" + f.getKey()
+                            + "' is not a path inside its directory");
+                }
+                Files.createDirectories(p.getParent());
+                Files.write(p, f.getValue());
+            }
+            return Map.of();
+        }, false);
+    }
+
+    private Path write(long version, Contents contents, boolean writeManifest) {
         Path target = dir(version);
         if (Files.exists(target)) {
             throw new CheckpointException(what + " " + target + " already exists; versions are written once");
@@ -86,12 +120,11 @@ public final class VersionedDirectory {
         try {
             Files.createDirectories(tmp);
             Map<String, byte[]> listed = contents.writeInto(tmp);
-            Files.write(tmp.resolve(MANIFEST), JSON.writeValueAsBytes(manifest(listed)));
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target);
+            if (writeManifest) {
+                Files.write(tmp.resolve(MANIFEST), JSON.writeValueAsBytes(manifest(listed)));
             }
+            // Every file and the root fsynced around the rename: a version that exists after a crash is complete.
+            DurableFiles.moveIntoPlace(tmp, target, false);
             return target;
         } catch (IOException e) {
             deleteQuietly(tmp);
@@ -160,6 +193,75 @@ public final class VersionedDirectory {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * A version's directory as one byte array, for a store on another machine to {@link #install}: a zip archive of
+     * its files under their paths relative to the directory, stored, not compressed (weights barely compress), with
+     * a fixed time, so the same version archives to the same bytes.
+     *
+     * @throws CheckpointException naming the directory when it cannot be read
+     */
+    public byte[] archive(long version) {
+        Path dir = dir(version);
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            files = walk.filter(Files::isRegularFile).sorted().toList();
+        } catch (IOException e) {
+            throw new CheckpointException("cannot list " + what + " " + dir + ": " + e.getMessage(), e);
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            zip.setMethod(ZipOutputStream.STORED);
+            for (Path p : files) {
+                byte[] data = Files.readAllBytes(p);
+                ZipEntry entry = new ZipEntry(dir.relativize(p).toString().replace('\\', '/'));
+                CRC32 crc = new CRC32();
+                crc.update(data);
+                entry.setMethod(ZipEntry.STORED);
+                entry.setSize(data.length);
+                entry.setCompressedSize(data.length);
+                entry.setCrc(crc.getValue());
+                entry.setTime(ARCHIVE_TIME);
+                zip.putNextEntry(entry);
+                zip.write(data);
+                zip.closeEntry();
+            }
+        } catch (IOException e) {
+            throw new CheckpointException("cannot archive " + what + " " + dir + ": " + e.getMessage(), e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * The files of an {@link #archive}: path relative to the version's directory → bytes.
+     *
+     * @param where how errors name the archive
+     * @throws CheckpointException when it is not a readable zip archive or an entry would leave the directory
+     */
+    public static Map<String, byte[]> unarchive(byte[] archive, String where) {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(archive))) {
+            ZipEntry e;
+            while ((e = zip.getNextEntry()) != null) {
+                if (e.isDirectory()) {
+                    continue;
+                }
+                String name = e.getName();
+                if (name.startsWith("/") || name.contains("\\") || List.of(name.split("/")).contains("..")) {
+                    throw new CheckpointException(where + ": entry '" + name + "' leaves the version's directory");
+                }
+                files.put(name, zip.readAllBytes());
+            }
+        } catch (IOException e) {
+            throw new CheckpointException(where + " is not a readable zip archive: " + e.getMessage(), e);
+        }
+        return files;
+    }
+
+    /** Deletes a version's directory (one that did not verify, before a good copy is installed in its place). */
+    public void discard(long version) {
+        deleteQuietly(dir(version));
     }
 
     /** Deletes all but the newest {@code keep} versions. */

@@ -44,6 +44,12 @@ public record RolloutSample(String generationId, String promptId, int groupSize,
                     + (behaviourLogprobs == null ? 0 : behaviourLogprobs.length) + " behaviour log-probs for "
                     + responseTokens.length + " response tokens");
         }
+        for (int t = 0; t < behaviourLogprobs.length; t++) {
+            if (!Float.isFinite(behaviourLogprobs[t])) {
+                throw new IllegalArgumentException("generation " + generationId + ": behaviour log-prob "
+                        + behaviourLogprobs[t] + " at response position " + t + " is not finite");
+            }
+        }
         if (!Double.isFinite(score)) {
             throw new IllegalArgumentException("generation " + generationId + ": reward " + score + " is not finite");
         }
@@ -103,6 +109,30 @@ public record RolloutSample(String generationId, String promptId, int groupSize,
                 AvroArrays.toFloats(g.getBehaviourLogprobs()),
                 g.getPolicyVersion(), scored.getReward(), scored.getEnsembleStd(), reference,
                 g.getSampling().getTemperature());
+    }
+
+    /**
+     * As {@link #fromScored(ScoredGeneration, String)}, and refuses a record whose prompt or response holds a token
+     * id outside {@code [0, vocabularySize)}: such an id would index past the embedding table inside an update, so
+     * the learner dead-letters the record before it reaches a model.
+     *
+     * @throws IllegalArgumentException naming the generation, the token, its position and the vocabulary size
+     */
+    public static RolloutSample fromScored(ScoredGeneration scored, String referenceId, int vocabularySize) {
+        RolloutSample sample = fromScored(scored, referenceId);
+        requireInVocabulary(sample.generationId(), "prompt", sample.promptTokens(), vocabularySize);
+        requireInVocabulary(sample.generationId(), "response", sample.responseTokens(), vocabularySize);
+        return sample;
+    }
+
+    private static void requireInVocabulary(String generationId, String part, int[] tokens, int vocabularySize) {
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= vocabularySize) {
+                throw new IllegalArgumentException("generation " + generationId + ": " + part + " token id "
+                        + tokens[t] + " at position " + t + " is outside the policy's vocabulary of "
+                        + vocabularySize + " ids");
+            }
+        }
     }
 
     /**

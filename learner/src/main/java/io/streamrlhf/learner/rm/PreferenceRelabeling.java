@@ -41,7 +41,7 @@ public final class PreferenceRelabeling {
     }
 
     /** Which pairs the method flips. */
-    static boolean[] flips(List<PairStrength> strengths, RmMethod method) {
+    public static boolean[] flips(List<PairStrength> strengths, RmMethod method) {
         boolean[] flip = new boolean[strengths.size()];
         switch (method.flip()) {
             case NONE -> {

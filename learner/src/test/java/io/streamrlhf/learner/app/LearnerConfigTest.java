@@ -40,6 +40,16 @@ class LearnerConfigTest {
     }
 
     @Test
+    void theStateTopicIsOffByDefaultAndABooleanWhenSet() {
+        assertThat(new LearnerConfig(Map.of("learner.init.checkpoint", "/sft")).stateTopic()).isFalse();
+        assertThat(new LearnerConfig(Map.of("learner.init.checkpoint", "/sft", "learner.state.topic.enabled", "true"))
+                .stateTopic()).isTrue();
+        assertThatThrownBy(() -> new LearnerConfig(Map.of("learner.init.checkpoint", "/sft",
+                "learner.state.topic.enabled", "sometimes"))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("learner.state.topic.enabled");
+    }
+
+    @Test
     void requiresTheInitialCheckpointAndValidValues() {
         assertThatThrownBy(() -> new LearnerConfig(Map.of())).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("learner.init.checkpoint");

@@ -10,17 +10,13 @@ import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.transformer.TransformerConfig;
-import io.streamrlhf.schemas.avro.FinishReason;
-import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.PolicyVersion;
-import io.streamrlhf.schemas.avro.SamplingParams;
 import io.streamrlhf.schemas.avro.ScoredGeneration;
 import io.streamrlhf.schemas.topics.CatalogTopics;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -30,7 +26,6 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -91,10 +86,10 @@ class StandbyLearnerIT {
             }
         });
         Thread ta = start(a, "learner-a");
-        awaitTrue(a::active, 30, "a holds the lease");
+        LearnerThreads.awaitTrue(a::active, 30, "a holds the lease");
         LearnerService b = learner();
         Thread tb = start(b, "learner-b");
-        awaitTrue(() -> a.version() >= 1, 60, "a published version 1");
+        LearnerThreads.awaitTrue(() -> a.version() >= 1, 60, "a published version 1");
         assertThat(b.active()).as("b stands by").isFalse();
         assertThat(b.updates()).as("the standby trains nothing").isZero();
 
@@ -103,9 +98,9 @@ class StandbyLearnerIT {
         long closed = System.nanoTime();
         assertThat(a.version()).isEqualTo(3);
         a.close();
-        awaitTrue(b::active, 30, "b takes over");
+        LearnerThreads.awaitTrue(b::active, 30, "b takes over");
         double takeover = (System.nanoTime() - closed) / 1e9;
-        awaitTrue(() -> b.version() >= 4, 60, "b publishes version 4");
+        LearnerThreads.awaitTrue(() -> b.version() >= 4, 60, "b publishes version 4");
         double firstVersion = (System.nanoTime() - closed) / 1e9;
         LOG.info("takeover after a graceful close: lease in {} s, version 4 published {} s after a closed", takeover,
                 firstVersion);
@@ -130,7 +125,7 @@ class StandbyLearnerIT {
             if (a.version() == 1 && paused.getCount() > 0) {
                 a.lease().freeze(true);
                 paused.countDown();
-                await(resume);
+                LearnerThreads.await(resume);
             }
         });
         Thread ta = start(a, "learner-a");
@@ -140,14 +135,15 @@ class StandbyLearnerIT {
         LearnerService b = learner();
         CountDownLatch bMayCommit = new CountDownLatch(1);
         // b's first commit waits until the zombie has tried to publish, so that it is the transaction that fences it
-        b.beforeCommit(() -> await(bMayCommit));
+        b.beforeCommit(() -> LearnerThreads.await(bMayCommit));
         // and b trains only once the zombie has left: a resumed a trains its next update while its commit is written,
         // and one JVM holds one gradient collector (separate processes have no such limit)
         CountDownLatch zombieGone = new CountDownLatch(1);
-        b.beforeUpdate(() -> await(zombieGone));
+        b.beforeUpdate(() -> LearnerThreads.await(zombieGone));
         Thread tb = start(b, "learner-b");
         // b has fenced a once it claimed its epoch (initTransactions comes first)
-        awaitTrue(() -> b.epoch() != LearnerCheckpointStore.NO_EPOCH, 30, "b takes over from the paused a");
+        LearnerThreads.awaitTrue(() -> b.epoch() != LearnerCheckpointStore.NO_EPOCH, 30,
+                "b takes over from the paused a");
         double takeover = (System.nanoTime() - pausedAt) / 1e9;
         LOG.info("takeover of a paused leader: {} s (session timeout {} ms)", takeover, SESSION_TIMEOUT_MS);
         assertThat(takeover).isLessThan(30);
@@ -216,33 +212,7 @@ class StandbyLearnerIT {
     }
 
     private Thread start(LearnerService learner, String name) {
-        Thread t = new Thread(() -> {
-            try {
-                learner.run();
-            } catch (Throwable e) {
-                LOG.error("{} failed", name, e);
-                failure.compareAndSet(null, e);
-            }
-        }, name);
-        threads.add(t);
-        t.start();
-        return t;
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as(what + " within " + seconds + " s").isLessThan(deadline);
-            Thread.sleep(20);
-        }
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            latch.await(120, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        return LearnerThreads.start(learner, name, threads, failure);
     }
 
     private List<String> writeScored() throws Exception {

@@ -88,4 +88,28 @@ class RolloutSampleTest {
                     .hasMessageContaining("generation g-1: sampling temperature " + (double) t);
         }
     }
+
+    @Test
+    void aTokenIdOutsideTheVocabularyIsRefusedNamingItsPosition() {
+        assertThat(RolloutSample.fromScored(scored(null, null), OURS, 6).responseTokens()).containsExactly(3, 4, 5);
+        assertThatThrownBy(() -> RolloutSample.fromScored(scored(null, null), OURS, 5))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("generation g-1: response token id 5 at position 2 is outside the policy's vocabulary "
+                        + "of 5 ids");
+        ScoredGeneration negative = scored(null, null);
+        negative.getGeneration().setPromptTokens(List.of(1, -7));
+        assertThatThrownBy(() -> RolloutSample.fromScored(negative, OURS, 6))
+                .hasMessageContaining("prompt token id -7 at position 1");
+    }
+
+    @Test
+    void aNonFiniteBehaviourLogProbIsRefused() {
+        for (float bad : new float[] {Float.NaN, Float.NEGATIVE_INFINITY}) {
+            ScoredGeneration s = scored(null, null);
+            s.getGeneration().setBehaviourLogprobs(List.of(-1f, bad, -3f));
+            assertThatThrownBy(() -> RolloutSample.fromScored(s, OURS, 6)).as("log-prob %s", bad)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("generation g-1: behaviour log-prob " + bad + " at response position 1");
+        }
+    }
 }

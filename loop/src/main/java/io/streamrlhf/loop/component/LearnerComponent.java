@@ -1,9 +1,12 @@
 package io.streamrlhf.loop.component;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import io.streamrlhf.learner.app.LearnerConfig;
 import io.streamrlhf.learner.app.LearnerService;
 import io.streamrlhf.loop.supervision.LoopFailureException;
 import io.streamrlhf.loop.supervision.SupervisedComponent;
+import io.streamrlhf.ops.HealthChecks;
 import io.streamrlhf.schemas.topics.Topics;
 import java.time.Duration;
 import java.util.Map;
@@ -31,7 +34,12 @@ public final class LearnerComponent implements SupervisedComponent {
      * @param topics   the catalog
      */
     public LearnerComponent(Map<String, Object> settings, Topics topics) {
-        this.learner = new LearnerService(new LearnerConfig(settings), topics, settings);
+        this(settings, topics, Metrics.globalRegistry);
+    }
+
+    /** The same, with the learner's meters going to {@code meters}. */
+    public LearnerComponent(Map<String, Object> settings, Topics topics, MeterRegistry meters) {
+        this.learner = new LearnerService(new LearnerConfig(settings), topics, settings, meters);
         this.thread = new Thread(() -> {
             try {
                 learner.run();
@@ -100,5 +108,10 @@ public final class LearnerComponent implements SupervisedComponent {
         learner.stop();
         thread.join(STOP_WAIT.toMillis());
         learner.close();
+    }
+
+    /** Adds the learner's liveness and readiness checks. */
+    public HealthChecks health(HealthChecks health) {
+        return learner.health(health);
     }
 }

@@ -1,7 +1,10 @@
 package io.streamrlhf.loop.component;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import io.streamrlhf.loop.supervision.LoopFailureException;
 import io.streamrlhf.loop.supervision.SupervisedComponent;
+import io.streamrlhf.ops.HealthChecks;
 import io.streamrlhf.rewardstream.app.ScoringApp;
 import java.time.Duration;
 import java.util.Locale;
@@ -21,7 +24,12 @@ public final class RewardStreamComponent implements SupervisedComponent {
 
     /** @param settings the reward stream's settings ({@code reward.*}, {@code scoring.*}, cluster keys) */
     public RewardStreamComponent(Map<String, Object> settings) {
-        this.scoring = ScoringApp.create(settings);
+        this(settings, Metrics.globalRegistry);
+    }
+
+    /** The same, with the stream's meters going to {@code meters}. */
+    public RewardStreamComponent(Map<String, Object> settings, MeterRegistry meters) {
+        this.scoring = ScoringApp.create(settings, meters);
     }
 
     @Override
@@ -64,5 +72,10 @@ public final class RewardStreamComponent implements SupervisedComponent {
     @Override
     public void stop() {
         scoring.close(CLOSE_TIMEOUT);
+    }
+
+    /** Adds the stream's liveness and readiness checks. */
+    public HealthChecks health(HealthChecks health) {
+        return scoring.health(health);
     }
 }

@@ -1,8 +1,10 @@
 package io.streamrlhf.loop.component;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamrlhf.loop.supervision.LoopFailureException;
 import io.streamrlhf.loop.supervision.SupervisedComponent;
+import io.streamrlhf.ops.HealthChecks;
 import io.streamrlhf.producer.worker.PolicyWorker;
 import io.streamrlhf.producer.worker.WorkerPool;
 import java.util.Map;
@@ -19,7 +21,18 @@ public final class WorkerPoolComponent implements SupervisedComponent {
      * @param bootstrap the policy served until one is published
      */
     public WorkerPoolComponent(Map<String, Object> settings, int count, Optional<WorkerPool.Bootstrap> bootstrap) {
-        this.pool = new WorkerPool(settings, count, bootstrap, new SimpleMeterRegistry());
+        this(settings, count, bootstrap, new SimpleMeterRegistry());
+    }
+
+    /** The same, with the workers' meters going to {@code meters}. */
+    public WorkerPoolComponent(Map<String, Object> settings, int count, Optional<WorkerPool.Bootstrap> bootstrap,
+                               MeterRegistry meters) {
+        this.pool = new WorkerPool(settings, count, bootstrap, meters);
+    }
+
+    /** Adds the workers' liveness and readiness checks. */
+    public HealthChecks health(HealthChecks health) {
+        return pool.health(health);
     }
 
     @Override

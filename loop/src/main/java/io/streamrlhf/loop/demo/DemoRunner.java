@@ -1,6 +1,9 @@
 package io.streamrlhf.loop.demo;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamrlhf.embedded.EmbeddedCluster;
+import io.streamrlhf.embedded.PrivateFiles;
 import io.streamrlhf.evaluator.live.GoldProbe;
 import io.streamrlhf.evaluator.live.LoopMonitor;
 import io.streamrlhf.learner.app.MetricsReporter;
@@ -22,6 +25,9 @@ import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.reward.TransformerRewardModel;
 import io.streamrlhf.models.world.SimulatedRater;
 import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.ops.ConsumerGroupLag;
+import io.streamrlhf.ops.HealthChecks;
+import io.streamrlhf.ops.ServiceMeters;
 import io.streamrlhf.producer.feed.PromptSender;
 import io.streamrlhf.producer.feed.SyntheticPromptFeed;
 import io.streamrlhf.producer.worker.WorkerPool;
@@ -48,6 +54,8 @@ import java.util.SortedMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -94,6 +102,10 @@ public final class DemoRunner {
     private volatile boolean aborted;
     private volatile Thread runningThread;
     private final CountDownLatch finished = new CountDownLatch(1);
+    /** Where the components' meters and checks go when the demo serves an endpoint; none by default. */
+    private volatile ServiceMeters meters;
+    private volatile HealthChecks health;
+    private boolean secure;
 
     /**
      * @param options     the run's settings
@@ -107,6 +119,31 @@ public final class DemoRunner {
         this.log = log;
         this.interactive = interactive;
         this.serviceMain = serviceMain;
+    }
+
+    /**
+     * Registers every component's meters (tagged {@code component=worker}, {@code score}, {@code learn},
+     * {@code cluster}) in {@code meters} and their checks in {@code health}, as they start: one endpoint serves the
+     * whole loop. Call before {@link #run()}.
+     */
+    public DemoRunner observe(ServiceMeters meters, HealthChecks health) {
+        this.meters = meters;
+        this.health = health;
+        return this;
+    }
+
+    /**
+     * Runs the cluster secure (TLS, SASL/SCRAM-SHA-512, least-privilege ACLs) with each component as its own
+     * principal ({@link DemoPrincipals}), or plaintext (the default). Call before {@link #run()}.
+     */
+    public DemoRunner secure(boolean secure) {
+        this.secure = secure;
+        return this;
+    }
+
+    private MeterRegistry meters(String component) {
+        ServiceMeters m = meters;
+        return m == null ? new SimpleMeterRegistry() : m.component(component);
     }
 
     /** Asks a running {@link #run()} to stop now, cleanly (from a shutdown hook or another thread). */
@@ -166,12 +203,17 @@ public final class DemoRunner {
         GoldProbe.Baseline baseline = measureBaseline(probe, models);
         checkAborted();
         DemoProfile profile = DemoProfile.demo();
-        EmbeddedCluster cluster = startCluster();
-        CatalogTopics catalog = createTopics(cluster, profile);
+        DemoPrincipals principals = secure ? DemoPrincipals.secure(profile) : DemoPrincipals.plaintext();
+        // Its keys are deleted once the cluster, started after it, has stopped.
+        supervisor.start(SupervisedComponent.resource("the cluster's keys", principals));
+        EmbeddedCluster cluster = startCluster(principals);
+        CatalogTopics catalog = createTopics(cluster, profile, principals, log);
         checkAborted();
-        DemoSettings settings = new DemoSettings(options, profile, catalog.settings(), models.sftDir(),
-                models.rmMemberDirs(), models.rmShape(), work);
-        Loop loop = startLoop(models, catalog, settings);
+        // The settings carry no credentials: each part gets its own principal's below.
+        DemoSettings settings = new DemoSettings(options, profile,
+                DemoPrincipals.withoutCredentials(catalog.settings()), models.sftDir(), models.rmMemberDirs(),
+                models.rmShape(), work);
+        Loop loop = startLoop(models, catalog, settings, principals);
         LoopRun run = superviseLoop(loop, baseline);
         drain(loop);
         return measureOutcome(loop, run, probe, baseline, models, cluster, settings, t0);
@@ -200,37 +242,66 @@ public final class DemoRunner {
         return baseline;
     }
 
-    private EmbeddedCluster startCluster() {
-        log.println("Starting the embedded Kafka broker and schema registry...");
+    private EmbeddedCluster startCluster(DemoPrincipals principals) {
+        log.println("Starting the embedded Kafka broker and schema registry" + (principals.secure()
+                ? " (secure: TLS, SASL/SCRAM-SHA-512, least-privilege ACLs)..." : "..."));
         log.flush();
-        EmbeddedCluster cluster = EmbeddedCluster.builder().start();
+        EmbeddedCluster cluster = EmbeddedCluster.builder().security(principals.security().orElse(null)).start();
         supervisor.start(SupervisedComponent.resource("the embedded cluster", cluster));
         log.printf("bootstrap=%s registry=%s%n", cluster.bootstrapServers(), cluster.registryUrl());
         return cluster;
     }
 
-    /** The catalog's topics, partitioned as the profile says, on the one broker; every contract registered. */
-    private static CatalogTopics createTopics(EmbeddedCluster cluster, DemoProfile profile) {
-        return CatalogTopics.on(cluster.bootstrapServers(), cluster.registryUrl())
+    /**
+     * The catalog's topics, partitioned as the profile says, on the one broker; every contract registered; on a
+     * secure cluster created as admin, with the components' ACLs granted. Its settings hold admin's credentials then.
+     */
+    static CatalogTopics createTopics(EmbeddedCluster cluster, DemoProfile profile, DemoPrincipals principals,
+                                      PrintWriter log) {
+        CatalogTopics.Builder builder = CatalogTopics.on(cluster.bootstrapServers(), cluster.registryUrl())
                 .partitions(profile.getInt(TopicsConfig.PARTITIONS)).replicationFactor((short) 1)
-                .registerSchemas(true).create();
+                .registerSchemas(true);
+        principals.admin(Map.of()).forEach(builder::setting);
+        CatalogTopics catalog = builder.create();
+        if (principals.secure()) {
+            int acls = principals.grant(catalog.settings(), catalog.topics());
+            log.printf("%d ACLs granted; %s%n", acls, principals.describe());
+            log.flush();
+        }
+        return catalog;
     }
 
     /**
      * Every component of the loop, started in order: the reward stream, the learner, the reward-model trainer, the
      * workers, the raters; then, once the stream runs, the monitor and the prompts.
      */
-    private Loop startLoop(StartingModels models, CatalogTopics catalog, DemoSettings settings) {
+    private Loop startLoop(StartingModels models, CatalogTopics catalog, DemoSettings settings,
+                           DemoPrincipals principals) {
         Topics topics = catalog.topics();
+        Map<String, Object> cluster = settings.cluster();
         models.seedOnlineTrainer(settings.trainerCheckpoints());
-        RewardStreamComponent stream = supervisor.start(new RewardStreamComponent(settings.rewardStream()));
+        RewardStreamComponent stream = supervisor.start(new RewardStreamComponent(
+                principals.rewardStream(settings.rewardStream()), meters("score")));
         // The PPO learner trains here; the reward-model trainer is the child process.
-        LearnerComponent learner = supervisor.start(new LearnerComponent(settings.learner(), topics));
-        ChildJvmComponent trainer = supervisor.start(trainerProcess(settings));
-        WorkerPoolComponent workers = supervisor.start(new WorkerPoolComponent(settings.worker(), 1, Optional.of(
-                new WorkerPool.Bootstrap(CheckpointStore.load(models.sftDir()), 0))));
+        LearnerComponent learner = supervisor.start(new LearnerComponent(principals.learner(settings.learner()),
+                topics, meters("learn")));
+        ChildJvmComponent trainer = supervisor.start(trainerProcess(settings, principals));
+        WorkerPoolComponent workers = supervisor.start(new WorkerPoolComponent(principals.worker(settings.worker()),
+                1, Optional.of(new WorkerPool.Bootstrap(CheckpointStore.load(models.sftDir()), 0)),
+                meters("worker")));
+        HealthChecks checks = health;
+        if (checks != null) {
+            checks.include("score", stream.health(new HealthChecks()))
+                    .include("learn", learner.health(new HealthChecks()))
+                    .include("worker", workers.health(new HealthChecks()));
+            Admin admin = Admin.create(adminClient(principals.admin(cluster)));
+            supervisor.start(SupervisedComponent.resource("the consumer-lag reader", admin));
+            supervisor.start(SupervisedComponent.resource("the consumer-lag meter",
+                    new ConsumerGroupLag(admin, Duration.ofSeconds(10)).bindTo(meters("cluster"),
+                            Duration.ofSeconds(5))));
+        }
         // Simulated raters labelling pairs of fresh generations: feedback -> (reward stream join) -> preferences.
-        SimulatedFeedback raters = supervisor.start(new SimulatedFeedback(topics, catalog.settings(),
+        SimulatedFeedback raters = supervisor.start(new SimulatedFeedback(topics, principals.raters(cluster),
                 options.groupSize(), SyntheticWorld.standard().gold(), new SimulatedRater(StartingModels.TAU,
                 StartingModels.FLIP, options.seed() + 5), "demo", options.seed() + 6, options.raterRate()));
 
@@ -238,19 +309,20 @@ public final class DemoRunner {
         // of seconds to join its group and restore its stores; prompts sent before then would wait in the topic, and
         // every mode's clock (and bench e2e's time to the target) would include that start-up rather than the loop.
         awaitStream(stream);
-        LoopMonitor monitor = new LoopMonitor(topics, catalog.settings(), options.batchSequences(),
+        LoopMonitor monitor = new LoopMonitor(topics, principals.monitor(cluster), options.batchSequences(),
                 TARGET_WINDOW_BATCHES * options.batchSequences(), options.stopAtGold(), MetricsReporter.COMPONENT);
         supervisor.start(SupervisedComponent.of("the demo's topic monitor", monitor::start, monitor::failure,
                 monitor));
         PromptPacer pacer = supervisor.start(new PromptPacer(new SyntheticPromptFeed(options.seed(),
-                options.groupSize())::next, new PromptSender(topics, catalog.settings()), options.promptsPerBatch(),
-                options.backlogBatches(), options.lockstep(), learner::updates, workers::slowestVersion));
+                options.groupSize())::next, new PromptSender(topics, principals.prompts(cluster)),
+                options.promptsPerBatch(), options.backlogBatches(), options.lockstep(), learner::updates,
+                workers::slowestVersion));
         log.printf(Locale.ROOT,
                 "Loop running (%s, β %.3g, %d-sequence batches) for up to %s; Ctrl-C stops it cleanly.%n",
                 options.lockstep() ? "LOCKSTEP: generation waits for every update" : "streaming", options.beta(),
                 options.batchSequences(), human(options.loopBudget()));
         log.flush();
-        return new Loop(catalog, learner, trainer, workers, raters, monitor, pacer);
+        return new Loop(catalog, principals.admin(cluster), learner, trainer, workers, raters, monitor, pacer);
     }
 
     /**
@@ -259,9 +331,9 @@ public final class DemoRunner {
      * allows it, else at nice 10. Idle time is plentiful: in lockstep most of a core, in streaming the gaps between
      * the stages. Its log outlives the run: beside the report, or in the cache directory.
      */
-    private ChildJvmComponent trainerProcess(DemoSettings settings) {
-        Path config = writeProperties(settings.trainer(), settings.work().resolve("rm-trainer.properties"),
-                "rlhf demo: the online reward-model trainer");
+    private ChildJvmComponent trainerProcess(DemoSettings settings, DemoPrincipals principals) {
+        Path config = writeProperties(principals.trainer(settings.trainer()),
+                settings.work().resolve("rm-trainer.properties"), "rlhf demo: the online reward-model trainer");
         return new ChildJvmComponent("reward-model trainer", new ChildJvmComponent.Launch(1024, TRAINER_NICENESS,
                 true, logDir().resolve("rm-trainer.log"), serviceMain, List.of("train-rm", "--online", "--config",
                 config.toString(), "--no-progress", "--threads", Integer.toString(options.threads()))),
@@ -350,7 +422,7 @@ public final class DemoRunner {
     /** The final policy, the learner's newest checkpoint, measured like the SFT policy; the result; the report. */
     private DemoResult measureOutcome(Loop loop, LoopRun run, GoldProbe probe, GoldProbe.Baseline baseline,
                                       StartingModels models, EmbeddedCluster cluster, DemoSettings settings, long t0) {
-        long dlq = countDlqRecords(loop.catalog().topics(), loop.catalog().bootstrapServers());
+        long dlq = countDlqRecords(loop.catalog().topics(), loop.admin());
         LoopMonitor.Snapshot snap = loop.monitor().snapshot();
         SortedMap<Long, Map<String, Double>> learnerMetrics = loop.monitor().learnerMetrics();
         Optional<LearnerCheckpoint> newest = new LearnerCheckpointStore(settings.learnerCheckpoints()).loadNewest();
@@ -443,14 +515,11 @@ public final class DemoRunner {
         }
     }
 
+    /** Writes {@code file} readable by its owner only: on a secure cluster it holds a password. */
     private static Path writeProperties(Map<String, String> values, Path file, String comment) {
         Properties p = new Properties();
         p.putAll(values);
-        try (Writer w = Files.newBufferedWriter(file)) {
-            p.store(w, comment);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        PrivateFiles.writeProperties(p, file, comment);
         return file;
     }
 
@@ -513,10 +582,18 @@ public final class DemoRunner {
         return p.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
     }
 
-    /** Records on every dead-letter topic ({@code read_committed}). */
-    static long countDlqRecords(Topics topics, String bootstrap) {
+    /**
+     * Records on every dead-letter topic ({@code read_committed}), read with {@code settings}' cluster and
+     * credentials (admin's on a secure cluster: no component reads every dead-letter topic).
+     */
+    static long countDlqRecords(Topics topics, Map<String, Object> settings) {
         Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        settings.forEach((k, v) -> {
+            if (ConsumerConfig.configNames().contains(k)) {
+                props.put(k, v);
+            }
+        });
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
@@ -561,9 +638,20 @@ public final class DemoRunner {
     }
 
     /** The running loop's parts the demo reads from while it runs and when it stops. */
-    private record Loop(CatalogTopics catalog, LearnerComponent learner, ChildJvmComponent trainer,
-                        WorkerPoolComponent workers, SimulatedFeedback raters, LoopMonitor monitor,
-                        PromptPacer pacer) {
+    private record Loop(CatalogTopics catalog, Map<String, Object> admin, LearnerComponent learner,
+                        ChildJvmComponent trainer, WorkerPoolComponent workers, SimulatedFeedback raters,
+                        LoopMonitor monitor, PromptPacer pacer) {
+    }
+
+    /** The Admin client's share of {@code settings}. */
+    static Map<String, Object> adminClient(Map<String, Object> settings) {
+        Map<String, Object> props = new HashMap<>();
+        settings.forEach((k, v) -> {
+            if (AdminClientConfig.configNames().contains(k)) {
+                props.put(k, v);
+            }
+        });
+        return props;
     }
 
     /**

@@ -24,7 +24,6 @@ import io.streamrlhf.rewardstream.app.RewardStreamConfig;
 import io.streamrlhf.rewardstream.scoring.RewardSpec;
 import io.streamrlhf.schemas.avro.Prompt;
 import io.streamrlhf.schemas.topics.CatalogTopics;
-import io.streamrlhf.schemas.topics.TopicsConfig;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,11 +84,21 @@ public final class ModelLoop {
     private final Spec spec;
     private final PrintWriter log;
     private final Supervisor supervisor = new Supervisor();
+    private boolean secure;
 
     public ModelLoop(DemoOptions options, Spec spec, PrintWriter log) {
         this.options = options;
         this.spec = spec;
         this.log = log;
+    }
+
+    /**
+     * Runs the cluster secure (TLS, SASL/SCRAM-SHA-512, least-privilege ACLs) with each component as its own
+     * principal ({@link DemoPrincipals}), or plaintext (the default). Call before {@link #run()}.
+     */
+    public ModelLoop secure(boolean secure) {
+        this.secure = secure;
+        return this;
     }
 
     /** Runs the loop for the options' budget and returns the summary as one JSON object. */
@@ -102,24 +111,27 @@ public final class ModelLoop {
         try (supervisor) {
             log.println("Starting the embedded Kafka broker and schema registry...");
             log.flush();
-            EmbeddedCluster cluster = supervisor.start(new ClusterResource()).cluster;
+            DemoPrincipals principals = secure ? DemoPrincipals.secure(profile) : DemoPrincipals.plaintext();
+            // Its keys are deleted once the cluster, started after it, has stopped.
+            supervisor.start(SupervisedComponent.resource("the cluster's keys", principals));
+            EmbeddedCluster cluster = supervisor.start(new ClusterResource(principals)).cluster;
             log.printf("bootstrap=%s registry=%s%n", cluster.bootstrapServers(), cluster.registryUrl());
-            CatalogTopics catalog = CatalogTopics.on(cluster.bootstrapServers(), cluster.registryUrl())
-                    .partitions(profile.getInt(TopicsConfig.PARTITIONS)).replicationFactor((short) 1)
-                    .registerSchemas(true).create();
-            Map<String, Object> common = catalog.settings();
+            CatalogTopics catalog = DemoRunner.createTopics(cluster, profile, principals, log);
+            // No credentials in the common settings: each part gets its own principal's.
+            Map<String, Object> common = DemoPrincipals.withoutCredentials(catalog.settings());
 
-            RewardStreamComponent stream = supervisor.start(new RewardStreamComponent(rewardStream(profile, common)));
-            LearnerComponent learner = supervisor.start(new LearnerComponent(learner(profile, common),
-                    catalog.topics()));
-            WorkerPoolComponent workers = supervisor.start(new WorkerPoolComponent(worker(profile, common), 1,
-                    java.util.Optional.of(new WorkerPool.Bootstrap(
+            RewardStreamComponent stream = supervisor.start(new RewardStreamComponent(principals.rewardStream(
+                    rewardStream(profile, common))));
+            LearnerComponent learner = supervisor.start(new LearnerComponent(principals.learner(
+                    learner(profile, common)), catalog.topics()));
+            WorkerPoolComponent workers = supervisor.start(new WorkerPoolComponent(principals.worker(
+                    worker(profile, common)), 1, java.util.Optional.of(new WorkerPool.Bootstrap(
                             PolicyLoader.initialCheckpoint(spec.model(), 0), 0))));
             stream.awaitRunning(Duration.ofMinutes(2));
-            LoopMonitor monitor = new LoopMonitor(catalog.topics(), common, options.batchSequences(),
-                    options.batchSequences(), null, MetricsReporter.COMPONENT);
+            LoopMonitor monitor = new LoopMonitor(catalog.topics(), principals.monitor(common),
+                    options.batchSequences(), options.batchSequences(), null, MetricsReporter.COMPONENT);
             supervisor.start(SupervisedComponent.of("the topic monitor", monitor::start, monitor::failure, monitor));
-            PromptSender sender = new PromptSender(catalog.topics(), common);
+            PromptSender sender = new PromptSender(catalog.topics(), principals.prompts(common));
             supervisor.start(SupervisedComponent.resource("the prompt sender", sender));
             supervisor.start(new PromptPacer(cycle(prompts), sender, options.promptsPerBatch(),
                     options.backlogBatches(), options.lockstep(), learner::updates, workers::slowestVersion));
@@ -237,7 +249,12 @@ public final class ModelLoop {
 
     /** The embedded cluster as a supervised resource (stopped last, as it was started first). */
     private static final class ClusterResource implements SupervisedComponent {
+        private final DemoPrincipals principals;
         private EmbeddedCluster cluster;
+
+        ClusterResource(DemoPrincipals principals) {
+            this.principals = principals;
+        }
 
         @Override
         public String name() {
@@ -246,7 +263,7 @@ public final class ModelLoop {
 
         @Override
         public void start() {
-            cluster = EmbeddedCluster.builder().start();
+            cluster = EmbeddedCluster.builder().security(principals.security().orElse(null)).start();
         }
 
         @Override

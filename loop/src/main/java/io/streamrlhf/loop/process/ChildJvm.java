@@ -25,9 +25,17 @@ import org.slf4j.LoggerFactory;
 public final class ChildJvm implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChildJvm.class);
-    /** System properties handed down so the child finds the same DJL natives offline and logs alike. */
+    /**
+     * System property: {@code true} starts every child with its whole heap committed and touched at start ({@code -Xms}
+     * equal to {@code -Xmx}, {@code -XX:+AlwaysPreTouch}). A soak run sets it so that a child's resident memory is
+     * flat from the start unless something outside the Java heap grows: otherwise the heap's own slow growth towards
+     * its limit, which is bounded, hides or mimics a native leak. Children inherit it.
+     */
+    public static final String FIXED_HEAP = "rlhf.child.fixed.heap";
+
+    /** System properties handed down so the child finds the same DJL natives offline, logs alike and sizes alike. */
     private static final List<String> INHERITED = List.of("ai.djl.offline", "DJL_CACHE_DIR",
-            "ai.djl.pytorch.num_interop_threads", "logback.configurationFile");
+            "ai.djl.pytorch.num_interop_threads", "logback.configurationFile", FIXED_HEAP);
 
     /** What {@link #idleClassLauncher()} found, once looked for. */
     private static Optional<Path> idleLauncher;
@@ -87,6 +95,10 @@ public final class ChildJvm implements AutoCloseable {
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx" + maxHeapMb + "m");
+        if (Boolean.getBoolean(FIXED_HEAP)) {
+            command.add("-Xms" + maxHeapMb + "m");
+            command.add("-XX:+AlwaysPreTouch");
+        }
         command.add("-XX:+UseSerialGC");
         command.add("-XX:TieredStopAtLevel=1");
         for (String key : INHERITED) {

@@ -87,7 +87,8 @@ public final class StackDemo {
                 Thread.sleep(200);
             }
             StackPlan plan = runner.plan();
-            Map<String, Object> settings = new HashMap<>();
+            // on a secure stack the monitor reads as admin: it reads every topic the audit needs
+            Map<String, Object> settings = new HashMap<>(plan.admin());
             settings.put("bootstrap.servers", plan.bootstrap());
             settings.put("schema.registry.url", plan.registry());
             settings.put(TopicsConfig.PREFIX, options.topicPrefix());

@@ -30,11 +30,26 @@ import java.util.Objects;
  * @param brokers        the stack's own cluster's brokers ({@code rlhf cluster up --brokers N}): 1, or 3 for
  *                       replication factor 3 and min.insync.replicas 2
  * @param demo           seed, threads, batch, group size and the starting models' settings
+ * @param secure         the stack's own cluster with TLS, SCRAM users and ACLs ({@code rlhf cluster up --secure}),
+ *                       each process running as its component's user
+ * @param clientConfigs  with {@code bootstrap}: a directory of client properties files, one per user as {@code rlhf
+ *                       cluster up --secure} writes them ({@code worker.properties}, ..., {@code admin.properties});
+ *                       each process runs with its own user's; null: a plaintext cluster
+ * @param feedbackPort   the feedback server's port (0: a free one when the stack runs, 8088 in {@code stack init})
  */
 public record StackOptions(Path dir, String bootstrap, String registry, String topicPrefix, int partitions,
                            int workers, int scorers, int learners, int rmTrainers, double raterRate, Path model,
                            String reward, Path promptsFile, double syntheticRate, int kafkaPort, int registryPort,
-                           int brokers, DemoOptions demo) {
+                           int brokers, DemoOptions demo, boolean secure, Path clientConfigs, int feedbackPort) {
+
+    /** A stack on a plaintext cluster, its feedback server on a free port. */
+    public StackOptions(Path dir, String bootstrap, String registry, String topicPrefix, int partitions, int workers,
+                        int scorers, int learners, int rmTrainers, double raterRate, Path model, String reward,
+                        Path promptsFile, double syntheticRate, int kafkaPort, int registryPort, int brokers,
+                        DemoOptions demo) {
+        this(dir, bootstrap, registry, topicPrefix, partitions, workers, scorers, learners, rmTrainers, raterRate,
+                model, reward, promptsFile, syntheticRate, kafkaPort, registryPort, brokers, demo, false, null, 0);
+    }
 
     /** The default directory of a stack. */
     public static final Path DEFAULT_DIR = Path.of("stack");
@@ -63,6 +78,17 @@ public record StackOptions(Path dir, String bootstrap, String registry, String t
         require(brokers == 1 || bootstrap == null, "--brokers is the stack's own cluster's; with --bootstrap the "
                 + "cluster is given");
         require(registryPort >= 0 && registryPort <= 65535, "--registry-port must be in 0..65535, got " + registryPort);
+        require(feedbackPort >= 0 && feedbackPort <= 65535, "--feedback-port must be in 0..65535, got " + feedbackPort);
+        require(!secure || bootstrap == null, "--secure starts the stack's own cluster secure; on an existing secure "
+                + "cluster give --config DIR (its client properties files) with --bootstrap and --registry");
+        require(!secure || brokers == 1, "--secure with --brokers " + brokers + ": the stack makes a secure cluster of "
+                + "one broker only; run 'rlhf cluster up --secure --brokers " + brokers + " --data-dir D' and the stack "
+                + "on it: 'rlhf stack up --bootstrap HOST:PORT --registry URL --config D/secure/clients'");
+        require(clientConfigs == null || bootstrap != null, "--config DIR names an existing secure cluster's client "
+                + "properties files: give --bootstrap and --registry too (or --secure for the stack's own cluster)");
+        require(clientConfigs == null || Files.isDirectory(clientConfigs), "--config " + clientConfigs + ": no such "
+                + "directory (expected the client properties files 'rlhf cluster up --secure' writes, one per user: "
+                + "worker.properties, ..., admin.properties)");
         if (model != null) {
             require(Files.isRegularFile(model.resolve("config.json")), "--model " + model
                     + ": no config.json; expected a Hugging Face causal-LM folder");
@@ -80,6 +106,18 @@ public record StackOptions(Path dir, String bootstrap, String registry, String t
     /** Whether the stack starts its own Kafka cluster. */
     public boolean embeddedCluster() {
         return bootstrap == null;
+    }
+
+    /** Whether each process runs as its own user on a secure cluster (the stack's own, or the one given). */
+    public boolean secured() {
+        return secure || clientConfigs != null;
+    }
+
+    /** These options with the stack's own cluster's ports and the feedback server's port fixed. */
+    public StackOptions withPorts(int kafka, int registryAt, int feedback) {
+        return new StackOptions(dir, bootstrap, registry, topicPrefix, partitions, workers, scorers, learners,
+                rmTrainers, raterRate, model, reward, promptsFile, syntheticRate, kafka, registryAt, brokers, demo,
+                secure, clientConfigs, feedback);
     }
 
     /** Whether the stack uses the synthetic world's starting models (no {@link #model()}). */

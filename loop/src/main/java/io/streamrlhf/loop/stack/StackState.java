@@ -26,11 +26,16 @@ import java.util.List;
  * @param topicPrefix the topics' prefix
  * @param policyName  the policy's name on policy.versions
  * @param processes   every process
+ * @param adminConfig on a secure cluster, the admin user's client properties file, which {@code rlhf stack status}
+ *                    reads the cluster with (the file, not the password, is named here); null on a plaintext one
+ * @param feedbackUrl the stack's feedback server ({@code POST URL/api/feedback}, the rater page at {@code URL/rate})
  */
 public record StackState(@JsonProperty("stack_pid") long stackPid, String phase,
                          @JsonProperty("started_at") long startedAt, @JsonProperty("updated_at") long updatedAt,
                          String dir, String bootstrap, String registry, @JsonProperty("topic_prefix") String topicPrefix,
-                         @JsonProperty("policy_name") String policyName, List<Process> processes) {
+                         @JsonProperty("policy_name") String policyName, List<Process> processes,
+                         @JsonProperty("admin_config") String adminConfig,
+                         @JsonProperty("feedback_url") String feedbackUrl) {
 
     /** The state file's name in the stack's directory. */
     public static final String FILE = "stack.json";

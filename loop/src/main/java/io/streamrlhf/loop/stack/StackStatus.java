@@ -10,6 +10,7 @@ import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import io.streamrlhf.schemas.topics.TopicsConfig;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -79,15 +80,19 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
             error = "the stack has not started its cluster yet";
         } else {
             try {
-                Map<String, Object> settings = new HashMap<>();
-                settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, state.bootstrap());
+                // on a secure cluster as admin: every group's lag needs DESCRIBE on them all
+                Map<String, Object> client = new HashMap<>(adminCredentials(state));
+                client.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, state.bootstrap());
+                Map<String, Object> settings = new HashMap<>(client);
                 settings.put("schema.registry.url", state.registry());
                 settings.put(TopicsConfig.PREFIX, state.topicPrefix());
                 Topics topics = Topics.create(settings);
+                Map<String, Object> adminProps = new HashMap<>(client);
+                adminProps.keySet().retainAll(AdminClientConfig.configNames());
                 // The client refuses an API timeout shorter than its request timeout: both are the one asked for.
-                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, state.bootstrap(),
-                        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
-                        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
+                adminProps.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+                adminProps.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+                try (Admin admin = Admin.create(adminProps)) {
                     brokers = admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS).size();
                     try {
                         leasePid = leaseHolderPid(admin, state, topics.learnerLease().name(), timeout);
@@ -103,10 +108,10 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
                         }
                     }
                 }
-                Map<String, PolicyVersion> policies = newest(topics.policyVersions(), state.bootstrap(), timeout);
+                Map<String, PolicyVersion> policies = newest(topics.policyVersions(), client, timeout);
                 PolicyVersion mine = policies.get(state.policyName());
                 policy = mine == null ? -1 : mine.getVersion();
-                newest(topics.rmVersions(), state.bootstrap(), timeout).forEach((k, v) -> rms.put(k, v.getVersion()));
+                newest(topics.rmVersions(), client, timeout).forEach((k, v) -> rms.put(k, v.getVersion()));
             } catch (RuntimeException e) {
                 error = e.getMessage();
             } catch (Exception e) {
@@ -134,7 +139,7 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
      * The pid of the learner holding the lease: the member of the stack's lease group assigned the lease partition,
      * whose client id carries its pid ({@link LearnerLease#pidOf}); null when none holds it.
      */
-    static Long leaseHolderPid(Admin admin, StackState state, String leaseTopic, Duration timeout) throws Exception {
+    public static Long leaseHolderPid(Admin admin, StackState state, String leaseTopic, Duration timeout) throws Exception {
         // The stack sets no learner.lease.group.id, so the lease group is the default: the learners' group's.
         String group = state.processes().stream().filter(p -> p.kind().equals(ProcessKind.LEARNER.service()))
                 .map(StackState.Process::group).filter(Objects::nonNull).findFirst().map(g -> g + "-lease")
@@ -154,7 +159,7 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
     }
 
     /** The group's lag: committed offsets against the read_committed end offsets; null when it committed none. */
-    static Long lag(Admin admin, String group, Duration timeout) throws Exception {
+    public static Long lag(Admin admin, String group, Duration timeout) throws Exception {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
                 .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         Map<TopicPartition, OffsetSpec> request = new HashMap<>();
@@ -175,10 +180,33 @@ public record StackStatus(StackState state, List<Row> rows, long policyVersion, 
         return lag;
     }
 
-    /** The newest record of each key of a compacted topic (read to its end). */
-    static <V> Map<String, V> newest(TopicSpec<String, V> spec, String bootstrap, Duration timeout) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    /**
+     * The admin user's credentials from the file the state names ({@link StackState#adminConfig()}); none on a
+     * plaintext cluster.
+     *
+     * @throws IllegalArgumentException naming the file when it cannot be read
+     */
+    static Map<String, String> adminCredentials(StackState state) {
+        if (state.adminConfig() == null) {
+            return Map.of();
+        }
+        Path file = Path.of(state.adminConfig());
+        StackSecurity security = new StackSecurity(Map.of(StackSecurity.ADMIN, file));
+        try {
+            return security.credentials(StackSecurity.ADMIN, state.topicPrefix());
+        } catch (java.io.UncheckedIOException e) {
+            throw new IllegalArgumentException("the stack runs on a secure cluster and its admin client file "
+                    + file + " cannot be read: " + e.getCause().getMessage(), e);
+        }
+    }
+
+    /**
+     * The newest record of each key of a compacted topic (read to its end), read with {@code client}'s bootstrap
+     * servers and credentials.
+     */
+    static <V> Map<String, V> newest(TopicSpec<String, V> spec, Map<String, Object> client, Duration timeout) {
+        Map<String, Object> props = new HashMap<>(client);
+        props.keySet().retainAll(ConsumerConfig.configNames());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         Map<String, V> out = new HashMap<>();

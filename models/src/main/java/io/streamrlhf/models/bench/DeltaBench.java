@@ -78,6 +78,7 @@ public final class DeltaBench {
         }
         byte[] held = CheckpointStore.toBytes(learner.toCheckpoint(Map.of("version", "1"), null));
         worker.loadWeights(CheckpointStore.fromBytes(held));
+        byte[] prior = null;
         long fullTotal = 0;
         long deltaTotal = 0;
         double[] swapMs = new double[versions - 1];
@@ -86,14 +87,15 @@ public final class DeltaBench {
                 adamStep(params, lr, seed * 1000 + v * 10L + s);
             }
             byte[] full = CheckpointStore.toBytes(learner.toCheckpoint(Map.of("version", Integer.toString(v)), null));
-            byte[] delta = CheckpointDelta.encode(v - 1L, held, full);
+            byte[] delta = CheckpointDelta.encode(v - 1L, held, prior, full);
             long start = System.nanoTime();
-            byte[] rebuilt = CheckpointDelta.apply(held, delta);
+            byte[] rebuilt = CheckpointDelta.apply(held, prior, delta);
             worker.loadWeights(CheckpointStore.fromBytes(rebuilt));
             swapMs[v - 2] = (System.nanoTime() - start) / 1e6;
             if (!Arrays.equals(rebuilt, full)) {
                 throw new IllegalStateException("delta of version " + v + " did not rebuild the full bytes");
             }
+            prior = held;
             held = rebuilt;
             fullTotal += full.length;
             deltaTotal += delta.length;

@@ -50,14 +50,27 @@ public final class SftTrainer {
 
     /** A trainer; draws the corpus (seed) and the held-out set (seed + 1) now. */
     public SftTrainer(SyntheticWorld world, SftConfig config) {
+        this(world, config, world.corpus().generate(config.corpusSize(), config.seed()),
+                world.corpus().generate(config.heldOutSize(), config.seed() + 1));
+    }
+
+    /**
+     * A trainer on given examples in the world's vocabulary (a task's demonstrations rather than the corpus grammar);
+     * {@code config}'s corpus and held-out sizes are not used.
+     */
+    public SftTrainer(SyntheticWorld world, SftConfig config, List<SftExample> corpus, List<SftExample> heldOut) {
         if (config.model().vocabSize() != world.vocabulary().size()) {
             throw new IllegalArgumentException("SftTrainer: model vocabulary " + config.model().vocabSize()
                     + " differs from the world's " + world.vocabulary().size());
         }
+        if (corpus.size() < config.batchSize() || heldOut.isEmpty()) {
+            throw new IllegalArgumentException("SftTrainer: need at least " + config.batchSize()
+                    + " training examples and one held-out example, got " + corpus.size() + " and " + heldOut.size());
+        }
         this.world = world;
         this.config = config;
-        this.corpus = world.corpus().generate(config.corpusSize(), config.seed());
-        this.heldOut = world.corpus().generate(config.heldOutSize(), config.seed() + 1);
+        this.corpus = List.copyOf(corpus);
+        this.heldOut = List.copyOf(heldOut);
     }
 
     /** The held-out examples perplexity is measured on. */

@@ -207,7 +207,8 @@ public final class WorkerBench {
                     parameters.maxNewTokens(), SftConfig.DEMO_MODEL));
             try (BenchCluster cluster = clusters.get();
                  TransformerPolicy alonePolicy = TransformerPolicy.fromCheckpoint(checkpoint)) {
-                return new Run(parameters, cluster.catalog(), checkpoint, work.path(), progress).measure(alonePolicy);
+                return new Run(parameters, cluster.catalog(), cluster.settingsFor("worker"), checkpoint, work.path(),
+                        progress).measure(alonePolicy);
             }
         }
     }
@@ -224,6 +225,7 @@ public final class WorkerBench {
         private final Parameters parameters;
         private final Topics topics;
         private final Map<String, Object> settings;
+        private final Map<String, Object> workerSettings;
         private final Checkpoint checkpoint;
         private final Path work;
         private final Consumer<String> progress;
@@ -235,15 +237,17 @@ public final class WorkerBench {
         private long samplerGenerations;
         private double samplerSeconds;
 
-        Run(Parameters parameters, CatalogTopics catalog, Checkpoint checkpoint, Path work, Consumer<String> progress) {
+        Run(Parameters parameters, CatalogTopics catalog, Map<String, Object> workerSettings, Checkpoint checkpoint,
+            Path work, Consumer<String> progress) {
             this.parameters = parameters;
             this.topics = catalog.topics();
             this.settings = catalog.settings();
-            settings.put(WorkerConfig.POLICY_NAME, "bench");
-            settings.put(WorkerConfig.WORKER_ID, "bench-0");
-            settings.put(WorkerConfig.BATCH_MAX_SIZE, parameters.batch());
-            settings.put(WorkerConfig.BATCH_MAX_WAIT_MS, 20L);
-            settings.put(WorkerConfig.MAX_NEW_TOKENS, parameters.maxNewTokens());
+            this.workerSettings = new HashMap<>(workerSettings);
+            this.workerSettings.put(WorkerConfig.POLICY_NAME, "bench");
+            this.workerSettings.put(WorkerConfig.WORKER_ID, "bench-0");
+            this.workerSettings.put(WorkerConfig.BATCH_MAX_SIZE, parameters.batch());
+            this.workerSettings.put(WorkerConfig.BATCH_MAX_WAIT_MS, 20L);
+            this.workerSettings.put(WorkerConfig.MAX_NEW_TOKENS, parameters.maxNewTokens());
             this.checkpoint = checkpoint;
             this.work = work;
             this.progress = progress;
@@ -260,7 +264,7 @@ public final class WorkerBench {
             SyntheticPromptFeed feed = new SyntheticPromptFeed(42, samples);
             try (PromptSender sender = new PromptSender(topics, settings);
                  KafkaConsumer<String, Generation> reader = reader();
-                 WorkerPool pool = new WorkerPool(settings, 1, Optional.empty(), meters)) {
+                 WorkerPool pool = new WorkerPool(workerSettings, 1, Optional.empty(), meters)) {
                 pool.start();
                 PolicyWorker worker = pool.workers().get(0);
                 Timer sampling = meters.get("rlhf.worker.sampling").timer();
@@ -457,8 +461,8 @@ public final class WorkerBench {
                     .setCheckpointUri(dir.toUri().toString()).setSha256(sha).setSizeBytes(0)
                     .setParentVersion(version > 0 ? version - 1 : null).setStep(null).setMetrics(Map.of())
                     .setCreatedAt(Instant.now()).build();
-            Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    settings.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG), ProducerConfig.ACKS_CONFIG, "all");
+            Map<String, Object> props = clientSettings(ProducerConfig.configNames());
+            props.put(ProducerConfig.ACKS_CONFIG, "all");
             try (KafkaProducer<String, PolicyVersion> p = new KafkaProducer<>(props,
                     topics.policyVersions().keySerializer(), topics.policyVersions().valueSerializer())) {
                 long before = System.nanoTime();
@@ -467,9 +471,16 @@ public final class WorkerBench {
             }
         }
 
+        /** The bench's own clients' share of the catalog settings (bootstrap and, on a secure cluster, credentials). */
+        private Map<String, Object> clientSettings(java.util.Set<String> clientKeys) {
+            Map<String, Object> props = new HashMap<>(settings);
+            props.keySet().retainAll(clientKeys);
+            return props;
+        }
+
         private KafkaConsumer<String, Generation> reader() {
-            Map<String, Object> p = new HashMap<>();
-            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG));
+            Map<String, Object> p = clientSettings(ConsumerConfig.configNames());
+            p.remove(ConsumerConfig.GROUP_ID_CONFIG);
             p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             KafkaConsumer<String, Generation> consumer = new KafkaConsumer<>(p,
                     topics.generations().keyDeserializer(), topics.generations().valueDeserializer());

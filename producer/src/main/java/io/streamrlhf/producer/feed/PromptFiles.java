@@ -7,7 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrlhf.schemas.avro.ConversationTurn;
 import io.streamrlhf.schemas.avro.Prompt;
 import io.streamrlhf.schemas.avro.Role;
-import java.io.BufferedReader;
+import io.streamrlhf.schemas.jsonl.JsonlLines;
+import io.streamrlhf.schemas.verify.VerifierSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,7 +33,11 @@ import java.util.stream.Stream;
  *       (RMB's {@code conversation_input} is accepted under that name too), or {@code prompt}: a string, taken as
  *       one user turn;</li>
  *   <li>optional {@code prompt_id} (default: a UUID derived from the file name, line and content),
- *       {@code category}, {@code samples_per_prompt} (1..1024), {@code metadata} (an object of strings).</li>
+ *       {@code category}, {@code samples_per_prompt} (1..1024), {@code metadata} (an object of strings);</li>
+ *   <li>optional {@code reference_answers}: one answer or an array of them, each a string, a number (kept as
+ *       written) or a JSON object (kept as JSON text: a JSON schema for the {@code json-schema} verifier), and
+ *       {@code verifier}: a verifier spec such as {@code numeric;tolerance=0.01;extract=boxed}
+ *       ({@link VerifierSpec}).</li>
  * </ul>
  * Any other field is a problem (it is most likely a typo).
  *
@@ -49,7 +54,7 @@ public final class PromptFiles {
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final Set<String> JSONL_FIELDS = Set.of("prompt_id", "conversation", "conversation_input",
-            "prompt", "category", "samples_per_prompt", "metadata");
+            "prompt", "category", "samples_per_prompt", "metadata", "reference_answers", "verifier");
 
     private PromptFiles() {
     }
@@ -63,25 +68,26 @@ public final class PromptFiles {
         List<Prompt> prompts = new ArrayList<>();
         List<PromptProblem> problems = new ArrayList<>();
         String source = file.toString();
-        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int n = 0;
-            while ((line = reader.readLine()) != null) {
-                n++;
-                if (line.isBlank()) {
-                    continue;
+        try {
+            int lines = JsonlLines.forEach(file, line -> {
+                String where = "line " + line.number();
+                if (line.problem() != null) {
+                    problems.add(new PromptProblem(source, where, line.problem()));
+                    return;
                 }
-                String where = "line " + n;
+                if (line.isBlank()) {
+                    return;
+                }
                 try {
-                    JsonNode node = JSON.readTree(line);
-                    prompts.add(fromJsonl(node, file, n, samplesPerPrompt, line));
+                    JsonNode node = JSON.readTree(line.text());
+                    prompts.add(fromJsonl(node, file, line.number(), samplesPerPrompt, line.text()));
                 } catch (JsonProcessingException e) {
                     problems.add(new PromptProblem(source, where, "not valid JSON: " + e.getOriginalMessage()));
                 } catch (IllegalArgumentException e) {
                     problems.add(new PromptProblem(source, where, e.getMessage()));
                 }
-            }
-            if (n == 0) {
+            });
+            if (lines == 0) {
                 problems.add(new PromptProblem(source, "line 1", "the file is empty"));
             }
         } catch (IOException e) {
@@ -141,6 +147,10 @@ public final class PromptFiles {
         if (!node.isObject()) {
             throw new IllegalArgumentException("expected a JSON object, got " + kind(node));
         }
+        UnpairedSurrogates.find(node).ifPresent(field -> {
+            throw new IllegalArgumentException("field '" + field + "' is not valid Unicode: it holds an unpaired "
+                    + "surrogate (a lone \\uD800-\\uDFFF escape)");
+        });
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String field = it.next();
             if (!JSONL_FIELDS.contains(field)) {
@@ -194,9 +204,49 @@ public final class PromptFiles {
                 metadata.put(e.getKey(), e.getValue().asText());
             }
         }
+        String verifier = optionalText(node, "verifier");
+        if (verifier != null) {
+            try {
+                VerifierSpec.parse(verifier);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("field 'verifier': " + e.getMessage());
+            }
+        }
         return Prompt.newBuilder().setPromptId(id).setConversation(conversation)
                 .setCategory(optionalText(node, "category")).setSamplesPerPrompt(k)
-                .setSource("jsonl:" + file.getFileName()).setMetadata(metadata).setCreatedAt(Instant.now()).build();
+                .setSource("jsonl:" + file.getFileName()).setMetadata(metadata)
+                .setReferenceAnswers(referenceAnswers(node.get("reference_answers"))).setVerifier(verifier)
+                .setCreatedAt(Instant.now()).build();
+    }
+
+    /** The {@code reference_answers} field: absent, one answer, or an array of answers. */
+    private static List<String> referenceAnswers(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                out.add(answer(node.get(i), "reference_answers[" + i + "]"));
+            }
+        } else {
+            out.add(answer(node, "reference_answers"));
+        }
+        return out;
+    }
+
+    private static String answer(JsonNode node, String where) {
+        if (node.isTextual()) {
+            return node.asText();
+        }
+        if (node.isNumber()) {
+            return node.toString();
+        }
+        if (node.isObject()) {
+            return node.toString();
+        }
+        throw new IllegalArgumentException("field '" + where + "' must be a string, a number or a JSON object, got "
+                + kind(node));
     }
 
     private static Prompt fromRmb(JsonNode node, String file, int index, int samples) {

@@ -4,6 +4,7 @@ import io.streamrlhf.producer.ClientSettings;
 import io.streamrlhf.schemas.avro.Prompt;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
+import io.streamrlhf.schemas.topics.TransactionCommit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,7 +74,7 @@ public final class PromptSender implements AutoCloseable {
             for (Prompt p : prompts) {
                 producer.send(new ProducerRecord<>(spec.name(), p.getPromptId(), p));
             }
-            producer.commitTransaction();
+            TransactionCommit.commit(producer, "a batch of prompts");
             return prompts.size();
         } catch (ProducerFencedException e) {
             throw e;

@@ -3,12 +3,11 @@ package io.streamrlhf.producer.feedback;
 import io.streamrlhf.producer.ClientSettings;
 import io.streamrlhf.producer.feed.PromptProblem;
 import io.streamrlhf.schemas.avro.Feedback;
+import io.streamrlhf.schemas.jsonl.JsonlLines;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
-import java.io.BufferedReader;
+import io.streamrlhf.schemas.topics.TransactionCommit;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,20 +55,18 @@ public final class FeedbackImporter {
     public static Result read(Path file, FeedbackParser parser) {
         List<Feedback> labels = new ArrayList<>();
         List<PromptProblem> problems = new ArrayList<>();
-        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int n = 0;
-            while ((line = reader.readLine()) != null) {
-                n++;
-                if (line.isBlank()) {
-                    continue;
+        try {
+            JsonlLines.forEach(file, line -> {
+                if (line.problem() != null) {
+                    problems.add(new PromptProblem(file.toString(), "line " + line.number(), line.problem()));
+                } else if (!line.isBlank()) {
+                    try {
+                        labels.add(parser.parse(line.text()));
+                    } catch (FeedbackValidationException e) {
+                        problems.add(new PromptProblem(file.toString(), "line " + line.number(), e.getMessage()));
+                    }
                 }
-                try {
-                    labels.add(parser.parse(line));
-                } catch (FeedbackValidationException e) {
-                    problems.add(new PromptProblem(file.toString(), "line " + n, e.getMessage()));
-                }
-            }
+            });
         } catch (IOException e) {
             problems.add(new PromptProblem(file.toString(), "file", "cannot be read: " + e.getMessage()));
         }
@@ -98,7 +95,7 @@ public final class FeedbackImporter {
                 for (Feedback f : labels) {
                     producer.send(new ProducerRecord<>(spec.name(), f.getPromptId(), f));
                 }
-                producer.commitTransaction();
+                TransactionCommit.commit(producer, "an import batch of feedback");
             } catch (ProducerFencedException e) {
                 throw e;
             } catch (KafkaException e) {

@@ -1,13 +1,16 @@
 package io.streamrlhf.producer.feedback;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrlhf.schemas.avro.ConversationTurn;
+import io.streamrlhf.producer.feed.UnpairedSurrogates;
 import io.streamrlhf.schemas.avro.Feedback;
 import io.streamrlhf.schemas.avro.FeedbackKind;
 import io.streamrlhf.schemas.avro.FeedbackSource;
+import io.streamrlhf.schemas.avro.PairVerdict;
 import io.streamrlhf.schemas.avro.Role;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -15,6 +18,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -27,6 +31,8 @@ import java.util.regex.Pattern;
  *  "prompt_id": "p-17",
  *  "generation_ids": ["<uuid>", "<uuid>"],   // or inline: "conversation": [{"role","content"}], "texts": [...]
  *  "preferred_index": 1,                     // pairwise, best_of_n
+ *  "verdict": "tie",                         // pairwise only, optional: preferred (default), tie or both_bad;
+ *                                            //   tie and both_bad take no preferred_index
  *  "rating": 4.5,                            // rating only
  *  "annotator_id": "alice",
  *  "confidence": 0.8, "comment": "...", "feedback_id": "...", "source": "human"}   // optional
@@ -49,7 +55,7 @@ public final class FeedbackParser {
     private static final Pattern UUID_FORMAT =
             Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Set<String> FIELDS = Set.of("kind", "prompt_id", "generation_ids", "conversation", "texts",
-            "preferred_index", "rating", "confidence", "annotator_id", "comment", "feedback_id", "source");
+            "preferred_index", "rating", "confidence", "annotator_id", "comment", "feedback_id", "source", "verdict");
 
     private final Clock clock;
 
@@ -63,14 +69,23 @@ public final class FeedbackParser {
         this(Clock.systemUTC());
     }
 
+    /**
+     * Says what is wrong with a JSON text, and where when the parser knows: a text that breaks one of the parser's
+     * limits (nesting depth, number or string length) has no location.
+     */
+    static String malformed(JsonProcessingException e) {
+        JsonLocation at = e.getLocation();
+        return "malformed JSON: " + e.getOriginalMessage() + (at == null ? ""
+                : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")");
+    }
+
     /** Parses and validates one JSON text. */
     public Feedback parse(String json) {
         JsonNode node;
         try {
             node = JSON.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new FeedbackValidationException(null, "malformed JSON: " + e.getOriginalMessage()
-                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+            throw new FeedbackValidationException(null, malformed(e));
         }
         if (node == null || node.isMissingNode()) {
             throw new FeedbackValidationException(null, "empty body: expected a JSON object");
@@ -89,6 +104,12 @@ public final class FeedbackParser {
                 throw new FeedbackValidationException(f, "unknown field '" + f + "'; known fields: "
                         + FIELDS.stream().sorted().toList());
             }
+        }
+        Optional<String> notText = UnpairedSurrogates.find(node);
+        if (notText.isPresent()) {
+            String field = notText.get();
+            throw new FeedbackValidationException(field, "'" + field + "' is not valid Unicode: it holds an unpaired "
+                    + "surrogate (a lone \\uD800-\\uDFFF escape), which could not be stored as it was sent");
         }
         FeedbackKind kind = kindOf(node);
         String promptId = id(node, "prompt_id", true);
@@ -118,7 +139,17 @@ public final class FeedbackParser {
 
         Integer preferred = null;
         Double rating = null;
-        if (kind == FeedbackKind.RATING) {
+        PairVerdict verdict = verdictOf(node, kind);
+        if (verdict == PairVerdict.TIE || verdict == PairVerdict.BOTH_BAD) {
+            if (node.has("preferred_index")) {
+                throw new FeedbackValidationException("preferred_index", "a verdict of '"
+                        + verdict.name().toLowerCase(Locale.ROOT) + "' prefers neither candidate; leave out "
+                        + "'preferred_index'");
+            }
+            if (node.has("rating")) {
+                throw new FeedbackValidationException("rating", "'rating' belongs to kind rating only");
+            }
+        } else if (kind == FeedbackKind.RATING) {
             if (node.has("preferred_index")) {
                 throw new FeedbackValidationException("preferred_index", "a rating has no 'preferred_index'");
             }
@@ -164,7 +195,7 @@ public final class FeedbackParser {
                 .setPromptId(promptId).setKind(kind).setGenerationIds(ids).setConversation(conversation)
                 .setTexts(texts).setPreferredIndex(preferred).setRating(rating).setConfidence(confidence)
                 .setAnnotatorId(annotator).setSource(sourceOf(node)).setComment(comment)
-                .setCreatedAt(clock.instant()).build();
+                .setCreatedAt(clock.instant()).setVerdict(verdict).build();
     }
 
     private static FeedbackKind kindOf(JsonNode node) {
@@ -178,6 +209,24 @@ public final class FeedbackParser {
             case "best_of_n", "bon" -> FeedbackKind.BEST_OF_N;
             default -> throw new FeedbackValidationException("kind", "unknown kind '" + k
                     + "'; expected pairwise, rating or best_of_n");
+        };
+    }
+
+    /** The pairwise verdict: null when not given (a preference), refused for the other kinds. */
+    private static PairVerdict verdictOf(JsonNode node, FeedbackKind kind) {
+        String v = text(node, "verdict");
+        if (v == null) {
+            return null;
+        }
+        if (kind != FeedbackKind.PAIRWISE) {
+            throw new FeedbackValidationException("verdict", "'verdict' belongs to kind pairwise only");
+        }
+        return switch (v.toLowerCase(Locale.ROOT).replace('-', '_')) {
+            case "preferred" -> PairVerdict.PREFERRED;
+            case "tie" -> PairVerdict.TIE;
+            case "both_bad" -> PairVerdict.BOTH_BAD;
+            default -> throw new FeedbackValidationException("verdict", "unknown verdict '" + v
+                    + "'; expected preferred, tie or both_bad");
         };
     }
 

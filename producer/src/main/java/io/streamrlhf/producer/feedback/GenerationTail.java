@@ -1,5 +1,9 @@
 package io.streamrlhf.producer.feedback;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.streamrlhf.ops.BrokerConnection;
+import io.streamrlhf.ops.HealthChecks;
 import io.streamrlhf.producer.ClientSettings;
 import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.topics.TopicSpec;
@@ -34,6 +38,8 @@ public final class GenerationTail implements AutoCloseable {
     private final long backlog;
     private final Thread thread;
     private volatile boolean running = true;
+    private volatile boolean assigned;
+    private KafkaClientMetrics clientMetrics;
 
     /**
      * @param backlog records per partition to read before the end at start
@@ -63,6 +69,7 @@ public final class GenerationTail implements AutoCloseable {
             List<TopicPartition> partitions = consumer.partitionsFor(spec.name(), Duration.ofSeconds(60)).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(partitions);
+            assigned = true;
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
             for (TopicPartition tp : partitions) {
@@ -83,13 +90,36 @@ public final class GenerationTail implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("tailing {} failed; the rater page and simulated raters get no new pairs", spec.name(), e);
         } finally {
+            assigned = false;
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         }
+    }
+
+    /** Exports the tail's consumer metrics (its lag behind {@code generations} among them) to {@code meters}. */
+    public synchronized GenerationTail bindTo(MeterRegistry meters) {
+        clientMetrics = new KafkaClientMetrics(consumer);
+        clientMetrics.bindTo(meters);
+        return this;
+    }
+
+    /**
+     * Adds the checks of a feedback service: live while the tail runs; ready when the tail is connected to a broker
+     * and reads every partition of {@code generations} (the rater page then has pairs to show).
+     */
+    public HealthChecks health(HealthChecks health) {
+        return health
+                // Not live once the tail stopped on its own (an error): the page would get no new pairs.
+                .live("tailing", () -> !running || thread.isAlive() || thread.getState() == Thread.State.NEW)
+                .ready("connected", () -> BrokerConnection.isUp(consumer.metrics()))
+                .ready("assigned", () -> assigned);
     }
 
     @Override
     public synchronized void close() {
         running = false;
+        if (clientMetrics != null) {
+            clientMetrics.close();
+        }
         if (!thread.isAlive() && thread.getState() == Thread.State.NEW) {
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));  // never started: the thread would have closed it
             return;

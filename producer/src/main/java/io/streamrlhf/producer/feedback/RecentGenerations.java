@@ -91,6 +91,22 @@ public final class RecentGenerations {
         return Optional.of(new Pair(pick.getKey(), gs.get(a).getPromptText(), gs.get(a), gs.get(b)));
     }
 
+    /** A random generation of the window, each equally likely, for a rating of a single response. */
+    public synchronized Optional<Generation> randomOne(Random random) {
+        int n = size();
+        if (n == 0) {
+            return Optional.empty();
+        }
+        int pick = random.nextInt(n);
+        for (List<Generation> list : byPrompt.values()) {
+            if (pick < list.size()) {
+                return Optional.of(list.get(pick));
+            }
+            pick -= list.size();
+        }
+        throw new IllegalStateException("unreachable: the window changed under its lock");
+    }
+
     /** The generation with this id, if held. */
     public synchronized Optional<Generation> find(String generationId) {
         for (List<Generation> list : byPrompt.values()) {

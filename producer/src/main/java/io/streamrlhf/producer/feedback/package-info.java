@@ -1,6 +1,7 @@
 /**
  * Feedback ingestion: the HTTP service ({@link io.streamrlhf.producer.feedback.FeedbackServer}) that accepts
- * pairwise, rating and best-of-n labels as JSON and serves the rater page; the one JSON format and its validation
+ * pairwise, rating and best-of-n labels as JSON and serves the rater page, with its annotator tokens
+ * ({@link io.streamrlhf.producer.feedback.FeedbackTokens}), rate limit and memory of recent ids; the one JSON format and its validation
  * ({@link io.streamrlhf.producer.feedback.FeedbackParser}); file import
  * ({@link io.streamrlhf.producer.feedback.FeedbackImporter}); the synthetic world's simulated raters
  * ({@link io.streamrlhf.producer.feedback.SimulatedRaters}); and the window of recent generations the page and the

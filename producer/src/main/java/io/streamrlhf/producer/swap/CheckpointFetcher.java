@@ -7,7 +7,9 @@ import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.schemas.avro.PolicyVersion;
 import io.streamrlhf.schemas.chunks.ChunkIndex;
 import io.streamrlhf.schemas.chunks.ChunkReadException;
+import io.streamrlhf.schemas.chunks.CheckpointUris;
 import io.streamrlhf.schemas.chunks.ChunkUri;
+import io.streamrlhf.schemas.signing.VersionVerifier;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -29,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *       {@code <name>/<version>/<i>}, with {@code <name>/<version>/count} holding the number of chunks; the record's
  *       {@code chunks_*} fields, when present, say where they lie, so the source seeks straight to them.</li>
  * </ul>
- * Verification, in order: the sha256 of the checkpoint's {@code manifest.json} must equal
+ * Verification, in order: the record's signature against the trusted keys (when any are configured,
+ * {@link VersionVerifier}), its URI against the allowed checkpoints topic and roots ({@link CheckpointUris}), the sha256 of the checkpoint's {@code manifest.json} must equal
  * {@link PolicyVersion#getSha256()} (what the learner publishes), then every file must match the manifest
  * ({@link CheckpointStore} checks that on load). Anything else is a {@link CheckpointRefusedException}.
  *
@@ -38,7 +41,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * delta to it; when it holds another version (it skipped one, or just started) it reads the base version's chunks
  * from the topic by their keys, itself a delta or full, back to a full version (the publisher keeps that chain), and
  * applies the deltas forward. The result is verified exactly as a full version. A base that is no longer on the
- * topic is refused naming the version, its base and what this process holds.
+ * topic is refused naming the version, its base and what this process holds. A delta that carries momentum needs the
+ * version before its base as well ({@link CheckpointDelta.Header#needsPrior()}): the fetcher keeps the base it built
+ * the held version from, and a walk back rebuilds both.
  */
 public final class CheckpointFetcher {
 
@@ -60,15 +65,37 @@ public final class CheckpointFetcher {
     static final int MAX_CHAIN = 1000;
 
     private final ChunkSource chunks;
+    private final VersionVerifier verifier;
+    private final CheckpointUris uris;
     /** Per policy name: the version and byte-stream checkpoint verified last, the base of the next delta. */
     private final Map<String, Held> held = new ConcurrentHashMap<>();
 
-    private record Held(long version, byte[] stream) {
+    /**
+     * A version held: its bytes, and the bytes of the base it was rebuilt from (null when it came full), the prior of
+     * a delta on it that carries momentum.
+     */
+    private record Held(long version, byte[] stream, byte[] base) {
     }
 
-    /** A fetcher that reads {@code kafka:} URIs from {@code chunks} (may be null when only files are used). */
+    /**
+     * A fetcher that reads {@code kafka:} URIs from {@code chunks} (may be null when only files are used), checks no
+     * signatures, and allows any topic and directory (still no {@code ..}).
+     */
     public CheckpointFetcher(ChunkSource chunks) {
+        this(chunks, VersionVerifier.OFF, new CheckpointUris(null, java.util.List.of()));
+    }
+
+    /**
+     * A fetcher that also refuses versions {@code verifier} refuses and URIs {@code uris} refuses.
+     *
+     * @param chunks   reads {@code kafka:} URIs; may be null when only files are used
+     * @param verifier the trusted signing keys ({@link VersionVerifier#OFF} for none)
+     * @param uris     the allowed checkpoints topic and directories
+     */
+    public CheckpointFetcher(ChunkSource chunks, VersionVerifier verifier, CheckpointUris uris) {
         this.chunks = chunks;
+        this.verifier = Objects.requireNonNull(verifier, "verifier");
+        this.uris = Objects.requireNonNull(uris, "uris");
     }
 
     /**
@@ -79,14 +106,25 @@ public final class CheckpointFetcher {
     public Checkpoint fetch(PolicyVersion version) {
         String uri = version.getCheckpointUri();
         String what = "policy " + version.getName() + " version " + version.getVersion() + " (" + uri + ")";
+        verifier.refusal(version).ifPresent(reason -> {
+            throw new CheckpointRefusedException(what + " refused: " + reason);
+        });
+        try {
+            uris.check(uri);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointRefusedException(what + " refused: " + e.getMessage(), e);
+        }
         try {
             if (uri.startsWith("kafka:")) {
                 byte[] stream = readChunks(version, what);
+                byte[] base = null;
                 if (version.getDeltaBaseVersion() != null || CheckpointDelta.isDelta(stream)) {
-                    stream = rebuild(version, stream, what);
+                    Held rebuilt = rebuild(version, stream, what);
+                    stream = rebuilt.stream();
+                    base = rebuilt.base();
                 }
                 Checkpoint checkpoint = fromStream(stream, version.getSha256(), what);
-                held.put(version.getName(), new Held(version.getVersion(), stream));
+                held.put(version.getName(), new Held(version.getVersion(), stream, base));
                 return checkpoint;
             }
             Path dir = toPath(uri, what);
@@ -136,32 +174,41 @@ public final class CheckpointFetcher {
         }
     }
 
-    /** The full byte-stream checkpoint of a delta version: its delta applied to its base's bytes. */
-    private byte[] rebuild(PolicyVersion version, byte[] delta, String what) {
+    /** The full byte-stream checkpoint of a delta version, its delta applied to its base's bytes, and that base. */
+    private Held rebuild(PolicyVersion version, byte[] delta, String what) {
         CheckpointDelta.Header header = CheckpointDelta.header(delta);
         if (version.getDeltaBaseVersion() != null && version.getDeltaBaseVersion() != header.baseVersion()) {
             throw new CheckpointRefusedException(what + " refused: the record names base version "
                     + version.getDeltaBaseVersion() + " but its delta is on version " + header.baseVersion());
         }
         Held mine = held.get(version.getName());
-        byte[] base;
-        if (mine != null && mine.version() == header.baseVersion()) {
-            base = mine.stream();
+        Held base;
+        if (mine != null && mine.version() == header.baseVersion()
+                && (!header.needsPrior() || mine.base() != null)) {
+            base = mine;
         } else {
-            base = walkBack(version, header.baseVersion(), mine, what);
+            base = walkBack(version, header.baseVersion(), header.needsPrior(), mine, what);
         }
-        return CheckpointDelta.apply(base, delta);
+        return new Held(version.getVersion(), CheckpointDelta.apply(base.stream(), base.base(), delta), base.stream());
     }
 
-    /** The byte-stream checkpoint of {@code baseVersion}, read from the topic and rebuilt from its chain. */
-    private byte[] walkBack(PolicyVersion version, long baseVersion, Held mine, String what) {
+    /**
+     * The byte-stream checkpoint of {@code baseVersion}, read from the topic and rebuilt from its chain, with the base
+     * it was rebuilt from (null when it is full).
+     */
+    private Held walkBack(PolicyVersion version, long baseVersion, boolean priorNeeded, Held mine, String what) {
         ChunkUri uri = ChunkUri.parse(version.getCheckpointUri());
         java.util.ArrayDeque<byte[]> deltas = new java.util.ArrayDeque<>();
         long wanted = baseVersion;
         byte[] bytes;
+        byte[] before = null;
         while (true) {
-            if (mine != null && mine.version() == wanted) {
+            // What this process holds ends the walk, unless the next delta needs the base it was built from and
+            // that is gone (the held version came full, or from a file).
+            boolean nextNeedsPrior = deltas.isEmpty() ? priorNeeded : CheckpointDelta.header(deltas.peek()).needsPrior();
+            if (mine != null && mine.version() == wanted && (!nextNeedsPrior || mine.base() != null)) {
                 bytes = mine.stream();
+                before = mine.base();
                 break;
             }
             try {
@@ -182,9 +229,11 @@ public final class CheckpointFetcher {
             wanted = CheckpointDelta.header(bytes).baseVersion();
         }
         while (!deltas.isEmpty()) {
-            bytes = CheckpointDelta.apply(bytes, deltas.pop());
+            byte[] next = CheckpointDelta.apply(bytes, before, deltas.pop());
+            before = bytes;
+            bytes = next;
         }
-        return bytes;
+        return new Held(baseVersion, bytes, before);
     }
 
     private byte[] readChunks(PolicyVersion version, String what) {

@@ -6,6 +6,7 @@ import io.streamrlhf.schemas.avro.MetricEvent;
 import io.streamrlhf.schemas.topics.DlqHeaders;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
+import io.streamrlhf.schemas.topics.TransactionCommit;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -114,7 +115,8 @@ final class BatchTransaction {
                 throw new ShutdownAbort();
             }
             producer.sendOffsetsToTransaction(offsets, group);
-            producer.commitTransaction();
+            // A timeout is retried, not aborted: the commit may already be under way (Kafka's own advice).
+            TransactionCommit.commit(producer, "worker " + workerId + "'s batch of " + kept.size() + " prompts");
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException
                  | UnsupportedVersionException e) {
             // Not recoverable with this producer: another instance owns the transactional id, or the broker
@@ -171,7 +173,7 @@ final class BatchTransaction {
         producer.send(new ProducerRecord<>(dlq.name(), null, null, p.key(), p.value(),
                 DlqHeaders.describe(p.partition().topic(), p.partition().partition(), p.offset(), error,
                         "worker-" + workerId, Instant.now())));
-        metrics.deadLettered();
+        metrics.deadLettered(p.partition().topic(), error);
     }
 
     private void abort(PromptBatch batch, String why) {

@@ -48,6 +48,8 @@ final class GenerationRecords {
                         ? FinishReason.EOS : FinishReason.MAX_TOKENS)
                 .setSampling(sampling(chunk.params()))
                 .setCategory(prompt.getCategory())
+                .setReferenceAnswers(prompt.getReferenceAnswers())
+                .setVerifier(prompt.getVerifier())
                 .setStartedAt(chunk.started())
                 .setCreatedAt(chunk.created())
                 .build();

@@ -1,12 +1,14 @@
 package io.streamrlhf.producer.worker;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.streamrlhf.models.pipeline.InOrderPipeline;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.streamrlhf.models.load.PolicyLoader;
+import io.streamrlhf.models.pipeline.InOrderPipeline;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.sampling.SampleResult;
-import io.streamrlhf.models.sampling.TokenSampler;
 import io.streamrlhf.models.sampling.SamplingParams;
+import io.streamrlhf.models.sampling.TokenSampler;
+import io.streamrlhf.ops.BrokerConnection;
 import io.streamrlhf.producer.ClientSettings;
 import io.streamrlhf.producer.swap.PolicyFollower;
 import io.streamrlhf.producer.swap.PolicySwapper;
@@ -27,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -76,6 +79,12 @@ import org.slf4j.LoggerFactory;
  * <p><b>Shutdown.</b> {@link #close(Duration)} stops polling; the open batch may finish and commit within the
  * grace period, otherwise its transaction is aborted and its prompts go back to the group (another worker, or
  * this one after a restart, generates them again). Runs on its own threads; not otherwise thread-safe.
+ *
+ * <p><b>Membership.</b> The consumer is a static member of the group ({@code group.instance.id} = the worker id,
+ * {@link WorkerConfig#groupInstanceId()}): a killed worker restarted with its id takes its partitions back at once,
+ * where a new dynamic member would wait until the group drops the dead one after {@code session.timeout.ms}. A worker
+ * that closes leaves the group explicitly (a static member otherwise stays until its session times out), so a
+ * scale-down hands its partitions over at once.
  */
 public final class PolicyWorker implements AutoCloseable {
 
@@ -88,6 +97,13 @@ public final class PolicyWorker implements AutoCloseable {
      * milliseconds). More would only hold prompts back from other workers.
      */
     private static final int SAMPLING_AHEAD = 2;
+    /**
+     * {@code session.timeout.ms} of the worker's consumer unless the settings give one (Kafka's default is 45 s): how
+     * long a dead worker that is not restarted keeps its partitions. Shorter hands them over sooner; longer lets a
+     * live worker ride out a stall of its heartbeat thread (CPU starvation, a long GC pause, a broker failover)
+     * without a rebalance. A restarted worker does not wait for it (static membership).
+     */
+    public static final int DEFAULT_SESSION_TIMEOUT_MS = 15_000;
 
     private final WorkerConfig config;
     private final Topics topics;
@@ -108,6 +124,9 @@ public final class PolicyWorker implements AutoCloseable {
     private volatile long stopDeadlineNanos = Long.MAX_VALUE;
     private volatile Throwable failure;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
+    /** Whether the consumer holds a group assignment (possibly empty: more workers than partitions). */
+    private volatile boolean assigned;
+    private final MeterRegistry meters;
     /** Tells the sampler thread to stop between sampling calls (the worker is ending). */
     private volatile boolean samplerCancelled;
     /**
@@ -138,11 +157,13 @@ public final class PolicyWorker implements AutoCloseable {
         this.clientProperties = Map.copyOf(clientProperties);
         this.follower = follower;
         this.hooks = hooks;
+        this.meters = meters;
         this.metrics = new WorkerMetrics(meters, config.policyName(), config.workerId(), currentVersion);
         this.swapper = new PolicySwapper(follower, config.workerId(), config.policyName(), currentVersion,
                 metrics.swapTimer(), metrics.swapRefusedCounter());
         this.reader = new PromptReader(topics.prompts());
         this.records = new GenerationRecords(config.policyName(), config.workerId());
+        config.groupInstanceId();  // a bad id is a configuration error now, not a failed worker later
     }
 
     /** Starts the worker on its own thread; it first waits for a verified policy version. */
@@ -182,6 +203,25 @@ public final class PolicyWorker implements AutoCloseable {
     /** Transactions aborted so far. */
     public long transactionsAborted() {
         return metrics.transactionsAborted();
+    }
+
+    /** Ready, first part: the worker's consumer has an open connection to a broker now. */
+    public boolean connected() {
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        return c != null && BrokerConnection.isUp(c.metrics());
+    }
+
+    /**
+     * Ready, second part: the worker is a member of the group with an assignment (an empty one when the group has
+     * more workers than {@code prompts} partitions: it stands by).
+     */
+    public boolean assigned() {
+        return assigned && consumer != null;
+    }
+
+    /** Ready, third part: a policy version is loaded and sampling. */
+    public boolean modelLoaded() {
+        return currentVersion.get() >= 0 && stopped.getCount() > 0;
     }
 
     /** Whether {@link #close} was called. */
@@ -240,6 +280,8 @@ public final class PolicyWorker implements AutoCloseable {
         PolicyModel policy = null;
         PromptEncoder encoder = null;
         KafkaProducer<byte[], byte[]> producer = null;
+        KafkaClientMetrics producerMetrics = null;
+        KafkaClientMetrics consumerMetrics = null;
         try {
             VerifiedPolicy initial = follower.awaitFirst(Duration.ofMillis(config.policyWaitMs()));
             if (stopRequested) {
@@ -253,8 +295,12 @@ public final class PolicyWorker implements AutoCloseable {
                     initial.version());
             producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
             producer.initTransactions();
-            consumer = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(),
+            producerMetrics = new KafkaClientMetrics(producer);
+            producerMetrics.bindTo(meters);
+            consumer = new KafkaConsumer<>(consumerProperties(config, clientProperties), new ByteArrayDeserializer(),
                     new ByteArrayDeserializer());
+            consumerMetrics = new KafkaClientMetrics(consumer);
+            consumerMetrics.bindTo(meters);
             consumer.subscribe(List.of(topics.prompts().name()), new Rebalance());
             sampling = InOrderPipeline.onThread("policy-sampler-" + config.workerId(), SAMPLING_AHEAD);
             loop(policy, encoder, new BatchTransaction(config.workerId(), topics, follower, records, metrics, producer,
@@ -267,11 +313,20 @@ public final class PolicyWorker implements AutoCloseable {
         } finally {
             ready.countDown();
             boolean samplerIdle = stopSampler();
+            assigned = false;
+            if (consumerMetrics != null) {
+                consumerMetrics.close();
+            }
+            if (producerMetrics != null) {
+                producerMetrics.close();
+            }
             KafkaConsumer<byte[], byte[]> c = consumer;
             consumer = null;  // close() must not wake up a closed consumer
             if (c != null) {
                 try {
-                    c.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+                    // A static member stays in the group after a plain close; leaving hands its partitions over now.
+                    c.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP)
+                            .withTimeout(Duration.ofSeconds(5)));
                 } catch (RuntimeException e) {
                     LOG.debug("closing the consumer: {}", e.toString());
                 }
@@ -354,8 +409,23 @@ public final class PolicyWorker implements AutoCloseable {
                             : Math.max(0, (queued.firstArrivedAt() + maxWaitNanos - System.nanoTime()) / 1_000_000L);
                 }
                 try {
+                    Set<TopicPartition> readAgain = new HashSet<>();
                     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(waitMs))) {
-                        queued.add(reader.read(r), System.nanoTime());
+                        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+                        if (readAgain.contains(tp)) {
+                            continue;
+                        }
+                        PolledPrompt prompt = reader.read(r);
+                        if (prompt == null) {
+                            // The schema registry is down (after the deserializer's own retries): read the record
+                            // and the rest of its partition again at the next poll; nothing is dead-lettered for it.
+                            LOG.warn("worker {}: schema registry unavailable while reading {}@{}; reading it again",
+                                    config.workerId(), tp, r.offset());
+                            consumer.seek(tp, r.offset());
+                            readAgain.add(tp);
+                            continue;
+                        }
+                        queued.add(prompt, System.nanoTime());
                     }
                 } catch (WakeupException e) {
                     // close() woke the poll up; stopRequested decides below
@@ -484,9 +554,14 @@ public final class PolicyWorker implements AutoCloseable {
         });
     }
 
-    private Map<String, Object> consumerProperties() {
+    /** The consumer's settings: the client settings given, with the worker's group, membership and isolation. */
+    static Map<String, Object> consumerProperties(WorkerConfig config, Map<String, Object> clientProperties) {
         Map<String, Object> props = ClientSettings.consumer(clientProperties);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        // One id per worker: a group.instance.id in shared settings would fence the process's other workers.
+        props.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+        config.groupInstanceId().ifPresent(id -> props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));
+        props.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, DEFAULT_SESSION_TIMEOUT_MS);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -525,11 +600,13 @@ public final class PolicyWorker implements AutoCloseable {
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            assigned = false;
             onPartitionsRevoked(partitions);
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            assigned = true;
             LOG.info("worker {} now consumes {}", config.workerId(), partitions);
         }
     }

@@ -1,6 +1,7 @@
 package io.streamrlhf.producer.worker;
 
 import io.streamrlhf.schemas.avro.Prompt;
+import io.streamrlhf.schemas.serde.AvroSerdeException;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -20,7 +21,10 @@ final class PromptReader {
         this.spec = spec;
     }
 
-    /** The record's prompt, or the error that sends it to the dead-letter topic. */
+    /**
+     * The record's prompt, or the error that sends it to the dead-letter topic; null when the schema registry could
+     * not be asked (an outage says nothing about the record, so it must be read again, never dead-lettered).
+     */
     PolledPrompt read(ConsumerRecord<byte[], byte[]> r) {
         TopicPartition tp = new TopicPartition(r.topic(), r.partition());
         try {
@@ -31,6 +35,9 @@ final class PromptReader {
             validate(prompt);
             return new PolledPrompt(tp, r.offset(), r.key(), r.value(), prompt, null);
         } catch (RuntimeException e) {
+            if (AvroSerdeException.isRegistryOutage(e)) {
+                return null;
+            }
             return new PolledPrompt(tp, r.offset(), r.key(), r.value(), null, e);
         }
     }

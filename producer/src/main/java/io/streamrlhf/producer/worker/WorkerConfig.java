@@ -1,12 +1,15 @@
 package io.streamrlhf.producer.worker;
 
-import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
 
 /**
  * A policy worker's settings, each declared once with its default, validator and doc. Built from the same map as
@@ -16,7 +19,9 @@ public final class WorkerConfig extends AbstractConfig {
 
     public static final String POLICY_NAME = "worker.policy.name";
     public static final String WORKER_ID = "worker.id";
+    public static final String WORKER_ID_DIR = "worker.id.dir";
     public static final String GROUP_ID = "worker.group.id";
+    public static final String STATIC_MEMBERSHIP = "worker.static.membership";
     public static final String BATCH_MAX_SIZE = "worker.batch.max.size";
     public static final String BATCH_MAX_WAIT_MS = "worker.batch.max.wait.ms";
     public static final String MAX_NEW_TOKENS = "worker.max.new.tokens";
@@ -28,16 +33,31 @@ public final class WorkerConfig extends AbstractConfig {
     public static final String POLICY_WAIT_MS = "worker.policy.wait.ms";
     public static final String TRANSACTION_TIMEOUT_MS = "worker.transaction.timeout.ms";
 
+    /** Kafka's longest {@code group.instance.id}. */
+    static final int MAX_INSTANCE_ID = 249;
+    private static final Pattern INSTANCE_ID = Pattern.compile("[a-zA-Z0-9._-]{1," + MAX_INSTANCE_ID + "}");
+
     /** Every key with its default, validator and doc. */
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(POLICY_NAME, Type.STRING, "policy", new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Name of the policy to serve: the key of its records on policy.versions.")
-            .define(WORKER_ID, Type.STRING, defaultWorkerId(), new ConfigDef.NonEmptyString(), Importance.MEDIUM,
-                    "This worker's id, written into every Generation and part of its transactional.id. Default "
-                            + "<host>-<pid>; give a stable id (a pod name) so a restarted instance fences its "
-                            + "predecessor's open transaction at once.")
+            .define(WORKER_ID, Type.STRING, "", Importance.MEDIUM,
+                    "This worker's id, written into every Generation and part of its transactional.id. Empty for "
+                            + "<host>-w<n>: n is the lowest slot of " + WORKER_ID_DIR + " this process can lock, so "
+                            + "an instance restarted on the same host gets its predecessor's id and fences its "
+                            + "open transaction at once. Give an id (a pod name) where hosts are not stable.")
+            .define(WORKER_ID_DIR, Type.STRING, Path.of(System.getProperty("java.io.tmpdir"), "rlhf-worker-ids")
+                            .toString(), new ConfigDef.NonEmptyString(), Importance.LOW,
+                    "Directory of the lock files that hand out default worker ids (" + WORKER_ID + " empty).")
             .define(GROUP_ID, Type.STRING, "", Importance.MEDIUM,
                     "Consumer group of the workers sharing the prompts; empty for 'rlhf-workers-<policy>'.")
+            .define(STATIC_MEMBERSHIP, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Join the group as a static member whose group.instance.id is the worker id: a worker "
+                            + "restarted with its id (the default id is stable on its host) gets its partitions back "
+                            + "at once, without a rebalance and without waiting for the dead instance's "
+                            + "session.timeout.ms. A worker that stops (SIGTERM, close) still leaves the group, so "
+                            + "its partitions move at once. Off: a dynamic member; a restarted worker waits until "
+                            + "the group drops its dead predecessor (session.timeout.ms).")
             .define(BATCH_MAX_SIZE, Type.INT, 32, Range.atLeast(1), Importance.HIGH,
                     "Most sequences (prompts x samples_per_prompt) per sampling call and per transaction.")
             .define(BATCH_MAX_WAIT_MS, Type.LONG, 50L, Range.atLeast(0), Importance.MEDIUM,
@@ -70,8 +90,28 @@ public final class WorkerConfig extends AbstractConfig {
         return getString(POLICY_NAME);
     }
 
+    /** The configured id, or this process's stable default {@code <host>-w<n>} (see {@link WorkerSlot}). */
     public String workerId() {
-        return getString(WORKER_ID);
+        String id = getString(WORKER_ID);
+        return id.isBlank() ? WorkerSlot.defaultId(Path.of(getString(WORKER_ID_DIR))) : id;
+    }
+
+    /**
+     * The consumer's {@code group.instance.id}: the worker id, when {@link #STATIC_MEMBERSHIP} is on.
+     *
+     * @throws ConfigException naming {@link #WORKER_ID} when the id is not a valid group instance id
+     */
+    public Optional<String> groupInstanceId() {
+        if (!getBoolean(STATIC_MEMBERSHIP)) {
+            return Optional.empty();
+        }
+        String id = workerId();
+        if (!INSTANCE_ID.matcher(id).matches()) {
+            throw new ConfigException(WORKER_ID, id, "a worker id is the consumer's group.instance.id (static "
+                    + "membership), so it must be 1 to " + MAX_INSTANCE_ID + " letters, digits, '.', '_' or '-'; "
+                    + "give another id or set " + STATIC_MEMBERSHIP + "=false");
+        }
+        return Optional.of(id);
     }
 
     /** The consumer group: the configured one, or {@code rlhf-workers-<policy>}. */
@@ -123,10 +163,5 @@ public final class WorkerConfig extends AbstractConfig {
     /** The transactional.id of this worker: {@code rlhf-worker-<policy>-<worker id>}. */
     public String transactionalId() {
         return "rlhf-worker-" + policyName() + "-" + workerId();
-    }
-
-    private static String defaultWorkerId() {
-        // host@pid: unique per process, readable in generations
-        return ManagementFactory.getRuntimeMXBean().getName().replace('@', '-');
     }
 }

@@ -24,12 +24,16 @@ final class WorkerMetrics {
     private final Timer commit;
     private final Counter revoked;
     private final Counter discarded;
+    private final MeterRegistry meters;
+    /** The dead letters of every stage, by source topic and error (the reward stream counts in it too). */
+    static final String DLQ_RECORDS = "rlhf.dlq.records";
 
     /**
      * @param version the version the worker's policy holds, read by the {@code rlhf.worker.policy.version} gauge
      *                (held weakly by Micrometer: the caller keeps it)
      */
     WorkerMetrics(MeterRegistry meters, String policy, String worker, AtomicLong version) {
+        this.meters = meters;
         this.generations = Counter.builder("rlhf.worker.generations").tag("policy", policy)
                 .tag("worker", worker).description("Generations committed").register(meters);
         this.committed = Counter.builder("rlhf.worker.transactions").tag("policy", policy)
@@ -72,9 +76,14 @@ final class WorkerMetrics {
         aborted.increment();
     }
 
-    /** A prompt went to the dead-letter topic. */
-    void deadLettered() {
+    /**
+     * A prompt of {@code topic} went to its dead-letter topic. Besides this worker's own counter it counts in
+     * {@code rlhf.dlq.records}, by topic and error, the counter every stage's dead letters share.
+     */
+    void deadLettered(String topic, Throwable error) {
         deadLettered.increment();
+        Counter.builder(DLQ_RECORDS).description("Records sent to a dead-letter topic").tag("topic", topic)
+                .tag("error", error.getClass().getSimpleName()).register(meters).increment();
     }
 
     /** One sampling call took {@code nanos}. */

@@ -2,6 +2,7 @@ package io.streamrlhf.producer.worker;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.ops.HealthChecks;
 import io.streamrlhf.producer.swap.PolicyFollower;
 import io.streamrlhf.schemas.topics.Topics;
 import java.time.Duration;
@@ -82,6 +83,18 @@ public final class WorkerPool implements AutoCloseable {
     /** The workers, in index order. */
     public List<PolicyWorker> workers() {
         return List.copyOf(workers);
+    }
+
+    /**
+     * Adds the pool's checks: live while no worker has stopped on an error; ready when every worker is connected to
+     * a broker, holds its group assignment and has its policy loaded.
+     */
+    public HealthChecks health(HealthChecks health) {
+        return health
+                .live("workers running", () -> workers.stream().noneMatch(w -> w.failure().isPresent()))
+                .ready("connected", () -> workers.stream().allMatch(PolicyWorker::connected))
+                .ready("assigned", () -> workers.stream().allMatch(PolicyWorker::assigned))
+                .ready("model loaded", () -> workers.stream().allMatch(PolicyWorker::modelLoaded));
     }
 
     /** The follower shared by the workers. */

@@ -75,6 +75,31 @@ class PromptFilesTest {
     }
 
     @Test
+    void readsReferenceAnswersAndVerifiers() throws IOException {
+        Path file = write("verifiable.jsonl",
+                "{\"prompt\": \"2+2?\", \"reference_answers\": \"4\", \"verifier\": \"numeric;extract=boxed\"}",
+                "{\"prompt\": \"pi?\", \"reference_answers\": [3.14159, \"22/7\"]}",
+                "{\"prompt\": \"a person\", \"reference_answers\": {\"type\": \"object\"}, \"verifier\": \"json-schema\"}",
+                "{\"prompt\": \"x\", \"reference_answers\": [true]}",
+                "{\"prompt\": \"y\", \"verifier\": \"close-enough\"}",
+                "{\"prompt\": \"plain\"}");
+        PromptBatch batch = PromptFiles.readJsonl(file, 1);
+        List<Prompt> prompts = batch.prompts();
+        assertThat(prompts).hasSize(4);
+        assertThat(prompts.get(0).getReferenceAnswers()).containsExactly("4");
+        assertThat(prompts.get(0).getVerifier()).isEqualTo("numeric;extract=boxed");
+        assertThat(prompts.get(1).getReferenceAnswers()).containsExactly("3.14159", "22/7");
+        assertThat(prompts.get(1).getVerifier()).isNull();
+        assertThat(prompts.get(2).getReferenceAnswers()).containsExactly("{\"type\":\"object\"}");
+        assertThat(prompts.get(3).getReferenceAnswers()).isEmpty();
+        assertThat(batch.problems()).hasSize(2);
+        assertThat(batch.problems().get(0).where()).isEqualTo("line 4");
+        assertThat(batch.problems().get(0).message()).contains("reference_answers[0]").contains("boolean");
+        assertThat(batch.problems().get(1).where()).isEqualTo("line 5");
+        assertThat(batch.problems().get(1).message()).contains("field 'verifier'").contains("unknown kind");
+    }
+
+    @Test
     void emptyOrMissingFilesAreProblems() throws IOException {
         assertThat(PromptFiles.readJsonl(write("empty.jsonl"), 1).problems()).singleElement()
                 .satisfies(p -> assertThat(p.message()).contains("empty"));

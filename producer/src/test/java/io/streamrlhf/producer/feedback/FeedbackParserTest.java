@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.streamrlhf.schemas.avro.Feedback;
 import io.streamrlhf.schemas.avro.FeedbackKind;
 import io.streamrlhf.schemas.avro.FeedbackSource;
+import io.streamrlhf.schemas.avro.PairVerdict;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -53,6 +54,22 @@ class FeedbackParserTest {
         assertThat(bon.getConversation()).hasSize(1);
     }
 
+    @Test
+    void tiesAndBothBadArePairwiseVerdictsWithoutAPreferredIndex() {
+        Feedback tie = parser.parse("{\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"generation_ids\":[\"" + A + "\",\""
+                + B + "\"],\"verdict\":\"tie\",\"annotator_id\":\"alice\",\"confidence\":0.5,\"comment\":\"same\"}");
+        assertThat(tie.getVerdict()).isEqualTo(PairVerdict.TIE);
+        assertThat(tie.getPreferredIndex()).isNull();
+        assertThat(tie.getComment()).isEqualTo("same");
+        Feedback bad = parser.parse("{\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"generation_ids\":[\"" + A + "\",\""
+                + B + "\"],\"verdict\":\"both-bad\",\"annotator_id\":\"alice\"}");
+        assertThat(bad.getVerdict()).isEqualTo(PairVerdict.BOTH_BAD);
+        Feedback preferred = parser.parse("{\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"generation_ids\":[\"" + A
+                + "\",\"" + B + "\"],\"verdict\":\"preferred\",\"preferred_index\":0,\"annotator_id\":\"alice\"}");
+        assertThat(preferred.getVerdict()).isEqualTo(PairVerdict.PREFERRED);
+        assertThat(preferred.getPreferredIndex()).isZero();
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "malformed JSON | {\"kind\": | | malformed JSON",
@@ -72,6 +89,10 @@ class FeedbackParserTest {
         "confidence above 1 | {\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"generation_ids\":[\"A\",\"B\"],\"preferred_index\":0,\"annotator_id\":\"x\",\"confidence\":1.5} | confidence | [0, 1]",
         "inline without prompt | {\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"texts\":[\"a\",\"b\"],\"preferred_index\":0,\"annotator_id\":\"x\"} | conversation | missing field 'conversation'",
         "unknown field | {\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"prefered_index\":0} | prefered_index | unknown field 'prefered_index'",
+        "tie with a preference | {\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"generation_ids\":[\"A\",\"B\"],\"verdict\":\"tie\",\"preferred_index\":0,\"annotator_id\":\"x\"} | preferred_index | prefers neither candidate",
+        "unknown verdict | {\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"generation_ids\":[\"A\",\"B\"],\"verdict\":\"meh\",\"annotator_id\":\"x\"} | verdict | unknown verdict 'meh'",
+        "verdict on a rating | {\"kind\":\"rating\",\"prompt_id\":\"p\",\"generation_ids\":[\"A\"],\"rating\":3,\"verdict\":\"tie\",\"annotator_id\":\"x\"} | verdict | pairwise only",
+        "preferred verdict without index | {\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"generation_ids\":[\"A\",\"B\"],\"verdict\":\"preferred\",\"annotator_id\":\"x\"} | preferred_index | missing field 'preferred_index'",
         "unknown source | {\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"generation_ids\":[\"A\",\"B\"],\"preferred_index\":0,\"annotator_id\":\"x\",\"source\":\"robot\"} | source | unknown source 'robot'",
     })
     void refusesEveryProblemNamingTheField(String name, String json, String field, String message) {
@@ -80,5 +101,31 @@ class FeedbackParserTest {
         assertThatThrownBy(() -> parser.parse(body)).isInstanceOf(FeedbackValidationException.class)
                 .hasMessageContaining(message)
                 .satisfies(e -> assertThat(((FeedbackValidationException) e).field()).isEqualTo(field));
+    }
+
+    @Test
+    void jsonBeyondTheParsersNestingLimitIsAValidationErrorNotACrash() {
+        // The limit's error carries no location; reading it used to throw a NullPointerException.
+        String deep = "{\"kind\":" + "[".repeat(5_000) + "]".repeat(5_000) + "}";
+        assertThatThrownBy(() -> parser.parse(deep)).isInstanceOf(FeedbackValidationException.class)
+                .hasMessageContaining("malformed JSON").hasMessageContaining("nesting depth");
+    }
+
+    @Test
+    void aLoneSurrogateEscapeIsRefusedNamingTheFieldSinceAvroWouldStoreItAsAQuestionMark() {
+        // Found by rlhf bench fuzz: a feedback_id holding the JSON escape of a lone surrogate was answered 202 with
+        // that id, and stored as "?".
+        String label = "{\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"generation_ids\":[\"" + A + "\",\"" + B
+                + "\"],\"preferred_index\":0,\"annotator_id\":\"x\",\"feedback_id\":\"id-\\ud800\"}";
+        assertThatThrownBy(() -> parser.parse(label)).isInstanceOf(FeedbackValidationException.class)
+                .hasMessageContaining("unpaired surrogate")
+                .satisfies(e -> assertThat(((FeedbackValidationException) e).field()).isEqualTo("feedback_id"));
+        String inline = "{\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"conversation\":[{\"role\":\"user\","
+                + "\"content\":\"hi\"}],\"texts\":[\"a\",\"b\\udc00\"],\"preferred_index\":0,\"annotator_id\":\"x\"}";
+        assertThatThrownBy(() -> parser.parse(inline)).isInstanceOf(FeedbackValidationException.class)
+                .satisfies(e -> assertThat(((FeedbackValidationException) e).field()).isEqualTo("texts[1]"));
+        // A proper pair (an emoji) is text.
+        assertThat(parser.parse(label.replace("\\ud800", "\\ud83d\\ude00")).getFeedbackId())
+                .isEqualTo("id-\uD83D\uDE00");
     }
 }

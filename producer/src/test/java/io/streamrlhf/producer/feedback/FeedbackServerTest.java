@@ -12,7 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** The HTTP API's refusals: each bad request gets a 4xx naming the problem, and nothing reaches the sink. */
 class FeedbackServerTest {
 
-    static final String TOKEN = "s3cret";
+    static final String TOKEN = "alice-token-0123456789abcdef";
     static final String A = FeedbackParserTest.A;
     static final String B = FeedbackParserTest.B;
     static final String GOOD = "{\"kind\":\"pairwise\",\"prompt_id\":\"p\",\"generation_ids\":[\"" + A + "\",\"" + B
@@ -36,8 +36,9 @@ class FeedbackServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = new FeedbackServer(new FeedbackServer.Options("127.0.0.1", 0, Optional.of(TOKEN), 1024),
-                written::add, new RecentGenerations(10, 4), new SimpleMeterRegistry()).start();
+        server = new FeedbackServer(FeedbackServer.Options.defaults().bind("127.0.0.1", 0)
+                .withTokens(FeedbackTokens.of(Map.of(TOKEN, new FeedbackTokens.Annotator("alice", FeedbackSource.HUMAN))))
+                .withLimits(1024, 16), written::add, new RecentGenerations(10, 4), new SimpleMeterRegistry()).start();
     }
 
     @AfterEach
@@ -66,7 +67,9 @@ class FeedbackServerTest {
         "wrong candidates    | {\"kind\":\"rating\",\"prompt_id\":\"p\",\"generation_ids\":[\"A\",\"B\"],\"rating\":1,\"annotator_id\":\"a\"} | 400 | exactly 1 candidate",
     })
     void refusesInvalidBodies(String name, String body, int status, String message) throws Exception {
-        HttpResponse<String> r = post(body.replace("\"A\"", "\"" + A + "\"").replace("\"B\"", "\"" + B + "\""),
+        // The token is alice's: a body naming annotator "a" would be refused before its content is checked.
+        HttpResponse<String> r = post(body.replace("\"A\"", "\"" + A + "\"").replace("\"B\"", "\"" + B + "\"")
+                        .replace("\"annotator_id\":\"a\"", "\"annotator_id\":\"alice\""),
                 "application/json", "Bearer " + TOKEN);
         assertThat(r.statusCode()).isEqualTo(status);
         assertThat(json.readTree(r.body()).path("error").asText()).contains(message);

@@ -8,6 +8,7 @@ import io.streamrlhf.models.sampling.SamplingParams;
 import io.streamrlhf.schemas.avro.Generation;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,8 @@ class GenerationRecordsTest {
     @Test
     void buildsAGenerationFromItsRowAndSamplingCall() {
         PolledPrompt p = PromptQueueTest.polled(P2, 11, 2);
+        p.prompt().setReferenceAnswers(List.of("8"));
+        p.prompt().setVerifier("numeric;extract=last-number");
         PromptBatch.Row row = new PromptBatch.Row(p, 1, "hello", new int[] {1, 5});
         SamplingParams params = new SamplingParams(0.7, 8, 0.9, 4, 2, 0, 99);
         SampleResult result = new SampleResult(new int[][] {{1, 5}, {1, 5}}, new int[][] {{7}, {8, 2}},
@@ -52,6 +55,8 @@ class GenerationRecordsTest {
         assertThat(g.getPolicyName()).isEqualTo("chat");
         assertThat(g.getPolicyVersion()).isEqualTo(6L);
         assertThat(g.getWorkerId()).isEqualTo("w-0");
+        assertThat(g.getReferenceAnswers()).containsExactly("8");
+        assertThat(g.getVerifier()).isEqualTo("numeric;extract=last-number");
         assertThat(g.getFinishReason()).isEqualTo(io.streamrlhf.schemas.avro.FinishReason.EOS);
         assertThat(g.getSampling().getTemperature()).isEqualTo(0.7f);
         assertThat(g.getSampling().getTopK()).isEqualTo(8);

@@ -7,8 +7,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.streamrlhf.schemas.avro.ConversationTurn;
 import io.streamrlhf.schemas.avro.Prompt;
 import io.streamrlhf.schemas.avro.Role;
+import io.streamrlhf.schemas.registry.InMemorySchemaRegistryClient;
+import io.streamrlhf.schemas.registry.SchemaRegistryClient;
+import io.streamrlhf.schemas.registry.SchemaRegistryException;
+import io.streamrlhf.schemas.serde.AvroSerdeConfig;
+import io.streamrlhf.schemas.topics.Topics;
+import java.lang.reflect.Proxy;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -50,5 +57,30 @@ class PromptReaderTest {
         assertThat(read.offset()).isEqualTo(42L);
         assertThat(read.key()).isSameAs(key);
         assertThat(read.rows()).isZero();
+    }
+
+    @Test
+    void aRegistryOutageIsReadAgainWhileAnUnknownSchemaIdIsDeadLettered() {
+        InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
+        byte[] good = Topics.builder().registryClient(registry).build().prompts().valueSerializer()
+                .serialize("rlhf.prompts", prompt(List.of(new ConversationTurn(Role.USER, "hello")), 1));
+        SchemaRegistryClient down = (SchemaRegistryClient) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {SchemaRegistryClient.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("schemaById")) {
+                        throw new SchemaRegistryException("Schema registry unreachable at http://registry:8081",
+                                SchemaRegistryException.UNREACHABLE, SchemaRegistryException.UNREACHABLE);
+                    }
+                    return method.invoke(registry, args);
+                });
+        Topics outage = Topics.builder().registryClient(down).config(Map.of(AvroSerdeConfig.RETRY_MAX_MS, 200L))
+                .build();
+
+        assertThat(new PromptReader(outage.prompts()).read(new ConsumerRecord<>("rlhf.prompts", 0, 5, null, good)))
+                .as("not dead-lettered: read again").isNull();
+        byte[] unknownId = good.clone();
+        unknownId[4] = 99;
+        PolledPrompt bad = new PromptReader(Topics.builder().registryClient(registry).build().prompts())
+                .read(new ConsumerRecord<>("rlhf.prompts", 0, 6, null, unknownId));
+        assertThat(bad.error()).hasMessageContaining("unknown schema id 99");
     }
 }

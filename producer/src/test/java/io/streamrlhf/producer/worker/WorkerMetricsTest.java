@@ -39,7 +39,7 @@ class WorkerMetricsTest {
 
         metrics.committed(12, 3_000_000, 1_000_000, 5_000_000);
         metrics.aborted();
-        metrics.deadLettered();
+        metrics.deadLettered("rlhf.prompts", new IllegalArgumentException("bad prompt"));
         metrics.revoked(2);
         metrics.discarded(3);
         metrics.sampled(4_000_000);
@@ -53,6 +53,8 @@ class WorkerMetricsTest {
         assertThat(meters.get("rlhf.worker.batch").timer().totalTime(TimeUnit.MILLISECONDS)).isEqualTo(4.0);
         assertThat(meters.get("rlhf.worker.sampling").timer().totalTime(TimeUnit.MILLISECONDS)).isEqualTo(4.0);
         assertThat(meters.get("rlhf.worker.dlq").counter().count()).isEqualTo(1);
+        assertThat(meters.get("rlhf.dlq.records").tag("topic", "rlhf.prompts")
+                .tag("error", "IllegalArgumentException").counter().count()).isEqualTo(1);
         assertThat(meters.get("rlhf.worker.revoked").counter().count()).isEqualTo(2);
         assertThat(meters.get("rlhf.worker.discarded").counter().count()).isEqualTo(3);
     }

@@ -1,14 +1,21 @@
 package io.streamrlhf.rewardstream.app;
 
+import io.streamrlhf.ops.LocalHost;
 import io.streamrlhf.rewardstream.scoring.Aggregation;
 import io.streamrlhf.rewardstream.scoring.NormalizationSettings;
 import io.streamrlhf.rewardstream.scoring.RewardSpec;
 import io.streamrlhf.rewardstream.scoring.SourceFailurePolicy;
+import io.streamrlhf.rewardstream.topology.ScoringTopology;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -35,8 +42,12 @@ public final class RewardStreamConfig extends AbstractConfig {
     public static final String PIPELINE = "scoring.pipeline";
     public static final String REFERENCE_CHECKPOINT = "scoring.reference.checkpoint";
     public static final String JOIN_WINDOW_MS = "feedback.join.window.ms";
+    public static final String PENDING_MAX_WAIT_MS = "feedback.pending.max.wait.ms";
+    public static final String PENDING_MAX_LABELS = "feedback.pending.max.labels";
     public static final String STREAM_THREADS = "reward.stream.threads";
     public static final String STATE_DIR = "reward.stream.state.dir";
+    public static final String STATIC_MEMBERSHIP = "reward.stream.static.membership";
+    public static final String INSTANCE_ID = "reward.stream.instance.id";
     public static final String PUBLISHED_WAIT_MS = "reward.published.wait.ms";
 
     private static final ConfigDef.Validator SPECS = (name, value) -> {
@@ -51,6 +62,20 @@ public final class RewardStreamConfig extends AbstractConfig {
             Aggregation.parse((String) value);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(name, value, e.getMessage());
+        }
+    };
+
+    /**
+     * Kafka's longest {@code group.instance.id} (249) less what Kafka Streams appends for each stream thread
+     * ({@code -<thread index>}).
+     */
+    static final int MAX_INSTANCE_ID = 240;
+    private static final Pattern INSTANCE_IDS = Pattern.compile("[a-zA-Z0-9._-]{0," + MAX_INSTANCE_ID + "}");
+    private static final ConfigDef.Validator INSTANCE_ID_VALUE = (name, value) -> {
+        if (!INSTANCE_IDS.matcher((String) value).matches()) {
+            throw new ConfigException(name, value, "an instance id is the stream's group.instance.id: at most "
+                    + MAX_INSTANCE_ID + " letters, digits, '.', '_' or '-' (empty: derived from the host and "
+                    + STATE_DIR + ")");
         }
     };
 
@@ -72,9 +97,10 @@ public final class RewardStreamConfig extends AbstractConfig {
                     "k of mean_minus_k_std: the penalty per unit of ensemble disagreement.")
             .define(VOTE_THRESHOLD, Type.DOUBLE, 0.0, Importance.LOW,
                     "majority_vote: a member votes 'good' when its normalised score is above this.")
-            .define(ON_SOURCE_FAILURE, Type.STRING, "dlq", ConfigDef.ValidString.in("dlq", "skip"), Importance.MEDIUM,
+            .define(ON_SOURCE_FAILURE, Type.STRING, "dlq", ConfigDef.ValidString.in("dlq", "skip", "wait"), Importance.MEDIUM,
                     "When a source cannot score a record (judge down, NaN): 'dlq' dead-letters the record, 'skip' "
-                            + "scores it with the remaining sources (dead-letters it only if none is left).")
+                            + "scores it with the remaining sources (dead-letters it only if none is left), 'wait' fails "
+                            + "the batch when a source is unreachable so its records wait in Kafka for a restart.")
             .define(NORMALIZE, Type.BOOLEAN, true, Importance.MEDIUM,
                     "Normalise each source by its running mean and std (Welford, PPO-max); off: normalised = raw.")
             .define(NORMALIZE_CLIP, Type.DOUBLE, 5.0, Importance.LOW,
@@ -90,17 +116,43 @@ public final class RewardStreamConfig extends AbstractConfig {
                             + "one (at most one batch in flight; exactly-once either way). Off: score on the stream "
                             + "thread.")
             .define(REFERENCE_CHECKPOINT, Type.STRING, "", Importance.MEDIUM,
-                    "Checkpoint directory of the frozen reference policy (the SFT policy the learner's KL penalty "
-                            + "is measured against). When set, every scored record carries the reference's log-probs "
+                    "The frozen reference policy (the SFT policy the learner's KL penalty is measured against): a "
+                            + "checkpoint directory, or a version published on Kafka as "
+                            + "'kafka:<checkpoints topic>/<policy name>/<version>' (checked against its signed record "
+                            + "and sha256, fetched once into <" + STATE_DIR + ">/reference), as the learner's "
+                            + "learner.init.checkpoint takes. When set, every scored record carries the reference's log-probs "
                             + "of its response (reference_logprobs), and a learner whose reference has the same "
                             + "weights skips its own reference forward in each update. Empty: off.")
             .define(JOIN_WINDOW_MS, Type.LONG, Duration.ofHours(24).toMillis(), ConfigDef.Range.atLeast(1),
                     Importance.MEDIUM, "How long generations are kept for the feedback join, in ms; feedback naming "
                             + "older generations is dead-lettered.")
+            .define(PENDING_MAX_WAIT_MS, Type.LONG,
+                    ScoringTopology.Settings.DEFAULT_PENDING_MAX_WAIT.toMillis(), ConfigDef.Range.atLeast(0),
+                    Importance.MEDIUM, "How long a feedback label naming a generation the stream has not stored yet "
+                            + "waits for it (in a changelogged store, joined as soon as it arrives), in ms, counted "
+                            + "from when the label or its task started; then it is dead-lettered saying it waited. "
+                            + "0: dead-letter such labels at once.")
+            .define(PENDING_MAX_LABELS, Type.INT, ScoringTopology.Settings.DEFAULT_PENDING_MAX_LABELS,
+                    ConfigDef.Range.atLeast(1), Importance.LOW,
+                    "Most feedback labels one task keeps waiting for their generations; a label that finds them "
+                            + "all taken is dead-lettered at once with that reason.")
             .define(STREAM_THREADS, Type.INT, 1, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
                     "Stream threads of this instance (num.stream.threads).")
             .define(STATE_DIR, Type.STRING, "", Importance.MEDIUM,
-                    "Directory of the local state stores; empty: <java.io.tmpdir>/rlhf-reward-stream.");
+                    "Directory of the local state stores; empty: <java.io.tmpdir>/rlhf-reward-stream.")
+            .define(STATIC_MEMBERSHIP, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Join the group as a static member (group.instance.id: " + INSTANCE_ID + " and the stream "
+                            + "thread's index): an instance restarted with its id gets its tasks back at once, "
+                            + "without a rebalance and without waiting for the dead instance's session.timeout.ms. "
+                            + "An instance that stops (SIGTERM, close) still leaves the group, so its tasks move at "
+                            + "once. Off: a dynamic member; a restarted instance waits until the group drops its dead "
+                            + "predecessor (session.timeout.ms).")
+            .define(INSTANCE_ID, Type.STRING, "", INSTANCE_ID_VALUE, Importance.MEDIUM,
+                    "This instance's stable id, its group.instance.id with static membership. Empty: <host>-s<h>, "
+                            + "h a digest of " + STATE_DIR + ": Kafka Streams locks its state directory, so the "
+                            + "instances of one host have different ones, and an instance restarted on its directory "
+                            + "keeps its id and takes back the tasks whose state is there. Give an id (a pod name) "
+                            + "where hosts are not stable.");
 
     public RewardStreamConfig(Map<?, ?> props) {
         super(DEFINITION, props, false);
@@ -157,14 +209,27 @@ public final class RewardStreamConfig extends AbstractConfig {
         return Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS));
     }
 
-    /** The reference policy's checkpoint directory, when the stream computes reference log-probs. */
-    public Optional<Path> referenceCheckpoint() {
-        String dir = getString(REFERENCE_CHECKPOINT).trim();
-        return dir.isEmpty() ? Optional.empty() : Optional.of(Path.of(dir));
+    /**
+     * The reference policy, when the stream computes reference log-probs: a checkpoint directory or the
+     * {@code kafka:} URI of a published policy version.
+     */
+    public Optional<String> referenceCheckpoint() {
+        String value = getString(REFERENCE_CHECKPOINT).trim();
+        return value.isEmpty() ? Optional.empty() : Optional.of(value);
     }
 
     public Duration joinWindow() {
         return Duration.ofMillis(getLong(JOIN_WINDOW_MS));
+    }
+
+    /** {@link #PENDING_MAX_WAIT_MS}. */
+    public Duration pendingMaxWait() {
+        return Duration.ofMillis(getLong(PENDING_MAX_WAIT_MS));
+    }
+
+    /** {@link #PENDING_MAX_LABELS}. */
+    public int pendingMaxLabels() {
+        return getInt(PENDING_MAX_LABELS);
     }
 
     public int streamThreads() {
@@ -174,5 +239,32 @@ public final class RewardStreamConfig extends AbstractConfig {
     public String stateDir() {
         String dir = getString(STATE_DIR);
         return dir.isEmpty() ? System.getProperty("java.io.tmpdir") + "/rlhf-reward-stream" : dir;
+    }
+
+    /** {@link #INSTANCE_ID}, or its default {@code <host>-s<h>} ({@link #defaultInstanceId}). */
+    public String instanceId() {
+        String id = getString(INSTANCE_ID);
+        return id.isEmpty() ? defaultInstanceId(LocalHost.name(), Path.of(stateDir())) : id;
+    }
+
+    /** The main consumer's {@code group.instance.id} prefix: {@link #instanceId()}, when static membership is on. */
+    public Optional<String> groupInstanceId() {
+        return getBoolean(STATIC_MEMBERSHIP) ? Optional.of(instanceId()) : Optional.empty();
+    }
+
+    /**
+     * {@code <host>-s<h>}, where {@code h} is the first 8 hex digits of the SHA-256 of the state directory's absolute
+     * path; characters a group instance id may not hold become {@code _}, and a long host name is cut.
+     */
+    static String defaultInstanceId(String host, Path stateDir) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(
+                    stateDir.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8));
+            String h = "-s" + HexFormat.of().formatHex(digest, 0, 4);
+            String safe = host.replaceAll("[^a-zA-Z0-9._-]", "_");
+            return safe.substring(0, Math.min(safe.length(), MAX_INSTANCE_ID - h.length())) + h;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 }

@@ -1,18 +1,29 @@
 package io.streamrlhf.rewardstream.app;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.streamrlhf.ops.BrokerConnection;
+import io.streamrlhf.ops.HealthChecks;
 import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
+import io.streamrlhf.rewardstream.scoring.RewardSource;
 import io.streamrlhf.rewardstream.scoring.RewardSources;
+import io.streamrlhf.rewardstream.scoring.judge.ChatJudgeSource;
 import io.streamrlhf.rewardstream.scoring.model.PublishedRewardModels;
+import io.streamrlhf.rewardstream.scoring.model.ReferenceCheckpoints;
 import io.streamrlhf.rewardstream.scoring.model.ReferencePolicy;
 import io.streamrlhf.rewardstream.topology.DeadLetterDeserializationHandler;
 import io.streamrlhf.rewardstream.topology.DeadLetterProcessingHandler;
 import io.streamrlhf.rewardstream.topology.DeadLetters;
 import io.streamrlhf.rewardstream.topology.ScoringTopology;
+import io.streamrlhf.rewardstream.scoring.model.RewardModelSwapper;
 import io.streamrlhf.schemas.chunks.CheckpointChunkReader;
+import io.streamrlhf.schemas.chunks.CheckpointUris;
+import io.streamrlhf.schemas.signing.VersionSigningConfig;
 import io.streamrlhf.schemas.topics.Topics;
 import io.streamrlhf.schemas.topics.TopicsConfig;
+import io.streamrlhf.schemas.serde.AvroSerdeException;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -33,10 +44,13 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -48,6 +62,10 @@ import org.slf4j.LoggerFactory;
  * The reward stream as a running service: builds the ensemble from {@link RewardStreamConfig}, the topology from
  * {@link ScoringTopology}, and runs it in {@link KafkaStreams} with {@code processing.guarantee=exactly_once_v2} and
  * the dead-letter handlers.
+ *
+ * <p>The instance is a static member of its group ({@link RewardStreamConfig#groupInstanceId()}): killed and restarted
+ * on its state directory, it gets its tasks back at once instead of waiting until the group drops its dead self.
+ * {@link #close} leaves the group explicitly, so that a stopped instance's tasks move at once.
  *
  * <pre>{@code
  * try (ScoringApp app = ScoringApp.create(settings)) {   // bootstrap.servers, schema.registry.url, reward.*, ...
@@ -63,6 +81,14 @@ public final class ScoringApp implements AutoCloseable {
     public static final String SHUTDOWN_HOOK_NAME = "reward-stream-shutdown";
     /** {@code commit.interval.ms} unless the settings give one (Kafka Streams' exactly-once default is 100). */
     public static final long DEFAULT_COMMIT_INTERVAL_MS = 1000;
+    /**
+     * {@code session.timeout.ms} unless the settings give one (Kafka's default is 45 s): how long a dead instance that
+     * is not restarted keeps its tasks. Shorter hands them over sooner; longer lets a live instance ride out a stall of
+     * its heartbeat thread (CPU starvation, a long GC pause, a broker failover) without a rebalance, which for a
+     * stateful stream means moving and restoring state. A restarted instance does not wait for it (static
+     * membership, {@link RewardStreamConfig#STATIC_MEMBERSHIP}).
+     */
+    public static final int DEFAULT_SESSION_TIMEOUT_MS = 15_000;
 
     private final RewardStreamConfig config;
     private final Topics topics;
@@ -74,6 +100,7 @@ public final class ScoringApp implements AutoCloseable {
     private final Map<String, Object> adminSettings;
     private final KafkaStreams streams;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final KafkaStreamsMetrics streamsMetrics;
     private Thread hook;
     private boolean closed;
 
@@ -83,11 +110,13 @@ public final class ScoringApp implements AutoCloseable {
         this.ensemble = ensemble;
         this.deadLetters = new DeadLetters(meters);
         this.normStatsTopic = ScoringTopology.normStatsTopic(config.applicationId());
-        this.reference = loadReference(config);
+        this.reference = loadReference(config, topics, settings);
         try {
             this.topology = ScoringTopology.build(new ScoringTopology.Settings(topics, ensemble, config.batchSize(),
                     config.batchMaxWait(), config.joinWindow(), deadLetters, normStatsTopic, config.pipelined(),
-                    reference), new CheckpointChunkReader(settings, config.publishedWait()));
+                    reference, config.pendingMaxWait(), config.pendingMaxLabels()), new RewardModelSwapper(ensemble, new CheckpointChunkReader(settings,
+                    config.publishedWait()), VersionSigningConfig.verifier(settings),
+                    CheckpointUris.from(topics.checkpoints().name(), settings), meters));
             this.adminSettings = adminSettings(settings);
             this.streams = new KafkaStreams(topology, streamsProperties(settings, config, topics, meters));
         } catch (RuntimeException e) {
@@ -96,7 +125,26 @@ public final class ScoringApp implements AutoCloseable {
             }
             throw e;
         }
+        // The Streams clients' own metrics (consumer lag, commit rate, task process rate) next to ours.
+        this.streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(meters);
+        for (RewardSource source : ensemble.sources()) {
+            String name = source.name();
+            Gauge.builder("rlhf.reward.source.version", ensemble, e -> e.sources().stream()
+                            .filter(s -> s.name().equals(name)).mapToLong(RewardSource::version).findFirst().orElse(-1))
+                    .tag("source", name).description("Version of each reward source scoring now (reward models "
+                            + "hot-swap from rm.versions)").register(meters);
+            if (source instanceof ChatJudgeSource judge) {
+                judge.bindTo(meters);
+            }
+        }
         streams.setUncaughtExceptionHandler(e -> {
+            if (AvroSerdeException.isRegistryOutage(e)) {
+                // The registry did not answer for schema.registry.retry.max.ms: a new thread re-reads from the last
+                // commit, and the deserializer retries again; no record is dead-lettered for an outage.
+                LOG.warn("schema registry unavailable; replacing the stream thread to retry: {}", e.toString());
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
             LOG.error("reward stream thread failed; shutting this instance down", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
@@ -108,16 +156,22 @@ public final class ScoringApp implements AutoCloseable {
         });
     }
 
-    /** The reference policy {@code scoring.reference.checkpoint} names, or {@code null} when it is empty. */
-    private static ReferencePolicy loadReference(RewardStreamConfig config) {
-        Optional<Path> dir = config.referenceCheckpoint();
-        if (dir.isEmpty()) {
+    /**
+     * The reference policy {@code scoring.reference.checkpoint} names (a directory, or a {@code kafka:} URI of a
+     * published policy version, fetched by {@link ReferenceCheckpoints}), or {@code null} when it is empty.
+     */
+    private static ReferencePolicy loadReference(RewardStreamConfig config, Topics topics,
+                                                 Map<String, Object> settings) {
+        Optional<String> value = config.referenceCheckpoint();
+        if (value.isEmpty()) {
             return null;
         }
+        Path dir = ReferenceCheckpoints.resolve(RewardStreamConfig.REFERENCE_CHECKPOINT, value.get(),
+                Path.of(config.stateDir()), topics, settings, config.publishedWait());
         try {
-            return ReferencePolicy.load(dir.get());
+            return ReferencePolicy.load(dir);
         } catch (RuntimeException e) {
-            throw new ConfigException(RewardStreamConfig.REFERENCE_CHECKPOINT, dir.get().toString(),
+            throw new ConfigException(RewardStreamConfig.REFERENCE_CHECKPOINT, value.get(),
                     "cannot load the reference policy: " + e.getMessage());
         }
     }
@@ -127,8 +181,27 @@ public final class ScoringApp implements AutoCloseable {
      * {@link RewardStreamConfig} keys); the ensemble is built from {@code reward.sources}.
      */
     public static ScoringApp create(Map<String, Object> settings) {
+        return create(settings, Metrics.globalRegistry);
+    }
+
+    /** The same, with the app's meters (scoring, dead letters, Kafka Streams' own) going to {@code meters}. */
+    public static ScoringApp create(Map<String, Object> settings, MeterRegistry meters) {
+        RewardEnsemble ensemble = ensemble(settings);
+        try {
+            return new ScoringApp(settings, ensemble, meters);
+        } catch (RuntimeException e) {
+            ensemble.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The ensemble {@code reward.sources} and the other {@code reward.*} keys of {@code settings} describe, with
+     * {@code rm:published} sources read from the cluster: what {@code rlhf score} and {@code rlhf rescore} score with.
+     */
+    public static RewardEnsemble ensemble(Map<String, Object> settings) {
         RewardStreamConfig config = new RewardStreamConfig(settings);
-        RewardEnsemble ensemble = RewardEnsemble.builder()
+        return RewardEnsemble.builder()
                 .addAll(RewardSources.createAll(config.sources(),
                         new PublishedRewardModels(Topics.create(settings), settings, config.publishedWait())))
                 .aggregation(config.aggregation())
@@ -137,12 +210,6 @@ public final class ScoringApp implements AutoCloseable {
                 .normalization(config.normalization())
                 .onSourceFailure(config.onSourceFailure())
                 .build();
-        try {
-            return new ScoringApp(settings, ensemble, Metrics.globalRegistry);
-        } catch (RuntimeException e) {
-            ensemble.close();
-            throw e;
-        }
     }
 
     /** Builds the app around a ready ensemble (tests, benchmarks); the app closes it. */
@@ -166,6 +233,10 @@ public final class ScoringApp implements AutoCloseable {
         // Scored batches ask for their own commits (MicroBatchScorer), so the interval only bounds how long
         // preferences and state wait: one transaction a second, not ten, while feedback trickles in.
         props.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, DEFAULT_COMMIT_INTERVAL_MS);
+        props.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, DEFAULT_SESSION_TIMEOUT_MS);
+        // Kafka Streams appends each stream thread's index, so the threads of one instance are distinct members.
+        config.groupInstanceId().ifPresent(id ->
+                props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), id));
         // Changelog and repartition topics hold state as the catalog's topics hold data: same replication, same
         // min.insync.replicas (unset, both are the broker's defaults, which a replicated cluster raises too).
         topics.replicationFactor().ifPresent(r ->
@@ -321,6 +392,18 @@ public final class ScoringApp implements AutoCloseable {
         return isReady();
     }
 
+    /**
+     * Adds the app's checks: live unless the stream failed; ready when its clients are connected to a broker, it
+     * runs with its tasks assigned (Kafka Streams' RUNNING: assigned and restored) and its reward sources are loaded.
+     */
+    public HealthChecks health(HealthChecks health) {
+        return health
+                .live("stream not failed", () -> streams.state() != KafkaStreams.State.ERROR)
+                .ready("connected", () -> BrokerConnection.isUp(streams.metrics()))
+                .ready("assigned", this::isReady)
+                .ready("model loaded", () -> !ensemble.sources().isEmpty());
+    }
+
     /** Blocks until the app stops (closed, or the stream failed). */
     public void awaitTermination() throws InterruptedException {
         stopped.await();
@@ -331,7 +414,10 @@ public final class ScoringApp implements AutoCloseable {
         return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Stops the streams (committing their last transaction) and releases the ensemble. */
+    /**
+     * Stops the streams (committing their last transaction), leaves the group (its tasks move to the other instances
+     * at once) and releases the ensemble.
+     */
     public void close(Duration timeout) {
         synchronized (this) {
             if (closed) {
@@ -346,7 +432,9 @@ public final class ScoringApp implements AutoCloseable {
                 }
             }
         }
-        streams.close(timeout);
+        streams.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(timeout));
+        streamsMetrics.close();
         ensemble.close();
         if (reference != null) {
             reference.close();

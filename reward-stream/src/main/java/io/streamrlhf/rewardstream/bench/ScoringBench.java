@@ -77,9 +77,17 @@ public final class ScoringBench {
      * @param torchThreads     PyTorch intra-op threads for both measurements (0: PyTorch's default), unless
      *                         {@code -Dai.djl.pytorch.num_threads} is given
      * @param pipeline         score on a scorer thread while the stream thread reads the next batch
+     * @param serverDelayMs    with {@code http:local} among the sources: how long the local reward server takes to
+     *                         answer each request
      */
     public record Parameters(int records, int warmup, int batch, String sources, long maxWaitMs,
-                             long commitIntervalMs, int torchThreads, boolean pipeline) {
+                             long commitIntervalMs, int torchThreads, boolean pipeline, long serverDelayMs) {
+
+        /** With a local reward server that answers at once. */
+        public Parameters(int records, int warmup, int batch, String sources, long maxWaitMs, long commitIntervalMs,
+                          int torchThreads, boolean pipeline) {
+            this(records, warmup, batch, sources, maxWaitMs, commitIntervalMs, torchThreads, pipeline, 0);
+        }
 
         /** @throws IllegalArgumentException naming the first parameter out of range */
         public Parameters {
@@ -92,6 +100,9 @@ public final class ScoringBench {
             }
             if (warmup < 0) {
                 throw new IllegalArgumentException("warmup must be >= 0, got " + warmup);
+            }
+            if (serverDelayMs < 0) {
+                throw new IllegalArgumentException("server-delay-ms must be >= 0, got " + serverDelayMs);
             }
             if (torchThreads < 0) {
                 throw new IllegalArgumentException("torch-threads must be >= 0, got " + torchThreads);
@@ -121,9 +132,11 @@ public final class ScoringBench {
      * @param rawBefore    in-process, before the stream run
      * @param stream       through the stream
      * @param rawAfter     in-process, after the stream run
+     * @param specs        the reward specs both measurements scored with ({@code http:local} resolved to its URL)
+     * @param localServer  whether the run started a {@link LocalRewardServer} for {@code http:local}
      */
     public record Result(Parameters parameters, List<String> sources, String torchThreads, Raw rawBefore,
-                         StreamRun stream, Raw rawAfter) {
+                         StreamRun stream, Raw rawAfter, String specs, boolean localServer) {
 
         public Result {
             sources = List.copyOf(sources);
@@ -143,7 +156,8 @@ public final class ScoringBench {
          * The JSON line: {@code {"stream_records_per_s":..., "raw_records_per_s":..., "ratio":..., "batch":...,
          * "sources":[...], "stream_mean_batch":..., "torch_threads":..., "pipeline":..., "commit_interval_ms":...,
          * "raw_cpu_ms_per_record":..., "stream_cpu_ms_per_record":..., "raw_jit_ms_per_s":...,
-         * "stream_jit_ms_per_s":...}}.
+         * "stream_jit_ms_per_s":..., "reward":"SPECS", "local_reward_server":..., "server_delay_ms":...,
+         * "goal_ratio":0.9, "goal_met":...}}.
          */
         public String toJson() {
             double rawCpu = (rawBefore.cpuMsPerRecord() + rawAfter.cpuMsPerRecord()) / 2;
@@ -152,13 +166,21 @@ public final class ScoringBench {
                             + "\"ratio\":%.3f, \"batch\":%d, \"sources\":[%s], \"stream_mean_batch\":%.2f, "
                             + "\"torch_threads\":\"%s\", \"pipeline\":%s, \"commit_interval_ms\":%d, "
                             + "\"raw_cpu_ms_per_record\":%.3f, \"stream_cpu_ms_per_record\":%.3f, "
-                            + "\"raw_jit_ms_per_s\":%.0f, \"stream_jit_ms_per_s\":%.0f}",
+                            + "\"raw_jit_ms_per_s\":%.0f, \"stream_jit_ms_per_s\":%.0f, \"reward\":\"%s\", "
+                            + "\"local_reward_server\":%s, \"server_delay_ms\":%d, \"goal_ratio\":%.1f, "
+                            + "\"goal_met\":%s}",
                     stream.recordsPerSecond(), rawRecordsPerSecond(), ratio(), parameters.batch(),
                     sources.stream().map(n -> "\"" + n.replace("\"", "\\\"") + "\"").collect(Collectors.joining(",")),
                     stream.meanBatch(), torchThreads, parameters.pipeline(), parameters.commitIntervalMs(), rawCpu,
-                    stream.cpuMsPerRecord(), rawJit, stream.jitMsPerSecond());
+                    stream.cpuMsPerRecord(), rawJit, stream.jitMsPerSecond(),
+                    specs.replace("\\", "\\\\").replace("\"", "\\\""), localServer,
+                    localServer ? parameters.serverDelayMs() : 0, GOAL_RATIO,
+                    ratio() >= GOAL_RATIO);
         }
     }
+
+    /** The stream's throughput should be at least this share of the in-process one (issue 27's benchmark). */
+    public static final double GOAL_RATIO = 0.9;
 
     private ScoringBench() {
     }
@@ -180,40 +202,55 @@ public final class ScoringBench {
         }
         String threads = System.getProperty("ai.djl.pytorch.num_threads", "default");
         try (ScratchDirectory work = ScratchDirectory.create("rlhf-bench-scoring")) {
-            String specs = parameters.sources() != null ? parameters.sources() : defaultSpecs(work.path());
-            List<RewardSource> built = RewardSources.createAll(RewardSpec.parseList(specs));
-            RewardEnsemble ensemble = RewardEnsemble.builder().addAll(built).build();
-            List<String> names = built.stream().map(RewardSource::name).toList();
-            List<Generation> generations = generations(parameters.records());
-            List<ScoringInput> inputs = generations.stream().map(ScoringInput::of).toList();
-
-            progress.accept(String.format(Locale.ROOT, "scoring %d generations with %s, batch %d, torch threads %s, "
-                    + "pipeline %s", parameters.records(), names, parameters.batch(), threads,
-                    parameters.pipeline() ? "on" : "off"));
-            // Raw throughput is measured before and after the stream and averaged: on a shared machine the load
-            // drifts, and bracketing the stream run keeps the two figures comparable.
-            Raw rawBefore = rawThroughput(parameters, ensemble, inputs);
-            progress.accept(String.format(Locale.ROOT, "in-process batched: %.0f records/s, %.3f CPU ms per record, "
-                    + "JIT %.0f ms/s", rawBefore.recordsPerSecond(), rawBefore.cpuMsPerRecord(),
-                    rawBefore.jitMsPerSecond()));
-            StreamRun run;
-            try (BenchCluster cluster = clusters.get()) {
-                run = streamThroughput(parameters, cluster.catalog(), ensemble, generations, work.path(), progress);
+            String given = parameters.sources() != null ? parameters.sources() : defaultSpecs(work.path());
+            // One local server for the whole run: the in-process and the stream measurements call the same one.
+            try (LocalRewardServer local = LocalRewardServer.named(given)
+                    ? LocalRewardServer.start(8, parameters.serverDelayMs()) : null) {
+                String specs = local == null ? given : LocalRewardServer.resolve(given, local.url());
+                if (local != null) {
+                    progress.accept("local reward server (scores by length, answers after "
+                            + parameters.serverDelayMs() + " ms) at " + local.url());
+                }
+                return run(parameters, specs, local != null, threads, work.path(), clusters, progress);
             }
-            progress.accept(String.format(Locale.ROOT, "through the stream: %.0f records/s, %.3f CPU ms per record "
-                    + "(whole process), JIT %.0f ms/s", run.recordsPerSecond(), run.cpuMsPerRecord(),
-                    run.jitMsPerSecond()));
-            // The app closed its ensemble; the same specs give the same models again.
-            Raw rawAfter;
-            try (RewardEnsemble again = RewardEnsemble.builder()
-                    .addAll(RewardSources.createAll(RewardSpec.parseList(specs))).build()) {
-                rawAfter = rawThroughput(parameters, again, inputs);
-            }
-            progress.accept(String.format(Locale.ROOT, "in-process batched again: %.0f records/s, %.3f CPU ms per record, "
-                    + "JIT %.0f ms/s", rawAfter.recordsPerSecond(), rawAfter.cpuMsPerRecord(),
-                    rawAfter.jitMsPerSecond()));
-            return new Result(parameters, names, threads, rawBefore, run, rawAfter);
         }
+    }
+
+    private static Result run(Parameters parameters, String specs, boolean localServer, String threads, Path work,
+                              Supplier<? extends BenchCluster> clusters, Consumer<String> progress) throws Exception {
+        List<RewardSource> built = RewardSources.createAll(RewardSpec.parseList(specs));
+        RewardEnsemble ensemble = RewardEnsemble.builder().addAll(built).build();
+        List<String> names = built.stream().map(RewardSource::name).toList();
+        List<Generation> generations = generations(parameters.records());
+        List<ScoringInput> inputs = generations.stream().map(ScoringInput::of).toList();
+
+        progress.accept(String.format(Locale.ROOT, "scoring %d generations with %s, batch %d, torch threads %s, "
+                + "pipeline %s", parameters.records(), names, parameters.batch(), threads,
+                parameters.pipeline() ? "on" : "off"));
+        // Raw throughput is measured before and after the stream and averaged: on a shared machine the load
+        // drifts, and bracketing the stream run keeps the two figures comparable.
+        Raw rawBefore = rawThroughput(parameters, ensemble, inputs);
+        progress.accept(String.format(Locale.ROOT, "in-process batched: %.0f records/s, %.3f CPU ms per record, "
+                + "JIT %.0f ms/s", rawBefore.recordsPerSecond(), rawBefore.cpuMsPerRecord(),
+                rawBefore.jitMsPerSecond()));
+        StreamRun run;
+        try (BenchCluster cluster = clusters.get()) {
+            run = streamThroughput(parameters, cluster.catalog(), cluster.settingsFor("scorer"), ensemble, generations,
+                    work, progress);
+        }
+        progress.accept(String.format(Locale.ROOT, "through the stream: %.0f records/s, %.3f CPU ms per record "
+                + "(whole process), JIT %.0f ms/s", run.recordsPerSecond(), run.cpuMsPerRecord(),
+                run.jitMsPerSecond()));
+        // The app closed its ensemble; the same specs give the same models again.
+        Raw rawAfter;
+        try (RewardEnsemble again = RewardEnsemble.builder()
+                .addAll(RewardSources.createAll(RewardSpec.parseList(specs))).build()) {
+            rawAfter = rawThroughput(parameters, again, inputs);
+        }
+        progress.accept(String.format(Locale.ROOT, "in-process batched again: %.0f records/s, %.3f CPU ms per record, "
+                + "JIT %.0f ms/s", rawAfter.recordsPerSecond(), rawAfter.cpuMsPerRecord(),
+                rawAfter.jitMsPerSecond()));
+        return new Result(parameters, names, threads, rawBefore, run, rawAfter, specs, localServer);
     }
 
     private static String defaultSpecs(Path work) {
@@ -263,25 +300,27 @@ public final class ScoringBench {
                 (jitMillis() - jitStart) / seconds);
     }
 
-    private static StreamRun streamThroughput(Parameters parameters, CatalogTopics catalog, RewardEnsemble ensemble,
+    private static StreamRun streamThroughput(Parameters parameters, CatalogTopics catalog,
+                                              Map<String, Object> scorerSettings, RewardEnsemble ensemble,
                                               List<Generation> generations, Path work, Consumer<String> progress)
             throws Exception {
-        Map<String, Object> settings = catalog.settings();
-        settings.put(RewardStreamConfig.APPLICATION_ID, "bench-scoring-" + UUID.randomUUID());
+        Map<String, Object> settings = new java.util.HashMap<>(scorerSettings);
+        // Under the scorer's application id prefix, which a secure cluster's ACLs grant to the scorer.
+        settings.put(RewardStreamConfig.APPLICATION_ID, "rlhf-reward-stream-bench-" + UUID.randomUUID());
         settings.put(RewardStreamConfig.BATCH_SIZE, parameters.batch());
         settings.put(RewardStreamConfig.BATCH_MAX_WAIT_MS, parameters.maxWaitMs());
         settings.put("commit.interval.ms", parameters.commitIntervalMs());
         settings.put(RewardStreamConfig.PIPELINE, parameters.pipeline());
         settings.put(RewardStreamConfig.STATE_DIR, work.resolve("state").toString());
         Topics topics = catalog.topics();
-        String bootstrap = catalog.bootstrapServers();
-        produce(bootstrap, topics.generations(), generations);
+        Map<String, Object> bench = catalog.settings();
+        produce(bench, topics.generations(), generations);
         progress.accept(String.format(Locale.ROOT, "produced %d generations to %s", generations.size(),
                 topics.generations().name()));
 
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         try (ScoringApp app = ScoringApp.create(settings, ensemble, meters);
-             KafkaConsumer<String, ScoredGeneration> reader = reader(bootstrap, topics)) {
+             KafkaConsumer<String, ScoredGeneration> reader = reader(bench, topics)) {
             app.start();
             Map<String, Long> cpuBefore = cpuByThreadGroup();
             if (!app.awaitReady(Duration.ofMinutes(2))) {
@@ -367,9 +406,9 @@ public final class ScoringBench {
      * Writes the input in one transaction, so either every record is on the topic or the bench fails here (a plain
      * producer's send errors would go unnoticed and the bench would wait for records that were never written).
      */
-    private static void produce(String bootstrap, TopicSpec<String, Generation> spec, List<Generation> generations) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    private static void produce(Map<String, Object> settings, TopicSpec<String, Generation> spec,
+                                List<Generation> generations) {
+        Properties p = clientSettings(settings, ProducerConfig.configNames());
         p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "bench-input-" + UUID.randomUUID());
         try (KafkaProducer<String, Generation> producer = new KafkaProducer<>(p, spec.keySerializer(),
@@ -383,9 +422,19 @@ public final class ScoringBench {
         }
     }
 
-    private static KafkaConsumer<String, ScoredGeneration> reader(String bootstrap, Topics topics) {
+    /** The bench's own clients' share of the catalog settings (bootstrap and, on a secure cluster, credentials). */
+    private static Properties clientSettings(Map<String, Object> settings, Set<String> clientKeys) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        settings.forEach((k, v) -> {
+            if (clientKeys.contains(k)) {
+                p.put(k, v);
+            }
+        });
+        return p;
+    }
+
+    private static KafkaConsumer<String, ScoredGeneration> reader(Map<String, Object> settings, Topics topics) {
+        Properties p = clientSettings(settings, ConsumerConfig.configNames());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-reader-" + UUID.randomUUID());

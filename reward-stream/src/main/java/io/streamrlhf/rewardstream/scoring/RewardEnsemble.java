@@ -140,6 +140,12 @@ public final class RewardEnsemble implements AutoCloseable {
         for (int s = 0; s < m; s++) {
             try {
                 raw[s] = checkedScores(sources.get(s), batch);
+            } catch (SourceUnavailableException e) {
+                if (failurePolicy == SourceFailurePolicy.WAIT) {
+                    throw e; // the batch fails whole, so its records wait in Kafka for the source
+                }
+                LOG.warn("reward source '{}' failed a batch of {}: {}", sources.get(s).name(), n, e.toString());
+                sourceFailure[s] = e;
             } catch (RuntimeException e) {
                 LOG.warn("reward source '{}' failed a batch of {}: {}", sources.get(s).name(), n, e.toString());
                 sourceFailure[s] = e;
@@ -166,7 +172,7 @@ public final class RewardEnsemble implements AutoCloseable {
             for (boolean u : used[i]) {
                 anyUsed |= u;
             }
-            if (!problems.isEmpty() && (failurePolicy == SourceFailurePolicy.DLQ || !anyUsed)) {
+            if (!problems.isEmpty() && (failurePolicy != SourceFailurePolicy.SKIP || !anyUsed)) {
                 errors[i] = new UnscorableException("cannot score " + batch.get(i).id() + ": "
                         + String.join("; ", problems), cause);
             }

@@ -8,6 +8,8 @@ import io.streamrlhf.models.tokenizer.WordLevelTokenizer;
 import io.streamrlhf.models.torchscript.TorchScriptRewardModel;
 import io.streamrlhf.models.transformer.TransformerConfig;
 import io.streamrlhf.models.world.Vocabulary;
+import io.streamrlhf.models.encoder.RewardHeads;
+import io.streamrlhf.rewardstream.scoring.embed.EmbedRewardSource;
 import io.streamrlhf.rewardstream.scoring.judge.ChatJudgeSource;
 import io.streamrlhf.rewardstream.scoring.judge.JudgeMode;
 import io.streamrlhf.rewardstream.scoring.judge.JudgeSettings;
@@ -15,11 +17,15 @@ import io.streamrlhf.rewardstream.scoring.model.HfRewardSource;
 import io.streamrlhf.rewardstream.scoring.model.ModelRewardSource;
 import io.streamrlhf.rewardstream.scoring.model.PublishedRewardModels;
 import io.streamrlhf.rewardstream.scoring.model.RewardModelLoader;
+import io.streamrlhf.rewardstream.scoring.remote.RemoteRewardSource;
+import io.streamrlhf.rewardstream.scoring.remote.RemoteSettings;
 import io.streamrlhf.rewardstream.scoring.rules.FormatRule;
 import io.streamrlhf.rewardstream.scoring.rules.LengthRule;
 import io.streamrlhf.rewardstream.scoring.rules.PatternRule;
+import io.streamrlhf.rewardstream.scoring.verify.VerifierSource;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
 import io.streamrlhf.schemas.avro.ScoreSource;
+import io.streamrlhf.schemas.verify.VerifierSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -95,6 +101,9 @@ public final class RewardSources {
             case "torchscript" -> torchScript(spec);
             case "hf" -> huggingFace(spec);
             case "judge" -> judge(spec);
+            case "verify" -> verify(spec);
+            case "http", "https" -> remote(spec);
+            case "embed" -> embed(spec);
             default -> throw new IllegalArgumentException("reward spec '" + spec + "': unknown kind " + spec.kind());
         };
     }
@@ -143,6 +152,27 @@ public final class RewardSources {
             default -> throw new IllegalArgumentException("reward spec '" + spec + "': unknown rule '" + spec.target()
                     + "'; expected length, keyword, regex or format");
         }
+    }
+
+    private static RewardSource verify(RewardSpec spec) {
+        spec.checkOptions(Set.of("pass", "fail", "extract", "pattern", "tolerance", "relative"));
+        String target = spec.target().toLowerCase(Locale.ROOT);
+        VerifierSpec fallback = null;
+        if (!target.equals("prompt")) {
+            StringBuilder text = new StringBuilder(target);
+            spec.options().forEach((k, v) -> {
+                if (!k.equals("name") && !k.equals("pass") && !k.equals("fail")) {
+                    text.append(';').append(k).append('=').append(v);
+                }
+            });
+            try {
+                fallback = VerifierSpec.parse(text.toString());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("reward spec '" + spec + "': " + e.getMessage(), e);
+            }
+        }
+        return new VerifierSource(spec.name("verify-" + target), fallback, spec.doubleOption("pass", 1.0),
+                spec.doubleOption("fail", 0.0));
     }
 
     private static boolean countMode(RewardSpec spec) {
@@ -256,9 +286,68 @@ public final class RewardSources {
                 spec.option("pad", "<pad>"));
     }
 
+    /** {@code embed:DIR}: reward heads on all-MiniLM-L6-v2 embeddings. */
+    private static RewardSource embed(RewardSpec spec) {
+        spec.checkOptions(Set.of("version"));
+        RewardHeads heads;
+        try {
+            heads = RewardHeads.load(Path.of(spec.target()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': " + e.getMessage(), e);
+        }
+        return new EmbedRewardSource(spec.name(heads.name()), spec.longOption("version", heads.version()), heads);
+    }
+
+    /** {@code http:URL}, or the URL itself ({@code http://host/score} parses as kind http, target //host/score). */
+    private static RewardSource remote(RewardSpec spec) {
+        spec.checkOptions(Set.of("model", "batch", "timeout_ms", "retries", "backoff_ms", "breaker_failures",
+                "breaker_open_ms", "concurrency", "rate", "api_key_env", "version"));
+        String url = spec.target().startsWith("//") ? spec.kind() + ":" + spec.target() : spec.target();
+        URI endpoint;
+        try {
+            endpoint = URI.create(url);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': bad reward server URL: " + e.getMessage(),
+                    e);
+        }
+        RemoteSettings defaults = RemoteSettings.defaults(endpoint);
+        RemoteSettings settings;
+        try {
+            settings = new RemoteSettings(endpoint, spec.option("model", defaults.model()),
+                    (int) spec.longOption("batch", defaults.batch()),
+                    Duration.ofMillis(spec.longOption("timeout_ms", defaults.timeout().toMillis())),
+                    (int) spec.longOption("retries", defaults.retries()),
+                    Duration.ofMillis(spec.longOption("backoff_ms", defaults.backoff().toMillis())),
+                    (int) spec.longOption("breaker_failures", defaults.breakerFailures()),
+                    Duration.ofMillis(spec.longOption("breaker_open_ms", defaults.breakerOpen().toMillis())),
+                    (int) spec.longOption("concurrency", defaults.concurrency()), spec.doubleOption("rate", 0),
+                    apiKey(spec));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': " + e.getMessage(), e);
+        }
+        return new RemoteRewardSource(spec.name("remote-" + settings.model()), spec.longOption("version", 1),
+                settings);
+    }
+
+    /** The bearer token named by {@code api_key_env}, or null when the spec names none. */
+    private static String apiKey(RewardSpec spec) {
+        String keyEnv = spec.option("api_key_env", null);
+        String apiKey = keyEnv == null ? null : System.getenv(keyEnv);
+        if (keyEnv != null && apiKey == null) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': environment variable " + keyEnv
+                    + " (api_key_env) is not set");
+        }
+        return apiKey;
+    }
+
     private static RewardSource judge(RewardSpec spec) {
         spec.checkOptions(Set.of("model", "mode", "reference", "template_file", "system", "timeout_ms", "retries",
-                "backoff_ms", "breaker_failures", "breaker_open_ms", "concurrency", "api_key_env", "version"));
+                "backoff_ms", "breaker_failures", "breaker_open_ms", "concurrency", "api_key_env", "version",
+                "max_tokens", "orders"));
+        String orders = spec.option("orders", "both");
+        if (!orders.equals("both") && !orders.equals("one")) {
+            throw new IllegalArgumentException("reward spec '" + spec + "': orders must be both or one, got " + orders);
+        }
         URI endpoint;
         try {
             endpoint = URI.create(spec.target());
@@ -279,19 +368,14 @@ public final class RewardSources {
                         + templateFile, e);
             }
         }
-        String keyEnv = spec.option("api_key_env", null);
-        String apiKey = keyEnv == null ? null : System.getenv(keyEnv);
-        if (keyEnv != null && apiKey == null) {
-            throw new IllegalArgumentException("reward spec '" + spec + "': environment variable " + keyEnv
-                    + " (api_key_env) is not set");
-        }
+        String apiKey = apiKey(spec);
         String model = spec.option("model", "judge");
         JudgeSettings settings = new JudgeSettings(endpoint, model, mode, system, template,
                 spec.option("reference", null),
                 Duration.ofMillis(spec.longOption("timeout_ms", 10_000)), (int) spec.longOption("retries", 2),
                 Duration.ofMillis(spec.longOption("backoff_ms", 200)), (int) spec.longOption("breaker_failures", 5),
                 Duration.ofMillis(spec.longOption("breaker_open_ms", 30_000)), (int) spec.longOption("concurrency", 4),
-                apiKey);
+                apiKey, (int) spec.longOption("max_tokens", JudgeSettings.DEFAULT_MAX_TOKENS), orders.equals("both"));
         return new ChatJudgeSource(spec.name("judge-" + model), spec.longOption("version", 1), settings);
     }
 }

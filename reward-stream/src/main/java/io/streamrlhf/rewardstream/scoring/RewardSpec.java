@@ -29,20 +29,33 @@ import java.util.Set;
  *   <tr><td>{@code judge:URL}</td><td>a chat-completions endpoint ({@code model}, {@code mode=pointwise|pairwise},
  *       {@code reference}, {@code template_file}, {@code timeout_ms}, {@code retries}, {@code backoff_ms},
  *       {@code breaker_failures}, {@code breaker_open_ms}, {@code concurrency}, {@code api_key_env})</td></tr>
+ *   <tr><td>{@code verify:KIND}</td><td>{@code pass} (default 1) when the response passes the verifier KIND
+ *       ({@code exact}, {@code normalised}, {@code numeric}, {@code json-schema}) against the prompt's reference
+ *       answers, else {@code fail} (default 0); a prompt's own {@code verifier} takes precedence, and
+ *       {@code verify:prompt} uses only that ({@code extract}, {@code pattern}, {@code tolerance}, {@code relative};
+ *       see {@link io.streamrlhf.schemas.verify.VerifierSpec})</td></tr>
+ *   <tr><td>{@code http://HOST/PATH} (or {@code http:URL})</td><td>a reward server: batches POSTed as JSON
+ *       ({@code model}, {@code batch}, {@code timeout_ms}, {@code retries}, {@code backoff_ms},
+ *       {@code breaker_failures}, {@code breaker_open_ms}, {@code concurrency}, {@code rate}, {@code api_key_env},
+ *       {@code version}; see {@link io.streamrlhf.rewardstream.scoring.remote.RemoteRewardSource})</td></tr>
+ *   <tr><td>{@code embed:DIR}</td><td>reward heads on frozen all-MiniLM-L6-v2 embeddings, from
+ *       {@code rlhf train-rm --encoder minilm --out DIR} ({@code version})</td></tr>
  * </table>
  *
  * <p>Every kind takes {@code name=...} (the scorer's name in its ensemble; for {@code rm:} also the key of its
  * {@code rm.versions} records). A backslash escapes the next character, so a literal {@code ;} or {@code ,} is
  * written {@code \;} or {@code \,}. {@link #parseList(String)} splits a comma-separated list of specs.
  *
- * @param kind    {@code rule}, {@code rm}, {@code torchscript}, {@code hf} or {@code judge}
+ * @param kind    {@code rule}, {@code rm}, {@code torchscript}, {@code hf}, {@code judge}, {@code verify}, {@code http},
+ *                {@code https} or {@code embed}
  * @param target  what follows the kind: a rule name, a directory, a file or a URL
  * @param options the {@code key=value} options, in order
  */
 public record RewardSpec(String kind, String target, Map<String, String> options) {
 
     /** The kinds this parser accepts. */
-    public static final Set<String> KINDS = Set.of("rule", "rm", "torchscript", "hf", "judge");
+    public static final Set<String> KINDS = Set.of("rule", "rm", "torchscript", "hf", "judge", "verify", "http",
+            "https", "embed");
 
     /** Checks the parts. */
     public RewardSpec {
@@ -63,13 +76,13 @@ public record RewardSpec(String kind, String target, Map<String, String> options
         int colon = head.indexOf(':');
         if (colon <= 0) {
             throw new IllegalArgumentException("reward spec '" + spec + "': expected KIND:TARGET, e.g. rule:length, "
-                    + "rm:DIR, torchscript:FILE, hf:DIR or judge:URL");
+                    + "rm:DIR, torchscript:FILE, hf:DIR, judge:URL, verify:numeric or http://HOST/PATH");
         }
         String kind = head.substring(0, colon).trim().toLowerCase(Locale.ROOT);
         String target = head.substring(colon + 1).trim();
         if (!KINDS.contains(kind)) {
             throw new IllegalArgumentException("reward spec '" + spec + "': unknown kind '" + kind
-                    + "'; expected one of rule, rm, torchscript, hf, judge");
+                    + "'; expected one of rule, rm, torchscript, hf, judge, verify, http, embed");
         }
         if (target.isEmpty()) {
             throw new IllegalArgumentException("reward spec '" + spec + "': nothing after '" + kind + ":'");

@@ -14,15 +14,24 @@ import java.util.Objects;
  * @param promptTokens   the prompt's token ids, or {@code null} when unknown
  * @param responseTokens the response's token ids, or {@code null} when unknown
  * @param category       scenario or category, or {@code null}
+ * @param references     the prompt's reference answers (empty when it has none)
+ * @param verifier       the prompt's verifier spec, or {@code null} when it names none
  */
 public record ScoringInput(String id, String promptText, String responseText, int[] promptTokens,
-                           int[] responseTokens, String category) {
+                           int[] responseTokens, String category, List<String> references, String verifier) {
 
     /** Checks the required parts. */
     public ScoringInput {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(promptText, "promptText");
         Objects.requireNonNull(responseText, "responseText");
+        references = references == null ? List.of() : List.copyOf(references);
+    }
+
+    /** An input without reference answers. */
+    public ScoringInput(String id, String promptText, String responseText, int[] promptTokens, int[] responseTokens,
+                        String category) {
+        this(id, promptText, responseText, promptTokens, responseTokens, category, List.of(), null);
     }
 
     /** A text-only input (the evaluator's RMB items). */
@@ -34,7 +43,8 @@ public record ScoringInput(String id, String promptText, String responseText, in
     public static ScoringInput of(Generation generation) {
         return new ScoringInput(generation.getGenerationId(), generation.getPromptText(),
                 generation.getResponseText(), toArray(generation.getPromptTokens()),
-                toArray(generation.getResponseTokens()), generation.getCategory());
+                toArray(generation.getResponseTokens()), generation.getCategory(),
+                generation.getReferenceAnswers(), generation.getVerifier());
     }
 
     /** Whether both token arrays are present. */

@@ -1,5 +1,6 @@
 package io.streamrlhf.rewardstream.topology;
 
+import io.streamrlhf.schemas.serde.AvroSerdeException;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -16,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * <p>The topology reads {@code generations} and {@code feedback} as bytes and decodes them in a {@link WireDecoder},
  * which dead-letters unreadable records while their own offsets are processed; this handler is the net for any
  * other source. Records of the global {@code rm.versions} topic have no DLQ; they are logged and skipped (a newer
- * version follows).
+ * version follows). A registry outage (after the deserializer's own retries) is no bad record: on a topic with a DLQ
+ * it fails the task, which reads the record again.
  */
 public class DeadLetterDeserializationHandler implements DeserializationExceptionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterDeserializationHandler.class);
@@ -38,6 +40,13 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
     @Override
     public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record,
                                 Exception exception) {
+        if (dlqSources.contains(record.topic()) && AvroSerdeException.isRegistryOutage(exception)) {
+            // Not a bad record: the schema registry did not answer. Fail the task; it reads the record again from
+            // its last commit (the stream thread is replaced), so nothing is dead-lettered for an outage.
+            LOG.warn("schema registry unavailable while reading {}-{}@{}; failing the task to retry: {}",
+                    context.topic(), context.partition(), context.offset(), exception.toString());
+            return Response.fail();
+        }
         if (!dlqSources.contains(record.topic())) {
             deadLetters.count(record.topic(), exception);
             LOG.error("skipping unreadable record {}-{}@{} (no dead-letter topic for it): {}", record.topic(),

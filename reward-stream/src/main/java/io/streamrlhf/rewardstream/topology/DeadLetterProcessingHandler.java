@@ -1,5 +1,6 @@
 package io.streamrlhf.rewardstream.topology;
 
+import io.streamrlhf.schemas.serde.AvroSerdeException;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
@@ -26,6 +27,13 @@ public class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
 
     @Override
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
+        if (AvroSerdeException.isRegistryOutage(exception)) {
+            // Not a bad record: the schema registry did not answer. Fail the task; it reads the record again from
+            // its last commit (the stream thread is replaced), so nothing is dead-lettered for an outage.
+            LOG.warn("schema registry unavailable while reading {}-{}@{}; failing the task to retry: {}",
+                    context.topic(), context.partition(), context.offset(), exception.toString());
+            return Response.fail();
+        }
         if (exception instanceof BatchFailedException || context.topic() == null
                 || context.sourceRawValue() == null) {
             LOG.error("processor {} failed outside any input record; failing the task so it restarts from its last "

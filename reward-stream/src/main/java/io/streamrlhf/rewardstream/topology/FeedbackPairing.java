@@ -4,6 +4,7 @@ import io.streamrlhf.schemas.avro.ConversationTurn;
 import io.streamrlhf.schemas.avro.Feedback;
 import io.streamrlhf.schemas.avro.FeedbackKind;
 import io.streamrlhf.schemas.avro.Generation;
+import io.streamrlhf.schemas.avro.PairVerdict;
 import io.streamrlhf.schemas.avro.PreferencePair;
 import io.streamrlhf.schemas.avro.Role;
 import java.time.Instant;
@@ -14,8 +15,10 @@ import java.util.function.Function;
 /**
  * Turns one feedback label into preference pairs: PAIRWISE gives one pair (preferred vs the other), BEST_OF_N gives
  * N-1 pairs (the best vs each other candidate, ids {@code <feedback_id>/<i>}). Candidates are inline texts (passed
- * straight through) or generation ids resolved by {@code lookup}. RATING labels, missing or out-of-range labels and
- * unknown generations are rejected with the reason.
+ * straight through) or generation ids resolved by {@code lookup}. Missing or out-of-range labels are rejected with
+ * the reason; unknown generations with {@link MissingGenerationsException}, after every other check, so a label
+ * that throws it is valid and may be paired once they arrive. A PAIRWISE verdict of TIE or BOTH_BAD is valid and gives no pair. RATING
+ * labels are {@link RatingPairing}'s.
  */
 final class FeedbackPairing {
 
@@ -25,8 +28,7 @@ final class FeedbackPairing {
     static List<PreferencePair> pairs(Feedback feedback, Function<String, Generation> lookup, Instant now) {
         FeedbackKind kind = feedback.getKind();
         if (kind == FeedbackKind.RATING) {
-            throw new FeedbackRejectedException("feedback " + feedback.getFeedbackId()
-                    + " is a RATING of one response; it makes no preference pair");
+            throw new IllegalArgumentException("RATING feedback is paired by RatingPairing");
         }
         if (kind != FeedbackKind.PAIRWISE && kind != FeedbackKind.BEST_OF_N) {
             throw new FeedbackRejectedException("feedback " + feedback.getFeedbackId() + " has kind " + kind
@@ -41,6 +43,21 @@ final class FeedbackPairing {
         if (n < 2 || (kind == FeedbackKind.PAIRWISE && n != 2)) {
             throw new FeedbackRejectedException("feedback " + feedback.getFeedbackId() + " (" + kind + ") has " + n
                     + " candidate(s); PAIRWISE needs 2 and BEST_OF_N at least 2");
+        }
+        PairVerdict verdict = feedback.getVerdict();
+        if (verdict == PairVerdict.TIE || verdict == PairVerdict.BOTH_BAD) {
+            // A valid label with no order: Bradley-Terry pairs need a better and a worse response, so it makes none.
+            // It stays on the feedback topic for agreement studies and a tie-aware loss.
+            if (feedback.getPreferredIndex() != null) {
+                throw new FeedbackRejectedException("feedback " + feedback.getFeedbackId() + " has verdict "
+                        + verdict + " and preferred_index " + feedback.getPreferredIndex() + "; a " + verdict
+                        + " prefers neither candidate");
+            }
+            return List.of();
+        }
+        if (verdict == PairVerdict.UNKNOWN) {
+            throw new FeedbackRejectedException("feedback " + feedback.getFeedbackId() + " has a verdict this reward "
+                    + "stream does not know");
         }
         Integer preferred = feedback.getPreferredIndex();
         if (preferred == null || preferred < 0 || preferred >= n) {
@@ -71,9 +88,9 @@ final class FeedbackPairing {
                 ids.add(id);
             }
             if (!missing.isEmpty()) {
-                throw new FeedbackRejectedException("feedback " + feedback.getFeedbackId()
+                throw new MissingGenerationsException("feedback " + feedback.getFeedbackId()
                         + " names unknown generation(s) " + missing
-                        + " (never seen on this partition, or older than the join window)");
+                        + " (never seen on this partition, or older than the join window)", missing);
             }
             if (conversation.isEmpty()) {
                 conversation = List.of(new ConversationTurn(Role.USER, first.getPromptText()));

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Builds the {@code ScoredGeneration} records the reward stream writes to {@code scored}. */
-final class ScoredGenerations {
+public final class ScoredGenerations {
 
     private ScoredGenerations() {
     }
@@ -22,7 +22,7 @@ final class ScoredGenerations {
      * @param referenceLogprobs the reference policy's log-probs of its response, or {@code null}
      * @param referenceModel    the reference's id ({@code null} without log-probs)
      */
-    static ScoredGeneration of(Generation generation, EnsembleScore score, Instant scoredAt,
+    public static ScoredGeneration of(Generation generation, EnsembleScore score, Instant scoredAt,
                                float[] referenceLogprobs, String referenceModel) {
         List<SourceScore> scores = new ArrayList<>(score.scores().size());
         for (SourceResult r : score.scores()) {

@@ -24,15 +24,19 @@ import org.apache.kafka.streams.state.Stores;
  *                  │ (unreadable)     │        ├──▶ generations.dlq (unscorable)
  *                  ▼                  │        └──▶ norm-stats topic (this task's statistics) ─▶ global shared-norm-stats
  *            generations.dlq          └─▶ generations-window ──(generations-by-id, retained for the join window)
- *  feedback ───▶ feedback-decode ─────────▶ feedback-join ──(generations-by-id)──▶ preferences
- *                  └─(unreadable)▶ feedback.dlq            └─(rejected, via the processing handler)▶ feedback.dlq
+ *                                              │ (each stored generation: retry the labels waiting for it)
+ *                                              ▼
+ *  feedback ───▶ feedback-decode ─────────▶ feedback-join ──(generations-by-id, feedback-pending,
+ *                  │                            │             feedback-joined, feedback-ratings)──▶ preferences
+ *                  └─(unreadable)▶ feedback.dlq └─(rejected, or waited past feedback.pending.max.wait.ms)▶ feedback.dlq
  *  rm.versions ──▶ global rm-versions store ──▶ hot swap of the ensemble's reward models
  * </pre>
  *
  * <p>The sources read bytes and the decoders turn them into values, so an unreadable record is dead-lettered while
  * its own offset is processed (see {@link WireDecoder}). The generations and feedback topics share a sub-topology
  * (the join store), so they must have the same partition count; both are keyed by prompt id, so a label meets its
- * generations in one task.
+ * generations in one task. A label that names a generation not stored yet waits in {@value #PENDING_STORE} until
+ * the generation arrives or {@code pendingMaxWait} passes (see {@link FeedbackJoiner}).
  */
 public final class ScoringTopology {
     static final String GENERATIONS_SOURCE = "generations-source";
@@ -60,6 +64,12 @@ public final class ScoringTopology {
     public static final String NORM_STATS_GLOBAL_STORE = "shared-norm-stats";
     /** The recent generations by id, retained for the feedback join window. */
     public static final String GENERATIONS_STORE = "generations-by-id";
+    /** Feedback labels waiting for generations not stored yet, with their indexes ({@link PendingLabels}). */
+    public static final String PENDING_STORE = "feedback-pending";
+    /** The ids of joined feedback labels, retained as long as the generations, so a re-sent label pairs once. */
+    public static final String JOINED_STORE = "feedback-joined";
+    /** Earlier RATING labels per prompt, which new ratings of the prompt pair with. */
+    public static final String RATINGS_STORE = "feedback-ratings";
     /** The global store of the newest reward-model versions. */
     public static final String RM_VERSIONS_STORE = "rm-versions";
 
@@ -90,10 +100,18 @@ public final class ScoringTopology {
      *                       (see {@link MicroBatchScorer}); off: score on the stream thread
      * @param reference      the frozen reference policy whose log-probs each scored record carries, or {@code null}
      *                       (then the learner runs its reference itself)
+     * @param pendingMaxWait   longest a feedback label waits for generations not stored yet before it is
+     *                         dead-lettered; zero: it is dead-lettered at once
+     * @param pendingMaxLabels most labels one task keeps waiting; a label that finds them all taken is dead-lettered
      */
     public record Settings(Topics topics, RewardEnsemble ensemble, int batchSize, Duration maxWait,
                            Duration joinWindow, DeadLetters deadLetters, String normStatsTopic, boolean pipelined,
-                           ReferencePolicy reference) {
+                           ReferencePolicy reference, Duration pendingMaxWait, int pendingMaxLabels) {
+
+        /** Default of {@code pendingMaxWait}: long enough for a scorer's restart and restore. */
+        public static final Duration DEFAULT_PENDING_MAX_WAIT = Duration.ofMinutes(10);
+        /** Default of {@code pendingMaxLabels}. */
+        public static final int DEFAULT_PENDING_MAX_LABELS = 10_000;
 
         /** Checks the values. */
         public Settings {
@@ -112,12 +130,19 @@ public final class ScoringTopology {
             if (normStatsTopic == null || normStatsTopic.isBlank()) {
                 throw new IllegalArgumentException("the normalisation statistics topic needs a name");
             }
+            if (pendingMaxWait == null || pendingMaxWait.isNegative()) {
+                throw new IllegalArgumentException("feedback pending max wait must be >= 0, got " + pendingMaxWait);
+            }
+            if (pendingMaxLabels < 1) {
+                throw new IllegalArgumentException("feedback pending max labels must be >= 1, got "
+                        + pendingMaxLabels);
+            }
         }
     }
 
     /** Builds the topology; published reward-model versions load from {@code file:} URIs only. */
     public static Topology build(Settings settings) {
-        return build(settings, null);
+        return build(settings, (CheckpointChunkReader) null);
     }
 
     /**
@@ -127,10 +152,17 @@ public final class ScoringTopology {
      * @param chunks reads {@code kafka:} checkpoints; null for {@code file:} only
      */
     public static Topology build(Settings settings, CheckpointChunkReader chunks) {
+        return build(settings, new RewardModelSwapper(settings.ensemble(), chunks));
+    }
+
+    /**
+     * Builds the topology; published reward-model versions are applied by {@code swapper} (which checks their
+     * signatures and URIs as it was configured to).
+     */
+    public static Topology build(Settings settings, RewardModelSwapper swapper) {
         Topics topics = settings.topics();
         TopicSpec<String, Generation> generations = topics.generations();
         TopicSpec<String, Feedback> feedback = topics.feedback();
-        RewardModelSwapper swapper = new RewardModelSwapper(settings.ensemble(), chunks);
         Topology topology = new Topology();
         var bytes = Serdes.ByteArray();
 
@@ -165,14 +197,22 @@ public final class ScoringTopology {
         topology.addProcessor(FEEDBACK_DECODER, () -> new WireDecoder<>(feedback.keyDeserializer(),
                 feedback.valueDeserializer(), List.of(FEEDBACK_JOIN), FEEDBACK_DLQ_SINK, settings.deadLetters()),
                 FEEDBACK_SOURCE);
-        topology.addProcessor(FEEDBACK_JOIN, () -> new FeedbackJoiner(windowMs, generations.valueDeserializer(),
-                generations.name()), FEEDBACK_DECODER);
+        // The window writer forwards each stored generation, so the labels waiting for it are tried at once.
+        topology.addProcessor(FEEDBACK_JOIN, () -> new FeedbackJoiner(settings), FEEDBACK_DECODER, WINDOW_WRITER);
         topology.connectProcessorAndStateStores(FEEDBACK_JOIN, GENERATIONS_STORE);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RATINGS_STORE),
+                Serdes.String(), Serdes.ByteArray()), FEEDBACK_JOIN);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
+                Serdes.String(), Serdes.ByteArray()), FEEDBACK_JOIN);
+        topology.addStateStore(Stores.windowStoreBuilder(
+                Stores.persistentWindowStore(JOINED_STORE, Duration.ofMillis(2 * windowMs + 1),
+                        Duration.ofMillis(1), false),
+                Serdes.String(), bytes), FEEDBACK_JOIN);
         topology.addSink(PREFERENCES_SINK, topics.preferences().name(), topics.preferences().keySerializer(),
                 topics.preferences().valueSerializer(), FEEDBACK_JOIN);
         TopicSpec<byte[], byte[]> feedbackDlq = topics.dlq(feedback);
         topology.addSink(FEEDBACK_DLQ_SINK, feedbackDlq.name(), bytes.serializer(), bytes.serializer(),
-                FEEDBACK_DECODER);
+                FEEDBACK_DECODER, FEEDBACK_JOIN);
 
         topology.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(RM_VERSIONS_STORE),
                         Serdes.String(), topics.rmVersions().valueSerde()).withLoggingDisabled(),

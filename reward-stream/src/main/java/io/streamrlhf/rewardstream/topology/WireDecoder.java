@@ -1,5 +1,6 @@
 package io.streamrlhf.rewardstream.topology;
 
+import io.streamrlhf.schemas.serde.AvroSerdeException;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -64,6 +65,11 @@ final class WireDecoder<V> implements Processor<byte[], byte[], Object, Object> 
             }
             value = valueDeserializer.deserialize(topic, record.headers(), record.value());
         } catch (RuntimeException e) {
+            if (AvroSerdeException.isRegistryOutage(e)) {
+                // The record may be fine: fail the task (the handler does not dead-letter an outage) so that it is
+                // read again from the last commit once the registry answers.
+                throw e;
+            }
             int partition = meta.map(RecordMetadata::partition).orElse(-1);
             long offset = meta.map(RecordMetadata::offset).orElse(-1L);
             LOG.warn("dead-lettering unreadable record {}-{}@{}: {}", topic, partition, offset, e.toString());

@@ -9,7 +9,8 @@
  * statistics through a compacted topic into a global store every task merges from
  * ({@link io.streamrlhf.rewardstream.topology.SharedNormalization}); {@code feedback} through the join with a
  * retained window of generations ({@link io.streamrlhf.rewardstream.topology.FeedbackJoiner}) to
- * {@code preferences}; {@code rm.versions} into a global store that drives reward-model hot swaps; and every
+ * {@code preferences}, labels that come before their generations waiting in a changelogged store
+ * ({@link io.streamrlhf.rewardstream.topology.PendingLabels}); {@code rm.versions} into a global store that drives reward-model hot swaps; and every
  * unreadable or unscorable record to its {@code <topic>.dlq} ({@link io.streamrlhf.rewardstream.topology.DeadLetters},
  * the decoders and the two exception handlers).
  */

@@ -25,6 +25,7 @@ public final class JudgeServer implements AutoCloseable {
     private final HttpServer server;
     public final List<String> userMessages = new CopyOnWriteArrayList<>();
     public final List<String> models = new CopyOnWriteArrayList<>();
+    public final List<Integer> maxTokens = new CopyOnWriteArrayList<>();
     public final AtomicInteger requests = new AtomicInteger();
     private volatile Function<String, String> verdict = user -> "5";
     private volatile int status = 200;
@@ -63,6 +64,7 @@ public final class JudgeServer implements AutoCloseable {
             String user = body.path("messages").path(1).path("content").asText();
             userMessages.add(user);
             models.add(body.path("model").asText());
+            maxTokens.add(body.path("max_tokens").asInt());
             if (delayMs > 0) {
                 try {
                     Thread.sleep(delayMs);

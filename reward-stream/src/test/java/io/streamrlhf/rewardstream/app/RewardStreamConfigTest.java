@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.StreamsConfig;
@@ -33,6 +34,10 @@ class RewardStreamConfigTest {
         assertThat(c.pipelined()).isTrue();
         assertThat(new RewardStreamConfig(Map.of(RewardStreamConfig.PIPELINE, "false")).pipelined()).isFalse();
         assertThat(c.joinWindow()).isEqualTo(Duration.ofHours(24));
+        assertThat(c.pendingMaxWait()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(c.pendingMaxLabels()).isEqualTo(10_000);
+        assertThat(new RewardStreamConfig(Map.of(RewardStreamConfig.PENDING_MAX_WAIT_MS, "0")).pendingMaxWait())
+                .isZero();
         assertThat(c.normalization().enabled()).isTrue();
         assertThat(c.normalization().clip()).isEqualTo(5.0);
         for (ConfigDef.ConfigKey key : RewardStreamConfig.definition().configKeys().values()) {
@@ -58,6 +63,10 @@ class RewardStreamConfigTest {
                 .hasMessageContaining(RewardStreamConfig.BATCH_SIZE);
         assertThatThrownBy(() -> new RewardStreamConfig(Map.of(RewardStreamConfig.ON_SOURCE_FAILURE, "drop")))
                 .hasMessageContaining("drop");
+        assertThatThrownBy(() -> new RewardStreamConfig(Map.of(RewardStreamConfig.PENDING_MAX_WAIT_MS, "-1")))
+                .hasMessageContaining(RewardStreamConfig.PENDING_MAX_WAIT_MS);
+        assertThatThrownBy(() -> new RewardStreamConfig(Map.of(RewardStreamConfig.PENDING_MAX_LABELS, "0")))
+                .hasMessageContaining(RewardStreamConfig.PENDING_MAX_LABELS);
     }
 
     @Test
@@ -99,10 +108,66 @@ class RewardStreamConfigTest {
     }
 
     @Test
+    void theDefaultInstanceIdFollowsTheHostAndTheStateDirectory() {
+        String a = RewardStreamConfig.defaultInstanceId("node-1", Path.of("/srv/stack/score-0/state"));
+        assertThat(a).matches("node-1-s[0-9a-f]{8}");
+        assertThat(RewardStreamConfig.defaultInstanceId("node-1", Path.of("/srv/stack/score-0/../score-0/state")))
+                .as("the same directory, spelled otherwise").isEqualTo(a);
+        assertThat(RewardStreamConfig.defaultInstanceId("node-1", Path.of("/srv/stack/score-1/state")))
+                .as("another instance of the host").isNotEqualTo(a);
+        assertThat(RewardStreamConfig.defaultInstanceId("node-2", Path.of("/srv/stack/score-0/state")))
+                .as("another host").isNotEqualTo(a);
+        assertThat(RewardStreamConfig.defaultInstanceId("host name#7", Path.of("/s")))
+                .matches("host_name_7-s[0-9a-f]{8}");
+        assertThat(RewardStreamConfig.defaultInstanceId("h".repeat(300), Path.of("/s")))
+                .hasSize(RewardStreamConfig.MAX_INSTANCE_ID);
+
+        RewardStreamConfig c = new RewardStreamConfig(Map.of(RewardStreamConfig.STATE_DIR, "/srv/stack/score-0/state"));
+        assertThat(c.instanceId()).endsWith(a.substring(a.lastIndexOf('-')));
+        assertThat(c.groupInstanceId()).contains(c.instanceId());
+        assertThat(new RewardStreamConfig(Map.of(RewardStreamConfig.INSTANCE_ID, "scorer-pod-3")).groupInstanceId())
+                .contains("scorer-pod-3");
+        assertThat(new RewardStreamConfig(Map.of(RewardStreamConfig.STATIC_MEMBERSHIP, "false")).groupInstanceId())
+                .isEmpty();
+        assertThatThrownBy(() -> new RewardStreamConfig(Map.of(RewardStreamConfig.INSTANCE_ID, "pod 3")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(RewardStreamConfig.INSTANCE_ID)
+                .hasMessageContaining("pod 3");
+    }
+
+    @Test
+    void theMainConsumerIsAStaticMemberWithAShorterSessionTimeoutThatTheSettingsMayOverride() {
+        Map<String, Object> settings = new HashMap<>();
+        settings.put("bootstrap.servers", "b:9092");
+        settings.put("schema.registry.url", "mock://membership-test");
+        settings.put(RewardStreamConfig.INSTANCE_ID, "scorer-a");
+        settings.put(RewardStreamConfig.STREAM_THREADS, "2");
+        RewardStreamConfig c = new RewardStreamConfig(settings);
+        Properties p = ScoringApp.streamsProperties(settings, c, Topics.create(settings), new SimpleMeterRegistry());
+        assertThat(p.get(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG)).isEqualTo(ScoringApp.DEFAULT_SESSION_TIMEOUT_MS);
+        StreamsConfig streams = new StreamsConfig(p);
+        Map<String, Object> thread0 = streams.getMainConsumerConfigs("g", "c", 0);
+        Map<String, Object> thread1 = streams.getMainConsumerConfigs("g", "c", 1);
+        assertThat(thread0.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)).as("one member per stream thread")
+                .isEqualTo("scorer-a-0");
+        assertThat(thread1.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)).isEqualTo("scorer-a-1");
+        assertThat(thread0.get(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG))
+                .isEqualTo(ScoringApp.DEFAULT_SESSION_TIMEOUT_MS);
+
+        settings.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "30000");
+        settings.put(RewardStreamConfig.STATIC_MEMBERSHIP, "false");
+        c = new RewardStreamConfig(settings);
+        StreamsConfig dynamic = new StreamsConfig(ScoringApp.streamsProperties(settings, c, Topics.create(settings),
+                new SimpleMeterRegistry()));
+        assertThat(dynamic.getMainConsumerConfigs("g", "c", 0))
+                .doesNotContainKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)
+                .containsEntry(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "30000");
+    }
+
+    @Test
     void aReferenceCheckpointIsOffByDefaultAndOneThatCannotBeLoadedIsRefusedByItsKey(@TempDir Path tmp) {
         assertThat(new RewardStreamConfig(Map.of()).referenceCheckpoint()).isEmpty();
         assertThat(new RewardStreamConfig(Map.of(RewardStreamConfig.REFERENCE_CHECKPOINT, " /ckpt/sft "))
-                .referenceCheckpoint()).contains(Path.of("/ckpt/sft"));
+                .referenceCheckpoint()).contains("/ckpt/sft");
         Map<String, Object> settings = new HashMap<>();
         settings.put("bootstrap.servers", "b:9092");
         settings.put("schema.registry.url", "mock://reference-test");

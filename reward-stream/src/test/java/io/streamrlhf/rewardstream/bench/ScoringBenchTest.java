@@ -20,7 +20,7 @@ class ScoringBenchTest {
     void theJsonLineAveragesTheInProcessRunsEitherSideOfTheStream() throws Exception {
         ScoringBench.Result r = new ScoringBench.Result(PARAMETERS, List.of("rm-bench", "rule-length"), "1",
                 new ScoringBench.Raw(600, 2.0, 800), new ScoringBench.StreamRun(450, 31.25, 4.5, 120),
-                new ScoringBench.Raw(1_000, 1.0, 100));
+                new ScoringBench.Raw(1_000, 1.0, 100), "rm:/tmp/a \"b\",rule:length", false);
 
         String line = r.toJson();
         JsonNode json = new ObjectMapper().readTree(line);
@@ -29,7 +29,12 @@ class ScoringBenchTest {
         json.fieldNames().forEachRemaining(keys::add);
         assertThat(keys).containsExactly("stream_records_per_s", "raw_records_per_s", "ratio", "batch", "sources",
                 "stream_mean_batch", "torch_threads", "pipeline", "commit_interval_ms", "raw_cpu_ms_per_record",
-                "stream_cpu_ms_per_record", "raw_jit_ms_per_s", "stream_jit_ms_per_s");
+                "stream_cpu_ms_per_record", "raw_jit_ms_per_s", "stream_jit_ms_per_s", "reward",
+                "local_reward_server", "server_delay_ms", "goal_ratio", "goal_met");
+        assertThat(json.get("reward").asText()).isEqualTo("rm:/tmp/a \"b\",rule:length");
+        assertThat(json.get("local_reward_server").asBoolean()).isFalse();
+        assertThat(json.get("goal_ratio").asDouble()).isEqualTo(0.9);
+        assertThat(json.get("goal_met").asBoolean()).isFalse();
         assertThat(json.get("stream_records_per_s").asDouble()).isEqualTo(450.0);
         assertThat(json.get("raw_records_per_s").asDouble()).isEqualTo(800.0);
         assertThat(json.get("ratio").asDouble()).isEqualTo(0.563);  // 450 / 800, three decimals
@@ -51,12 +56,15 @@ class ScoringBenchTest {
     @Test
     void aSourceNameWithAQuoteStaysValidJson() throws Exception {
         ScoringBench.Result r = new ScoringBench.Result(PARAMETERS, List.of("say \"hi\""), "default",
-                new ScoringBench.Raw(1, 1, 1), new ScoringBench.StreamRun(1, 1, 1, 1), new ScoringBench.Raw(1, 1, 1));
+                new ScoringBench.Raw(1, 1, 1), new ScoringBench.StreamRun(1, 1, 1, 1), new ScoringBench.Raw(1, 1, 1),
+                "http:http://127.0.0.1:1/score", true);
 
         JsonNode json = new ObjectMapper().readTree(r.toJson());
 
         assertThat(json.get("sources").get(0).asText()).isEqualTo("say \"hi\"");
         assertThat(json.get("torch_threads").asText()).isEqualTo("default");
+        assertThat(json.get("local_reward_server").asBoolean()).isTrue();
+        assertThat(json.get("goal_met").asBoolean()).isTrue();  // 1 / 1
     }
 
     @Test

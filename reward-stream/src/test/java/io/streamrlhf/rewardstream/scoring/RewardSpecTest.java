@@ -61,7 +61,10 @@ class RewardSpecTest {
                 .hasMessageContaining("words=a|b|c");
         assertThatThrownBy(() -> RewardSources.create(RewardSpec.parse("rm:/no/such/dir")))
                 .hasMessageContaining("/no/such/dir");
-        assertThatThrownBy(() -> RewardSources.create(RewardSpec.parse("judge:http://127.0.0.1:9/v1;mode=pairwise")))
-                .hasMessageContaining("pairwise judge needs reference");
+        assertThatThrownBy(() -> RewardSources.create(RewardSpec.parse(
+                "judge:http://127.0.0.1:9/v1;mode=pairwise;orders=three")))
+                .hasMessageContaining("orders must be both or one");
+        assertThatThrownBy(() -> RewardSources.create(RewardSpec.parse("judge:http://127.0.0.1:9/v1;max_tokens=0")))
+                .hasMessageContaining("max_tokens must be >= 1");
     }
 }

@@ -2,6 +2,8 @@ package io.streamrlhf.rewardstream.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.streamrlhf.ops.PrometheusText;
+import io.streamrlhf.ops.ServiceMeters;
 import io.streamrlhf.rewardstream.Fixtures;
 import io.streamrlhf.rewardstream.app.JudgeServer;
 import io.streamrlhf.rewardstream.scoring.NormalizationSettings;
@@ -17,6 +19,7 @@ import io.streamrlhf.schemas.avro.SourceScore;
 import io.streamrlhf.schemas.topics.DlqHeaders;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.streams.test.TestRecord;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.Test;
@@ -119,6 +122,29 @@ class ChatJudgeIT {
                 assertThat(judge.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
                 assertThat(server.requests.get()).as("only the first batch reached the slow judge").isEqualTo(2);
             }
+        }
+    }
+
+    @Test
+    void theJudgesLatencyAndBreakerStateReachPrometheus() throws Exception {
+        try (JudgeServer server = new JudgeServer().status(503);
+             ServiceMeters meters = ServiceMeters.create("score")) {
+            RewardEnsemble ensemble = ensemble(server,
+                    ";retries=0;breaker_failures=2;breaker_open_ms=60000;concurrency=1", SourceFailurePolicy.DLQ);
+            ChatJudgeSource judge = (ChatJudgeSource) ensemble.source("judge");
+            judge.bindTo(meters.component("score"));
+            Map<String, String> source = Map.of("source", "judge", "component", "score");
+            assertThat(PrometheusText.parse(meters.scrape()).sum("rlhf_judge_breaker_state", source)).isZero();
+            try (TopologyHarness h = new TopologyHarness(ensemble, 2, HOUR, HOUR)) {
+                h.generations.pipeInput("p1", Fixtures.generation("g1", "p1", "one"));
+                h.generations.pipeInput("p2", Fixtures.generation("g2", "p2", "two"));
+                assertThat(h.generationsDlq.readRecordsToList()).hasSize(2);
+            }
+            PrometheusText.Scrape scrape = PrometheusText.parse(meters.scrape());
+            assertThat(scrape.sum("rlhf_judge_latency_seconds_count", source))
+                    .as("one timing per HTTP call the judge answered (with 503)").isEqualTo(server.requests.get())
+                    .isPositive();
+            assertThat(scrape.sum("rlhf_judge_breaker_state", source)).as("open").isEqualTo(1);
         }
     }
 }

@@ -285,6 +285,19 @@ class ScoringTopologyTest {
     }
 
     @Test
+    void aRegistryOutageIsRetriedAndDeadLettersNothing() {
+        try (TopologyHarness h = new TopologyHarness(lengthOnly(NormalizationSettings.OFF).build(), 1, HOUR, HOUR)) {
+            h.outage.failures.set(3);
+            h.generations.pipeInput("p1", Fixtures.generation("g1", "p1", "fine"));
+
+            assertThat(h.generationsDlq.isEmpty()).as("nothing dead-lettered because the registry was down").isTrue();
+            assertThat(h.scored.readValue().getGeneration().getGenerationId()).isEqualTo("g1");
+            assertThat(h.outage.failures).hasValue(0);
+            assertThat(h.deadLetters.total("t.generations")).isEqualTo(0.0);
+        }
+    }
+
+    @Test
     void unknownSchemaIdGoesToTheDlq() {
         try (TopologyHarness h = new TopologyHarness(lengthOnly(NormalizationSettings.OFF).build(), 1, HOUR, HOUR)) {
             // Confluent wire format: magic 0, schema id 0x7fff (never registered), then some Avro bytes.
@@ -386,6 +399,8 @@ class ScoringTopologyTest {
                     t.plus(Duration.ofMinutes(11)));
             h.feedback.pipeInput("p1", Fixtures.pairwise("ghost", "p1", List.of("g-a", "g-zzz"), 0),
                     t.plus(Duration.ofMinutes(5)));
+            // "late" names stored generations outside its window and goes at once; "ghost" waits for g-zzz.
+            h.driver.advanceWallClockTime(ScoringTopology.Settings.DEFAULT_PENDING_MAX_WAIT);
             assertThat(h.preferences.isEmpty()).isTrue();
             List<TestRecord<byte[], byte[]>> dead = h.feedbackDlq.readRecordsToList();
             assertThat(dead).hasSize(2);
@@ -395,7 +410,7 @@ class ScoringTopologyTest {
                     .contains("late").contains("unknown generation").contains("g-a").contains("g-b");
             assertThat(header(dead.get(0).headers(), DlqHeaders.SOURCE_TOPIC)).isEqualTo("t.feedback");
             assertThat(header(dead.get(0).headers(), DlqHeaders.SOURCE_OFFSET)).isEqualTo("0");
-            assertThat(header(dead.get(1).headers(), DlqHeaders.ERROR_MESSAGE)).contains("[g-zzz]");
+            assertThat(header(dead.get(1).headers(), DlqHeaders.ERROR_MESSAGE)).contains("[g-zzz]").contains("waited");
             assertThat(h.topics.feedback().valueDeserializer().deserialize("t.feedback", dead.get(1).value())
                     .getFeedbackId()).isEqualTo("ghost");
             assertThat(h.deadLetters.total("t.feedback")).isEqualTo(2.0);
@@ -420,7 +435,8 @@ class ScoringTopologyTest {
         try (TopologyHarness h = new TopologyHarness(lengthOnly(NormalizationSettings.OFF).build(), 1, HOUR, HOUR)) {
             Map<String, ?> stores = h.driver.getAllStateStores();
             assertThat(stores).containsKeys(ScoringTopology.BUFFER_STORE, ScoringTopology.STATS_STORE,
-                    ScoringTopology.GENERATIONS_STORE, ScoringTopology.RM_VERSIONS_STORE);
+                    ScoringTopology.GENERATIONS_STORE, ScoringTopology.RM_VERSIONS_STORE, ScoringTopology.PENDING_STORE,
+                    ScoringTopology.JOINED_STORE, ScoringTopology.RATINGS_STORE);
         }
     }
 

@@ -22,7 +22,9 @@ import io.streamrlhf.schemas.avro.ScoredGeneration;
 final class TopologyHarness implements AutoCloseable {
     static final String NORM_STATS_TOPIC = ScoringTopology.normStatsTopic("topology-test");
     final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
-    final Topics topics = Topics.builder().prefix("t.").registryClient(registry).build();
+    /** The registry the topology reads through; {@code outage.failures} makes its next fetches fail. */
+    final OutageRegistry outage = new OutageRegistry(registry);
+    final Topics topics = Topics.builder().prefix("t.").registryClient(outage).build();
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     final DeadLetters deadLetters = new DeadLetters(meters);
     final TopologyTestDriver driver;
@@ -51,8 +53,15 @@ final class TopologyHarness implements AutoCloseable {
     /** With a reference policy whose log-probs the scored records carry ({@code null}: none). */
     TopologyHarness(RewardEnsemble ensemble, int batchSize, Duration maxWait, Duration joinWindow,
                     boolean pipelined, ReferencePolicy reference) {
+        this(ensemble, batchSize, maxWait, joinWindow, pipelined, reference,
+                ScoringTopology.Settings.DEFAULT_PENDING_MAX_WAIT, ScoringTopology.Settings.DEFAULT_PENDING_MAX_LABELS);
+    }
+
+    /** With the feedback labels' longest wait for their generations and the most labels a task keeps waiting. */
+    TopologyHarness(RewardEnsemble ensemble, int batchSize, Duration maxWait, Duration joinWindow,
+                    boolean pipelined, ReferencePolicy reference, Duration pendingMaxWait, int pendingMaxLabels) {
         ScoringTopology.Settings settings = new ScoringTopology.Settings(topics, ensemble, batchSize, maxWait,
-                joinWindow, deadLetters, NORM_STATS_TOPIC, pipelined, reference);
+                joinWindow, deadLetters, NORM_STATS_TOPIC, pipelined, reference, pendingMaxWait, pendingMaxLabels);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");

@@ -2,7 +2,9 @@ package io.streamrlhf.schemas.chunks;
 
 /**
  * The URI of a version's chunks, {@code kafka:<checkpoints topic>/<prefix>/<version>}. The prefix is the policy's
- * name, or {@code rm/<name>} for a reward model, and may itself hold slashes: the topic ends at the first slash, the
+ * name, {@code rm/<name>} for a reward model, {@code learner-state/<name>} for the learner's resumable state at a
+ * policy version, or {@code rm-trainer-state/<ensemble>} for the online reward-model trainer's resumable state at a
+ * reward-model version, and may itself hold slashes: the topic ends at the first slash, the
  * version begins after the last.
  *
  * @param topic   the checkpoints topic (with its prefix)
@@ -14,6 +16,10 @@ public record ChunkUri(String topic, String prefix, long version) {
     public static final String SCHEME = "kafka:";
     /** Key prefix of reward-model chunks: {@code rm/<name>}, apart from the policies' names. */
     public static final String REWARD_MODEL_PREFIX = "rm/";
+    /** Key prefix of the learner's state chunks: {@code learner-state/<policy name>}, apart from the weights'. */
+    public static final String LEARNER_STATE_PREFIX = "learner-state/";
+    /** Key prefix of the online reward-model trainer's state chunks: {@code rm-trainer-state/<ensemble name>}. */
+    public static final String RM_TRAINER_STATE_PREFIX = "rm-trainer-state/";
 
     /** Whether {@code uri} names chunks on Kafka. */
     public static boolean isChunkUri(String uri) {
@@ -47,6 +53,16 @@ public record ChunkUri(String topic, String prefix, long version) {
     /** The key prefix of reward model {@code name}'s chunks. */
     public static String rewardModelPrefix(String name) {
         return REWARD_MODEL_PREFIX + name;
+    }
+
+    /** The key prefix of the chunks of policy {@code name}'s learner state. */
+    public static String learnerStatePrefix(String name) {
+        return LEARNER_STATE_PREFIX + name;
+    }
+
+    /** The key prefix of the chunks of online reward-model trainer {@code ensemble}'s state. */
+    public static String rmTrainerStatePrefix(String ensemble) {
+        return RM_TRAINER_STATE_PREFIX + ensemble;
     }
 
     /** Key of chunk {@code chunk} of a version. */

@@ -40,6 +40,15 @@ public class SchemaRegistryException extends RuntimeException {
         return httpStatus == UNREACHABLE;
     }
 
+    /**
+     * True when the failure says nothing about the request itself and the same call may succeed later: the
+     * registry could not be reached, was overloaded (HTTP 429) or failed inside (HTTP 5xx). A reader must retry
+     * such a failure, never take the record it was reading for a bad one.
+     */
+    public boolean isTransient() {
+        return isUnreachable() || httpStatus == 429 || httpStatus / 100 == 5;
+    }
+
     /** True when the registry answered 404 (unknown subject, version or schema id). */
     public boolean isNotFound() {
         return httpStatus == 404;

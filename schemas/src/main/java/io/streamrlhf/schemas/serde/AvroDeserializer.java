@@ -39,6 +39,7 @@ public class AvroDeserializer<T> implements Deserializer<T> {
     private SchemaRegistryClient client;
     private boolean isKey;
     private boolean specificReader;
+    private long retryMaxMs;
     private final Map<Integer, DatumReader<Object>> readers = new ConcurrentHashMap<>();
 
     /**
@@ -73,6 +74,7 @@ public class AvroDeserializer<T> implements Deserializer<T> {
         this.client = Objects.requireNonNull(client, "client");
         this.isKey = isKey;
         this.specificReader = config.specificAvroReader();
+        this.retryMaxMs = config.retryMaxMs();
     }
 
     /** The registry client in use. */
@@ -133,9 +135,11 @@ public class AvroDeserializer<T> implements Deserializer<T> {
         int id = WireFormat.readSchemaId(bytes, start);
         DatumReader<Object> reader;
         try {
-            reader = readers.computeIfAbsent(id, this::newReader);
+            reader = readerRetryingOutages(id);
         } catch (SchemaRegistryException e) {
-            String reason = e.isNotFound() ? "unknown schema id " + id + ": " + e.getMessage() : e.getMessage();
+            String reason = e.isNotFound() ? "unknown schema id " + id + ": " + e.getMessage()
+                    : e.isTransient() ? "schema registry unavailable for " + retryMaxMs + " ms: " + e.getMessage()
+                    : e.getMessage();
             throw AvroSerdeException.deserializing(topic, isKey, id, reason, e);
         } catch (RuntimeException e) {
             // Avro refuses to resolve the writer schema into the reader's (incompatible or wrong type).
@@ -165,6 +169,34 @@ public class AvroDeserializer<T> implements Deserializer<T> {
             throw AvroSerdeException.deserializing(topic, isKey, id, "corrupt payload: " + e, e);
         }
         return (T) value;
+    }
+
+    /**
+     * The reader for a writer schema id. An outage of the registry says nothing about the record, so it is retried
+     * with exponential back-off (100 ms doubling to 5 s) for up to {@code schema.registry.retry.max.ms}; then the
+     * last failure is thrown and {@link AvroSerdeException#isRegistryUnavailable()} tells callers not to
+     * dead-letter the record.
+     */
+    private DatumReader<Object> readerRetryingOutages(int id) {
+        long deadline = System.nanoTime() + retryMaxMs * 1_000_000L;
+        long backoffMs = 100;
+        while (true) {
+            try {
+                return readers.computeIfAbsent(id, this::newReader);
+            } catch (SchemaRegistryException e) {
+                long leftMs = (deadline - System.nanoTime()) / 1_000_000L;
+                if (!e.isTransient() || leftMs <= 0 || Thread.currentThread().isInterrupted()) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(Math.min(backoffMs, leftMs));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                backoffMs = Math.min(backoffMs * 2, 5_000);
+            }
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -45,6 +45,7 @@ public final class AvroSerdeConfig extends AbstractConfig {
     public static final String LATEST_CACHE_TTL_SEC = "latest.cache.ttl.sec";
     public static final String CONNECT_TIMEOUT_MS = "schema.registry.connect.timeout.ms";
     public static final String REQUEST_TIMEOUT_MS = "schema.registry.request.timeout.ms";
+    public static final String RETRY_MAX_MS = "schema.registry.retry.max.ms";
     public static final String SSL_TRUSTSTORE_LOCATION = "schema.registry.ssl.truststore.location";
     public static final String SSL_TRUSTSTORE_PASSWORD = "schema.registry.ssl.truststore.password";
     public static final String SSL_TRUSTSTORE_TYPE = "schema.registry.ssl.truststore.type";
@@ -95,6 +96,10 @@ public final class AvroSerdeConfig extends AbstractConfig {
                     "Timeout for connecting to the registry, in milliseconds.")
             .define(REQUEST_TIMEOUT_MS, Type.LONG, 15_000L, ConfigDef.Range.atLeast(1), Importance.LOW,
                     "Timeout for one registry request, in milliseconds.")
+            .define(RETRY_MAX_MS, Type.LONG, 60_000L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
+                    "How long a deserializer keeps retrying, with exponential back-off, a writer-schema fetch "
+                            + "that failed because the registry was unreachable, overloaded (429) or failing (5xx) "
+                            + "before it gives up with an error that callers retry rather than dead-letter.")
             .define(SSL_TRUSTSTORE_LOCATION, Type.STRING, "", Importance.LOW,
                     "Truststore file for https registry URLs; the JVM's default trust when empty.")
             .define(SSL_TRUSTSTORE_PASSWORD, Type.PASSWORD, "", Importance.LOW, "Truststore password.")
@@ -122,6 +127,11 @@ public final class AvroSerdeConfig extends AbstractConfig {
 
     public boolean useLatestVersion() {
         return getBoolean(USE_LATEST_VERSION);
+    }
+
+    /** How long a registry outage is retried while reading a record, in milliseconds. */
+    public long retryMaxMs() {
+        return getLong(RETRY_MAX_MS);
     }
 
     public boolean specificAvroReader() {

@@ -1,5 +1,6 @@
 package io.streamrlhf.schemas.serde;
 
+import io.streamrlhf.schemas.registry.SchemaRegistryException;
 import org.apache.kafka.common.errors.SerializationException;
 
 /**
@@ -83,6 +84,28 @@ public class AvroSerdeException extends SerializationException {
         }
         return new SerializationException("Cannot deserialize record of topic '" + topic + "' partition " + partition
                 + " offset " + offset + ": " + failure, failure);
+    }
+
+    /**
+     * True when the registry could not be asked (unreachable, overloaded or failing): the record itself may be
+     * fine, so it must be read again later and never dead-lettered.
+     */
+    public boolean isRegistryUnavailable() {
+        return getCause() instanceof SchemaRegistryException registry && registry.isTransient();
+    }
+
+    /**
+     * Whether {@code failure}, or any exception it wraps, is a registry outage rather than a bad record: a
+     * dead-letter handler retries those and dead-letters the rest.
+     */
+    public static boolean isRegistryOutage(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof AvroSerdeException avro && avro.isRegistryUnavailable()
+                    || t instanceof SchemaRegistryException registry && registry.isTransient()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public boolean isSerializing() {

@@ -109,8 +109,11 @@ public record CatalogTopics(Map<String, Object> settings, Topics topics, TopicCr
         public CatalogTopics create() {
             Topics topics = Topics.create(settings);
             TopicCreationReport report;
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    settings.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)))) {
+            // Every Admin key of the settings, so that a secure cluster's credentials (security.protocol, sasl.*,
+            // ssl.*) reach it.
+            Map<String, Object> adminSettings = new java.util.HashMap<>(settings);
+            adminSettings.keySet().retainAll(AdminClientConfig.configNames());
+            try (Admin admin = Admin.create(adminSettings)) {
                 report = new TopicCreator(admin, timeout).create(topics.all());
             }
             if (registerSchemas) {

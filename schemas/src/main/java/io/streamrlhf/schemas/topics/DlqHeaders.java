@@ -2,6 +2,8 @@ package io.streamrlhf.schemas.topics;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
@@ -46,6 +48,16 @@ public final class DlqHeaders {
         add(headers, COMPONENT, component);
         add(headers, FAILED_AT, failedAt.toString());
         return headers;
+    }
+
+    /**
+     * The dead letter of a record read as bytes: its original key and value bytes, to {@code dlqTopic} with the
+     * headers of {@link #describe} (partition left to the producer's partitioner, by key).
+     */
+    public static ProducerRecord<byte[], byte[]> deadLetter(String dlqTopic, ConsumerRecord<byte[], byte[]> record,
+                                                            Throwable error, String component) {
+        return new ProducerRecord<>(dlqTopic, null, record.key(), record.value(), describe(record.topic(),
+                record.partition(), record.offset(), error, component, Instant.now()));
     }
 
     /** Reads one of these headers as a string, or null when absent. */

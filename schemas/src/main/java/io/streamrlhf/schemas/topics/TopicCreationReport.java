@@ -30,7 +30,7 @@ public record TopicCreationReport(List<String> created, List<String> existing,
         return !partitionMismatches.isEmpty();
     }
 
-    /** One line for people and logs, e.g. "created 15 topics, 0 already existed". */
+    /** One line for people and logs, e.g. "created 16 topics, 0 already existed". */
     public String summary() {
         String line = "created " + created.size() + " topic(s), " + existing.size() + " already existed";
         if (hasMismatches()) {

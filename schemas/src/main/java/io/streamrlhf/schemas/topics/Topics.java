@@ -133,6 +133,14 @@ public final class Topics {
         return new Topics(new TopicsConfig(config), new AvroSerdeConfig(config).registryClient(), config);
     }
 
+    /**
+     * The checkpoints topic's name under the {@link TopicsConfig} keys of {@code config}, without a registry: for
+     * plans that name a {@code kafka:} URI before the cluster and its registry run.
+     */
+    public static String checkpointsName(Map<String, ?> config) {
+        return new TopicsConfig(config).prefix() + CHECKPOINTS;
+    }
+
     /** Starts a builder; at least a registry URL or client is needed. */
     public static Builder builder() {
         return new Builder();
@@ -266,7 +274,7 @@ public final class Topics {
 
     /** The topics whose consumers dead-letter records they cannot read or process, and so have a DLQ. */
     public List<TopicSpec<?, ?>> dlqSources() {
-        return List.of(prompts, generations, scored, feedback, preferences);
+        return List.of(prompts, generations, scored, feedback, preferences, policyVersions);
     }
 
     /**

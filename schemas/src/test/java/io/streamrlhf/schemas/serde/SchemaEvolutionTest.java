@@ -65,6 +65,8 @@ class SchemaEvolutionTest {
         record.put("source", sample.getSource());
         record.put("metadata", sample.getMetadata());
         record.put("created_at", sample.getCreatedAt().toEpochMilli());
+        record.put("reference_answers", sample.getReferenceAnswers());
+        record.put("verifier", sample.getVerifier());
         return record;
     }
 

@@ -116,7 +116,8 @@ class SerdeFailureTest {
     @Test
     void registryDownWhileDeserializingNamesTheSchemaId() throws IOException {
         var fresh = new SpecificAvroDeserializer<>(Prompt.class);
-        fresh.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, "http://localhost:" + closedPort()), false);
+        fresh.configure(Map.of(AvroSerdeConfig.SCHEMA_REGISTRY_URL, "http://localhost:" + closedPort(),
+                AvroSerdeConfig.RETRY_MAX_MS, 0L), false);
 
         assertThatThrownBy(() -> fresh.deserialize(TOPIC, good))
                 .isInstanceOf(SerializationException.class)

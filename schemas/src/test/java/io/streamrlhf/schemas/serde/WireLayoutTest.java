@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.streamrlhf.schemas.avro.MetricEvent;
 import io.streamrlhf.schemas.avro.ModelRef;
+import io.streamrlhf.schemas.registry.ForwardingSchemaRegistryClient;
 import io.streamrlhf.schemas.registry.InMemorySchemaRegistryClient;
 import io.streamrlhf.schemas.registry.SchemaRegistryClient;
 import java.time.Instant;
@@ -25,7 +26,7 @@ class WireLayoutTest {
     /** Registers every schema with one fixed id, so the id bytes are known and not all zero. */
     private static SchemaRegistryClient registryAssigning(int id) {
         InMemorySchemaRegistryClient delegate = new InMemorySchemaRegistryClient();
-        return new InMemorySchemaRegistryClientView(delegate) {
+        return new ForwardingSchemaRegistryClient(delegate) {
             @Override
             public int register(String subject, Schema schema) {
                 delegate.register(subject, schema);

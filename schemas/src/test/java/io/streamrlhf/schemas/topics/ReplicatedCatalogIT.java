@@ -61,7 +61,7 @@ class ReplicatedCatalogIT {
                     .replicationFactor(cluster.replicationFactor()).minInsyncReplicas(cluster.minInsyncReplicas())
                     .create();
             List<String> names = catalog.topics().all().stream().map(TopicSpec::name).toList();
-            assertThat(names).hasSize(15);
+            assertThat(names).hasSize(16);
             try (Admin admin = admin(cluster.bootstrapServers())) {
                 Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get();
                 for (String name : names) {

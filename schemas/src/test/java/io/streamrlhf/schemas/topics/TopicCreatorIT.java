@@ -30,7 +30,7 @@ class TopicCreatorIT {
             TopicCreationReport first = creator.create(topics.all());
             assertThat(first.created()).containsExactlyElementsOf(names);
             assertThat(first.existing()).isEmpty();
-            assertThat(first.summary()).isEqualTo("created 15 topic(s), 0 already existed");
+            assertThat(first.summary()).isEqualTo("created 16 topic(s), 0 already existed");
 
             TopicCreationReport second = creator.create(topics.all());
             assertThat(second.created()).isEmpty();

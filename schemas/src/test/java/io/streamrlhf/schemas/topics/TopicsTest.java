@@ -32,12 +32,14 @@ class TopicsTest {
                 "rlhf.policy.versions", "rlhf.rm.versions", "rlhf.checkpoints", "rlhf.metrics",
                 "rlhf.learner.lease",
                 "rlhf.prompts.dlq", "rlhf.generations.dlq", "rlhf.scored.dlq", "rlhf.feedback.dlq",
-                "rlhf.preferences.dlq");
+                "rlhf.preferences.dlq", "rlhf.policy.versions.dlq");
         assertThat(topics.all()).extracting(TopicSpec::name).doesNotHaveDuplicates();
         assertThat(topics("exp7-").prompts().name()).isEqualTo("exp7-prompts");
         assertThat(topics("").scored().name()).isEqualTo("scored");
         assertThat(topics.byName("rlhf.metrics")).containsSame(topics.metrics());
         assertThat(topics.byName("rlhf.nothing")).isEmpty();
+        assertThat(Topics.checkpointsName(Map.of(TopicsConfig.PREFIX, "exp7-"))).as("without a registry")
+                .isEqualTo(topics("exp7-").checkpoints().name());
     }
 
     @Test
@@ -83,7 +85,7 @@ class TopicsTest {
                 .build();
         assertThat(topics.replicationFactor()).contains((short) 3);
         assertThat(topics.minInsyncReplicas()).contains(2);
-        assertThat(topics.all()).hasSize(15);
+        assertThat(topics.all()).hasSize(16);
         for (TopicSpec<?, ?> topic : topics.all()) {
             NewTopic request = topic.toNewTopic();
             assertThat(request.replicationFactor()).as(topic.name()).isEqualTo((short) 3);

@@ -5,11 +5,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrlhf.learner.rm.EncodedPair;
 import io.streamrlhf.learner.rm.PairEncoder;
-import java.io.BufferedReader;
+import io.streamrlhf.learner.rm.embed.TextPair;
+import io.streamrlhf.schemas.jsonl.JsonlLines;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,32 +36,59 @@ public final class PreferenceFile {
      */
     public static List<EncodedPair> read(Path file, PairEncoder encoder) {
         List<EncodedPair> out = new ArrayList<>();
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            int lineNo = 0;
-            while ((line = r.readLine()) != null) {
-                lineNo++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                out.add(pair(file, lineNo, line, encoder));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read preference file " + file, e);
-        }
+        forEachLine(file, (lineNo, root) -> out.add(pair(file, lineNo, root, encoder)));
         return out;
     }
 
-    private static EncodedPair pair(Path file, int lineNo, String line, PairEncoder encoder) {
-        JsonNode root;
+    /**
+     * The file's pairs as text, for encoders that read text themselves; a {@code category} field, where present,
+     * becomes the pair's group.
+     *
+     * @throws IllegalArgumentException as {@link #read}
+     */
+    public static List<TextPair> readTexts(Path file) {
+        List<TextPair> out = new ArrayList<>();
+        forEachLine(file, (lineNo, root) -> {
+            JsonNode category = root.get("category");
+            out.add(new TextPair(text(file, lineNo, root, "prompt"), text(file, lineNo, root, "chosen"),
+                    text(file, lineNo, root, "rejected"), category != null && category.isTextual()
+                    ? category.asText() : null));
+        });
+        return out;
+    }
+
+    private static void forEachLine(Path file, LineConsumer consumer) {
         try {
-            root = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + " line " + lineNo + ": not JSON: " + e.getOriginalMessage(), e);
+            JsonlLines.forEach(file, line -> {
+                if (line.problem() != null) {
+                    throw new IllegalArgumentException(file + " line " + line.number() + ": " + line.problem());
+                }
+                if (line.isBlank()) {
+                    return;
+                }
+                JsonNode root;
+                try {
+                    root = JSON.readTree(line.text());
+                } catch (JsonProcessingException e) {
+                    throw new IllegalArgumentException(file + " line " + line.number() + ": not JSON: "
+                            + e.getOriginalMessage(), e);
+                }
+                if (root == null || !root.isObject()) {
+                    throw new IllegalArgumentException(file + " line " + line.number() + ": not a JSON object");
+                }
+                consumer.accept(line.number(), root);
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read preference file " + file + ": " + e.getMessage(), e);
         }
-        if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException(file + " line " + lineNo + ": not a JSON object");
-        }
+    }
+
+    @FunctionalInterface
+    private interface LineConsumer {
+        void accept(int lineNo, JsonNode root);
+    }
+
+    private static EncodedPair pair(Path file, int lineNo, JsonNode root, PairEncoder encoder) {
         String prompt = text(file, lineNo, root, "prompt");
         String chosen = text(file, lineNo, root, "chosen");
         String rejected = text(file, lineNo, root, "rejected");

@@ -66,6 +66,8 @@ public final class OnlineRmConfig extends AbstractConfig {
     public static final String CHECKPOINTS_KEPT = "rm.checkpoints.kept";
     /** Also write each member's weights in chunks to the checkpoints topic and publish kafka: URIs. */
     public static final String CHECKPOINT_TOPIC = "rm.checkpoint.topic.enabled";
+    /** Also publish the trainer's resumable state with each version, and resume from it on a fresh machine. */
+    public static final String STATE_TOPIC = "rm.state.topic.enabled";
     /** Stop after this many rounds. */
     public static final String MAX_ROUNDS = "rm.max.rounds";
     /** PyTorch threads. */
@@ -84,8 +86,10 @@ public final class OnlineRmConfig extends AbstractConfig {
                             + "meta[:step], joined by '+' (e.g. flip+margin). Strength-based methods use the strengths "
                             + "the ensemble measured before the round.")
             .define(CHECKPOINT_DIR, Type.STRING, "./checkpoints/rm", new ConfigDef.NonEmptyString(), Importance.HIGH,
-                    "Directory of trainer checkpoints (one sub-directory per version); must be storage the reward "
-                            + "stream can read, since rm.versions carries file: URIs into it.")
+                    "Directory of trainer checkpoints (one sub-directory per version). Unless "
+                            + CHECKPOINT_TOPIC + " is on, rm.versions carries file: URIs into it, so it must be storage "
+                            + "the reward stream can read; with " + STATE_TOPIC + " on, a fresh (empty) directory "
+                            + "resumes from the state published on Kafka.")
             .define(TRAIN_EVERY_PAIRS, Type.INT, 64, Range.atLeast(1), Importance.HIGH,
                     "A training round starts when this many new pairs have arrived.")
             .define(TRAIN_MAX_WAIT_MS, Type.LONG, 60_000L, Range.atLeast(0), Importance.MEDIUM,
@@ -125,6 +129,14 @@ public final class OnlineRmConfig extends AbstractConfig {
                     "Write each published member's checkpoint in chunks to the checkpoints topic (key prefix "
                             + "'rm/<member name>') and publish a kafka: URI, so scorers need no shared storage; "
                             + "otherwise rm.versions carries file: URIs of the checkpoint directory.")
+            .define(STATE_TOPIC, Type.BOOLEAN, false, Importance.MEDIUM,
+                    "Also write the trainer's complete resumable state (every member's weights, the preferences "
+                            + "offsets trained through, its counters) in chunks to the checkpoints topic with each "
+                            + "version (key prefix 'rm-trainer-state/<" + NAME + ">', indexed and signed in the last "
+                            + "member's rm.versions record), and on start resume from the newest published state when "
+                            + "it is newer than " + CHECKPOINT_DIR + ": a trainer on a fresh machine continues where "
+                            + "the last one stopped, training no pair twice. Off by default: the state is the "
+                            + "ensemble's weights again.")
             .define(CHECKPOINTS_KEPT, Type.INT, 5, Range.atLeast(1), Importance.LOW,
                     "Checkpoints kept on disk; the reward stream loads published ones, so keep a few.")
             .define(MAX_ROUNDS, Type.LONG, 0L, Range.atLeast(0), Importance.LOW,

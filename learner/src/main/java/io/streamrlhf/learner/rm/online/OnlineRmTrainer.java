@@ -1,5 +1,9 @@
 package io.streamrlhf.learner.rm.online;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.streamrlhf.learner.KafkaClients;
 import io.streamrlhf.learner.rm.EncodedPair;
 import io.streamrlhf.learner.rm.PairEncoder;
@@ -15,15 +19,24 @@ import io.streamrlhf.learner.rm.StrengthSummary;
 import io.streamrlhf.learner.rm.TrainingPair;
 import io.streamrlhf.learner.rm.eval.RmEvaluation;
 import io.streamrlhf.models.checkpoint.Checkpoint;
+import io.streamrlhf.models.checkpoint.CheckpointException;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.reward.TransformerRewardModel;
 import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.ops.BrokerConnection;
+import io.streamrlhf.ops.HealthChecks;
 import io.streamrlhf.schemas.AvroArrays;
 import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.ModelRef;
 import io.streamrlhf.schemas.avro.PreferencePair;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
+import io.streamrlhf.schemas.chunks.CheckpointChunkReader;
+import io.streamrlhf.schemas.chunks.ChunkIndex;
+import io.streamrlhf.schemas.chunks.ChunkReadException;
+import io.streamrlhf.schemas.serde.AvroSerdeException;
+import io.streamrlhf.schemas.topics.DeadLettersSent;
+import io.streamrlhf.schemas.topics.DlqHeaders;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.nio.charset.StandardCharsets;
@@ -32,19 +45,27 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +81,12 @@ import org.slf4j.LoggerFactory;
  * before the checkpoint's offsets refill the training buffer, later ones are new. Each pair is thus in
  * exactly one round's "new" set across restarts (a round that crashed before its checkpoint is redone),
  * and publication is idempotent by version.
+ *
+ * <p>With {@code rm.state.topic.enabled} each version also carries the trainer's checkpoint (weights, offsets,
+ * counters) in chunks on the checkpoints topic, indexed and signed in the last member's record
+ * ({@link RmVersionPublisher#publish(RewardModelVersion, byte[], byte[])}); a trainer whose own directory is older
+ * (a fresh machine: empty) installs the newest published state and resumes from its offsets, so its next version
+ * follows the last published one and no pair is trained twice.
  */
 public final class OnlineRmTrainer implements AutoCloseable {
 
@@ -69,6 +96,10 @@ public final class OnlineRmTrainer implements AutoCloseable {
     public static final String ORIGIN = "rm-trainer";
 
     private static final Logger LOG = LoggerFactory.getLogger(OnlineRmTrainer.class);
+    /** How long reading a published trainer state may take. */
+    private static final Duration STATE_READ_TIMEOUT = Duration.ofMinutes(2);
+    /** The {@code dlq.component} of this trainer's dead letters. */
+    private static final String COMPONENT = "rm-trainer";
 
     private final OnlineRmConfig config;
     private final Map<String, Object> clientProperties;
@@ -83,13 +114,25 @@ public final class OnlineRmTrainer implements AutoCloseable {
     private final LinkedHashMap<String, List<Generation>> recentGenerations = new LinkedHashMap<>();
     private final Map<String, Long> next = new HashMap<>();
     private final RmProgress progress;
-    private KafkaConsumer<String, PreferencePair> consumer;
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    /** Sends unreadable preferences records to {@code preferences.dlq}; made at the first one. */
+    private KafkaProducer<byte[], byte[]> deadLetters;
+    /** Source positions of the preferences records with a dead letter already (read from the DLQ at start). */
+    private DeadLettersSent sentBefore = DeadLettersSent.none();
+    private long deadLettered;
+    private long outageBackoffMs;
+    /** The version whose published state this trainer resumed from; −1 when none. */
+    private long restoredFromTopic = -1;
     private KafkaConsumer<String, Generation> generations;
-    private RmEnsemble ensemble;
+    private volatile RmEnsemble ensemble;
+    /** Where the preferences consumer's Kafka metrics go; none until {@link #bindTo}. */
+    private volatile MeterRegistry meters;
+    private KafkaClientMetrics consumerMetrics;
     private Map<String, Long> trainedUpTo = Map.of();
     private long version;
     private long rounds;
-    private long pairsSeen;
+    /** Written by the run thread only; volatile so {@link #pairsSeen()} reads it from others. */
+    private volatile long pairsSeen;
     private long firstFreshAt;
     /** New pairs of the round that went to the training buffer (the rest are held out). */
     private int freshTrain;
@@ -120,6 +163,14 @@ public final class OnlineRmTrainer implements AutoCloseable {
         return version;
     }
 
+    /**
+     * Preferences counted in all, across restarts: the newest checkpoint's count once restored, plus the pairs read
+     * since that lie beyond its offsets (each pair is counted once, however often the process restarts).
+     */
+    public long pairsSeen() {
+        return pairsSeen;
+    }
+
     /** Rounds run by this process. */
     public synchronized long rounds() {
         return rounds;
@@ -128,6 +179,36 @@ public final class OnlineRmTrainer implements AutoCloseable {
     /** Name of member m on {@code rm.versions}. */
     public String memberName(int m) {
         return config.getString(OnlineRmConfig.NAME) + "-" + m;
+    }
+
+    /**
+     * Exports the trainer's figures to {@code meters}: {@code rlhf.rm.version} (the version last published),
+     * {@code rlhf.rm.rounds} and {@code rlhf.rm.pairs} (preference pairs seen), and the preferences consumer's Kafka
+     * metrics once it runs.
+     */
+    public OnlineRmTrainer bindTo(MeterRegistry meters) {
+        Gauge.builder("rlhf.rm.version", this, OnlineRmTrainer::version)
+                .description("The reward-model version last checkpointed and published").register(meters);
+        FunctionCounter.builder("rlhf.rm.rounds", this, OnlineRmTrainer::rounds)
+                .description("Training rounds run by this process").register(meters);
+        FunctionCounter.builder("rlhf.rm.pairs", this, t -> t.pairsSeen)
+                .description("Preference pairs seen").register(meters);
+        this.meters = meters;
+        return this;
+    }
+
+    /**
+     * Adds the trainer's checks: ready when its preferences consumer is connected to a broker and assigned the
+     * partitions, and its reward models are loaded.
+     */
+    public HealthChecks health(HealthChecks health) {
+        return health
+                .ready("connected", () -> {
+                    KafkaConsumer<String, byte[]> c = consumer;
+                    return c != null && BrokerConnection.isUp(c.metrics());
+                })
+                .ready("assigned", () -> consumer != null)
+                .ready("model loaded", () -> ensemble != null);
     }
 
     /** Asks {@link #run()} to return after the current round. Thread-safe. */
@@ -142,18 +223,29 @@ public final class OnlineRmTrainer implements AutoCloseable {
     /** Consumes, trains and publishes until {@link #stop()} or {@code rm.max.rounds}. */
     public void run() {
         ModelRuntime.init(config.getInt(OnlineRmConfig.THREADS));
-        restore();
+        TopicSpec<String, PreferencePair> preferences = topics.preferences();
+        try {
+            sentBefore = DeadLettersSent.read(clientProperties, topics.dlq(preferences).name(), preferences.name(),
+                    COMPONENT, Duration.ofSeconds(30));
+        } catch (RuntimeException e) {
+            LOG.warn("cannot read {} for the dead letters sent before ({}); a record past the checkpoint may be "
+                    + "dead-lettered again", topics.dlq(preferences).name(), e.getMessage());
+        }
         long maxRounds = config.getLong(OnlineRmConfig.MAX_ROUNDS);
         try (RmVersionPublisher publisher = new RmVersionPublisher(topics, clientProperties);
              KafkaProducer<String, PreferencePair> writeBack = writeBackProducer()) {
+            restore(publisher);
             consumer = preferencesConsumer();
+            MeterRegistry m = meters;
+            if (m != null) {
+                consumerMetrics = new KafkaClientMetrics(consumer);
+                consumerMetrics.bindTo(m);
+            }
             generations = config.getInt(OnlineRmConfig.META_GENERATIONS) > 0 && config.method().meta()
                     ? generationsConsumer() : null;
             while (running.get() && (maxRounds == 0 || rounds < maxRounds)) {
                 try {
-                    for (ConsumerRecord<String, PreferencePair> r : consumer.poll(Duration.ofMillis(200))) {
-                        accept(r);
-                    }
+                    read(consumer.poll(Duration.ofMillis(200)));
                 } catch (WakeupException e) {
                     if (running.get()) {
                         throw e;
@@ -166,12 +258,23 @@ public final class OnlineRmTrainer implements AutoCloseable {
                 }
             }
         } finally {
+            if (consumerMetrics != null) {
+                consumerMetrics.close();
+                consumerMetrics = null;
+            }
             closeConsumers();
         }
     }
 
-    private void restore() {
+    private void restore(RmVersionPublisher publisher) {
         var checkpoint = store.loadNewest();
+        if (config.getBoolean(OnlineRmConfig.STATE_TOPIC)) {
+            Optional<RmCheckpoint> published = restorePublishedState(publisher,
+                    checkpoint.map(RmCheckpoint::version).orElse(-1L));
+            if (published.isPresent()) {
+                checkpoint = published;
+            }
+        }
         RmTrainingConfig training = config.training();
         if (checkpoint.isPresent()) {
             RmCheckpoint c = checkpoint.get();
@@ -192,15 +295,165 @@ public final class OnlineRmTrainer implements AutoCloseable {
         }
     }
 
-    private void accept(ConsumerRecord<String, PreferencePair> r) {
+    /**
+     * The trainer state published with the newest version of this ensemble, installed in the checkpoint directory,
+     * when that version is newer than {@code localVersion}: read from its indexed chunks, checked against the
+     * record's sha256 (which its signature covers), then verified file by file as any checkpoint. Empty when the
+     * local checkpoint is as new, or no state was published.
+     *
+     * @throws IllegalStateException when the newer published state cannot be read or fails its check: resuming from
+     *                               an older one would train pairs a second time into versions already published
+     */
+    private Optional<RmCheckpoint> restorePublishedState(RmVersionPublisher publisher, long localVersion) {
+        String ensembleName = config.getString(OnlineRmConfig.NAME);
+        Optional<RewardModelVersion> record = publisher.newestState(ensembleName);
+        if (record.isEmpty() || record.get().getVersion() <= localVersion) {
+            return Optional.empty();
+        }
+        RewardModelVersion r = record.get();
+        long v = r.getVersion();
+        ChunkIndex index = ChunkIndex.ofNullable(r.getStateChunksPartition(), r.getStateChunksFirstOffset(),
+                r.getStateChunksLastOffset());
+        String topic = topics.checkpoints().name();
+        String what = "the trainer state of reward models " + ensembleName + " version " + v;
+        String local = localVersion < 0 ? "empty" : "at version " + localVersion;
+        byte[] bytes;
+        try {
+            bytes = new CheckpointChunkReader(clientProperties, STATE_READ_TIMEOUT).read(topic,
+                    RmVersionPublisher.statePrefix(ensembleName), v, index);
+        } catch (ChunkReadException e) {
+            throw new IllegalStateException("cannot read " + what + " from " + topic + " (" + e.getMessage()
+                    + "); this trainer's checkpoint directory is " + local + ", older than the published state, so "
+                    + "it stops rather than train pairs a second time", e);
+        }
+        String sha256 = CheckpointStore.sha256(bytes);
+        if (!sha256.equalsIgnoreCase(r.getStateSha256())) {
+            throw new IllegalStateException(what + " read from " + topic + where(index) + " fails its sha256 check "
+                    + "(record " + r.getStateSha256() + ", chunks " + sha256 + "); this trainer stops rather than "
+                    + "train pairs a second time");
+        }
+        RmCheckpoint c;
+        try {
+            c = store.install(v, bytes);
+        } catch (CheckpointException e) {
+            throw new IllegalStateException(what + " published on " + topic + " does not verify: " + e.getMessage(),
+                    e);
+        }
+        LOG.info("restored {} from {}{} ({} bytes, preferences offsets {}) over this trainer's {} checkpoint "
+                + "directory", what, topic, where(index), bytes.length, c.offsets(), local);
+        restoredFromTopic = v;
+        return Optional.of(c);
+    }
+
+    private static String where(ChunkIndex index) {
+        return index == null ? "" : " partition " + index.partition() + " offsets " + index.firstOffset() + ".."
+                + index.lastOffset();
+    }
+
+    /** The version whose published state this trainer resumed from, or −1 (tests read it). */
+    public long restoredFromTopic() {
+        return restoredFromTopic;
+    }
+
+    /**
+     * Reads polled records in order. One that cannot be read or encoded goes to {@code preferences.dlq} with its
+     * original bytes and {@code DlqHeaders} (once: only when it is past the checkpoint's offsets, which an earlier
+     * run dead-lettered before), and training goes on. At a schema-registry outage the partition is sought back to
+     * the record and read again after a back-off: nothing is dead-lettered because the registry is down.
+     */
+    private void read(Iterable<ConsumerRecord<String, byte[]>> records) {
+        Set<TopicPartition> readAgain = new HashSet<>();
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        TopicSpec<String, PreferencePair> spec = topics.preferences();
+        for (ConsumerRecord<String, byte[]> r : records) {
+            TopicPartition partition = new TopicPartition(r.topic(), r.partition());
+            if (readAgain.contains(partition)) {
+                continue;
+            }
+            PreferencePair value;
+            EncodedPair pair;
+            try {
+                value = spec.valueDeserializer().deserialize(r.topic(), r.headers(), r.value());
+                pair = value == null || ownWriteBack(r) ? null : encoder.encode(value);
+            } catch (RuntimeException e) {
+                if (AvroSerdeException.isRegistryOutage(e)) {
+                    LOG.warn("schema registry unavailable while reading {}@{}; reading it again later: {}", partition,
+                            r.offset(), e.getMessage());
+                    consumer.seek(partition, r.offset());
+                    readAgain.add(partition);
+                    continue;
+                }
+                String tp = r.topic() + "-" + r.partition();
+                next.put(tp, r.offset() + 1);
+                // Records before the checkpoint's offsets were dead-lettered by the run that wrote it; past them, a
+                // run that died before its next checkpoint may have sent one already (the DLQ itself says).
+                if (r.offset() >= trainedUpTo.getOrDefault(tp, 0L) && !sentBefore.contains(r.partition(), r.offset())) {
+                    LOG.warn("preferences record {}@{} cannot be trained on ({}); sent to the DLQ", partition,
+                            r.offset(), e.getMessage());
+                    if (deadLetters == null) {
+                        deadLetters = deadLetterProducer();
+                    }
+                    byte[] key = r.key() == null ? null : r.key().getBytes(StandardCharsets.UTF_8);
+                    sent.add(deadLetters.send(DlqHeaders.deadLetter(topics.dlq(spec).name(),
+                            new ConsumerRecord<>(r.topic(), r.partition(), r.offset(), key, r.value()), e,
+                            COMPONENT)));
+                    sentBefore.add(r.partition(), r.offset());
+                    deadLettered++;
+                }
+                continue;
+            }
+            accept(r, value, pair);
+        }
+        awaitDeadLetters(sent);
+        if (readAgain.isEmpty()) {
+            outageBackoffMs = 0;
+        } else {
+            outageBackoffMs = Math.min(Math.max(100, outageBackoffMs * 2), 5_000);
+            try {
+                Thread.sleep(outageBackoffMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running.set(false);
+            }
+        }
+    }
+
+    private void awaitDeadLetters(List<Future<RecordMetadata>> sent) {
+        if (sent.isEmpty()) {
+            return;
+        }
+        deadLetters.flush();
+        for (Future<RecordMetadata> f : sent) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while dead-lettering preferences records", e);
+            } catch (ExecutionException e) {
+                // Never dropped silently: without its dead letter the trainer stops (and says why).
+                throw new IllegalStateException("cannot dead-letter a preferences record: "
+                        + e.getCause().getMessage(), e.getCause());
+            }
+        }
+    }
+
+    private static boolean ownWriteBack(ConsumerRecord<String, byte[]> r) {
+        Header origin = r.headers().lastHeader(ORIGIN_HEADER);
+        return origin != null && ORIGIN.equals(new String(origin.value(), StandardCharsets.UTF_8));
+    }
+
+    /** Unreadable preferences records sent to the dead-letter topic by this trainer. */
+    public synchronized long deadLettered() {
+        return deadLettered;
+    }
+
+    private void accept(ConsumerRecord<String, byte[]> r, PreferencePair value, EncodedPair pair) {
         String tp = r.topic() + "-" + r.partition();
         next.put(tp, r.offset() + 1);
-        Header origin = r.headers().lastHeader(ORIGIN_HEADER);
-        if (r.value() == null || (origin != null && ORIGIN.equals(new String(origin.value(), StandardCharsets.UTF_8)))) {
+        if (pair == null) {
             return;  // a tombstone, or our own write-back of a pair already trained on
         }
-        EncodedPair pair = encoder.encode(r.value());
-        boolean held = Math.floorMod(r.value().getPairId().hashCode(), config.getInt(OnlineRmConfig.HOLDOUT_EVERY)) == 0;
+        boolean held = Math.floorMod(value.getPairId().hashCode(), config.getInt(OnlineRmConfig.HOLDOUT_EVERY)) == 0;
         ArrayDeque<EncodedPair> buffer = held ? heldOut : train;
         buffer.addLast(pair);
         int cap = held ? Math.max(1, config.getInt(OnlineRmConfig.BUFFER_PAIRS) / 4) : config.getInt(OnlineRmConfig.BUFFER_PAIRS);
@@ -214,7 +467,7 @@ public final class OnlineRmTrainer implements AutoCloseable {
             if (!held) {
                 freshTrain++;
             }
-            fresh.add(r.value());
+            fresh.add(value);
             freshEncoded.add(pair);
             pairsSeen++;
         }
@@ -291,6 +544,9 @@ public final class OnlineRmTrainer implements AutoCloseable {
         store.save(new RmCheckpoint(newVersion, version, members, offsets, pairsSeen, ensemble.trainer(0).steps(),
                 metrics));
         boolean viaTopic = config.getBoolean(OnlineRmConfig.CHECKPOINT_TOPIC);
+        // The state goes with the last member's record, sent after the others: a published state names a version
+        // whose members are all published.
+        byte[] state = config.getBoolean(OnlineRmConfig.STATE_TOPIC) ? store.toBytes(newVersion) : null;
         for (int m = 0; m < ensemble.size(); m++) {
             publisher.publish(RewardModelVersion.newBuilder()
                     .setName(memberName(m))
@@ -303,7 +559,8 @@ public final class OnlineRmTrainer implements AutoCloseable {
                     .setEnsemble(config.getString(OnlineRmConfig.NAME))
                     .setMetrics(metrics)
                     .setCreatedAt(Instant.now())
-                    .build(), viaTopic ? CheckpointStore.toBytes(members.get(m)) : null);
+                    .build(), viaTopic ? CheckpointStore.toBytes(members.get(m)) : null,
+                    m == ensemble.size() - 1 ? state : null);
         }
         if (config.getBoolean(OnlineRmConfig.WRITE_STRENGTH)) {
             writeBack(writeBack, strengths, newVersion);
@@ -395,10 +652,11 @@ public final class OnlineRmTrainer implements AutoCloseable {
         }
     }
 
-    private KafkaConsumer<String, PreferencePair> preferencesConsumer() {
+    private KafkaConsumer<String, byte[]> preferencesConsumer() {
         TopicSpec<String, PreferencePair> spec = topics.preferences();
-        KafkaConsumer<String, PreferencePair> c = new KafkaConsumer<>(consumerProperties(), spec.keyDeserializer(),
-                spec.valueDeserializer());
+        // Values are decoded record by record, so that one unreadable record is dead-lettered, not fatal.
+        KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(consumerProperties(), spec.keyDeserializer(),
+                new ByteArrayDeserializer());
         List<TopicPartition> partitions = c.partitionsFor(spec.name(), Duration.ofSeconds(30)).stream()
                 .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
         c.assign(partitions);
@@ -428,6 +686,14 @@ public final class OnlineRmTrainer implements AutoCloseable {
         return props;
     }
 
+    private KafkaProducer<byte[], byte[]> deadLetterProducer() {
+        Map<String, Object> props = KafkaClients.only(clientProperties, ProducerConfig.configNames());
+        props.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
     private KafkaProducer<String, PreferencePair> writeBackProducer() {
         Map<String, Object> props = KafkaClients.only(clientProperties, ProducerConfig.configNames());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -443,6 +709,10 @@ public final class OnlineRmTrainer implements AutoCloseable {
         if (generations != null) {
             generations.close(Duration.ofSeconds(5));
             generations = null;
+        }
+        if (deadLetters != null) {
+            deadLetters.close(Duration.ofSeconds(5));
+            deadLetters = null;
         }
     }
 

@@ -116,6 +116,35 @@ public final class RmCheckpointStore {
         }
     }
 
+    /**
+     * A saved version as one byte array, everything {@link #load} needs to resume from it on another machine: a
+     * stored zip of its directory ({@code trainer.json}, {@code manifest.json}, {@code member-m/}), what the trainer
+     * publishes as its state with each version ({@code rm.state.topic.enabled}).
+     *
+     * @throws CheckpointException naming the directory when it cannot be read
+     */
+    public byte[] toBytes(long version) {
+        return versions.archive(version);
+    }
+
+    /**
+     * Writes version {@code version} from an archive {@link #toBytes} made (in another store: the state published on
+     * {@code rm.versions}), then loads and verifies it as any checkpoint. A directory of that version already here
+     * (one that did not verify, or the caller would not install) is replaced.
+     *
+     * @throws CheckpointException naming the entry or file that is missing, malformed or fails its check
+     */
+    public RmCheckpoint install(long version, byte[] archive) {
+        String where = "reward-model trainer state archive of version " + version;
+        Map<String, byte[]> files = VersionedDirectory.unarchive(archive, where);
+        if (!files.containsKey(STATE) || !files.containsKey(VersionedDirectory.MANIFEST)) {
+            throw new CheckpointException(where + " holds no " + STATE + " or " + VersionedDirectory.MANIFEST);
+        }
+        versions.discard(version);
+        versions.install(version, files);
+        return load(version);
+    }
+
     /** Lower-case hex sha256 of member m's manifest, the digest {@code RewardModelVersion.sha256} carries. */
     public String memberSha256(long version, int member) {
         return versions.manifestSha256(memberDir(version, member));

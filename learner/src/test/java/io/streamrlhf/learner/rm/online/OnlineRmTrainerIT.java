@@ -16,6 +16,8 @@ import io.streamrlhf.models.world.PreferenceSetGenerator;
 import io.streamrlhf.models.world.ResponseSource;
 import io.streamrlhf.models.world.SimulatedRater;
 import io.streamrlhf.models.world.SyntheticWorld;
+import io.streamrlhf.ops.PrometheusText;
+import io.streamrlhf.ops.ServiceMeters;
 import io.streamrlhf.schemas.avro.ConversationTurn;
 import io.streamrlhf.schemas.avro.FeedbackSource;
 import io.streamrlhf.schemas.avro.PreferencePair;
@@ -66,21 +68,9 @@ class OnlineRmTrainerIT {
     @Test
     void preferencesBecomePublishedVersionsThatChangeScores() throws Exception {
         ModelRuntime.init(1);
-        String prefix = "rm" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        CatalogTopics catalog = CatalogTopics.on(SharedCluster.get().bootstrapServers(),
-                SharedCluster.get().registryUrl()).prefix(prefix).partitions(2).create();
-        Map<String, Object> settings = catalog.settings();
-        settings.put(OnlineRmConfig.ENSEMBLE_SIZE, M);
+        CatalogTopics catalog = catalog("rm", 2);
+        Map<String, Object> settings = tinyTrainer(catalog, dir, M, ROUND_PAIRS, 16);
         settings.put(OnlineRmConfig.METHOD, "flip+margin");
-        settings.put(OnlineRmConfig.CHECKPOINT_DIR, dir.resolve("rm").toString());
-        settings.put(OnlineRmConfig.TRAIN_EVERY_PAIRS, ROUND_PAIRS);
-        settings.put(OnlineRmConfig.TRAIN_MAX_WAIT_MS, 600_000L);
-        settings.put(OnlineRmConfig.EPOCHS, 1);
-        settings.put(OnlineRmConfig.BATCH_SIZE, 16);
-        settings.put(OnlineRmConfig.D_MODEL, 16);
-        settings.put(OnlineRmConfig.LAYERS, 1);
-        settings.put(OnlineRmConfig.HEADS, 2);
-        settings.put(OnlineRmConfig.THREADS, 1);
         Topics topics = catalog.topics();
         List<PreferencePair> pairs = pairs(3 * ROUND_PAIRS);
         List<EncodedPair> probe = pairs.subList(0, 8).stream()
@@ -104,9 +94,17 @@ class OnlineRmTrainerIT {
 
         // Round 2, in a restarted trainer: it resumes at version 1 and trains on the new pairs only.
         produce(topics, settings, pairs.subList(ROUND_PAIRS, 2 * ROUND_PAIRS));
-        try (OnlineRmTrainer trainer = new OnlineRmTrainer(settings, topics, RmProgress.NONE)) {
+        try (ServiceMeters service = ServiceMeters.create("train-rm");
+             OnlineRmTrainer trainer = new OnlineRmTrainer(settings, topics, RmProgress.NONE)) {
+            trainer.bindTo(service.component("train-rm"));
             runWithin(trainer, 240);
             assertThat(trainer.version()).isEqualTo(2);
+            // What 'train-rm --online --metrics-port' serves: a strict Prometheus scrape with the trainer's series.
+            PrometheusText.Scrape scrape = PrometheusText.parse(service.scrape());
+            Map<String, String> component = Map.of(ServiceMeters.COMPONENT, "train-rm");
+            assertThat(scrape.sum("rlhf_rm_version", component)).isEqualTo(2.0);
+            assertThat(scrape.sum("rlhf_rm_rounds_total", component)).isGreaterThanOrEqualTo(1.0);
+            assertThat(scrape.sum("rlhf_rm_pairs_total", component)).isGreaterThanOrEqualTo(ROUND_PAIRS);
         }
         Map<String, RewardModelVersion> v2 = newestVersions(topics, settings);
         assertThat(v2.get("rm-0").getVersion()).isEqualTo(2);
@@ -143,7 +141,31 @@ class OnlineRmTrainerIT {
                 .containsOnly(2L);
     }
 
-    private static void runWithin(OnlineRmTrainer trainer, int seconds) throws InterruptedException {
+    /** The topic catalog under a fresh prefix starting with {@code name}, on the shared cluster. */
+    static CatalogTopics catalog(String name, int partitions) {
+        String prefix = name + UUID.randomUUID().toString().substring(0, 8) + ".";
+        return CatalogTopics.on(SharedCluster.get().bootstrapServers(), SharedCluster.get().registryUrl())
+                .prefix(prefix).partitions(partitions).create();
+    }
+
+    /** The catalog's settings for a small, fast online trainer: one epoch of a one-layer d16 transformer a round. */
+    static Map<String, Object> tinyTrainer(CatalogTopics catalog, Path dir, int ensemble, int roundPairs,
+                                           int batchSize) {
+        Map<String, Object> settings = catalog.settings();
+        settings.put(OnlineRmConfig.ENSEMBLE_SIZE, ensemble);
+        settings.put(OnlineRmConfig.CHECKPOINT_DIR, dir.resolve("rm").toString());
+        settings.put(OnlineRmConfig.TRAIN_EVERY_PAIRS, roundPairs);
+        settings.put(OnlineRmConfig.TRAIN_MAX_WAIT_MS, 600_000L);
+        settings.put(OnlineRmConfig.EPOCHS, 1);
+        settings.put(OnlineRmConfig.BATCH_SIZE, batchSize);
+        settings.put(OnlineRmConfig.D_MODEL, 16);
+        settings.put(OnlineRmConfig.LAYERS, 1);
+        settings.put(OnlineRmConfig.HEADS, 2);
+        settings.put(OnlineRmConfig.THREADS, 1);
+        return settings;
+    }
+
+    static void runWithin(OnlineRmTrainer trainer, int seconds) throws InterruptedException {
         Thread t = new Thread(trainer::run, "online-rm-trainer");
         t.start();
         t.join(TimeUnit.SECONDS.toMillis(seconds));
@@ -177,7 +199,7 @@ class OnlineRmTrainerIT {
         }
     }
 
-    private static List<PreferencePair> pairs(int n) {
+    static List<PreferencePair> pairs(int n) {
         SyntheticWorld world = SyntheticWorld.standard();
         PreferenceSetGenerator generator = new PreferenceSetGenerator(world.prompts(21),
                 ResponseSource.grammar(world.corpus(), 22), world.gold(), new SimulatedRater(0.5, 0.2, 23), 64);
@@ -197,7 +219,7 @@ class OnlineRmTrainerIT {
         return out;
     }
 
-    private static void produce(Topics topics, Map<String, Object> settings, List<PreferencePair> pairs) {
+    static void produce(Topics topics, Map<String, Object> settings, List<PreferencePair> pairs) {
         TopicSpec<String, PreferencePair> spec = topics.preferences();
         Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
         try (KafkaProducer<String, PreferencePair> p = new KafkaProducer<>(props, spec.keySerializer(),
@@ -209,7 +231,7 @@ class OnlineRmTrainerIT {
         }
     }
 
-    private static Map<String, RewardModelVersion> newestVersions(Topics topics, Map<String, Object> settings) {
+    static Map<String, RewardModelVersion> newestVersions(Topics topics, Map<String, Object> settings) {
         Map<String, RewardModelVersion> out = new HashMap<>();
         TopicSpec<String, RewardModelVersion> spec = topics.rmVersions();
         for (ConsumerRecord<String, RewardModelVersion> r : read(spec, settings)) {
@@ -222,7 +244,7 @@ class OnlineRmTrainerIT {
         return read(topics.preferences(), settings);
     }
 
-    private static <V> List<ConsumerRecord<String, V>> read(TopicSpec<String, V> spec, Map<String, Object> settings) {
+    static <V> List<ConsumerRecord<String, V>> read(TopicSpec<String, V> spec, Map<String, Object> settings) {
         Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"),
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         List<ConsumerRecord<String, V>> out = new ArrayList<>();

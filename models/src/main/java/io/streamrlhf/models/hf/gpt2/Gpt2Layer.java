@@ -134,7 +134,9 @@ public final class Gpt2Layer extends AbstractBlock {
     /** transformers' {@code Conv1D}: {@code x·W + b} with W stored {@code [in, out]}. */
     private static NDArray conv1d(ParameterStore ps, NDArray x, Parameter w, Parameter b, boolean training) {
         NDArray weight = ps.getValue(w, x.getDevice(), training);  // (in, out)
-        return TransformerLayer.linear(x, weight.transpose(), ps.getValue(b, x.getDevice(), training));  // (…, out)
+        NDArray transposed = weight.transpose();  // a view, but a handle in the model's manager: the call's owns it
+        transposed.attach(x.getManager());
+        return TransformerLayer.linear(x, transposed, ps.getValue(b, x.getDevice(), training));  // (…, out)
     }
 
     private NDArray layerNorm(ParameterStore ps, NDArray x, Parameter gamma, Parameter beta, boolean training) {

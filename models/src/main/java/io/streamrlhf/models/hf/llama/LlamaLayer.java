@@ -154,7 +154,9 @@ public final class LlamaLayer extends AbstractBlock {
         NDArray x32 = x.toType(DataType.FLOAT32, false);  // (…, D)
         NDArray variance = x32.square().mean(new int[] {-1}, true);  // (…, 1)
         NDArray normed = x32.div(variance.add(eps).sqrt()).toType(type, false);  // (…, D)
-        return weight.mul(normed);  // (…, D)
+        // normed first: an operation's result belongs to its receiver's manager, and the weight's is the model's,
+        // which lives as long as the model (every forward would leave one array there)
+        return normed.mul(weight);  // (…, D)
     }
 
     private static NDArray heads(NDArray x, long b, long t, int n) {

@@ -21,10 +21,16 @@ import java.util.Objects;
  * @param breakerOpen     how long the circuit stays open before one trial call
  * @param concurrency     requests in flight at once within a batch
  * @param apiKey          bearer token, or {@code null}
+ * @param maxTokens       the reply's token budget ({@code max_tokens} of each request)
+ * @param bothOrders      pairwise: ask each comparison in both orders (A,B then B,A) so a judge's position bias
+ *                        cancels, as RMB's judge protocol does
  */
 public record JudgeSettings(URI endpoint, String model, JudgeMode mode, String systemPrompt, String userTemplate,
                             String reference, Duration timeout, int retries, Duration backoff, int breakerFailures,
-                            Duration breakerOpen, int concurrency, String apiKey) {
+                            Duration breakerOpen, int concurrency, String apiKey, int maxTokens, boolean bothOrders) {
+
+    /** Default reply budget: a number or a letter, with room for a short preamble. */
+    public static final int DEFAULT_MAX_TOKENS = 16;
 
     /** Default system message for pointwise rating. */
     public static final String POINTWISE_SYSTEM = "You are a strict judge of assistant responses. Rate how helpful, "
@@ -48,15 +54,21 @@ public record JudgeSettings(URI endpoint, String model, JudgeMode mode, String s
         if (scheme == null || !(scheme.equals("http") || scheme.equals("https"))) {
             throw new IllegalArgumentException("judge endpoint must be an http(s) URL, got " + endpoint);
         }
-        if (mode == JudgeMode.PAIRWISE && (reference == null || reference.isEmpty())) {
-            throw new IllegalArgumentException("a pairwise judge needs reference=TEXT to compare against");
-        }
+        require(maxTokens >= 1, "max_tokens must be >= 1, got " + maxTokens);
         require(timeout != null && !timeout.isNegative() && !timeout.isZero(), "timeout must be > 0");
         require(retries >= 0, "retries must be >= 0, got " + retries);
         require(backoff != null && !backoff.isNegative(), "backoff must be >= 0");
         require(breakerFailures >= 1, "breaker_failures must be >= 1, got " + breakerFailures);
         require(breakerOpen != null && !breakerOpen.isNegative() && !breakerOpen.isZero(), "breaker_open_ms must be > 0");
         require(concurrency >= 1, "concurrency must be >= 1, got " + concurrency);
+    }
+
+    /** Settings with the default reply budget, both orders asked. */
+    public JudgeSettings(URI endpoint, String model, JudgeMode mode, String systemPrompt, String userTemplate,
+                         String reference, Duration timeout, int retries, Duration backoff, int breakerFailures,
+                         Duration breakerOpen, int concurrency, String apiKey) {
+        this(endpoint, model, mode, systemPrompt, userTemplate, reference, timeout, retries, backoff, breakerFailures,
+                breakerOpen, concurrency, apiKey, DEFAULT_MAX_TOKENS, true);
     }
 
     /** Defaults for {@code endpoint}: pointwise, 10 s timeout, 2 retries from 200 ms, open after 5 failures for 30 s. */

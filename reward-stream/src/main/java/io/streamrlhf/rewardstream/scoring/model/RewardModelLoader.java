@@ -9,13 +9,16 @@ import io.streamrlhf.models.reward.TransformerRewardModel;
 import io.streamrlhf.models.torchscript.TorchScriptRewardModel;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
 import io.streamrlhf.schemas.chunks.CheckpointChunkReader;
+import io.streamrlhf.schemas.chunks.CheckpointUris;
 import io.streamrlhf.schemas.chunks.ChunkIndex;
 import io.streamrlhf.schemas.chunks.ChunkReadException;
 import io.streamrlhf.schemas.chunks.ChunkUri;
+import io.streamrlhf.schemas.signing.VersionVerifier;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -73,11 +76,32 @@ public final class RewardModelLoader {
      * @throws CheckpointException naming the model, version and URI and what was wrong
      */
     public static Checkpoint fetchVerified(RewardModelVersion published, CheckpointChunkReader chunks) {
+        return fetchVerified(published, chunks, VersionVerifier.OFF, new CheckpointUris(null, List.of()));
+    }
+
+    /**
+     * As {@link #fetchVerified(RewardModelVersion, CheckpointChunkReader)}, first refusing a version that
+     * {@code verifier} refuses (unsigned or wrongly signed while keys are configured) and a URI that {@code uris}
+     * refuses ({@code ..}, another topic, outside the allowed roots), before anything is read.
+     *
+     * @throws CheckpointException naming the model, version and URI and what was wrong
+     */
+    public static Checkpoint fetchVerified(RewardModelVersion published, CheckpointChunkReader chunks,
+                                           VersionVerifier verifier, CheckpointUris uris) {
         String uri = published.getCheckpointUri();
+        String what = "reward model " + published.getName() + " version " + published.getVersion() + " (" + uri + ")";
+        java.util.Optional<String> refusal = verifier.refusal(published);
+        if (refusal.isPresent()) {
+            throw new CheckpointException(what + " refused: " + refusal.get());
+        }
+        try {
+            uris.check(uri);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(what + " refused: " + e.getMessage(), e);
+        }
         if (!ChunkUri.isChunkUri(uri)) {
             return loadVerified(resolve(uri), published.getSha256());
         }
-        String what = "reward model " + published.getName() + " version " + published.getVersion() + " (" + uri + ")";
         if (chunks == null) {
             throw new CheckpointException(what + ": kafka: checkpoints need the scorer's Kafka settings to be read");
         }

@@ -1,11 +1,17 @@
 package io.streamrlhf.rewardstream.scoring.model;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamrlhf.models.checkpoint.Checkpoint;
 import io.streamrlhf.models.reward.RewardModel;
 import io.streamrlhf.rewardstream.scoring.RewardEnsemble;
 import io.streamrlhf.rewardstream.scoring.RewardSource;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
 import io.streamrlhf.schemas.chunks.CheckpointChunkReader;
+import io.streamrlhf.schemas.chunks.CheckpointUris;
+import io.streamrlhf.schemas.signing.VersionVerifier;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.Function;
@@ -17,6 +23,9 @@ import org.slf4j.LoggerFactory;
  * running, for a model of the ensemble, is fetched ({@code file:} directory or {@code kafka:} chunks), verified
  * (sha256 of the manifest, then every file) and loaded, then
  * swapped in between batches. Idempotent: older or equal versions, and versions that already failed, are ignored.
+ * With verification keys configured, an unsigned or wrongly signed version is refused before anything is fetched, as
+ * is a URI outside the checkpoints topic or the allowed roots; each failure is logged naming the version and the
+ * reason and counted on {@code rlhf.rm.version.refused}, and the running version keeps scoring.
  */
 public final class RewardModelSwapper {
     private static final Logger LOG = LoggerFactory.getLogger(RewardModelSwapper.class);
@@ -35,6 +44,9 @@ public final class RewardModelSwapper {
 
     private final RewardEnsemble ensemble;
     private final CheckpointChunkReader chunks;
+    private final VersionVerifier verifier;
+    private final CheckpointUris uris;
+    private final MeterRegistry meters;
     private final Set<String> failed = new HashSet<>();
 
     /** A swapper that loads {@code file:} checkpoints only; a {@code kafka:} version fails, naming why. */
@@ -48,8 +60,24 @@ public final class RewardModelSwapper {
      * @param chunks reads checkpoint chunks; null for {@code file:} only
      */
     public RewardModelSwapper(RewardEnsemble ensemble, CheckpointChunkReader chunks) {
+        this(ensemble, chunks, VersionVerifier.OFF, new CheckpointUris(null, List.of()), new SimpleMeterRegistry());
+    }
+
+    /**
+     * A swapper that checks signatures and URIs before fetching.
+     *
+     * @param chunks   reads checkpoint chunks; null for {@code file:} only
+     * @param verifier the trusted signing keys ({@link VersionVerifier#OFF} for none)
+     * @param uris     the allowed checkpoints topic and directories
+     * @param meters   where {@code rlhf.rm.version.refused} goes
+     */
+    public RewardModelSwapper(RewardEnsemble ensemble, CheckpointChunkReader chunks, VersionVerifier verifier,
+                              CheckpointUris uris, MeterRegistry meters) {
         this.ensemble = ensemble;
         this.chunks = chunks;
+        this.verifier = verifier;
+        this.uris = uris;
+        this.meters = meters;
     }
 
     /** Applies one published version; see {@link Outcome}. */
@@ -67,10 +95,11 @@ public final class RewardModelSwapper {
         }
         RewardModel next;
         try {
-            Checkpoint checkpoint = RewardModelLoader.fetchVerified(published, chunks);
+            Checkpoint checkpoint = RewardModelLoader.fetchVerified(published, chunks, verifier, uris);
             next = RewardModelLoader.build(checkpoint);
         } catch (RuntimeException e) {
             failed.add(key);
+            refused(published.getName()).increment();
             LOG.error("reward model {} version {} from {} was not loaded; version {} keeps scoring: {}",
                     published.getName(), published.getVersion(), published.getCheckpointUri(), model.version(),
                     e.getMessage());
@@ -99,6 +128,18 @@ public final class RewardModelSwapper {
                 }
             }
         }
+    }
+
+    /** The refusal counter of reward model {@code name}. */
+    private Counter refused(String name) {
+        return Counter.builder("rlhf.rm.version.refused").tag("model", name)
+                .description("Published reward-model versions refused: signature, URI, sha256 or loading")
+                .register(meters);
+    }
+
+    /** How many versions of {@code name} were refused so far. */
+    public long refusedCount(String name) {
+        return (long) refused(name).count();
     }
 
     /** Whether a (name, version) failed verification or loading. */

@@ -298,6 +298,6 @@ class HfRewardSourceTest {
         assertThatThrownBy(() -> RewardSources.create(RewardSpec.parse("hf:" + tmp.resolve("absent"))))
                 .hasMessageContaining("Hugging Face reward folder " + tmp.resolve("absent") + " does not exist");
         assertThatThrownBy(() -> RewardSpec.parse("hg:" + qwen))
-                .hasMessageContaining("expected one of rule, rm, torchscript, hf, judge");
+                .hasMessageContaining("expected one of rule, rm, torchscript, hf, judge, verify, http, embed");
     }
 }
