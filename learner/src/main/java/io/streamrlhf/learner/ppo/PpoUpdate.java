@@ -272,7 +272,7 @@ public final class PpoUpdate {
     private void statisticsAndAdvantages(Rollout r) {
         try (NDManager m = policy.manager().newSubManager()) {
             RolloutInputs in = r.inputs(m, identity(r.rows));
-            PolicyOutput out = policy.forward(in.tokens(), in.attention(), false);
+            PolicyOutput out = in.forward(policy, false);
             NDArray logpAll = in.logSoftmax(out.logits());  // (B, F, V), at each row's sampling temperature
             rolloutStatistics(r, in, logpAll, gather(logpAll, in.actions()), values(out, in, false), null, m);
             out.logits().attach(m);
@@ -302,7 +302,7 @@ public final class PpoUpdate {
                 // and the reference's logits by it: the KL penalty then compares the two tempered distributions,
                 // which is 0 for a policy still equal to its reference. Against the raw reference a tempered policy
                 // would pay a KL for the temperature alone and be pushed to undo it.
-                NDArray refLogits = reference.forward(in.tokens(), in.attention(), false).logits();  // (B, T, V)
+                NDArray refLogits = in.forward(reference, false).logits();  // (B, F, V)
                 r.refLogp = gather(in.logSoftmax(refLogits), in.actions()).toFloatArray();  // (B, F)
             }
         }
@@ -468,8 +468,6 @@ public final class PpoUpdate {
         Engine engine = policy.manager().getEngine();
         try (NDManager m = policy.manager().newSubManager()) {
             RolloutInputs in = r.inputs(m, rows);
-            NDArray tokens = in.tokens();  // (B, T)
-            NDArray attention = in.attention();  // (B, T) or null
             NDArray actions = in.actions();  // (B, F)
             float[] maskHost = Rollout.rowsOf(r.mask, rows, r.f);
             float maskSum = 0;
@@ -482,7 +480,7 @@ public final class PpoUpdate {
             NDArray ratio;
             NDArray logratio;
             try (GradientCollector gc = engine.newGradientCollector()) {
-                PolicyOutput forward = policy.forward(tokens, attention, true);
+                PolicyOutput forward = in.forward(policy, true);
                 // At each row's sampling temperature, as step 3: the ratio, the entropy bonus and the k3 KL term
                 // all read the tempered distribution the samples came from.
                 NDArray logpAll = in.logSoftmax(forward.logits());  // (B, F, V)
@@ -573,8 +571,8 @@ public final class PpoUpdate {
         NDArray attention = m.create(batch.attention(), new Shape(batch.rows(), batch.length()));  // (B, T)
         NDArray lossMask = m.create(batch.lossMask(), new Shape(batch.rows(), batch.length() - 1));  // (B, F)
         // The pre-training likelihood is the raw policy's (temperature 1): it is no sample's behaviour.
-        NDArray logits = policy.forward(tokens, attention, true).logits();  // (B, T, V)
-        NDArray logp = gather(logits.get(":, :-1, :").logSoftmax(-1), tokens.get(":, 1:")
+        NDArray logits = policy.forwardFrame(tokens, attention, true, 0).logits();  // (B, T - 1, V)
+        NDArray logp = gather(logits.logSoftmax(-1), tokens.get(":, 1:")
                 .toType(DataType.INT64, false));  // (B, F)
         return logp.mul(lossMask).sum().neg().div(lossMask.sum());
     }

@@ -1,6 +1,8 @@
 package io.streamrlhf.learner.ppo;
 
 import ai.djl.ndarray.NDArray;
+import io.streamrlhf.models.policy.PolicyModel;
+import io.streamrlhf.models.policy.PolicyOutput;
 
 /**
  * The model inputs of some rows: tokens (B, T), attention (B, T) or null without padding, actions (B, F), each
@@ -11,26 +13,29 @@ import ai.djl.ndarray.NDArray;
 record RolloutInputs(NDArray tokens, NDArray attention, NDArray actions, NDArray temperatures, int frameStart) {
 
     /**
-     * Log-softmax over the action frame of a forward's logits (B, T, V), each row's logits divided by its sampling
-     * temperature first: the log-probs of the distribution the worker drew from, so that π_prox/π_behaviour compares
-     * like with like. Without tempered rows the logits are used as they are (the same numbers as before
-     * temperatures were read).
+     * The model's forward over these rows with logits over the action frame only (B, F, V) and values (B, T): the
+     * output projection runs on the frame's positions alone where the model allows it.
      */
-    NDArray logSoftmax(NDArray logits) {
-        NDArray frame = frame(logits);  // (B, F, V)
+    PolicyOutput forward(PolicyModel model, boolean training) {
+        return model.forwardFrame(tokens, attention, training, frameStart);
+    }
+
+    /**
+     * Log-softmax of the action frame's logits (B, F, V), each row's logits divided by its sampling temperature
+     * first: the log-probs of the distribution the worker drew from, so that π_prox/π_behaviour compares like with
+     * like. Without tempered rows the logits are used as they are (the same numbers as before temperatures were
+     * read).
+     */
+    NDArray logSoftmax(NDArray frameLogits) {
+        NDArray frame = frameLogits;  // (B, F, V)
         if (temperatures != null) {
             frame = frame.div(temperatures.toType(frame.getDataType(), false));  // (B, F, V) / (B, 1, 1)
         }
         return frame.logSoftmax(-1);  // (B, F, V)
     }
 
-    /**
-     * The action frame of a forward's output {@code x (B, T, ...)}: positions {@code [frameStart, T - 1)}, as one
-     * slice of the position axis. (DJL's string index, {@code ":, :-1, :"}, slices every axis it names, and each
-     * slice records a backward that zero-fills and copies the whole (B, T, V) gradient: three per update.)
-     */
+    /** The action frame of a forward's output {@code x (B, T, ...)}: positions {@code [frameStart, T - 1)}. */
     NDArray frame(NDArray x) {
-        long t = x.getShape().get(1);
-        return x.split(new long[] {frameStart, t - 1}, 1).get(1);  // (B, F, ...)
+        return PolicyModel.frame(x, frameStart);  // (B, F, ...)
     }
 }

@@ -292,13 +292,7 @@ public final class ModelBench {
         double forwardPerCall;
         try (NDManager data = policy.manager().newSubManager()) {
             NDArray seq = sequences(data, batch);  // (B, T)
-            double[] forwardTimed = timed(() -> {
-                try (NoGrad ignored = NoGrad.enter(); NDManager call = policy.manager().newSubManager()) {
-                    PolicyOutput out = policy.forward(seq, null, false);
-                    out.logits().attach(call);
-                    out.values().attach(call);
-                }
-            }, cfg.seconds());
+            double[] forwardTimed = timed(() -> forward(policy, seq), cfg.seconds());
             forwardPerCall = forwardTimed[1] / forwardTimed[0];
         }
         double forwardTokens = (double) cfg.batch() * (cfg.prompt() + cfg.newTokens()) / forwardPerCall;
@@ -313,6 +307,18 @@ public final class ModelBench {
                     stepSeconds * 1e3));
             return new Result(tokensPerSecond, seqPerSecond, diff, samplePerCall * 1e3, stepSeconds * 1e3,
                     forwardTokens, params, policy.device().toString(), cfg, model);
+        }
+    }
+
+    /**
+     * One no-gradient forward of {@code seq (B, T)}, logits and values, everything it makes freed before it returns:
+     * an operation's result belongs to its receiver's manager, so the batch is lent to the call's manager while it
+     * runs (in the batch's own every activation would stay until the batch is closed).
+     */
+    static void forward(PolicyModel policy, NDArray seq) {
+        try (NoGrad ignored = NoGrad.enter(); NDManager call = policy.manager().newSubManager()) {
+            call.tempAttachAll(seq);
+            policy.forward(seq, null, false);
         }
     }
 
@@ -384,10 +390,12 @@ public final class ModelBench {
     }
 
     /**
-     * One PPO minibatch update, term for term the baseline's {@code ppo_step}. A benchmark workload,
-     * not the learner: the learner module owns PPO-max with its settings.
+     * One PPO minibatch update, term for term the baseline's {@code ppo_step}, except that the policy's and the
+     * reference's output projections run over the response positions only ({@link PolicyModel#forwardFrame}),
+     * where the baseline projects every position and slices. A benchmark workload, not the learner: the learner
+     * module owns PPO-max with its settings.
      */
-    private static final class PpoWorkload implements AutoCloseable {
+    static final class PpoWorkload implements AutoCloseable {
         private static final float CLIP = 0.2f;
         private static final float VF_CLIP = 0.2f;
         private static final float VF_COEF = 0.5f;
@@ -406,7 +414,6 @@ public final class ModelBench {
         private final NDArray advantages;
         private final NDArray returns;
         private final int p;
-        private final int t;
 
         PpoWorkload(Engine engine, PolicyModel policy, PolicyModel reference, SampleResult batch,
                     int prompt, Random random) {
@@ -418,12 +425,11 @@ public final class ModelBench {
                     .optWeightDecays(0.01f).build();
             this.data = policy.manager().newSubManager();
             int b = batch.batchSize();
-            this.t = batch.sequence(0).length;
             seq = sequences(data, batch);  // (B, T)
             actions = seq.get(":, {}:", p);  // (B, N)
             try (NoGrad ignored = NoGrad.enter()) {
-                PolicyOutput out = policy.forward(seq, null, false);
-                oldLogp = LogProbs.gather(responseFrame(out.logits()), actions);  // (B, N)
+                PolicyOutput out = policy.forwardFrame(seq, null, false, p - 1);
+                oldLogp = LogProbs.gather(out.logits(), actions);  // (B, N)
                 oldValues = responseFrame(out.values());  // (B, N)
             }
             float[] r = new float[b];
@@ -437,24 +443,28 @@ public final class ModelBench {
             advantages = centered.div(std.add(1e-8f));  // (B, N)
         }
 
-        /**
-         * Positions P - 1 to T - 2 (those that score the response tokens) of {@code x (B, T, ...)}, as one slice of
-         * axis 1: DJL's string index slices every axis it names, and each slice records a backward that zero-fills
-         * and copies the whole (B, T, V) gradient; PyTorch's {@code logits[:, P - 1:-1]} records one.
-         */
+        /** The batch's sequences (B, T), prompt and response. */
+        NDArray batch() {
+            return seq;
+        }
+
+        /** Positions P - 1 to T - 2 (those that score the response tokens) of {@code x (B, T, ...)}. */
         private NDArray responseFrame(NDArray x) {
-            return x.split(new long[] {p - 1, t - 1}, 1).get(1);  // (B, N, ...)
+            return PolicyModel.frame(x, p - 1);  // (B, N, ...)
         }
 
         void step() {
             try (NDManager step = policy.manager().newSubManager();
                  GradientCollector gc = engine.newGradientCollector()) {
-                PolicyOutput out = policy.forward(seq, null, true);
-                NDArray logpAll = responseFrame(out.logits()).logSoftmax(-1);  // (B, N, V)
+                // The batch lent to the step (see forward): every result of the step is then the step's, freed when
+                // it closes, not piled up in the batch's manager step after step.
+                step.tempAttachAll(seq, actions, oldLogp, oldValues, advantages, returns);
+                PolicyOutput out = policy.forwardFrame(seq, null, true, p - 1);
+                NDArray logpAll = out.logits().logSoftmax(-1);  // (B, N, V)
                 NDArray logp = logpAll.gather(actions.toType(ai.djl.ndarray.types.DataType.INT64, false)
                         .expandDims(-1), -1).squeeze(-1);  // (B, N)
                 NDArray values = responseFrame(out.values());  // (B, N)
-                NDArray refLogp = LogProbs.gather(responseFrame(reference.forward(seq, null, false).logits()),
+                NDArray refLogp = LogProbs.gather(reference.forwardFrame(seq, null, false, p - 1).logits(),
                         actions).stopGradient();  // (B, N)
                 NDArray ratio = logp.sub(oldLogp).exp();  // (B, N)
                 NDArray pgLoss1 = advantages.neg().mul(ratio);
@@ -470,8 +480,6 @@ public final class ModelBench {
                 gc.backward(loss);
                 Gradients.clipGlobalNorm(policy.block(), step, 1.0);
                 Gradients.update(policy.block(), optimizer, step);
-                // Attach results computed from the model's arrays to this step (see ENVIRONMENT.md).
-                loss.attach(step);
             }
         }
 

@@ -261,6 +261,16 @@ public final class HfPolicy implements PolicyModel, KvDecoding {
         return new PolicyOutput(out.get(0), out.get(1));  // (B, T, V), (B, T)
     }
 
+    /** The output projection runs on positions {@code [from, T - 1)} alone; the value head on every position. */
+    @Override
+    public PolicyOutput forwardFrame(NDArray tokens, NDArray attentionMask, boolean training, int from) {
+        NDList in = attentionMask == null ? new NDList(tokens) : new NDList(tokens, attentionMask);
+        PairList<String, Object> params = new PairList<>();
+        params.add(ValueHeadBlock.LOGITS_FROM, from);
+        NDList out = block.forward(parameterStore, in, training, params);
+        return new PolicyOutput(out.get(0), out.get(1));  // (B, T - 1 - from, V), (B, T)
+    }
+
     @Override
     public HfKvCache newCache(NDManager cacheManager, int batch, int capacity) {
         return block.lm.newCache(cacheManager, batch, capacity);
@@ -380,9 +390,13 @@ public final class HfPolicy implements PolicyModel, KvDecoding {
 
     /**
      * The policy's block: the causal LM and the value head. Inputs {@code tokens (B, T)} and optionally the
-     * {@code attention_mask (B, T)}; outputs logits (B, T, V) and values (B, T).
+     * {@code attention_mask (B, T)}; outputs logits (B, T, V) and values (B, T). With the parameter
+     * {@value #LOGITS_FROM} = s the logits cover positions {@code [s, T - 1)} only: (B, T - 1 - s, V).
      */
     public static final class ValueHeadBlock extends AbstractBlock {
+
+        /** The forward parameter that limits the logits to positions {@code [s, T - 1)} (an Integer s). */
+        public static final String LOGITS_FROM = "logits.from";
 
         private static final byte VERSION = 1;
 
@@ -437,14 +451,16 @@ public final class HfPolicy implements PolicyModel, KvDecoding {
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                          PairList<String, Object> params) {
             NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;  // (B, T)
-            NDList hiddenAndLogits = lm.hiddenAndLogits(ps, inputs.get(0), mask, training);
-            NDArray hidden = hiddenAndLogits.get(0);  // (B, T, D)
+            NDArray hidden = lm.hiddenStates(ps, inputs.get(0), mask, training);  // (B, T, D)
+            Object from = params == null ? null : params.get(LOGITS_FROM);
+            NDArray logits = lm.project(ps, from == null ? hidden : PolicyModel.frame(hidden, (Integer) from),
+                    training);  // (B, T, V) or (B, T - 1 - s, V)
             NDArray w = ps.getValue(valueWeight, hidden.getDevice(), training);  // (1, D)
             // a broadcast product and a sum over D, as PolicyBlock's value head (its backward is cheaper than a
             // one-column matrix product's)
             NDArray values = hidden.mul(w).sum(new int[] {-1})
                     .add(ps.getValue(valueBias, hidden.getDevice(), training));  // (B, T)
-            return new NDList(hiddenAndLogits.get(1), values);  // (B, T, V), (B, T)
+            return new NDList(logits, values);  // (B, T, V) or (B, T - 1 - s, V), (B, T)
         }
 
         @Override

@@ -61,6 +61,36 @@ public interface PolicyModel extends AutoCloseable {
     PolicyOutput forward(NDArray tokens, NDArray attentionMask, boolean training);
 
     /**
+     * {@link #forward} with logits over positions {@code [from, T - 1)} only: what a PPO update reads of a batch
+     * whose responses start after position {@code from}. A model may leave the output projection out everywhere
+     * else, as the Hugging Face policy does: on a small model that vocabulary-wide product, forward and backward, is
+     * most of the update's work.
+     *
+     * @param from the first position whose logits are wanted, in {@code [0, T - 1]}
+     * @return logits (B, T - 1 - from, V), entry j scoring the token at {@code from + j + 1}, and values (B, T)
+     */
+    default PolicyOutput forwardFrame(NDArray tokens, NDArray attentionMask, boolean training, int from) {
+        PolicyOutput out = forward(tokens, attentionMask, training);
+        return new PolicyOutput(frame(out.logits(), from), out.values());
+    }
+
+    /**
+     * Positions {@code [from, T - 1)} of {@code x (B, T, ...)} as one slice of the position axis. (DJL's string
+     * index, {@code ":, :-1, :"}, slices every axis it names, and each slice records a backward that zero-fills and
+     * copies the whole gradient.)
+     *
+     * @throws IllegalArgumentException when {@code from} is outside {@code [0, T - 1]}
+     */
+    static NDArray frame(NDArray x, int from) {
+        long t = x.getShape().get(1);
+        if (from < 0 || from > t - 1) {
+            throw new IllegalArgumentException("frame start " + from + " outside [0, " + (t - 1) + "] for " + t
+                    + " positions");
+        }
+        return x.split(new long[] {from, t - 1}, 1).get(1);  // (B, T - 1 - from, ...)
+    }
+
+    /**
      * A frozen copy with the same weights and its own manager (the PPO reference policy). Its
      * parameters do not require gradients and are not affected by later training of this model.
      */

@@ -76,14 +76,24 @@ public final class ResponseLogProbs {
             NDArray tokenArray = m.create(tokens, new Shape(b, t));  // (B, T)
             NDArray attentionArray = m.create(attention, new Shape(b, t));  // (B, T)
             NDArray actionArray = m.create(actions, new Shape(b, f)).toType(DataType.INT64, false);  // (B, F)
-            PolicyOutput forward = model.forward(tokenArray, attentionArray, false);
+            // the logits from the shortest kept prompt's last position on: the positions before it score no response
+            int from = t - 1;
+            for (int i = 0; i < b; i++) {
+                if (kept[i] > 0) {
+                    from = Math.min(from, prompts.get(i).length - 1);
+                }
+            }
+            int frame = t - 1 - from;
+            PolicyOutput forward = model.forwardFrame(tokenArray, attentionArray, false, from);
             forward.logits().attach(m);
             forward.values().attach(m);
-            NDArray logits = forward.logits();  // (B, T, V)
-            float[] logp = LogProbs.gather(logits.get(":, :-1, :"), actionArray).toFloatArray();  // (B, F)
+            NDArray frameActions = actionArray.split(new long[] {from}, 1).get(1);  // (B, F'): actions from + 1 on
+            float[] logp = LogProbs.gather(forward.logits(), frameActions).toFloatArray();  // (B, F')
             for (int i = 0; i < b; i++) {
-                // Frame entry p − 1 + j scores response token j.
-                System.arraycopy(logp, i * f + prompts.get(i).length - 1, out[i], 0, kept[i]);
+                if (kept[i] > 0) {
+                    // Frame entry p − 1 − from + j scores response token j.
+                    System.arraycopy(logp, i * frame + prompts.get(i).length - 1 - from, out[i], 0, kept[i]);
+                }
             }
         }
         return out;

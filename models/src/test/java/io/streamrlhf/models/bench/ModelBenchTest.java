@@ -3,15 +3,20 @@ package io.streamrlhf.models.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.hf.HfFormatException;
 import io.streamrlhf.models.hf.HfPolicy;
 import io.streamrlhf.models.hf.TinyHfModels;
+import io.streamrlhf.models.load.PolicyLoader;
+import io.streamrlhf.models.sampling.SampleResult;
+import io.streamrlhf.models.sampling.SamplingParams;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -73,6 +78,32 @@ class ModelBenchTest {
         assertThat(config.path("kv_heads").asInt()).isEqualTo(architecture == TinyHfModels.Architecture.QWEN2 ? 2 : 4);
         assertThat(json.path("n_params").asLong()).isEqualTo(r.parameters()).isPositive();
         assertThat(progress).anyMatch(l -> l.contains(architecture.config().architecture() + " from " + dir));
+    }
+
+    @Test
+    void theForwardAndThePpoStepLeaveNoArrayBehind() throws Exception {
+        ModelRuntime.init(1);
+        TinyHfModels.Architecture arch = TinyHfModels.Architecture.QWEN2;
+        Path dir = TinyHfModels.writeTokenizer(TinyHfModels.write(tmp.resolve("model"), arch, 6),
+                arch.config().vocabSize());
+        try (HfPolicy policy = HfPolicy.load(dir, 0); HfPolicy reference = policy.referenceCopy()) {
+            int[][] prompts = ModelBench.randomPrompts(new ModelBench.Config(arch.config().vocabSize(), 8, 1, 2, 16,
+                    4, 4, 6, 1, 0.1, 3), new Random(1));
+            SampleResult batch = PolicyLoader.sampler(policy).sample(prompts, SamplingParams.of(6, -1, 0, 1),
+                    new int[0]);
+            NDManager root = policy.manager();
+            List<Integer> counts = new ArrayList<>();
+            try (ModelBench.PpoWorkload ppo = new ModelBench.PpoWorkload(policy.manager().getEngine(), policy,
+                    reference, batch, 4, new Random(1))) {
+                for (int step = 0; step < 3; step++) {
+                    ppo.step();
+                    ModelBench.forward(policy, ppo.batch());
+                    counts.add(root.getManagedArrays().size());
+                }
+            }
+            // the first step makes the optimiser's moments; after it nothing may accumulate
+            assertThat(counts.get(2)).as("arrays after steps 1, 2, 3: %s", counts).isEqualTo(counts.get(1));
+        }
     }
 
     @Test

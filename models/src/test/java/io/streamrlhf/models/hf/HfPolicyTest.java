@@ -37,8 +37,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * {@link HfPolicy}: a Hugging Face folder as a trainable policy gives the folder's logits and a zero value head,
  * survives a checkpoint round trip (bytes and directory) with its files, trains (gradients reach the LM and the
- * value head), hot-swaps another version in place and refuses one of another shape, and its sampler's log-probs
- * are the training forward's at the sampling temperature.
+ * value head), hot-swaps another version in place and refuses one of another shape, its sampler's log-probs
+ * are the training forward's at the sampling temperature, and a framed forward (the output projection over some
+ * positions only) gives the full forward's logits, values and gradients there.
  */
 class HfPolicyTest {
 
@@ -82,6 +83,54 @@ class HfPolicyTest {
             assertThat(policy.config().vocabSize()).isEqualTo(arch.config().vocabSize());
             assertThat(policy.architecture()).isEqualTo(HfPolicy.ARCHITECTURE);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TinyHfModels.Architecture.class)
+    void aFramedForwardGivesTheFullForwardsLogitsAndGradientsOverItsPositions(TinyHfModels.Architecture arch)
+            throws Exception {
+        Path dir = folder(arch, 8);
+        int from = 3;
+        int f = IDS.length - 1 - from;
+        try (HfPolicy policy = HfPolicy.load(dir, 0); NDManager m = policy.manager().newSubManager()) {
+            // two rows, the second left-padded by two, so that position ids and the key bias take part
+            NDArray tokens = m.create(new int[][] {IDS, {0, 0, 5, 17, 3, 42, 8, 23}});  // (2, T)
+            NDArray mask = m.create(new int[][] {{1, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 1, 1, 1, 1, 1, 1}});  // (2, T)
+            float[][] full = framedLossGradients(policy, m, tokens, mask, false, from);
+            float[][] framed = framedLossGradients(policy, m, tokens, mask, true, from);
+            assertThat(framed[0]).hasSize(2 * f * arch.config().vocabSize());
+            assertThat(framed[0]).containsExactly(full[0], within(1e-5f));  // logits
+            assertThat(framed[1]).containsExactly(full[1], within(1e-6f));  // values (B, T)
+            for (int i = 2; i < full.length; i++) {
+                assertThat(framed[i]).as("gradient %d", i - 2).containsExactly(full[i], within(1e-5f));
+            }
+            assertThatThrownBy(() -> policy.forwardFrame(tokens, mask, false, IDS.length))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("frame start 8");
+        }
+    }
+
+    /**
+     * The logits over positions [from, T - 1), the values and every parameter's gradient of a loss over those logits
+     * and the values, through {@link PolicyModel#forwardFrame} or through a full forward sliced afterwards.
+     */
+    private static float[][] framedLossGradients(HfPolicy policy, NDManager m, NDArray tokens, NDArray mask,
+                                                 boolean framed, int from) {
+        List<Pair<String, Parameter>> params = policy.block().getParameters().stream().toList();
+        float[][] out = new float[2 + params.size()][];
+        try (GradientCollector collector = ModelRuntime.init().newGradientCollector()) {
+            PolicyOutput o = framed ? policy.forwardFrame(tokens, mask, true, from)
+                    : policy.forward(tokens, mask, true);
+            NDArray logits = framed ? o.logits() : PolicyModel.frame(o.logits(), from);  // (B, F, V)
+            out[0] = logits.toFloatArray();
+            out[1] = o.values().toFloatArray();
+            collector.backward(logits.logSoftmax(-1).get(":, :, 3").mean().add(o.values().square().mean()));
+        }
+        for (int i = 0; i < params.size(); i++) {
+            NDArray g = params.get(i).getValue().getArray().getGradient();
+            out[2 + i] = g.toFloatArray();
+            g.subi(g);
+        }
+        return out;
     }
 
     @Test
