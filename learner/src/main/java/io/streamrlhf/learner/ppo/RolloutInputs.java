@@ -23,8 +23,7 @@ record RolloutInputs(NDArray tokens, NDArray attention, NDArray actions, NDArray
     /**
      * Log-softmax of the action frame's logits (B, F, V), each row's logits divided by its sampling temperature
      * first: the log-probs of the distribution the worker drew from, so that π_prox/π_behaviour compares like with
-     * like. Without tempered rows the logits are used as they are (the same numbers as before temperatures were
-     * read).
+     * like. Without tempered rows the logits are used as they are.
      */
     NDArray logSoftmax(NDArray frameLogits) {
         NDArray frame = frameLogits;  // (B, F, V)
