@@ -120,8 +120,9 @@ class ChaosIT {
                 zombie).isZero();
         assertThat(zombie.get("repeated_after_resume").asInt()).isZero();
         assertThat(zombie.get("publish_lines_after_resume").asInt()).isZero();
-        // the group presumes the stopped member dead a session timeout after its last heartbeat (a fifth of it apart);
-        // a broker killed meanwhile may move the group's coordinator, which starts the session timers again
+        // the coordinator presumes the stopped member dead once its heartbeats (a fifth of the lease group's member
+        // timeout apart) have been missing for that timeout; a broker killed meanwhile may move the coordinator, whose
+        // timers then start again
         assertThat(zombie.get("lease_moved_s").asDouble()).as("seconds until the other learner held the lease: %s",
                 zombie).isBetween(LEASE_SESSION_S * 0.8 - 1, 60.0);
         assertThat(zombie.get("takeover_s").asDouble()).as("seconds until the other learner published: %s", zombie)
