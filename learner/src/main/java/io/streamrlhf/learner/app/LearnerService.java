@@ -65,6 +65,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -858,10 +859,37 @@ public final class LearnerService implements AutoCloseable {
                 // Not published, and never to be: take the version back so that no reader takes it for the newest.
                 store.discard(next, leaderEpoch);
                 throw e;
+            } catch (KafkaException e) {
+                // A fenced producer's error depends on where its transaction stood when the new leader claimed the id
+                // (an invalid epoch, an aborted or abortable transaction); the takeover record says who leads.
+                Optional<Takeover> newer = newerTakeover(leaderEpoch);
+                if (newer.isEmpty()) {
+                    throw e;
+                }
+                fenced = true;
+                wakeConsumer();
+                store.discard(next, leaderEpoch);
+                throw new PolicyPublisher.PublisherFencedException("could not publish " + config.policyName()
+                        + " version " + next + " (" + e.getMessage() + "): leader epoch " + newer.get().epoch()
+                        + " took over after this learner's epoch " + leaderEpoch, e);
             }
             store.prune(config.checkpointsKept());
             return offsets;
         });
+    }
+
+    /** The newest takeover of this policy when it is newer than {@code leaderEpoch}; empty when unreadable. */
+    private Optional<Takeover> newerTakeover(long leaderEpoch) {
+        if (leaderEpoch == LearnerCheckpointStore.NO_EPOCH) {
+            return Optional.empty();
+        }
+        try {
+            return Takeover.newest(topics.learnerLease(), clientProperties, config.policyName())
+                    .filter(t -> t.epoch() > leaderEpoch);
+        } catch (RuntimeException e) {
+            LOG.warn("could not read the newest takeover of {}: {}", config.policyName(), e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /**

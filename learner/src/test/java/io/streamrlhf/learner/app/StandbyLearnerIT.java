@@ -152,6 +152,7 @@ class StandbyLearnerIT {
         resume.countDown();
         ta.join(60_000);
         assertThat(ta.isAlive()).as("the zombie leaves its loop").isFalse();
+        assertThat(failure.get()).as("the zombie stops on fencing, not on an error").isNull();
         assertThat(a.fenced()).as("the zombie was fenced").isTrue();
         LearnerCheckpointStore store = new LearnerCheckpointStore(dir.resolve("checkpoints"));
         assertThat(store.versions()).as("the zombie's version 2 was taken back").containsExactly(1L);
