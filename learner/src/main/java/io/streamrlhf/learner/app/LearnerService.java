@@ -20,7 +20,6 @@ import io.streamrlhf.learner.ppo.PtxSource;
 import io.streamrlhf.learner.ppo.RolloutSample;
 import io.streamrlhf.learner.ppo.SyntheticCorpusPtx;
 import io.streamrlhf.models.checkpoint.Checkpoint;
-import io.streamrlhf.models.checkpoint.CheckpointException;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.checkpoint.ModelWeights;
 import io.streamrlhf.models.critic.ValueModel;
@@ -31,13 +30,9 @@ import io.streamrlhf.models.load.CriticLoader;
 import io.streamrlhf.models.load.PolicyLoader;
 import io.streamrlhf.models.policy.PolicyModel;
 import io.streamrlhf.models.world.SyntheticWorld;
-import io.streamrlhf.schemas.avro.PolicyVersion;
 import io.streamrlhf.ops.BrokerConnection;
 import io.streamrlhf.ops.HealthChecks;
 import io.streamrlhf.schemas.avro.ScoredGeneration;
-import io.streamrlhf.schemas.chunks.CheckpointChunkReader;
-import io.streamrlhf.schemas.chunks.ChunkIndex;
-import io.streamrlhf.schemas.chunks.ChunkReadException;
 import io.streamrlhf.schemas.serde.AvroSerdeException;
 import io.streamrlhf.schemas.topics.DlqHeaders;
 import io.streamrlhf.schemas.topics.TopicSpec;
@@ -121,8 +116,6 @@ public final class LearnerService implements AutoCloseable {
     /** How long fetching a {@code kafka:} starting policy may take (the record lookup, then the chunks). */
     private static final Duration INIT_FETCH_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration POLL = Duration.ofMillis(500);
-    /** How long reading a published learner state may take (chunks of several MiB each). */
-    private static final Duration STATE_READ_TIMEOUT = Duration.ofMinutes(5);
     /** Longest wait before reading a record again after a schema-registry outage. */
     private static final long MAX_OUTAGE_BACKOFF_MS = 5_000;
 
@@ -166,7 +159,7 @@ public final class LearnerService implements AutoCloseable {
     /** Set when a newer leader fenced this one: it publishes and writes nothing more. */
     private volatile boolean fenced;
     /** The restore from Kafka on taking over, or null. */
-    private volatile StateRestore stateRestore;
+    private volatile PublishedState.Restore stateRestore;
     /** Counted down once the active period is over (training stopped, scored consumer closed). */
     private final CountDownLatch released = new CountDownLatch(1);
     /** Test hook: runs on the training thread before each commit (a test blocks it to simulate a pause). */
@@ -267,17 +260,18 @@ public final class LearnerService implements AutoCloseable {
      * On taking over: loads the newest checkpoint that no takeover fenced, as a restart does, unless it is the one
      * loaded at construction (a standby may have been constructed long before). With {@code
      * learner.state.topic.enabled}, the state published with the newest version replaces it when that version is newer
-     * ({@link #restorePublishedState}).
+     * ({@link PublishedState}).
      */
     private void resumeNewest(Optional<Takeover> previous, PolicyPublisher publisher) {
         Optional<LearnerCheckpoint> newest = previous
                 .map(t -> store.loadNewest(t.epoch(), t.baseVersion()))
                 .orElseGet(store::loadNewest);
         if (config.stateTopic()) {
-            Optional<LearnerCheckpoint> published = restorePublishedState(publisher,
-                    newest.map(LearnerCheckpoint::version).orElse(-1L));
+            Optional<PublishedState.Restore> published = new PublishedState(topics, clientProperties, store,
+                    config.policyName()).restoreNewer(publisher, newest.map(LearnerCheckpoint::version).orElse(-1L));
             if (published.isPresent()) {
-                newest = published;
+                stateRestore = published.get();
+                newest = Optional.of(published.get().checkpoint());
             }
         }
         LearnerCheckpoint loaded = newestCheckpoint;
@@ -303,79 +297,8 @@ public final class LearnerService implements AutoCloseable {
         restore(c);
     }
 
-    /**
-     * The learner state published with the newest version, installed in the checkpoint directory, when that version is
-     * newer than {@code localVersion}: what the fenced leader committed, read from its indexed chunks and checked
-     * against the record's sha256, then verified file by file as any checkpoint. Empty when the local checkpoint is as
-     * new, or nothing was published, or the newest version carries no state (its writer kept it in a shared directory).
-     *
-     * @throws IllegalStateException when the newer published state cannot be read or fails its check: resuming from
-     *                               an older one would train a second lineage behind the published versions
-     */
-    private Optional<LearnerCheckpoint> restorePublishedState(PolicyPublisher publisher, long localVersion) {
-        Optional<PolicyVersion> record = publisher.newest();
-        if (record.isEmpty() || record.get().getVersion() <= localVersion) {
-            return Optional.empty();
-        }
-        PolicyVersion r = record.get();
-        long v = r.getVersion();
-        ChunkIndex index = ChunkIndex.ofNullable(r.getStateChunksPartition(), r.getStateChunksFirstOffset(),
-                r.getStateChunksLastOffset());
-        if (index == null || r.getStateSha256() == null) {
-            LOG.warn("policy {} version {} was published without its learner state (its writer ran with {}=false); "
-                            + "resuming from this learner's own checkpoint directory ({})", config.policyName(), v,
-                    LearnerConfig.STATE_TOPIC, localVersion < 0 ? "empty" : "version " + localVersion);
-            return Optional.empty();
-        }
-        long start = System.nanoTime();
-        String topic = topics.checkpoints().name();
-        byte[] bytes;
-        try {
-            bytes = new CheckpointChunkReader(clientProperties, STATE_READ_TIMEOUT).read(topic,
-                    publisher.statePrefix(), v, index);
-        } catch (ChunkReadException e) {
-            throw new IllegalStateException("cannot read the learner state of " + config.policyName() + " version "
-                    + v + " from " + topic + " (" + e.getMessage() + "); this learner's own checkpoint is "
-                    + (localVersion < 0 ? "absent" : "version " + localVersion) + ", older than the published one, so "
-                    + "it stops rather than train behind the published versions", e);
-        }
-        String sha256 = CheckpointStore.sha256(bytes);
-        if (!sha256.equals(r.getStateSha256())) {
-            throw new IllegalStateException("the learner state of " + config.policyName() + " version " + v + " read "
-                    + "from " + topic + " partition " + index.partition() + " offsets " + index.firstOffset() + ".."
-                    + index.lastOffset() + " fails its sha256 check (record " + r.getStateSha256() + ", chunks "
-                    + sha256 + "); this learner stops rather than train behind the published versions");
-        }
-        long read = System.nanoTime();
-        LearnerCheckpoint c;
-        try {
-            c = store.install(v, bytes);
-        } catch (CheckpointException e) {
-            throw new IllegalStateException("the learner state of " + config.policyName() + " version " + v
-                    + " published on " + topic + " does not verify: " + e.getMessage(), e);
-        }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        stateRestore = new StateRestore(v, bytes.length, seconds);
-        LOG.info("restored learner state version {} from {} partition {} offsets {}..{} ({} bytes, {} ledger entries; "
-                        + "read and checked in {} ms, installed and verified in {} ms) over this learner's own {}", v,
-                topic, index.partition(), index.firstOffset(), index.lastOffset(), bytes.length, c.ledgerEntries(),
-                (read - start) / 1_000_000, (System.nanoTime() - read) / 1_000_000,
-                localVersion < 0 ? "empty checkpoint directory" : "version " + localVersion);
-        return Optional.of(c);
-    }
-
-    /**
-     * A restore from the learner state published on Kafka.
-     *
-     * @param version the version restored
-     * @param bytes   the state's size
-     * @param seconds reading, checking and installing it
-     */
-    record StateRestore(long version, long bytes, double seconds) {
-    }
-
     /** The restore from Kafka this learner did on taking over, or null (tests read it). */
-    StateRestore stateRestore() {
+    PublishedState.Restore stateRestore() {
         return stateRestore;
     }
 

@@ -178,7 +178,7 @@ class LearnerStateTopicIT {
         assertThat(tb.isAlive()).as("b finishes").isFalse();
         assertThat(failure.get()).isNull();
 
-        LearnerService.StateRestore restore = b.stateRestore();
+        PublishedState.Restore restore = b.stateRestore();
         assertThat(restore).as("b restored from Kafka").isNotNull();
         assertThat(restore.version()).isEqualTo(3);
         LOG.info("b restored version {} from Kafka: {} bytes in {} s", restore.version(), restore.bytes(),

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.avro.Schema;
 import org.junit.jupiter.api.Test;
@@ -24,18 +25,25 @@ import org.junit.jupiter.api.Test;
  */
 class RmVersionPublisherRegistryOutageIT {
 
-    /** A registry that answers nothing for its first {@code failures} calls that a serializer makes. */
+    /** A registry that answers nothing for {@code outageMs} from the first call a serializer makes. */
     private static final class FlakyRegistry extends ForwardingSchemaRegistryClient {
         private final AtomicInteger calls = new AtomicInteger();
-        private final int failures;
+        private final AtomicInteger refused = new AtomicInteger();
+        private final long outageNanos;
+        private volatile long firstCall;
 
-        FlakyRegistry(int failures) {
+        FlakyRegistry(long outageMs) {
             super(new InMemorySchemaRegistryClient());
-            this.failures = failures;
+            this.outageNanos = TimeUnit.MILLISECONDS.toNanos(outageMs);
         }
 
         private void maybeDown() {
-            if (calls.incrementAndGet() <= failures) {
+            long now = System.nanoTime();
+            if (calls.getAndIncrement() == 0) {
+                firstCall = now;
+            }
+            if (now - firstCall < outageNanos) {
+                refused.incrementAndGet();
                 throw new SchemaRegistryException("Schema registry unreachable at http://registry:8081: "
                         + "ConnectException", SchemaRegistryException.UNREACHABLE, SchemaRegistryException.UNREACHABLE);
             }
@@ -61,7 +69,8 @@ class RmVersionPublisherRegistryOutageIT {
                 SharedCluster.get().registryUrl()).prefix(prefix).partitions(1).create();
         Map<String, Object> settings = new HashMap<>(catalog.settings());
         settings.put(AvroSerdeConfig.RETRY_MAX_MS, 200L);  // the serializer gives up after 200 ms
-        FlakyRegistry registry = new FlakyRegistry(12);
+        // down five times as long as the serializer retries: only the publisher's own waiting gets the record through
+        FlakyRegistry registry = new FlakyRegistry(1_000);
         Topics topics = Topics.builder().prefix(prefix).registryClient(registry).config(settings).build();
 
         try (RmVersionPublisher publisher = new RmVersionPublisher(topics, settings)) {
@@ -71,7 +80,8 @@ class RmVersionPublisherRegistryOutageIT {
             assertThat(publisher.publish(v1)).as("published once the registry answers").isTrue();
             assertThat(publisher.lastPublished("rm-0")).isEqualTo(1L);
         }
-        assertThat(registry.calls.get()).as("calls, the first 12 of them refused").isGreaterThan(12);
+        assertThat(registry.refused.get()).as("calls refused during the outage").isPositive();
+        assertThat(registry.calls.get()).as("calls in all").isGreaterThan(registry.refused.get());
         try (RmVersionPublisher reader = new RmVersionPublisher(topics, settings)) {
             assertThat(reader.lastPublished("rm-0")).as("the record is on rm.versions").isEqualTo(1L);
         }
