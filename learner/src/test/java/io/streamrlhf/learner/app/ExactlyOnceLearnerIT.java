@@ -10,23 +10,15 @@ import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.transformer.TransformerConfig;
-import io.streamrlhf.schemas.avro.FinishReason;
-import io.streamrlhf.schemas.avro.Generation;
-import io.streamrlhf.schemas.avro.PolicyVersion;
-import io.streamrlhf.schemas.avro.SamplingParams;
 import io.streamrlhf.schemas.avro.ScoredGeneration;
 import io.streamrlhf.schemas.topics.CatalogTopics;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -155,7 +147,7 @@ class ExactlyOnceLearnerIT {
         assertThat(store.ledger().files()).as("segments on disk").hasSizeLessThanOrEqualTo(
                 newest.ledger().size() + 1);
 
-        List<Long> versions = publishedVersions(topics, settings);
+        List<Long> versions = LearnerTopicsSupport.publishedVersions(topics, settings);
         LOG.info("published versions in order: {}", versions);
         assertThat(versions).isNotEmpty().isSorted().doesNotHaveDuplicates();
         assertThat(versions.get(versions.size() - 1)).isEqualTo(newest.version());
@@ -189,32 +181,8 @@ class ExactlyOnceLearnerIT {
     }
 
     private Process start(Path file) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx768m", "-Dai.djl.offline=true"));
-        String cache = System.getProperty("DJL_CACHE_DIR");
-        if (cache != null) {
-            cmd.add("-DDJL_CACHE_DIR=" + cache);
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LearnerMain.class.getName(), file.toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    output.add(line);
-                    if (line.contains("update") || line.contains("version") || line.contains("ERROR")
-                            || line.contains("Exception")) {
-                        LOG.info("[learner] {}", line);
-                    }
-                }
-            } catch (IOException e) {
-                // the process was killed
-            }
-        }, "learner-output");
-        reader.setDaemon(true);
-        reader.start();
-        return p;
+        return LearnerTopicsSupport.startLearnerProcess(file, "eo", output, line -> line.contains("update")
+                || line.contains("version") || line.contains("ERROR") || line.contains("Exception"));
     }
 
     /** Writes the groups transactionally, plus one aborted transaction whose records must never be trained. */
@@ -300,28 +268,5 @@ class ExactlyOnceLearnerIT {
             }
         }
         return names;
-    }
-
-    private static List<Long> publishedVersions(Topics topics, Map<String, Object> settings) {
-        TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<Long> versions = new ArrayList<>();
-        try (KafkaConsumer<String, PolicyVersion> consumer = new KafkaConsumer<>(props, spec.keyDeserializer(),
-                spec.valueDeserializer())) {
-            TopicPartition tp = new TopicPartition(spec.name(), 0);
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            long end = consumer.endOffsets(List.of(tp)).get(tp);
-            while (consumer.position(tp) < end) {
-                for (ConsumerRecord<String, PolicyVersion> r : consumer.poll(Duration.ofMillis(500))) {
-                    if ("policy".equals(r.key())) {
-                        versions.add(r.value().getVersion());
-                    }
-                }
-            }
-        }
-        return versions;
     }
 }

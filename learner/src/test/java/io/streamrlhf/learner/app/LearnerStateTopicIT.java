@@ -12,15 +12,12 @@ import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.transformer.TransformerConfig;
 import io.streamrlhf.schemas.avro.PolicyVersion;
-import io.streamrlhf.schemas.avro.ScoredGeneration;
 import io.streamrlhf.schemas.chunks.CheckpointChunkWriter;
 import io.streamrlhf.schemas.chunks.ChunkUri;
 import io.streamrlhf.schemas.topics.CatalogTopics;
 import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,7 +28,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -325,33 +321,9 @@ class LearnerStateTopicIT {
         return file;
     }
 
-    /** Starts {@link LearnerMain} in a child JVM, collecting its output lines. */
     private static Process startProcess(Path file, String name, List<String> output) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx768m", "-Dai.djl.offline=true"));
-        String cache = System.getProperty("DJL_CACHE_DIR");
-        if (cache != null) {
-            cmd.add("-DDJL_CACHE_DIR=" + cache);
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LearnerMain.class.getName(), file.toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    output.add(line);
-                    if (line.contains("version") || line.contains("ERROR") || line.contains("Exception")) {
-                        LOG.info("[learner {}] {}", name, line);
-                    }
-                }
-            } catch (IOException e) {
-                // the process was killed
-            }
-        }, "learner-" + name + "-output");
-        reader.setDaemon(true);
-        reader.start();
-        return p;
+        return LearnerTopicsSupport.startLearnerProcess(file, name, output, line -> line.contains("version")
+                || line.contains("ERROR") || line.contains("Exception"));
     }
 
     /** Waits for a line of {@code p}'s output, from index {@code from} on, matching {@code trigger}; returns it. */
@@ -438,7 +410,7 @@ class LearnerStateTopicIT {
         topics = catalog.topics();
         settings = catalog.settings();
         if (unreadable) {
-            awaitLeaders(topics.scored().name());
+            LearnerTopicsSupport.awaitLeaders(settings, topics.scored().name());
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers")),
                     new org.apache.kafka.common.serialization.ByteArraySerializer(),
@@ -525,70 +497,15 @@ class LearnerStateTopicIT {
         return LearnerThreads.start(learner, name, threads, failure);
     }
 
-    private List<String> writeScored() throws Exception {
-        TopicSpec<String, ScoredGeneration> scored = topics.scored();
-        awaitLeaders(scored.name());
-        Map<String, Object> props = new HashMap<>();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
-        List<String> written = new ArrayList<>();
-        Random random = new Random(11);
-        try (KafkaProducer<String, ScoredGeneration> producer = new KafkaProducer<>(props, scored.keySerializer(),
-                scored.valueSerializer())) {
-            for (int g = 0; g < GROUPS; g++) {
-                String promptId = "prompt-" + g;
-                for (int i = 0; i < GROUP_SIZE; i++) {
-                    String id = promptId + "-gen-" + i;
-                    producer.send(new ProducerRecord<>(scored.name(), promptId,
-                            FailoverBench.scored(id, promptId, i, SHAPE.vocabSize(), random)));
-                    written.add(id);
-                }
-            }
-            producer.flush();
-        }
-        return written;
-    }
-
-    /**
-     * Waits until every partition of a topic just created answers at its leader: an idempotent producer's first batch
-     * sent while a partition is still changing leader was seen retried forever with OUT_OF_ORDER_SEQUENCE_NUMBER.
-     */
-    private void awaitLeaders(String topic) {
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props,
-                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
-                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            assertThat(consumer.endOffsets(partitions, Duration.ofSeconds(30))).hasSize(partitions.size());
-        }
+    private List<String> writeScored() {
+        return LearnerTopicsSupport.writeGroups(topics, settings, GROUPS, GROUP_SIZE, SHAPE.vocabSize(), 11);
     }
 
     private List<Long> publishedVersions() {
-        return publishedRecords().stream().map(PolicyVersion::getVersion).toList();
+        return LearnerTopicsSupport.publishedVersions(topics, settings);
     }
 
-    /** Every version record on policy.versions, committed ones only, in order. */
     private List<PolicyVersion> publishedRecords() {
-        TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<PolicyVersion> records = new ArrayList<>();
-        try (KafkaConsumer<String, PolicyVersion> consumer = new KafkaConsumer<>(props, spec.keyDeserializer(),
-                spec.valueDeserializer())) {
-            TopicPartition tp = new TopicPartition(spec.name(), 0);
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            long end = consumer.endOffsets(List.of(tp)).get(tp);
-            while (consumer.position(tp) < end) {
-                for (ConsumerRecord<String, PolicyVersion> r : consumer.poll(Duration.ofMillis(500))) {
-                    if ("policy".equals(r.key())) {
-                        records.add(r.value());
-                    }
-                }
-            }
-        }
-        return records;
+        return LearnerTopicsSupport.published(topics, settings);
     }
 }

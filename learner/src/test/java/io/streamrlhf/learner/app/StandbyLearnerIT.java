@@ -10,29 +10,16 @@ import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.policy.TransformerPolicy;
 import io.streamrlhf.models.transformer.TransformerConfig;
-import io.streamrlhf.schemas.avro.PolicyVersion;
-import io.streamrlhf.schemas.avro.ScoredGeneration;
 import io.streamrlhf.schemas.topics.CatalogTopics;
-import io.streamrlhf.schemas.topics.TopicSpec;
 import io.streamrlhf.schemas.topics.Topics;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -216,52 +203,11 @@ class StandbyLearnerIT {
         return LearnerThreads.start(learner, name, threads, failure);
     }
 
-    private List<String> writeScored() throws Exception {
-        TopicSpec<String, ScoredGeneration> scored = topics.scored();
-        Map<String, Object> props = new HashMap<>();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
-        List<String> written = new ArrayList<>();
-        Random random = new Random(11);
-        try (KafkaProducer<String, ScoredGeneration> producer = new KafkaProducer<>(props, scored.keySerializer(),
-                scored.valueSerializer())) {
-            for (int g = 0; g < GROUPS; g++) {
-                String promptId = "prompt-" + g;
-                for (int i = 0; i < GROUP_SIZE; i++) {
-                    String id = promptId + "-gen-" + i;
-                    producer.send(new ProducerRecord<>(scored.name(), promptId, scored(id, promptId, i, random)));
-                    written.add(id);
-                }
-            }
-            producer.flush();
-        }
-        return written;
+    private List<String> writeScored() {
+        return LearnerTopicsSupport.writeGroups(topics, settings, GROUPS, GROUP_SIZE, SHAPE.vocabSize(), 11);
     }
 
-    private static ScoredGeneration scored(String id, String promptId, int index, Random random) {
-        return FailoverBench.scored(id, promptId, index, SHAPE.vocabSize(), random);
-    }
-
-    /** Every version record on policy.versions, committed ones only, in order. */
     private List<Long> publishedVersions() {
-        TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<Long> versions = new ArrayList<>();
-        try (KafkaConsumer<String, PolicyVersion> consumer = new KafkaConsumer<>(props, spec.keyDeserializer(),
-                spec.valueDeserializer())) {
-            TopicPartition tp = new TopicPartition(spec.name(), 0);
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            long end = consumer.endOffsets(List.of(tp)).get(tp);
-            while (consumer.position(tp) < end) {
-                for (ConsumerRecord<String, PolicyVersion> r : consumer.poll(Duration.ofMillis(500))) {
-                    if ("policy".equals(r.key())) {
-                        versions.add(r.value().getVersion());
-                    }
-                }
-            }
-        }
-        return versions;
+        return LearnerTopicsSupport.publishedVersions(topics, settings);
     }
 }
