@@ -55,12 +55,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
@@ -752,13 +752,13 @@ public final class LearnerService implements AutoCloseable {
         commitGroupOffsets(kafka, written);
         int deduplicating = consumed.size();
         lastCommitSeconds = (System.nanoTime() - start) / 1e9;
-        pendingWrite = writer.submit(() -> {
+        long leaderEpoch = epoch;
+        pendingWrite = writer.submit(() -> fencedIfTakenOver(next, leaderEpoch, () -> {
             long writeStart = System.nanoTime();
             // The segment goes first: a crash before the checkpoint's rename leaves only an unlisted segment.
             List<LedgerSegment> segments = store.appendLedger(ledgerSegments, entries);
             LearnerCheckpoint saved = new LearnerCheckpoint(next, parent, state.updates(), state.optimizerSteps(),
                     state.scoreMoments(), weights, offsets, segments, metrics, criticWeights);
-            long leaderEpoch = epoch;
             try {
                 store.save(saved, leaderEpoch, letters);
                 meters.checkpointWritten(System.nanoTime() - writeStart);
@@ -782,23 +782,37 @@ public final class LearnerService implements AutoCloseable {
                 // Not published, and never to be: take the version back so that no reader takes it for the newest.
                 store.discard(next, leaderEpoch);
                 throw e;
-            } catch (KafkaException e) {
-                // A fenced producer's error depends on where its transaction stood when the new leader claimed the id
-                // (an invalid epoch, an aborted or abortable transaction); the takeover record says who leads.
-                Optional<Takeover> newer = newerTakeover(leaderEpoch);
-                if (newer.isEmpty()) {
-                    throw e;
-                }
-                fenced = true;
-                wakeConsumer();
-                store.discard(next, leaderEpoch);
-                throw new PolicyPublisher.PublisherFencedException("could not publish " + config.policyName()
-                        + " version " + next + " (" + e.getMessage() + "): leader epoch " + newer.get().epoch()
-                        + " took over after this learner's epoch " + leaderEpoch, e);
             }
             store.prune(config.checkpointsKept());
             return offsets;
-        });
+        }));
+    }
+
+    /**
+     * Runs a checkpoint's write and publication; when it fails while a newer leader has taken over, this learner was
+     * fenced, whatever the failure said: a fenced producer's error depends on where its transaction stood when the new
+     * leader claimed the transactional id (an invalid epoch, an aborted or abortable transaction), and a new leader on
+     * the same directory removes the temporary files of a save it takes for interrupted. The takeover record says who
+     * leads.
+     */
+    private <T> T fencedIfTakenOver(long version, long leaderEpoch, Supplier<T> write) {
+        try {
+            return write.get();
+        } catch (PolicyPublisher.PublisherFencedException | CheckpointFencedException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            Optional<Takeover> newer = newerTakeover(leaderEpoch);
+            if (newer.isEmpty()) {
+                throw e;
+            }
+            fenced = true;
+            wakeConsumer();
+            // Not published, and never to be: take the version back so that no reader takes it for the newest.
+            store.discard(version, leaderEpoch);
+            throw new CheckpointFencedException("could not write or publish " + config.policyName() + " version "
+                    + version + " (" + e.getMessage() + "): leader epoch " + newer.get().epoch() + " took over after "
+                    + "this learner's epoch " + leaderEpoch);
+        }
     }
 
     /** The newest takeover of this policy when it is newer than {@code leaderEpoch}; empty when unreadable. */

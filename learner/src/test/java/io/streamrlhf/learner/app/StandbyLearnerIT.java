@@ -20,6 +20,7 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Two learners of one policy on one checkpoint directory: only the lease holder trains; when it closes, the standby
  * takes over from the newest checkpoint and publishes the next versions; a leader paused past the session timeout (its
- * lease thread frozen and its training thread blocked, as SIGSTOP would) is fenced once resumed and publishes nothing.
+ * lease thread frozen and its training thread blocked, as SIGSTOP would) is fenced once resumed and publishes nothing,
+ * also when its write fails on something other than its fenced producer.
  * Each case checks that no version is published twice and that the ledger holds every record once.
  */
 class StandbyLearnerIT {
@@ -103,7 +105,28 @@ class StandbyLearnerIT {
 
     @Test
     void aPausedLeaderIsFencedAndPublishesNothingOnceResumed() throws Exception {
-        setUp("zb");
+        pauseTakeOverAndResume("zb", a -> { });
+    }
+
+    /**
+     * A zombie's write can fail on something other than its fenced producer (here, as when the new leader on the same
+     * directory removes the temporary files of a save it takes for interrupted): with a newer takeover on the lease
+     * topic, that failure fences it all the same, and its version is taken back.
+     */
+    @Test
+    void aPausedLeaderWhoseWriteFailsOnceResumedIsFencedAllTheSame() throws Exception {
+        pauseTakeOverAndResume("zf", a -> a.beforePublish(() -> {
+            throw new IllegalStateException("simulated: the checkpoint's temporary directory was removed");
+        }));
+    }
+
+    /**
+     * Pauses the leader before its second commit, lets another learner take over, resumes it (after {@code onResume})
+     * and checks that it was fenced, published nothing and left no version behind, and that the other learner trains
+     * every record once.
+     */
+    private void pauseTakeOverAndResume(String name, Consumer<LearnerService> onResume) throws Exception {
+        setUp(name);
         LearnerService a = learner();
         CountDownLatch paused = new CountDownLatch(1);
         CountDownLatch resume = new CountDownLatch(1);
@@ -136,6 +159,7 @@ class StandbyLearnerIT {
         assertThat(takeover).isLessThan(30);
         assertThat(a.active()).as("a does not know yet").isTrue();
 
+        onResume.accept(a);
         resume.countDown();
         ta.join(60_000);
         assertThat(ta.isAlive()).as("the zombie leaves its loop").isFalse();
