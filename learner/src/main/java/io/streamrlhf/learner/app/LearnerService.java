@@ -263,6 +263,8 @@ public final class LearnerService implements AutoCloseable {
      * ({@link PublishedState}).
      */
     private void resumeNewest(Optional<Takeover> previous, PolicyPublisher publisher) {
+        // This learner leads now: a save another learner has in progress here is a fenced zombie's.
+        store.removeLeftovers();
         Optional<LearnerCheckpoint> newest = previous
                 .map(t -> store.loadNewest(t.epoch(), t.baseVersion()))
                 .orElseGet(store::loadNewest);

@@ -261,11 +261,20 @@ public final class LearnerCheckpointStore {
     }
 
     /**
-     * The newest checkpoint that verifies, if any; removes leftovers of interrupted saves and warns about any newer
-     * version that does not verify.
+     * Removes what saves that did not finish left: temporary version directories and ledger segments. Only the
+     * learner that writes here may call it, once it leads (docs/learner.md "Standby learners"): learners of one
+     * policy may share the directory, and a save in progress looks the same as an interrupted one.
+     */
+    public void removeLeftovers() {
+        ledger.removeTemporaries();
+        versions.removeTemporaries();
+    }
+
+    /**
+     * The newest checkpoint that verifies, if any; warns about any newer version that does not verify. Reads only:
+     * leftovers of saves in progress or interrupted are ignored ({@link #removeLeftovers()}).
      */
     public Optional<LearnerCheckpoint> loadNewest() {
-        ledger.removeTemporaries();
         return versions.loadNewest(v -> {
             try {
                 return load(v);
@@ -285,7 +294,6 @@ public final class LearnerCheckpointStore {
      * @param takeoverBase  the version that takeover resumed from
      */
     public Optional<LearnerCheckpoint> loadNewest(long takeoverEpoch, long takeoverBase) {
-        ledger.removeTemporaries();
         return versions.loadNewest(v -> {
             long e = leaderEpoch(v);
             if (takeoverEpoch != NO_EPOCH && v > takeoverBase && e < takeoverEpoch) {

@@ -172,10 +172,10 @@ public final class VersionedDirectory {
     }
 
     /**
-     * The newest version that {@code load} accepts (it throws {@link CheckpointException} for one that does not
-     * verify, which is skipped with a warning), after removing leftovers of interrupted saves.
+     * Removes the temporary directories of saves that did not finish. Only the directory's one writer may call it: a
+     * save in progress in another process looks the same as an interrupted one.
      */
-    public <T> Optional<T> loadNewest(LongFunction<T> load) {
+    public void removeTemporaries() {
         try (Stream<Path> list = Files.list(root)) {
             list.filter(p -> p.getFileName().toString().startsWith(TEMPORARY)).forEach(p -> {
                 LOG.info("removing {} left by an interrupted save", p.getFileName());
@@ -184,6 +184,13 @@ public final class VersionedDirectory {
         } catch (IOException e) {
             throw new CheckpointException("cannot list " + root + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The newest version that {@code load} accepts (it throws {@link CheckpointException} for one that does not
+     * verify, which is skipped with a warning). Reads only: temporary directories are ignored, not removed.
+     */
+    public <T> Optional<T> loadNewest(LongFunction<T> load) {
         List<Long> versions = versions();
         for (int i = versions.size() - 1; i >= 0; i--) {
             try {

@@ -119,12 +119,17 @@ class LearnerCheckpointStoreTest {
         LearnerCheckpointStore store = new LearnerCheckpointStore(dir);
         LearnerCheckpoint c1 = commit(store, null, 1);
         LearnerCheckpoint c2 = commit(store, c1, 2);
-        // an interrupted save leaves only a temporary directory: ignored and cleaned
+        // an interrupted save (or one in progress in another learner) leaves only a temporary directory: a load
+        // ignores it and leaves it alone; the leader removes it
         Files.createDirectories(dir.resolve(".tmp-v000000000003-x"));
         Files.write(dir.resolve("ledger").resolve(".tmp-half-written"), new byte[] {1});
         assertThat(store.loadNewest().orElseThrow().version()).isEqualTo(2);
+        assertThat(dir.resolve(".tmp-v000000000003-x")).exists();
+        assertThat(dir.resolve("ledger").resolve(".tmp-half-written")).exists();
+        store.removeLeftovers();
         assertThat(dir.resolve(".tmp-v000000000003-x")).doesNotExist();
         assertThat(dir.resolve("ledger").resolve(".tmp-half-written")).doesNotExist();
+        assertThat(store.loadNewest().orElseThrow().version()).isEqualTo(2);
 
         // a tampered segment (same size, one byte changed) fails its sha256: the previous version is used
         Path newest = store.ledger().path(c2.ledger().get(1));

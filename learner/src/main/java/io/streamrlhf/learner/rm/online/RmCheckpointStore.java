@@ -82,8 +82,9 @@ public final class RmCheckpointStore {
         return versions.versions();
     }
 
-    /** The newest checkpoint that verifies; removes leftovers of interrupted saves. */
+    /** The newest checkpoint that verifies; removes leftovers of interrupted saves (one trainer owns the directory). */
     public Optional<RmCheckpoint> loadNewest() {
+        versions.removeTemporaries();
         return versions.loadNewest(this::load);
     }
 
