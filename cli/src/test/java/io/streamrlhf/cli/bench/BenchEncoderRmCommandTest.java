@@ -32,7 +32,7 @@ class BenchEncoderRmCommandTest {
         StringWriter out = new StringWriter();
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(new StringWriter()));
-        int code = cli.execute("bench", "encoder-rm", "--rmb", sample.toString(), "--limit", "20", "--threads", "1",
+        int code = cli.execute("bench", "encoder-rm", "--rmb", sample.toString(), "--limit", "20", "--threads", "2",
                 "--json");
         assertThat(code).isZero();
         String[] lines = out.toString().strip().split("\n");
@@ -60,7 +60,7 @@ class BenchEncoderRmCommandTest {
         cli.setErr(new PrintWriter(new StringWriter()));
         String s6 = sample.resolve("pairwise/harmlessness/s6.json") + "," + sample.resolve("bon/harmlessness/s6.json");
         int code = cli.execute("bench", "encoder-rm", "--rmb", s6, "--split", "prompt", "--limit", "120",
-                "--threads", "1", "--json");
+                "--threads", "2", "--json");
         assertThat(code).isZero();
         String[] lines = out.toString().strip().split("\n");
         JsonNode result = new ObjectMapper().readTree(lines[lines.length - 1]);
