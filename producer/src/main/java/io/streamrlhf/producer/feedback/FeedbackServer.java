@@ -30,8 +30,6 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -226,7 +224,7 @@ public final class FeedbackServer implements AutoCloseable {
     private final Counter timedOut;
     private HttpServer server;
     private ExecutorService executor;
-    private ScheduledExecutorService watchdog;
+    private TimedBodyReader bodies;
 
     /**
      * @param options settings
@@ -275,11 +273,7 @@ public final class FeedbackServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "feedback-read-timeouts");
-            t.setDaemon(true);
-            return t;
-        });
+        bodies = new TimedBodyReader(options.readTimeout());
         server.setExecutor(executor);
         server.createContext("/", this::route);
         server.start();
@@ -514,97 +508,16 @@ public final class FeedbackServer implements AutoCloseable {
         return null;
     }
 
-    /**
-     * Reads the body within the read timeout. The JDK server reads it on this thread from a blocking socket channel,
-     * which an interrupt closes: the watchdog interrupts a read that takes too long, so a slow sender loses its
-     * connection instead of holding a request thread.
-     *
-     * @return the body (up to one byte over the limit), or empty when it timed out
-     */
+    /** The body within the read timeout (up to one byte over the limit), or empty when it timed out. */
     private Optional<byte[]> readBody(HttpExchange exchange) throws IOException {
-        byte[][] body = new byte[1][];
-        if (!withinReadTimeout(exchange, in -> body[0] = in.readNBytes(options.maxBodyBytes() + 1))) {
+        Optional<byte[]> body = bodies.read(exchange, options.maxBodyBytes());
+        if (body.isEmpty()) {
             timedOut.increment();
             refused.increment();
             LOG.info("refused POST /api/feedback from {}: the body did not arrive within {}; connection closed",
                     exchange.getRemoteAddress(), options.readTimeout());
-            return Optional.empty();
         }
-        return Optional.of(body[0]);
-    }
-
-    /**
-     * Reads and drops what is left of the request body, up to {@link #DRAIN_BYTES}, within the read timeout.
-     *
-     * @return whether the body is now all read
-     */
-    private boolean drain(HttpExchange exchange) {
-        String length = exchange.getRequestHeaders().getFirst("Content-Length");
-        try {
-            if (length != null && Long.parseLong(length.trim()) > DRAIN_BYTES) {
-                return false;
-            }
-        } catch (NumberFormatException e) {
-            return false;
-        }
-        boolean[] all = new boolean[1];
-        try {
-            withinReadTimeout(exchange, in -> {
-                byte[] skip = new byte[8192];
-                long dropped = 0;
-                int n = 0;
-                while (dropped <= DRAIN_BYTES && (n = in.read(skip)) != -1) {
-                    dropped += n;
-                }
-                all[0] = n == -1;
-            });
-        } catch (IOException e) {
-            return false;  // already closed after a complete read, or the client went away: nothing to keep alive
-        }
-        return all[0];
-    }
-
-    @FunctionalInterface
-    private interface BodyRead {
-        void read(InputStream body) throws IOException;
-    }
-
-    /**
-     * Runs {@code read} on the request body within the read timeout. The JDK server reads the body on this thread
-     * from a blocking socket channel, which an interrupt closes: the watchdog interrupts a read that takes too long,
-     * so a slow sender loses its connection instead of holding a request thread.
-     *
-     * @return true when it finished, false when it timed out
-     */
-    private boolean withinReadTimeout(HttpExchange exchange, BodyRead read) throws IOException {
-        Thread reader = Thread.currentThread();
-        Object lock = new Object();
-        boolean[] state = new boolean[2];  // [0] done reading, [1] timed out
-        ScheduledFuture<?> alarm = watchdog.schedule(() -> {
-            synchronized (lock) {
-                if (!state[0]) {
-                    state[1] = true;
-                    reader.interrupt();
-                }
-            }
-        }, options.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        try {
-            read.read(exchange.getRequestBody());
-            return true;
-        } catch (IOException e) {
-            synchronized (lock) {
-                if (!state[1]) {
-                    throw e;
-                }
-            }
-            return false;
-        } finally {
-            synchronized (lock) {
-                state[0] = true;
-            }
-            alarm.cancel(false);
-            Thread.interrupted();  // a timeout's interrupt is spent; the thread goes back to the pool clean
-        }
+        return body;
     }
 
     private void pair(HttpExchange exchange) throws IOException {
@@ -658,7 +571,7 @@ public final class FeedbackServer implements AutoCloseable {
             LOG.info("refused {} {}: {} {}", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), status,
                     message);
         }
-        if (!drain(exchange)) {
+        if (!bodies.drain(exchange, DRAIN_BYTES)) {
             // The body is not all read, so the connection cannot carry another request; saying so keeps a client
             // from sending its next request down a connection that is about to go.
             exchange.getResponseHeaders().set("Connection", "close");
@@ -695,7 +608,7 @@ public final class FeedbackServer implements AutoCloseable {
     public synchronized void close() {
         if (server != null) {
             server.stop(1);
-            watchdog.shutdownNow();
+            bodies.close();
             executor.shutdown();
             try {
                 executor.awaitTermination(5, TimeUnit.SECONDS);
