@@ -78,7 +78,7 @@ final class StackCommand implements Runnable {
         public Integer call() {
             PrintWriter err = spec.commandLine().getErr();
             StackOptions options = options(spec);
-            refuseIfRunning(dir);
+            refuseIfRunning(stackDir.dir);
             DemoRunner.quietServiceLogs();
             StackRunner runner = new StackRunner(options, err, Rlhf.class.getName());
             if (metricsPort != null) {
@@ -138,9 +138,8 @@ final class StackCommand implements Runnable {
     abstract static class StackFlags {
 
 
-        @Option(names = "--dir", paramLabel = "DIR", defaultValue = "stack",
-                description = "The stack's directory (default ${DEFAULT-VALUE}).")
-        Path dir;
+        @Mixin
+        StackDir stackDir;
 
         @Option(names = "--bootstrap", paramLabel = "HOST:PORT",
                 description = "An existing cluster's bootstrap servers (with --registry); default: start one.")
@@ -230,8 +229,8 @@ final class StackCommand implements Runnable {
             try {
                 DemoOptions demo = flags.apply(DemoOptions.defaults().toBuilder()).reportDir(null).build();
                 int trainers = rmTrainers != null ? rmTrainers : (model == null ? 1 : 0);
-                StackOptions options = new StackOptions(dir, bootstrap, registry, topicPrefix, partitions, workers,
-                        scorers, learners, trainers, raters ? demo.raterRate() : 0, model, reward, prompts,
+                StackOptions options = new StackOptions(stackDir.dir, bootstrap, registry, topicPrefix, partitions,
+                        workers, scorers, learners, trainers, raters ? demo.raterRate() : 0, model, reward, prompts,
                         syntheticRate, kafkaPort, registryPort, brokers, demo, secure, clientConfigs, feedbackPort);
                 if (clientConfigs != null) {
                     // every client file the stack's processes need, and their topic prefix, before anything starts
@@ -286,9 +285,8 @@ final class StackCommand implements Runnable {
                     + "DIR/stack.json names.")
     static final class Status implements Callable<Integer> {
 
-        @Option(names = "--dir", paramLabel = "DIR", defaultValue = "stack",
-                description = "The stack's directory (default ${DEFAULT-VALUE}).")
-        Path dir;
+        @Mixin
+        StackDir stackDir;
 
         @Option(names = "--json", description = "Print one JSON object.")
         boolean json;
@@ -301,12 +299,7 @@ final class StackCommand implements Runnable {
 
         @Override
         public Integer call() {
-            StackState state;
-            try {
-                state = StackState.read(dir);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage());
-            }
+            StackState state = stackDir.state(spec);
             StackStatus status = StackStatus.of(state, Duration.ofSeconds(timeoutSeconds));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
@@ -332,9 +325,8 @@ final class StackCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "KIND", description = "worker or scorer.")
         String kind;
 
-        @Option(names = "--dir", paramLabel = "DIR", defaultValue = "stack",
-                description = "The stack's directory (default ${DEFAULT-VALUE}).")
-        Path dir;
+        @Mixin
+        StackDir stackDir;
 
         @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
                 description = "How long to wait for the stack's answer (default ${DEFAULT-VALUE}).")
@@ -349,7 +341,7 @@ final class StackCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
-            return scale(spec, dir, ScaleRequest.Action.ADD, kind, timeoutSeconds);
+            return scale(spec, stackDir, ScaleRequest.Action.ADD, kind, timeoutSeconds);
         }
     }
 
@@ -366,9 +358,8 @@ final class StackCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "NAME", description = "The process, e.g. worker-2 or score-1.")
         String name;
 
-        @Option(names = "--dir", paramLabel = "DIR", defaultValue = "stack",
-                description = "The stack's directory (default ${DEFAULT-VALUE}).")
-        Path dir;
+        @Mixin
+        StackDir stackDir;
 
         @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "90",
                 description = "How long to wait for the process to stop (default ${DEFAULT-VALUE}).")
@@ -378,19 +369,31 @@ final class StackCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return scale(spec, dir, ScaleRequest.Action.REMOVE, name, timeoutSeconds);
+            return scale(spec, stackDir, ScaleRequest.Action.REMOVE, name, timeoutSeconds);
+        }
+    }
+
+    /** The {@code --dir} every stack command takes, and the state the running stack keeps there. */
+    static final class StackDir {
+        @Option(names = "--dir", paramLabel = "DIR", defaultValue = "stack",
+                description = "The stack's directory (default ${DEFAULT-VALUE}).")
+        Path dir;
+
+        /** The stack's state file in {@link #dir}; a missing or unreadable one is the user's error, named. */
+        StackState state(CommandSpec spec) {
+            try {
+                return StackState.read(dir);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
         }
     }
 
     /** Sends a request to the running stack and prints its answer: 0 when done, 1 when refused. */
-    private static int scale(CommandSpec spec, Path dir, ScaleRequest.Action action, String target,
+    private static int scale(CommandSpec spec, StackDir stackDir, ScaleRequest.Action action, String target,
                              int timeoutSeconds) throws InterruptedException {
-        StackState state;
-        try {
-            state = StackState.read(dir);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        StackState state = stackDir.state(spec);
+        Path dir = stackDir.dir;
         if (!state.stackAlive() || !"running".equals(state.phase())) {
             throw new ParameterException(spec.commandLine(), "the stack in " + dir + " is not running (pid "
                     + state.stackPid() + ", " + (state.stackAlive() ? state.phase() : "gone") + ")");
@@ -420,9 +423,8 @@ final class StackCommand implements Runnable {
                             + "group SIGTERM together, SIGKILL after 30 s."})
     static final class Down implements Callable<Integer> {
 
-        @Option(names = "--dir", paramLabel = "DIR", defaultValue = "stack",
-                description = "The stack's directory (default ${DEFAULT-VALUE}).")
-        Path dir;
+        @Mixin
+        StackDir stackDir;
 
         @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
                 description = "How long to wait for the stack to stop (default ${DEFAULT-VALUE}).")
@@ -433,12 +435,7 @@ final class StackCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             PrintWriter err = spec.commandLine().getErr();
-            StackState state;
-            try {
-                state = StackState.read(dir);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage());
-            }
+            StackState state = stackDir.state(spec);
             Optional<ProcessHandle> stack = ProcessHandle.of(state.stackPid()).filter(ProcessHandle::isAlive);
             if (stack.isPresent()) {
                 err.printf("rlhf stack down: stopping the stack (pid %d)...%n", state.stackPid());
