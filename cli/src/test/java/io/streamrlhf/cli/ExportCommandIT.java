@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.streamrlhf.embedded.EmbeddedCluster;
+import io.streamrlhf.embedded.testing.SharedCluster;
 import io.streamrlhf.learner.app.PolicyPublisher;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpoint;
 import io.streamrlhf.learner.checkpoint.LearnerCheckpointStore;
@@ -30,7 +31,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,16 +57,9 @@ class ExportCommandIT {
     private final StringWriter err = new StringWriter();
 
     @BeforeAll
-    static void startCluster() {
+    static void useTheSharedCluster() {
         ModelRuntime.init(1);
-        cluster = EmbeddedCluster.builder().start();
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
+        cluster = SharedCluster.get();
     }
 
     private int run(String prefix, String... args) {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamrlhf.embedded.EmbeddedCluster;
+import io.streamrlhf.embedded.testing.SharedCluster;
 import io.streamrlhf.learner.app.InitCheckpoints;
 import io.streamrlhf.learner.app.PolicyPublisher;
 import io.streamrlhf.learner.rm.online.RmVersionPublisher;
@@ -52,7 +53,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,16 +81,9 @@ class NoSharedFilesystemIT {
     Path tmp;
 
     @BeforeAll
-    static void startCluster() {
+    static void useTheSharedCluster() {
         ModelRuntime.init(1);
-        cluster = EmbeddedCluster.builder().start();
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
+        cluster = SharedCluster.get();
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.streamrlhf.embedded.EmbeddedCluster;
+import io.streamrlhf.embedded.testing.SharedCluster;
 import io.streamrlhf.learner.rm.PairEncoder;
 import io.streamrlhf.learner.rm.RmProgress;
 import io.streamrlhf.learner.rm.online.OnlineRmConfig;
@@ -59,7 +60,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,16 +92,9 @@ class OnlineRewardModelIT {
     Path dir;
 
     @BeforeAll
-    static void startCluster() {
+    static void useTheSharedCluster() {
         ModelRuntime.init(1);
-        cluster = EmbeddedCluster.builder().start();
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
+        cluster = SharedCluster.get();
     }
 
     @Test

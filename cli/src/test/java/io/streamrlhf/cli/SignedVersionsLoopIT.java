@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.streamrlhf.embedded.EmbeddedCluster;
+import io.streamrlhf.embedded.testing.SharedCluster;
 import io.streamrlhf.learner.app.PolicyPublisher;
 import io.streamrlhf.learner.rm.online.RmVersionPublisher;
 import io.streamrlhf.models.checkpoint.Checkpoint;
@@ -40,7 +41,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,16 +68,9 @@ class SignedVersionsLoopIT {
     Path tmp;
 
     @BeforeAll
-    static void startCluster() {
+    static void useTheSharedCluster() {
         ModelRuntime.init(1);
-        cluster = EmbeddedCluster.builder().start();
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
+        cluster = SharedCluster.get();
     }
 
     @Test
