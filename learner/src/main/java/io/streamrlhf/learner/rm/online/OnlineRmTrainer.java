@@ -19,7 +19,6 @@ import io.streamrlhf.learner.rm.StrengthSummary;
 import io.streamrlhf.learner.rm.TrainingPair;
 import io.streamrlhf.learner.rm.eval.RmEvaluation;
 import io.streamrlhf.models.checkpoint.Checkpoint;
-import io.streamrlhf.models.checkpoint.CheckpointException;
 import io.streamrlhf.models.checkpoint.CheckpointStore;
 import io.streamrlhf.models.engine.ModelRuntime;
 import io.streamrlhf.models.reward.TransformerRewardModel;
@@ -31,9 +30,6 @@ import io.streamrlhf.schemas.avro.Generation;
 import io.streamrlhf.schemas.avro.ModelRef;
 import io.streamrlhf.schemas.avro.PreferencePair;
 import io.streamrlhf.schemas.avro.RewardModelVersion;
-import io.streamrlhf.schemas.chunks.CheckpointChunkReader;
-import io.streamrlhf.schemas.chunks.ChunkIndex;
-import io.streamrlhf.schemas.chunks.ChunkReadException;
 import io.streamrlhf.schemas.serde.AvroSerdeException;
 import io.streamrlhf.schemas.topics.DeadLettersSent;
 import io.streamrlhf.schemas.topics.DlqHeaders;
@@ -96,8 +92,6 @@ public final class OnlineRmTrainer implements AutoCloseable {
     public static final String ORIGIN = "rm-trainer";
 
     private static final Logger LOG = LoggerFactory.getLogger(OnlineRmTrainer.class);
-    /** How long reading a published trainer state may take. */
-    private static final Duration STATE_READ_TIMEOUT = Duration.ofMinutes(2);
     /** The {@code dlq.component} of this trainer's dead letters. */
     private static final String COMPONENT = "rm-trainer";
 
@@ -269,10 +263,12 @@ public final class OnlineRmTrainer implements AutoCloseable {
     private void restore(RmVersionPublisher publisher) {
         var checkpoint = store.loadNewest();
         if (config.getBoolean(OnlineRmConfig.STATE_TOPIC)) {
-            Optional<RmCheckpoint> published = restorePublishedState(publisher,
+            Optional<RmCheckpoint> published = new PublishedTrainerState(topics, clientProperties, store,
+                    config.getString(OnlineRmConfig.NAME)).restoreNewer(publisher,
                     checkpoint.map(RmCheckpoint::version).orElse(-1L));
             if (published.isPresent()) {
                 checkpoint = published;
+                restoredFromTopic = published.get().version();
             }
         }
         RmTrainingConfig training = config.training();
@@ -293,61 +289,6 @@ public final class OnlineRmTrainer implements AutoCloseable {
             ensemble = RmEnsemble.create(training, config.method());
             LOG.info("no reward-model checkpoint in {}; starting {} fresh members", store.root(), ensemble.size());
         }
-    }
-
-    /**
-     * The trainer state published with the newest version of this ensemble, installed in the checkpoint directory,
-     * when that version is newer than {@code localVersion}: read from its indexed chunks, checked against the
-     * record's sha256 (which its signature covers), then verified file by file as any checkpoint. Empty when the
-     * local checkpoint is as new, or no state was published.
-     *
-     * @throws IllegalStateException when the newer published state cannot be read or fails its check: resuming from
-     *                               an older one would train pairs a second time into versions already published
-     */
-    private Optional<RmCheckpoint> restorePublishedState(RmVersionPublisher publisher, long localVersion) {
-        String ensembleName = config.getString(OnlineRmConfig.NAME);
-        Optional<RewardModelVersion> record = publisher.newestState(ensembleName);
-        if (record.isEmpty() || record.get().getVersion() <= localVersion) {
-            return Optional.empty();
-        }
-        RewardModelVersion r = record.get();
-        long v = r.getVersion();
-        ChunkIndex index = ChunkIndex.ofNullable(r.getStateChunksPartition(), r.getStateChunksFirstOffset(),
-                r.getStateChunksLastOffset());
-        String topic = topics.checkpoints().name();
-        String what = "the trainer state of reward models " + ensembleName + " version " + v;
-        String local = localVersion < 0 ? "empty" : "at version " + localVersion;
-        byte[] bytes;
-        try {
-            bytes = new CheckpointChunkReader(clientProperties, STATE_READ_TIMEOUT).read(topic,
-                    RmVersionPublisher.statePrefix(ensembleName), v, index);
-        } catch (ChunkReadException e) {
-            throw new IllegalStateException("cannot read " + what + " from " + topic + " (" + e.getMessage()
-                    + "); this trainer's checkpoint directory is " + local + ", older than the published state, so "
-                    + "it stops rather than train pairs a second time", e);
-        }
-        String sha256 = CheckpointStore.sha256(bytes);
-        if (!sha256.equalsIgnoreCase(r.getStateSha256())) {
-            throw new IllegalStateException(what + " read from " + topic + where(index) + " fails its sha256 check "
-                    + "(record " + r.getStateSha256() + ", chunks " + sha256 + "); this trainer stops rather than "
-                    + "train pairs a second time");
-        }
-        RmCheckpoint c;
-        try {
-            c = store.install(v, bytes);
-        } catch (CheckpointException e) {
-            throw new IllegalStateException(what + " published on " + topic + " does not verify: " + e.getMessage(),
-                    e);
-        }
-        LOG.info("restored {} from {}{} ({} bytes, preferences offsets {}) over this trainer's {} checkpoint "
-                + "directory", what, topic, where(index), bytes.length, c.offsets(), local);
-        restoredFromTopic = v;
-        return Optional.of(c);
-    }
-
-    private static String where(ChunkIndex index) {
-        return index == null ? "" : " partition " + index.partition() + " offsets " + index.firstOffset() + ".."
-                + index.lastOffset();
     }
 
     /** The version whose published state this trainer resumed from, or −1 (tests read it). */
