@@ -335,8 +335,8 @@ public final class FailoverBench {
                 .build();
     }
 
-    /** The committed version records of policy {@code "policy"}, in order. */
-    private static List<PolicyVersion> published(Topics topics, String bootstrap) {
+    /** The committed version records of policy {@code "policy"}, in order (the failover tests read them too). */
+    static List<PolicyVersion> published(Topics topics, String bootstrap) {
         TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
         Map<String, Object> props = new HashMap<>();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

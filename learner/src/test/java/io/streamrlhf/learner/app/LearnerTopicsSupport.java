@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -86,26 +85,7 @@ final class LearnerTopicsSupport {
 
     /** Every record of policy {@code policy} on policy.versions, committed ones only, in order. */
     static List<PolicyVersion> published(Topics topics, Map<String, Object> settings) {
-        TopicSpec<String, PolicyVersion> spec = topics.policyVersions();
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.get("bootstrap.servers"));
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<PolicyVersion> records = new ArrayList<>();
-        try (KafkaConsumer<String, PolicyVersion> consumer = new KafkaConsumer<>(props, spec.keyDeserializer(),
-                spec.valueDeserializer())) {
-            TopicPartition tp = new TopicPartition(spec.name(), 0);
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            long end = consumer.endOffsets(List.of(tp)).get(tp);
-            while (consumer.position(tp) < end) {
-                for (ConsumerRecord<String, PolicyVersion> r : consumer.poll(Duration.ofMillis(500))) {
-                    if ("policy".equals(r.key())) {
-                        records.add(r.value());
-                    }
-                }
-            }
-        }
-        return records;
+        return FailoverBench.published(topics, String.valueOf(settings.get("bootstrap.servers")));
     }
 
     /** The versions of {@link #published}, in order. */
