@@ -91,6 +91,8 @@ public final class DemoRunner {
     static final int TRAINER_NICENESS = 10;
     /** How long the learner may take to finish its update once the loop stops. */
     private static final Duration LEARNER_FINISH = Duration.ofSeconds(120);
+    /** How long the reward stream may take, once the workers stopped, to score what they committed. */
+    private static final Duration SCORING_DRAIN = Duration.ofSeconds(60);
     /** Killing the trainer mid-round is safe (its checkpoints are atomic) and the demo is over: no long wait. */
     private static final Duration TRAINER_STOP_GRACE = Duration.ofSeconds(10);
 
@@ -417,6 +419,30 @@ public final class DemoRunner {
         supervisor.stop(loop.raters());
         supervisor.stop(loop.workers());
         loop.learner().finish(LEARNER_FINISH);
+        awaitScored(loop, SCORING_DRAIN);
+    }
+
+    /**
+     * Waits until the monitor has read a scored record for every generation the workers committed: the reward stream
+     * goes on after the workers stop, and on a busy machine it is some batches behind them, which the summary would
+     * otherwise count as not scored.
+     */
+    private void awaitScored(Loop loop, Duration timeout) {
+        long committed = loop.workers().generations();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long scored;
+        while ((scored = loop.monitor().snapshot().scored()) < committed && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (scored < committed) {
+            LOG.warn("{} of {} committed generations scored {} s after the workers stopped", scored, committed,
+                    timeout.toSeconds());
+        }
     }
 
     /** The final policy, the learner's newest checkpoint, measured like the SFT policy; the result; the report. */
