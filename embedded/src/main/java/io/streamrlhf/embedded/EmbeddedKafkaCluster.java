@@ -197,22 +197,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         closed = true;
         long begin = System.nanoTime();
         try {
-            RuntimeException failure = null;
-            for (CompletableFuture<Void> stop : inParallel(brokers, EmbeddedKafkaBroker::close, "embedded-kafka-close")) {
-                try {
-                    stop.join();
-                } catch (CompletionException e) {
-                    RuntimeException cause = asRuntime(e.getCause());
-                    if (failure == null) {
-                        failure = cause;
-                    } else {
-                        failure.addSuppressed(cause);
-                    }
-                }
-            }
-            if (failure != null) {
-                throw failure;
-            }
+            closeAll(brokers);
         } finally {
             if (ownedRoot != null) {
                 DataDirs.deleteRecursively(ownedRoot);
@@ -220,6 +205,32 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         }
         if (brokers.size() > 1) {
             LOG.info("Kafka cluster of {} brokers stopped in {} ms", brokers.size(), EmbeddedKafkaBroker.millisSince(begin));
+        }
+    }
+
+    /**
+     * Stops the nodes of one cluster all at once, each on its own thread. One by one (or a few at a time, as a
+     * parallel stream on two cores does), the last node would begin its controlled shutdown after the quorum had gone
+     * and wait minutes for a controller that cannot answer.
+     *
+     * @throws RuntimeException the first node's failure to stop, the others' suppressed in it
+     */
+    public static void closeAll(List<EmbeddedKafkaBroker> nodes) {
+        RuntimeException failure = null;
+        for (CompletableFuture<Void> stop : inParallel(nodes, EmbeddedKafkaBroker::close, "embedded-kafka-close")) {
+            try {
+                stop.join();
+            } catch (CompletionException e) {
+                RuntimeException cause = asRuntime(e.getCause());
+                if (failure == null) {
+                    failure = cause;
+                } else {
+                    failure.addSuppressed(cause);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 

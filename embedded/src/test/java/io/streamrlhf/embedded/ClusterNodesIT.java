@@ -64,7 +64,7 @@ class ClusterNodesIT {
                 producer.send(new ProducerRecord<>(topic, "k", "after")).get();
             }
         } finally {
-            nodes.parallelStream().forEach(EmbeddedKafkaBroker::close);
+            EmbeddedKafkaCluster.closeAll(nodes);
         }
 
         try (EmbeddedKafkaCluster whole = EmbeddedKafkaCluster.builder().brokers(3).dataDir(dir).start()) {
